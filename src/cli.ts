@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+// The command line: flags in, exit code out. All the work happens in the library (index.ts).
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { exitCodeFor, formatSummary, isImporterError, resolveOptions, runImport } from './index.js';
+import { DEFAULT_CONCURRENCY, defaultWorkers } from './options.js';
+import { createProgress } from './progress.js';
+
+const EPILOGUE = `Exit codes:
+  0  every DICOM instance was delivered (or, for an inventory, every file was readable)
+  1  some files were rejected by the target, failed, or are corrupt (see --report)
+  2  bad usage or configuration (unknown option, missing source, unwritable report)
+  3  the target is unreachable, is not an Orthanc, or refused the credentials
+
+Credentials come from the URL, else --username/--password, else ORTHANC_USERNAME/ORTHANC_PASSWORD.
+They are never printed.`;
+
+const parseArguments = (argv: string[]) =>
+  yargs(argv)
+    .scriptName('orthanc-import')
+    .usage(
+      '$0 <source> [target]\n\nImport every DICOM instance of a stopped Orthanc storage folder (compressed or not) or of any ' +
+        'folder of DICOM files into an Orthanc, and explain every file that was not sent. Without a target, take an inventory.',
+    )
+    .positional('source', { type: 'string', describe: 'OrthancStorage folder, folder of DICOM files, or one file' })
+    .positional('target', { type: 'string', describe: 'Orthanc URL: http(s)://[user:pass@]host:port[/prefix]' })
+    .option('dry-run', { type: 'boolean', default: false, describe: 'Classify everything, upload nothing (same as no target)' })
+    .option('username', { alias: 'u', type: 'string', describe: 'HTTP Basic user (env ORTHANC_USERNAME)' })
+    .option('password', { alias: 'p', type: 'string', describe: 'HTTP Basic password (env ORTHANC_PASSWORD)' })
+    .option('header', { alias: 'H', type: 'string', array: true, describe: "Extra request header 'Name: value', repeatable" })
+    .option('concurrency', { alias: 'c', type: 'number', default: DEFAULT_CONCURRENCY, describe: 'Uploads in flight' })
+    .option('workers', { alias: 'w', type: 'number', default: defaultWorkers(), describe: 'Decode threads', defaultDescription: 'cores, at most 8' })
+    .option('retries', { type: 'number', default: 4, describe: 'Retries of a transient upload failure (reset, 5xx, 429)' })
+    .option('report', { type: 'string', describe: 'Write a JSON report (summary + every file not uploaded) to this file' })
+    .option('max-decoded-size', { type: 'number', default: 32 * 1024 ** 3, describe: 'Largest size a compressed file may announce, bytes' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress display, only the summary' })
+    .example('$0 /var/lib/orthanc/db-v6', 'Inventory: classify every file, upload nothing')
+    .example('$0 /var/lib/orthanc/db-v6 http://127.0.0.1:8042 --report run.json', 'Import a storage into a local Orthanc')
+    .example("$0 ./dicoms https://pacs.example/orthanc -u admin -H 'X-Api-Key: 123'", 'Import a raw folder behind a prefix')
+    .epilogue(EPILOGUE)
+    .demandCommand(1, 'Expected a source folder or file')
+    .strict()
+    .help()
+    .version()
+    .wrap(110)
+    .exitProcess(false)
+    .fail((message, error) => {
+      throw error ?? new UsageError(message);
+    })
+    .parseSync();
+
+class UsageError extends Error {}
+
+const main = async (): Promise<number> => {
+  let argv;
+  try {
+    argv = parseArguments(hideBin(process.argv));
+  } catch (error) {
+    process.stderr.write(`orthanc-import: ${(error as Error).message}\nRun orthanc-import --help for the options.\n`);
+    return 2;
+  }
+  if (argv['help'] === true || argv['version'] === true) return 0;
+  const [source, target, ...extra] = argv._.map(String);
+  if (extra.length > 0 || source === undefined) {
+    process.stderr.write(`orthanc-import: Expected <source> [target], got ${argv._.length} arguments\n`);
+    return 2;
+  }
+  const options = resolveOptions({
+    source,
+    target,
+    dryRun: argv.dryRun,
+    username: argv.username ?? process.env['ORTHANC_USERNAME'],
+    password: argv.password ?? process.env['ORTHANC_PASSWORD'],
+    headers: argv.header,
+    concurrency: argv.concurrency,
+    workers: argv.workers,
+    retries: argv.retries,
+    reportPath: argv.report,
+    maxDecodedSize: argv.maxDecodedSize,
+  });
+  const progress = createProgress({ quiet: argv.quiet, stream: process.stderr, uploading: options.target !== undefined });
+  try {
+    const summary = await runImport(options, {
+      onTarget: (system) => {
+        if (!argv.quiet) process.stderr.write(`target: Orthanc ${system.version}${system.name === undefined ? '' : ` (${system.name})`} at ${options.target?.display ?? ''}\n`);
+      },
+      onOutcome: (_outcome, tally) => {
+        progress.update(tally);
+      },
+    });
+    progress.stop();
+    process.stdout.write(`${formatSummary(summary)}\n`);
+    return summary.exitCode;
+  } finally {
+    progress.stop();
+  }
+};
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (isImporterError(error)) {
+      process.stderr.write(`orthanc-import: ${error.message}\n`);
+      process.exitCode = exitCodeFor(error.code);
+      return;
+    }
+    process.stderr.write(`orthanc-import: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

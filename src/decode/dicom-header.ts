@@ -1,0 +1,164 @@
+import { createRequire } from 'node:module';
+import type { DataSet, Element } from 'dicom-parser';
+import type { DicomHeader } from '../types.js';
+import { hasDicmPreamble } from './sniff.js';
+
+// dicom-parser is a UMD bundle: Node's ESM loader cannot see its named exports, require can.
+const dicomParser = createRequire(import.meta.url)('dicom-parser') as typeof import('dicom-parser');
+
+const PIXEL_DATA = 'x7fe00010';
+const EXPLICIT_LE = '1.2.840.10008.1.2.1';
+const IMPLICIT_LE = '1.2.840.10008.1.2';
+const EXPLICIT_BE = '1.2.840.10008.1.2.2';
+const DEFLATED = '1.2.840.10008.1.2.1.99';
+const DICOMDIR_CLASS = '1.2.840.10008.1.3.10';
+const UNDEFINED_LENGTH = 0xffffffff;
+
+/** What the header says about the file, enough to decide its class. */
+export interface HeaderFacts {
+  readonly header: DicomHeader;
+  /** Rows, Columns and BitsAllocated are present: an image object. */
+  readonly isImage: boolean;
+  readonly hasPixelData: boolean;
+  /** Float or double float pixel data (7FE0,0008/0009): an image without (7FE0,0010) on purpose. */
+  readonly hasFloatPixelData: boolean;
+  /** The file ends exactly where PixelData would begin: nothing at or after (7FE0,0010). */
+  readonly endsBeforePixelData: boolean;
+  readonly isDicomdir: boolean;
+}
+
+export type HeaderResult =
+  | { readonly ok: true; readonly facts: HeaderFacts }
+  | { readonly ok: false; readonly notDicom: boolean; readonly reason: string };
+
+const isVrLetter = (b: number | undefined): boolean => b !== undefined && b >= 0x41 && b <= 0x5a;
+
+// Guesses the transfer syntax of a dataset stored without any meta header from its first element.
+const guessRawSyntax = (bytes: Uint8Array): string | undefined => {
+  if (bytes.length < 8) return undefined;
+  const explicitVr = isVrLetter(bytes[4]) && isVrLetter(bytes[5]);
+  const groupLe = (bytes[0] ?? 0) | ((bytes[1] ?? 0) << 8);
+  const groupBe = ((bytes[0] ?? 0) << 8) | (bytes[1] ?? 0);
+  if (explicitVr && groupLe >= 0x0008 && groupLe <= 0x0010) return EXPLICIT_LE;
+  if (explicitVr && groupBe >= 0x0008 && groupBe <= 0x0010) return EXPLICIT_BE;
+  if (groupLe >= 0x0008 && groupLe <= 0x0010 && groupLe % 2 === 0) return IMPLICIT_LE;
+  return undefined;
+};
+
+const startsWithMetaGroup = (bytes: Uint8Array): boolean =>
+  bytes.length >= 8 && bytes[0] === 0x02 && bytes[1] === 0x00 && isVrLetter(bytes[4]) && isVrLetter(bytes[5]);
+
+const describe = (thrown: unknown): string => {
+  const inner = typeof thrown === 'object' && thrown !== null && 'exception' in thrown ? thrown.exception : thrown;
+  const text = inner instanceof Error ? inner.message : String(inner);
+  return text.replace(/^dicomParser\.\w+: /, '').replace(/\s+/g, ' ');
+};
+
+type Parsed = { dataSet: DataSet; assumedSyntax?: string; prefixShift: number };
+
+// Parses up to the PixelData element, coping with files stored without preamble or meta header.
+const parseUntilPixelData = (bytes: Uint8Array): Parsed | { error: string; notDicom: boolean } => {
+  const options = { untilTag: PIXEL_DATA };
+  try {
+    if (hasDicmPreamble(bytes)) return { dataSet: dicomParser.parseDicom(bytes, options), prefixShift: 0 };
+    if (startsWithMetaGroup(bytes)) {
+      // A meta header without its preamble: give the parser the preamble it expects.
+      const padded = new Uint8Array(bytes.length + 132);
+      padded.set([0x44, 0x49, 0x43, 0x4d], 128);
+      padded.set(bytes, 132);
+      return { dataSet: dicomParser.parseDicom(padded, options), prefixShift: 132 };
+    }
+    const assumedSyntax = guessRawSyntax(bytes);
+    if (assumedSyntax === undefined) {
+      return { error: 'no DICM preamble and not a DICOM dataset', notDicom: true };
+    }
+    const dataSet = dicomParser.parseDicom(bytes, { ...options, TransferSyntaxUID: assumedSyntax });
+    return { dataSet, assumedSyntax, prefixShift: 0 };
+  } catch (thrown) {
+    const notDicom = !hasDicmPreamble(bytes) && !startsWithMetaGroup(bytes);
+    return { error: `the DICOM header does not parse (${describe(thrown)})`, notDicom };
+  }
+};
+
+// Finds the first element whose value runs past the end of the bytes the parser saw.
+const findOverrun = (dataSet: DataSet, available: number): Element | undefined =>
+  Object.values(dataSet.elements).find(
+    (element) =>
+      element.tag !== PIXEL_DATA &&
+      element.length !== UNDEFINED_LENGTH &&
+      element.dataOffset + element.length > available,
+  );
+
+// Walks the fragments of encapsulated pixel data and says whether the sequence delimiter is there.
+const encapsulatedEnds = (bytes: Uint8Array, start: number): boolean => {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let position = start;
+  while (position + 8 <= bytes.length) {
+    const group = view.getUint16(position, true);
+    const element = view.getUint16(position + 2, true);
+    const length = view.getUint32(position + 4, true);
+    if (group === 0xfffe && element === 0xe0dd) return true;
+    if (group !== 0xfffe || element !== 0xe000 || length === UNDEFINED_LENGTH) return false;
+    position += 8 + length;
+  }
+  return false;
+};
+
+// Checks that the pixel data the header announces is all there (the cheap way: by lengths).
+const checkPixelData = (dataSet: DataSet, totalSize: number, whole: boolean, shift: number): string | undefined => {
+  const pixel = dataSet.elements[PIXEL_DATA];
+  if (pixel === undefined) return undefined;
+  if (pixel.length !== UNDEFINED_LENGTH) {
+    const limit = totalSize + shift;
+    if (pixel.dataOffset + pixel.length > limit) {
+      return `PixelData declares ${pixel.length} bytes but only ${limit - pixel.dataOffset} follow it`;
+    }
+    return undefined;
+  }
+  if (whole && !encapsulatedEnds(dataSet.byteArray, pixel.dataOffset)) {
+    return 'encapsulated PixelData is cut short (no sequence delimiter after its fragments)';
+  }
+  return undefined;
+};
+
+const read = (dataSet: DataSet, tag: string): string => dataSet.string(tag)?.trim() ?? '';
+
+// Reads the identifiers and the facts the classifier needs, parsing no further than the pixel data.
+export const parseDicomHeader = (bytes: Uint8Array, totalSize: number): HeaderResult => {
+  const parsed = parseUntilPixelData(bytes);
+  if ('error' in parsed) return { ok: false, notDicom: parsed.notDicom, reason: parsed.error };
+  const { dataSet, assumedSyntax, prefixShift } = parsed;
+  const whole = bytes.length === totalSize;
+  const syntax = assumedSyntax ?? read(dataSet, 'x00020010');
+  const header: DicomHeader = {
+    patientId: read(dataSet, 'x00100020'),
+    studyInstanceUid: read(dataSet, 'x0020000d'),
+    seriesInstanceUid: read(dataSet, 'x0020000e'),
+    sopInstanceUid: read(dataSet, 'x00080018'),
+    sopClassUid: read(dataSet, 'x00080016') || read(dataSet, 'x00020002'),
+    transferSyntaxUid: syntax,
+  };
+  if (assumedSyntax !== undefined && header.sopInstanceUid === '' && header.studyInstanceUid === '') {
+    return { ok: false, notDicom: true, reason: 'no DICM preamble and no DICOM identifiers' };
+  }
+  const available = syntax === DEFLATED ? dataSet.byteArray.length : Math.min(bytes.length, totalSize) + prefixShift;
+  const overrun = findOverrun(dataSet, available);
+  if (overrun !== undefined) {
+    const where = whole ? 'the end of the file' : `the ${bytes.length} header bytes read`;
+    return { ok: false, notDicom: false, reason: `element (${overrun.tag.slice(1, 5)},${overrun.tag.slice(5)}) runs past ${where}` };
+  }
+  const pixelProblem = syntax === DEFLATED ? undefined : checkPixelData(dataSet, totalSize, whole, prefixShift);
+  if (pixelProblem !== undefined) return { ok: false, notDicom: false, reason: pixelProblem };
+  const tags = Object.keys(dataSet.elements);
+  return {
+    ok: true,
+    facts: {
+      header,
+      isImage: ['x00280010', 'x00280011', 'x00280100'].every((tag) => tag in dataSet.elements),
+      hasPixelData: PIXEL_DATA in dataSet.elements,
+      hasFloatPixelData: 'x7fe00008' in dataSet.elements || 'x7fe00009' in dataSet.elements,
+      endsBeforePixelData: whole && tags.every((tag) => tag < PIXEL_DATA || tag.startsWith('x0002')),
+      isDicomdir: read(dataSet, 'x00020002') === DICOMDIR_CLASS || 'x00041220' in dataSet.elements,
+    },
+  };
+};

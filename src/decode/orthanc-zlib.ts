@@ -1,0 +1,55 @@
+import { inflateSync } from 'node:zlib';
+
+/** Bytes before the zlib stream in Orthanc's ZlibWithSize format: the uncompressed size, uint64 LE. */
+export const ZLIB_PREFIX_BYTES = 8;
+
+/**
+ * Deflate cannot expand data by more than about 1032:1, so a prefix announcing more than this
+ * many bytes per compressed byte is a lie and must not drive an allocation.
+ */
+const MAX_DEFLATE_RATIO = 1040;
+
+export type InflateResult =
+  | { readonly ok: true; readonly bytes: Uint8Array }
+  | { readonly ok: false; readonly reason: string };
+
+// Reads the announced uncompressed size; returns a float above 2^53 unchanged (it is then rejected).
+export const readAnnouncedSize = (head: Uint8Array): number => {
+  const view = new DataView(head.buffer, head.byteOffset, ZLIB_PREFIX_BYTES);
+  return Number(view.getBigUint64(0, true));
+};
+
+// Says why an announced size cannot be true for a file of this size, before anything is allocated.
+export const checkAnnouncedSize = (announced: number, fileSize: number, maxDecodedSize: number): string | undefined => {
+  const streamBytes = fileSize - ZLIB_PREFIX_BYTES;
+  if (!Number.isSafeInteger(announced)) return `its size prefix announces ${String(announced)} bytes, not a usable size`;
+  if (announced > maxDecodedSize) {
+    return `its size prefix announces ${announced} bytes, above the ${maxDecodedSize}-byte cap (--max-decoded-size)`;
+  }
+  if (announced > streamBytes * MAX_DEFLATE_RATIO + 1024) {
+    return `its size prefix announces ${announced} bytes, more than a ${streamBytes}-byte zlib stream can hold`;
+  }
+  return undefined;
+};
+
+// Inflates a whole ZlibWithSize file held in memory, insisting on exactly the announced length.
+export const inflateOrthancFile = (file: Uint8Array, maxDecodedSize: number): InflateResult => {
+  const announced = readAnnouncedSize(file);
+  const impossible = checkAnnouncedSize(announced, file.length, maxDecodedSize);
+  if (impossible !== undefined) return { ok: false, reason: impossible };
+  let bytes: Uint8Array;
+  try {
+    // One byte of slack lets an over-long stream be told apart from an exact one without inflating it all.
+    bytes = inflateSync(file.subarray(ZLIB_PREFIX_BYTES), { maxOutputLength: Math.max(1, announced + 1) });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_BUFFER_TOO_LARGE') {
+      return { ok: false, reason: `the zlib stream inflates to more than the ${announced} bytes announced` };
+    }
+    return { ok: false, reason: `the zlib stream does not inflate (${(error as Error).message})` };
+  }
+  if (bytes.length !== announced) {
+    return { ok: false, reason: `the zlib stream inflates to ${bytes.length} bytes, ${announced} announced` };
+  }
+  return { ok: true, bytes };
+};

@@ -1,0 +1,38 @@
+/** Stable codes for the failures that stop a whole run (per-file problems are data, see types.ts). */
+export type ErrorCode =
+  | 'E_USAGE'
+  | 'E_SOURCE'
+  | 'E_REPORT'
+  | 'E_TARGET_UNREACHABLE'
+  | 'E_TARGET_AUTH'
+  | 'E_TARGET_NOT_ORTHANC';
+
+const EXIT_CODES: Record<ErrorCode, number> = {
+  E_USAGE: 2,
+  E_SOURCE: 2,
+  E_REPORT: 2,
+  E_TARGET_UNREACHABLE: 3,
+  E_TARGET_AUTH: 3,
+  E_TARGET_NOT_ORTHANC: 3,
+};
+
+const BRAND = Symbol.for('orthanc-import.ImporterError');
+
+/** The one error class for run-stopping failures; callers match on `code`, never on the message. */
+export class ImporterError extends Error {
+  readonly code: ErrorCode;
+  readonly [BRAND] = true;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = 'ImporterError';
+  }
+}
+
+// Works across module copies and realms, unlike instanceof.
+export const isImporterError = (value: unknown): value is ImporterError =>
+  typeof value === 'object' && value !== null && BRAND in value;
+
+// The process exit code documented in the README for a run-stopping failure.
+export const exitCodeFor = (code: ErrorCode): number => EXIT_CODES[code];

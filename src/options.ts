@@ -1,0 +1,74 @@
+import { availableParallelism } from 'node:os';
+import { ImporterError } from './errors.js';
+import { parseTarget, type Target } from './target.js';
+
+/** What a caller may give runImport; every field but `source` has a default. */
+export interface ImportInput {
+  /** A storage folder, a folder of DICOM files, or one file. */
+  readonly source: string;
+  /** An Orthanc URL; absent for an inventory (nothing is uploaded). */
+  readonly target?: string | undefined;
+  /** Classify only, even with a target. @default false */
+  readonly dryRun?: boolean | undefined;
+  readonly username?: string | undefined;
+  readonly password?: string | undefined;
+  /** Extra request headers as 'Name: value'. */
+  readonly headers?: readonly string[] | undefined;
+  /** Uploads in flight. @default 4 */
+  readonly concurrency?: number | undefined;
+  /** Decode threads. @default the number of cores, at most 8 */
+  readonly workers?: number | undefined;
+  /** Retries of a transient upload failure. @default 4 */
+  readonly retries?: number | undefined;
+  /** Base backoff delay in ms. @default 250 */
+  readonly retryDelayMs?: number | undefined;
+  /** Where to write the JSON report. */
+  readonly reportPath?: string | undefined;
+  /** Largest decoded file size a size prefix may announce. @default 32 GiB */
+  readonly maxDecodedSize?: number | undefined;
+  /** Decoded files up to this size are held in memory; larger ones are streamed from disk. @default 64 MiB */
+  readonly inlineLimit?: number | undefined;
+}
+
+/** The fully defaulted, validated options the pipeline runs with. */
+export interface ImportOptions {
+  readonly source: string;
+  readonly target: Target | undefined;
+  readonly concurrency: number;
+  readonly workers: number;
+  readonly retries: number;
+  readonly retryDelayMs: number;
+  readonly reportPath: string | undefined;
+  readonly maxDecodedSize: number;
+  readonly inlineLimit: number;
+}
+
+const MiB = 1024 * 1024;
+
+export const DEFAULT_CONCURRENCY = 4;
+export const defaultWorkers = (): number => Math.max(1, Math.min(8, availableParallelism()));
+
+const integer = (name: string, value: number | undefined, fallback: number, min: number): number => {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min) {
+    throw new ImporterError('E_USAGE', `Expected \`${name}\` to be an integer >= ${min}, got \`${String(value)}\` (${typeof value})`);
+  }
+  return value;
+};
+
+// Resolves defaults and validates once, so the pipeline never checks for undefined.
+export const resolveOptions = (input: ImportInput): ImportOptions => {
+  if (input.source === '') throw new ImporterError('E_USAGE', 'Expected a source folder or file, got an empty string');
+  const target = input.target === undefined || input.dryRun === true ? undefined : parseTarget(input.target, input);
+  return Object.freeze({
+    source: input.source,
+    target,
+    concurrency: integer('--concurrency', input.concurrency, DEFAULT_CONCURRENCY, 1),
+    workers: integer('--workers', input.workers, defaultWorkers(), 1),
+    retries: integer('--retries', input.retries, 4, 0),
+    retryDelayMs: integer('retryDelayMs', input.retryDelayMs, 250, 0),
+    reportPath: input.reportPath,
+    maxDecodedSize: integer('--max-decoded-size', input.maxDecodedSize, 32 * 1024 * MiB, 1),
+    inlineLimit: integer('inlineLimit', input.inlineLimit, 64 * MiB, 0),
+  });
+};

@@ -1,0 +1,49 @@
+import ora, { type Ora } from 'ora';
+import type { Tally } from './report.js';
+
+/** How the CLI shows a run in progress. */
+export interface Progress {
+  readonly update: (tally: Tally) => void;
+  readonly stop: () => void;
+}
+
+const PLAIN_INTERVAL_MS = 10_000;
+const SPINNER_INTERVAL_MS = 100;
+
+const line = (tally: Tally, startedAt: number, uploading: boolean): string => {
+  const seconds = Math.max((Date.now() - startedAt) / 1000, 1e-3);
+  const dicom = tally.classes.dicom.files;
+  const others = tally.files - dicom;
+  const verb = uploading ? 'delivered' : 'found';
+  return (
+    `${tally.files} files classified, ${dicom} DICOM ${verb} (${(tally.dicomBytes / 1e6).toFixed(1)} MB), ${others} not uploaded` +
+    ` · ${(dicom / seconds).toFixed(0)} instances/s, ${(tally.dicomBytes / 1e6 / seconds).toFixed(1)} MB/s`
+  );
+};
+
+// Picks the display: an ora spinner on a terminal, a plain line every 10 s otherwise, or nothing.
+export const createProgress = (options: { quiet: boolean; stream: NodeJS.WriteStream; uploading: boolean }): Progress => {
+  const startedAt = Date.now();
+  if (options.quiet) return { update: () => undefined, stop: () => undefined };
+  let last = 0;
+  if (options.stream.isTTY) {
+    const spinner: Ora = ora({ stream: options.stream, text: 'walking the source…' }).start();
+    return {
+      update: (tally) => {
+        if (Date.now() - last < SPINNER_INTERVAL_MS) return;
+        last = Date.now();
+        spinner.text = line(tally, startedAt, options.uploading);
+      },
+      stop: () => spinner.stop(),
+    };
+  }
+  last = startedAt;
+  return {
+    update: (tally) => {
+      if (Date.now() - last < PLAIN_INTERVAL_MS) return;
+      last = Date.now();
+      options.stream.write(`${line(tally, startedAt, options.uploading)}\n`);
+    },
+    stop: () => undefined,
+  };
+};

@@ -1,0 +1,88 @@
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { ImporterError } from './errors.js';
+import type { Summary } from './report.js';
+import type { FileOutcome } from './types.js';
+
+/** One line of the JSON report's `notUploaded` list. */
+export interface ReportEntry {
+  readonly path: string;
+  readonly class: FileOutcome['fileClass'];
+  readonly reason: string;
+  readonly size: number;
+  readonly encoding?: FileOutcome['encoding'];
+  readonly sopInstanceUid?: string;
+  readonly instanceId?: string;
+  readonly httpStatus?: number;
+  readonly orthancMessage?: string;
+  readonly orthancDetails?: string;
+}
+
+// A file counts as not uploaded unless the target stored it (FilteredOut means it was dropped).
+export const isNotUploaded = (outcome: FileOutcome): boolean => outcome.fileClass !== 'dicom' || outcome.status === 'FilteredOut';
+
+const toEntry = (outcome: FileOutcome): ReportEntry => ({
+  path: outcome.path,
+  class: outcome.fileClass,
+  reason: outcome.reason ?? (outcome.status === 'FilteredOut' ? 'the target answered FilteredOut (dropped by a filter there)' : ''),
+  size: outcome.size,
+  ...(outcome.encoding === undefined ? {} : { encoding: outcome.encoding }),
+  ...(outcome.sopInstanceUid === undefined ? {} : { sopInstanceUid: outcome.sopInstanceUid }),
+  ...(outcome.instanceId === undefined ? {} : { instanceId: outcome.instanceId }),
+  ...(outcome.httpStatus === undefined ? {} : { httpStatus: outcome.httpStatus }),
+  ...(outcome.orthancMessage === undefined ? {} : { orthancMessage: outcome.orthancMessage }),
+  ...(outcome.orthancDetails === undefined ? {} : { orthancDetails: outcome.orthancDetails }),
+});
+
+const openStream = async (path: string): Promise<WriteStream> => {
+  const stream = createWriteStream(path, { flags: 'w' });
+  try {
+    await once(stream, 'open');
+  } catch (error) {
+    throw new ImporterError('E_REPORT', `Cannot write the report ${path} (${(error as { code?: string }).code ?? String(error)})`, { cause: error });
+  }
+  return stream;
+};
+
+/**
+ * Writes the JSON report without holding its entries: they go to a side file as they happen, and
+ * the final document ({summary, notUploaded: [...]}) is assembled from it at the end.
+ */
+export class ReportFile {
+  readonly #path: string;
+  readonly #entries: WriteStream;
+
+  private constructor(path: string, entries: WriteStream) {
+    this.#path = path;
+    this.#entries = entries;
+  }
+
+  // Opens the side file next to the report, so an unwritable report path fails before any work.
+  static async open(path: string): Promise<ReportFile> {
+    return new ReportFile(path, await openStream(`${path}.entries.tmp`));
+  }
+
+  // Records one file that was not uploaded; waits when the disk is slower than the run.
+  async add(outcome: FileOutcome): Promise<void> {
+    if (!isNotUploaded(outcome)) return;
+    if (!this.#entries.write(`${JSON.stringify(toEntry(outcome))}\n`)) await once(this.#entries, 'drain');
+  }
+
+  // Writes the final report and removes the side file.
+  async finish(summary: Summary): Promise<void> {
+    this.#entries.end();
+    await once(this.#entries, 'finish');
+    const out = await openStream(this.#path);
+    out.write(`{\n"summary": ${JSON.stringify(summary, null, 2)},\n"notUploaded": [`);
+    let first = true;
+    for await (const line of createInterface({ input: createReadStream(`${this.#path}.entries.tmp`), crlfDelay: Infinity })) {
+      if (!out.write(`${first ? '\n' : ',\n'}${line}`)) await once(out, 'drain');
+      first = false;
+    }
+    out.end('\n]\n}\n');
+    await once(out, 'finish');
+    await rm(`${this.#path}.entries.tmp`, { force: true });
+  }
+}

@@ -1,0 +1,102 @@
+import { FILE_CLASSES, type FileClass, type FileOutcome, type UploadStatus } from './types.js';
+
+/** Files and bytes (on disk) counted for one class. */
+export interface ClassCount {
+  files: number;
+  bytes: number;
+}
+
+/** The end-of-run summary, printed for humans and written into the JSON report. */
+export interface Summary {
+  readonly source: string;
+  /** The target URL without credentials; null for an inventory. */
+  readonly target: string | null;
+  readonly dryRun: boolean;
+  readonly startedAt: string;
+  readonly elapsedSeconds: number;
+  readonly classes: Readonly<Record<FileClass, ClassCount>>;
+  readonly statuses: Readonly<Record<UploadStatus, number>>;
+  /** DICOM instances and decoded bytes delivered to the target (or found, in an inventory). */
+  readonly instances: number;
+  readonly dicomBytes: number;
+  readonly instancesPerSecond: number;
+  readonly megabytesPerSecond: number;
+  readonly exitCode: 0 | 1;
+}
+
+const emptyClasses = (): Record<FileClass, ClassCount> =>
+  Object.fromEntries(FILE_CLASSES.map((name) => [name, { files: 0, bytes: 0 }])) as Record<FileClass, ClassCount>;
+
+/** Running counts, cheap to update per file and to read for progress. */
+export class Tally {
+  readonly classes = emptyClasses();
+  readonly statuses: Record<UploadStatus, number> = { Success: 0, AlreadyStored: 0, FilteredOut: 0 };
+  files = 0;
+  dicomBytes = 0;
+
+  // Counts one finished file.
+  add(outcome: FileOutcome): void {
+    this.files++;
+    const count = this.classes[outcome.fileClass];
+    count.files++;
+    count.bytes += outcome.size;
+    if (outcome.fileClass === 'dicom') this.dicomBytes += outcome.decodedSize ?? outcome.size;
+    if (outcome.status !== undefined) this.statuses[outcome.status]++;
+  }
+
+  // Freezes the counts into the summary of a finished run.
+  summarize(context: { source: string; target: string | null; startedAt: Date; elapsedSeconds: number }): Summary {
+    const { files: instances } = this.classes.dicom;
+    const seconds = Math.max(context.elapsedSeconds, 1e-3);
+    const bad = this.classes.rejected.files + this.classes.failed.files + this.classes.corrupt.files;
+    return {
+      source: context.source,
+      target: context.target,
+      dryRun: context.target === null,
+      startedAt: context.startedAt.toISOString(),
+      elapsedSeconds: Number(context.elapsedSeconds.toFixed(3)),
+      classes: structuredClone(this.classes),
+      statuses: { ...this.statuses },
+      instances,
+      dicomBytes: this.dicomBytes,
+      instancesPerSecond: Number((instances / seconds).toFixed(1)),
+      megabytesPerSecond: Number((this.dicomBytes / 1e6 / seconds).toFixed(1)),
+      exitCode: bad > 0 ? 1 : 0,
+    };
+  }
+}
+
+const LABELS: Record<FileClass, string> = {
+  dicom: 'DICOM instances',
+  'json-summary': 'JSON summaries (dicom-as-json)',
+  'pixel-data-cache': 'pixel-data caches (dicom-until-pixel-data)',
+  'not-dicom': 'not DICOM',
+  corrupt: 'corrupt',
+  rejected: 'rejected by the target',
+  failed: 'failed',
+};
+
+const megabytes = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
+
+// Renders the summary as the few lines a person reads at the end of a run.
+export const formatSummary = (summary: Summary): string => {
+  const verb = summary.dryRun ? 'Inventory of' : 'Imported';
+  const lines = [`${verb} ${summary.source}${summary.target === null ? '' : ` into ${summary.target}`}`];
+  for (const name of FILE_CLASSES) {
+    const { files, bytes } = summary.classes[name];
+    if (files === 0 && name !== 'dicom') continue;
+    lines.push(`  ${name.padEnd(17)} ${String(files).padStart(9)} files ${megabytes(bytes).padStart(12)} on disk  ${LABELS[name]}`);
+  }
+  if (!summary.dryRun) {
+    const { Success, AlreadyStored, FilteredOut } = summary.statuses;
+    lines.push(`  target answers: ${Success} Success, ${AlreadyStored} AlreadyStored, ${FilteredOut} FilteredOut`);
+  }
+  const action = summary.dryRun ? 'would be uploaded' : 'delivered';
+  lines.push(
+    `  ${summary.instances} instances (${megabytes(summary.dicomBytes)} decoded) ${action} in ${summary.elapsedSeconds.toFixed(1)} s: ` +
+      `${summary.instancesPerSecond} instances/s, ${summary.megabytesPerSecond} MB/s`,
+  );
+  if (summary.statuses.FilteredOut > 0) lines.push('  warning: FilteredOut instances were dropped by a filter on the target');
+  if (summary.exitCode !== 0) lines.push('  some files were rejected, failed or corrupt: see the report (--report FILE.json)');
+  return lines.join('\n');
+};

@@ -1,0 +1,57 @@
+import { ImporterError } from './errors.js';
+
+/** A parsed target Orthanc: where to send, and the headers every request carries. */
+export interface Target {
+  /** scheme://host:port */
+  readonly origin: string;
+  /** URL path prefix without a trailing slash ('' for none), e.g. '/orthanc'. */
+  readonly prefix: string;
+  /** Authorization and --header values; never printed. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The URL without credentials, for messages and reports. */
+  readonly display: string;
+}
+
+/** Credentials and extra headers from flags or the environment. */
+export interface TargetCredentials {
+  readonly username?: string | undefined;
+  readonly password?: string | undefined;
+  readonly headers?: readonly string[] | undefined;
+}
+
+const HEADER_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):\s*(.*)$/;
+
+// Parses "Name: value" flags, refusing malformed ones with the flag's own text (without its value).
+const parseHeaders = (lines: readonly string[]): Record<string, string> => {
+  const headers: Record<string, string> = {};
+  for (const line of lines) {
+    const match = HEADER_LINE.exec(line);
+    if (match?.[1] === undefined || match[2] === undefined) {
+      throw new ImporterError('E_USAGE', `Expected --header to look like 'Name: value', got '${line.split(':')[0] ?? ''}…'`);
+    }
+    headers[match[1].toLowerCase()] = match[2];
+  }
+  return headers;
+};
+
+// Turns the user's target URL and credentials into a Target, credentials in the URL winning
+// over flags, and flags over the environment (the CLI resolves that order before calling).
+export const parseTarget = (raw: string, credentials: TargetCredentials): Target => {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ImporterError('E_USAGE', `Expected the target to be an http(s):// URL of an Orthanc or a directory, got '${raw.replace(/\/\/[^@/]*@/, '//…@')}'`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ImporterError('E_USAGE', `Expected the target URL to start with http:// or https://, got '${url.protocol}'`);
+  }
+  const username = url.username !== '' ? decodeURIComponent(url.username) : credentials.username;
+  const password = url.password !== '' ? decodeURIComponent(url.password) : credentials.password;
+  const headers = parseHeaders(credentials.headers ?? []);
+  if (username !== undefined && username !== '' && headers['authorization'] === undefined) {
+    headers['authorization'] = `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}`;
+  }
+  const prefix = url.pathname.replace(/\/+$/, '');
+  return { origin: url.origin, prefix, headers, display: `${url.origin}${prefix}` };
+};

@@ -1,0 +1,95 @@
+/**
+ * The data that flows between the pipeline stages. Per-file results are values of these types,
+ * never exceptions: every file ends in exactly one FileClass.
+ */
+
+/** Where each file ends up. */
+export type FileClass =
+  | 'dicom'
+  | 'json-summary'
+  | 'pixel-data-cache'
+  | 'not-dicom'
+  | 'corrupt'
+  | 'rejected'
+  | 'failed';
+
+export const FILE_CLASSES: readonly FileClass[] = [
+  'dicom',
+  'json-summary',
+  'pixel-data-cache',
+  'not-dicom',
+  'corrupt',
+  'rejected',
+  'failed',
+];
+
+/** How the bytes were stored on disk: as they are, or Orthanc's 8-byte size prefix + zlib stream. */
+export type Encoding = 'raw' | 'zlib';
+
+/** One regular file found by the walker. */
+export interface FileEntry {
+  /** Absolute path. */
+  readonly path: string;
+  /** Path relative to the source root ('' parts joined with '/'); the name when the source is a file. */
+  readonly relativePath: string;
+  /** Size on disk in bytes. */
+  readonly size: number;
+}
+
+/** The identifying part of a DICOM header, read up to the pixel data. */
+export interface DicomHeader {
+  readonly patientId: string;
+  readonly studyInstanceUid: string;
+  readonly seriesInstanceUid: string;
+  readonly sopInstanceUid: string;
+  readonly sopClassUid: string;
+  readonly transferSyntaxUid: string;
+}
+
+/** A file the worker recognised as a DICOM instance to deliver. */
+export interface DecodedDicom {
+  readonly kind: 'dicom';
+  readonly encoding: Encoding;
+  readonly header: DicomHeader;
+  /** Size of the DICOM file once decoded (what the target receives). */
+  readonly decodedSize: number;
+  /** MD5 (lower-case hex) of the decoded bytes: what Orthanc records as the attachment's MD5. */
+  readonly md5: string;
+  /** The Orthanc instance ID computed from the four identifiers. */
+  readonly orthancId: string;
+  /** The decoded bytes when small enough to hold; otherwise the uploader streams them from disk. */
+  readonly bytes?: Uint8Array;
+}
+
+/** A file that is not delivered, with the class and a human reason. */
+export interface SkippedFile {
+  readonly kind: 'skipped';
+  readonly fileClass: 'json-summary' | 'pixel-data-cache' | 'not-dicom' | 'corrupt' | 'failed';
+  readonly encoding?: Encoding;
+  readonly reason: string;
+}
+
+/** What a worker returns for one file: a tagged value, never a thrown custom error. */
+export type Classified = DecodedDicom | SkippedFile;
+
+/** The answer Orthanc gives to POST /instances for a stored or dropped instance. */
+export type UploadStatus = 'Success' | 'AlreadyStored' | 'FilteredOut';
+
+/** The final, reportable result for one file. */
+export interface FileOutcome {
+  readonly path: string;
+  readonly size: number;
+  readonly fileClass: FileClass;
+  readonly encoding?: Encoding;
+  readonly reason?: string;
+  readonly decodedSize?: number;
+  readonly md5?: string;
+  readonly sopInstanceUid?: string;
+  /** Orthanc's instance ID (from the target's answer, else computed). */
+  readonly instanceId?: string;
+  /** Orthanc's Status when uploaded; absent in an inventory. */
+  readonly status?: UploadStatus;
+  readonly httpStatus?: number;
+  readonly orthancMessage?: string;
+  readonly orthancDetails?: string;
+}

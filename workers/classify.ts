@@ -1,0 +1,28 @@
+import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { inspectFile, type InspectTask } from '../src/inspect-file.js';
+import type { Classified } from '../src/types.js';
+
+// Gives the decoded bytes their own ArrayBuffer so it can be transferred, not copied.
+const ownBuffer = (bytes: Uint8Array): ArrayBuffer => {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) {
+    return bytes.buffer;
+  }
+  return bytes.slice().buffer;
+};
+
+// The piscina task: classify one file in this thread and hand the decoded bytes over without a copy.
+// Everything is caught inside inspectFile, so the result is always a tagged value.
+export default async function classify(task: InspectTask): Promise<Classified> {
+  const result = await inspectFile(task);
+  if (result.kind !== 'dicom' || result.bytes === undefined) return result;
+  const buffer = ownBuffer(result.bytes);
+  const value: Classified = { ...result, bytes: new Uint8Array(buffer) };
+  return move({
+    get [transferableSymbol]() {
+      return [buffer];
+    },
+    get [valueSymbol]() {
+      return value;
+    },
+  }) as unknown as Classified;
+}
