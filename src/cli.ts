@@ -45,7 +45,8 @@ const parseArguments = (argv: string[]) =>
     .wrap(110)
     .exitProcess(false)
     .fail((message, error) => {
-      throw error ?? new UsageError(message);
+      // yargs passes no error for its own validation failures, despite its types.
+      throw (error as Error | undefined) ?? new UsageError(message);
     })
     .parseSync();
 

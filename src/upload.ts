@@ -38,7 +38,7 @@ interface OrthancAnswer {
 const parseAnswer = (text: string): OrthancAnswer => {
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null ? (value as OrthancAnswer) : {};
+    return typeof value === 'object' && value !== null ? value : {};
   } catch {
     return {};
   }
@@ -87,7 +87,7 @@ export class Uploader {
         const status = answer.Status === 'AlreadyStored' || answer.Status === 'FilteredOut' ? answer.Status : 'Success';
         return { kind: 'stored', status, id: answer.ID, httpStatus: statusCode };
       }
-      if (TRANSIENT_STATUS.has(statusCode)) return { kind: 'transient', reason: `HTTP ${statusCode} ${String(answer.Message ?? '')}`.trim() };
+      if (TRANSIENT_STATUS.has(statusCode)) return { kind: 'transient', reason: `HTTP ${statusCode} ${typeof answer.Message === 'string' ? answer.Message : ''}`.trim() };
       const message = typeof answer.Message === 'string' ? answer.Message : `HTTP ${statusCode}`;
       const details = typeof answer.Details === 'string' ? answer.Details : undefined;
       return details === undefined ? { kind: 'rejected', httpStatus: statusCode, message } : { kind: 'rejected', httpStatus: statusCode, message, details };

@@ -7,7 +7,8 @@ const ownBuffer = (bytes: Uint8Array): ArrayBuffer => {
   if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) {
     return bytes.buffer;
   }
-  return bytes.slice().buffer;
+  // A copy: Buffer#slice would return a view on the same (larger, pooled) ArrayBuffer.
+  return new Uint8Array(bytes).buffer;
 };
 
 // The piscina task: classify one file in this thread and hand the decoded bytes over without a copy.

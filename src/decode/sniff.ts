@@ -11,7 +11,7 @@ export type Sniffed =
   | 'unknown';
 
 const DICM = [0x44, 0x49, 0x43, 0x4d];
-const SQLITE = 'SQLite format 3\0';
+const SQLITE = Array.from('SQLite format 3\0', (c) => c.charCodeAt(0));
 
 const startsWith = (bytes: Uint8Array, magic: readonly number[], at = 0): boolean =>
   bytes.length >= at + magic.length && magic.every((b, i) => bytes[at + i] === b);
@@ -41,7 +41,7 @@ export const sniff = (head: Uint8Array): Sniffed => {
   if (hasDicmPreamble(head)) return 'dicom-part10';
   // Orthanc always writes compress2() output with a 32 KiB window, so the stream starts with 0x78.
   if (head.length >= 10 && head[8] === 0x78 && isZlibHeader(head[8], head[9])) return 'orthanc-zlib';
-  if (startsWith(head, [...SQLITE].map((c) => c.charCodeAt(0)))) return 'sqlite';
+  if (startsWith(head, SQLITE)) return 'sqlite';
   if (startsWith(head, [0x37, 0x7f, 0x06, 0x82]) || startsWith(head, [0x37, 0x7f, 0x06, 0x83])) return 'sqlite-wal';
   if (startsWith(head, [0x1f, 0x8b])) return 'gzip';
   if (startsWith(head, [0x50, 0x4b, 0x03, 0x04])) return 'zip';

@@ -1,0 +1,140 @@
+// The command line from the outside: exit codes, messages, and secrets that never show.
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOrthanc, type RunningOrthanc } from './helpers/orthanc.js';
+import { runCli } from './helpers/run-cli.js';
+import { startScriptedServer, stored } from './helpers/scripted-server.js';
+import { snapshotTree } from './helpers/tree.js';
+
+const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
+const SAMPLE_STORAGE = join(FIXTURES, 'sample-storage');
+const SAMPLE_DICOM = join(FIXTURES, 'dicom');
+const SECRET = 'pa55-Secret-word';
+
+const closedPort = async (): Promise<number> => {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+};
+
+describe('usage', () => {
+  it('documents every option and the exit codes in --help', async () => {
+    const { code, stdout } = await runCli(['--help']);
+    expect(code).toBe(0);
+    for (const option of ['--dry-run', '--username', '--password', '--header', '--concurrency', '--workers', '--retries', '--report', '--max-decoded-size', '--quiet']) {
+      expect(stdout).toContain(option);
+    }
+    expect(stdout).toContain('Exit codes');
+    expect(stdout).toContain('Examples');
+  });
+
+  it.each([
+    [[], /source/],
+    [['--bogus', SAMPLE_DICOM], /bogus/i],
+    [[join(FIXTURES, 'does-not-exist')], /does-not-exist \(ENOENT\)/],
+    [[SAMPLE_DICOM, 'ftp://127.0.0.1/'], /http:\/\/ or https:\/\//],
+    [[SAMPLE_DICOM, 'http://127.0.0.1:1', '--concurrency', '0'], /--concurrency/],
+    [[SAMPLE_DICOM, 'http://127.0.0.1:1', '--header', 'no colon'], /Name: value/],
+  ])('exits 2 with a clear message for %j', async (args, message) => {
+    const { code, stderr } = await runCli(args);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+    expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+});
+
+describe('inventory (no target)', () => {
+  it('classifies the bundled sample storage, uploads nothing and leaves it untouched', async () => {
+    const before = await snapshotTree(SAMPLE_STORAGE);
+    const dir = await mkdtemp(join(tmpdir(), 'oi-cli-'));
+    const { code, stdout } = await runCli([SAMPLE_STORAGE, '--report', join(dir, 'r.json')]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/Inventory of/);
+    expect(stdout).toMatch(/pixel-data-cache\s+\d+ files/);
+    expect(stdout).toMatch(/would be uploaded/);
+    const report = JSON.parse(await readFile(join(dir, 'r.json'), 'utf8')) as { summary: { dryRun: boolean; target: null } };
+    expect(report.summary).toMatchObject({ dryRun: true, target: null });
+    expect(await snapshotTree(SAMPLE_STORAGE)).toEqual(before);
+    expect(existsSync(join(SAMPLE_STORAGE, 'index-wal'))).toBe(false);
+  });
+});
+
+describe('targets', () => {
+  let orthanc: RunningOrthanc;
+  beforeAll(async () => {
+    orthanc = await startOrthanc({ auth: { username: 'alice', password: SECRET } });
+  });
+  afterAll(async () => {
+    await orthanc.stop();
+  });
+
+  it('exits 3 when nothing listens at the target', async () => {
+    const { code, stderr } = await runCli([SAMPLE_DICOM, `http://127.0.0.1:${await closedPort()}`]);
+    expect(code).toBe(3);
+    expect(stderr).toMatch(/Cannot reach the target .*ECONNREFUSED/);
+  });
+
+  it('exits 3 on refused credentials and never prints the password', async () => {
+    const { code, stdout, stderr } = await runCli([SAMPLE_DICOM, orthanc.url.replace('//', `//alice:wrong-${SECRET}@`)]);
+    expect(code).toBe(3);
+    expect(stderr).toMatch(/refused the credentials \(HTTP 401\)/);
+    expect(stdout + stderr).not.toContain(SECRET);
+  });
+
+  it('takes credentials from the environment and keeps them out of the output', async () => {
+    const { code, stdout, stderr } = await runCli([SAMPLE_DICOM, orthanc.url], { ORTHANC_USERNAME: 'alice', ORTHANC_PASSWORD: SECRET });
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/Imported .* into http:\/\/127\.0\.0\.1:\d+/);
+    expect(stdout + stderr).not.toContain(SECRET);
+  });
+
+  it('takes credentials from the URL and prints the URL without them', async () => {
+    const { code, stdout, stderr } = await runCli([SAMPLE_DICOM, orthanc.url.replace('//', `//alice:${SECRET}@`), '--quiet']);
+    expect(code).toBe(0);
+    expect(stdout + stderr).not.toContain(SECRET);
+    expect(stdout + stderr).not.toContain('alice:');
+  });
+
+  it('sends --header values with every request', async () => {
+    const server = await startScriptedServer((_index, _request, response) => stored(response));
+    try {
+      const file = join(await mkdtemp(join(tmpdir(), 'oi-cli-')), 'one.dcm');
+      await writeFile(file, await readFile(join(SAMPLE_DICOM, '000000.dcm')));
+      const { code } = await runCli([file, server.url, '-H', 'Authorization: Bearer t0ken', '-H', 'X-Api-Key: k']);
+      expect(code).toBe(0);
+      expect(server.requests.length).toBeGreaterThanOrEqual(2);
+      for (const request of server.requests) {
+        expect(request.headers.authorization).toBe('Bearer t0ken');
+        expect(request.headers['x-api-key']).toBe('k');
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('exits 1 when the target rejects a file, and names it in the report', async () => {
+    const server = await startScriptedServer((_index, _request, response) => {
+      response.writeHead(400, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ Message: 'Bad file format', Details: 'scripted refusal' }));
+    });
+    try {
+      const dir = await mkdtemp(join(tmpdir(), 'oi-cli-'));
+      await writeFile(join(dir, 'one.dcm'), await readFile(join(SAMPLE_DICOM, '000000.dcm')));
+      const { code, stdout } = await runCli([join(dir, 'one.dcm'), server.url, '--report', join(dir, 'r.json')]);
+      expect(code).toBe(1);
+      expect(stdout).toMatch(/rejected\s+1 files/);
+      const report = JSON.parse(await readFile(join(dir, 'r.json'), 'utf8')) as { notUploaded: { path: string; class: string; orthancDetails: string }[] };
+      expect(report.notUploaded).toEqual([expect.objectContaining({ path: 'one.dcm', class: 'rejected', orthancDetails: 'scripted refusal' })]);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -1,0 +1,65 @@
+// A node:http server on 127.0.0.1:0 with a scripted handler, for fault injection only (resets,
+// 5xx, stalls, refusals). Orthanc's real answers are always tested against a real Orthanc.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One request as the server saw it. */
+export interface SeenRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingMessage['headers'];
+  readonly bodyLength: number;
+}
+
+export interface ScriptedServer {
+  readonly url: string;
+  readonly requests: SeenRequest[];
+  close(): Promise<void>;
+}
+
+/** The script: gets the request number (0-based, counting every request) and answers it. */
+export type Script = (index: number, request: SeenRequest, response: ServerResponse) => void;
+
+// Why: answers /system like an Orthanc does, so preflight passes and the script only sees uploads.
+export const orthancSystem = (response: ServerResponse): void => {
+  response.writeHead(200, { 'content-type': 'application/json' });
+  response.end(JSON.stringify({ Version: '1.12.9', Name: 'scripted', ApiVersion: 26 }));
+};
+
+// Why: fault injection needs a server whose every answer the test decides.
+export const startScriptedServer = async (script: Script): Promise<ScriptedServer> => {
+  const requests: SeenRequest[] = [];
+  let uploads = 0;
+  const server = createServer((request, response) => {
+    let bodyLength = 0;
+    request.on('data', (chunk: Buffer) => {
+      bodyLength += chunk.length;
+    });
+    request.on('end', () => {
+      const seen = { method: request.method ?? '', url: request.url ?? '', headers: request.headers, bodyLength };
+      requests.push(seen);
+      if (seen.url.endsWith('/system')) {
+        orthancSystem(response);
+        return;
+      }
+      script(uploads++, seen, response);
+    });
+  });
+  server.keepAliveTimeout = 10;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+};
+
+// Why: a successful Orthanc-shaped answer for scripted uploads.
+export const stored = (response: ServerResponse, status = 'Success'): void => {
+  response.writeHead(200, { 'content-type': 'application/json' });
+  response.end(JSON.stringify({ ID: 'aaaaaaaa-bbbbbbbb-cccccccc-dddddddd-eeeeeeee', Status: status, Path: '/instances/x' }));
+};

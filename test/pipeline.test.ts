@@ -1,0 +1,148 @@
+// End-to-end: storages written by a real Orthanc (and a raw folder) are imported into a fresh real
+// Orthanc; the target must then hold exactly the original files, byte for byte.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveOptions, runImport } from '../src/index.js';
+import { instanceMd5s, startOrthanc, uploadToOrthanc, type RunningOrthanc } from './helpers/orthanc.js';
+import { copyNested, makeOriginals, type Originals } from './helpers/source-data.js';
+import { listFiles, md5File, snapshotTree } from './helpers/tree.js';
+
+const running: RunningOrthanc[] = [];
+const start = async (...args: Parameters<typeof startOrthanc>): Promise<RunningOrthanc> => {
+  const orthanc = await startOrthanc(...args);
+  running.push(orthanc);
+  return orthanc;
+};
+afterAll(async () => {
+  await Promise.all(running.map((orthanc) => orthanc.stop()));
+});
+
+let originals: Originals;
+/** Orthanc instance ID -> MD5 of the original file, as the source Orthanc named them. */
+let expected: Map<string, string>;
+
+// Builds a stopped Orthanc's storage by uploading the originals to a real Orthanc.
+const buildStorage = async (compression: boolean): Promise<string> => {
+  const source = await start({ compression });
+  expected = new Map();
+  for (const file of originals.files) {
+    const answer = await uploadToOrthanc(source, file);
+    expected.set(answer.ID, await md5File(file));
+  }
+  await source.stop();
+  return source.storageDir;
+};
+
+const importInto = async (source: string, extra: { inlineLimit?: number; reportPath?: string } = {}) => {
+  const target = await start();
+  const summary = await runImport(resolveOptions({ source, target: target.url, workers: 2, concurrency: 4, ...extra }));
+  return { target, summary };
+};
+
+beforeAll(async () => {
+  originals = await makeOriginals();
+});
+
+describe('a compressed storage (StorageCompression: true)', () => {
+  let storage: string;
+  beforeAll(async () => {
+    storage = await buildStorage(true);
+  });
+
+  it('arrives byte for byte, and no dicom-until-pixel-data copy is ever uploaded', async () => {
+    const before = await snapshotTree(storage);
+    const { target, summary } = await importInto(storage);
+    expect(await instanceMd5s(target)).toEqual(expected);
+    expect(summary.exitCode).toBe(0);
+    expect(summary.classes.dicom.files).toBe(originals.files.length);
+    expect(summary.statuses.Success).toBe(originals.files.length);
+    // Every file on disk is either an instance, a type-3 cache, or the index.
+    const onDisk = (await listFiles(storage)).length;
+    expect(summary.classes['pixel-data-cache'].files).toBe(onDisk - originals.files.length - 1);
+    expect(summary.classes['pixel-data-cache'].files).toBeGreaterThanOrEqual(originals.files.length - 3);
+    expect(summary.classes['not-dicom'].files).toBe(1);
+    expect(await snapshotTree(storage)).toEqual(before);
+  });
+
+  it('streams files above the inline limit (inflating on the fly) with the same result', async () => {
+    const { target, summary } = await importInto(storage, { inlineLimit: 64 * 1024 });
+    expect(await instanceMd5s(target)).toEqual(expected);
+    expect(summary.exitCode).toBe(0);
+    expect(summary.dicomBytes).toBeGreaterThan(30_000_000);
+  });
+
+  it('counts a second run against the same target as AlreadyStored', async () => {
+    const target = await start();
+    await runImport(resolveOptions({ source: storage, target: target.url }));
+    const again = await runImport(resolveOptions({ source: storage, target: target.url }));
+    expect(again.statuses.AlreadyStored).toBe(originals.files.length);
+    expect(await instanceMd5s(target)).toEqual(expected);
+  });
+});
+
+describe('an uncompressed storage (StorageCompression: false)', () => {
+  it('arrives byte for byte, and holds no pixel-data caches', async () => {
+    const storage = await buildStorage(false);
+    const before = await snapshotTree(storage);
+    const { target, summary } = await importInto(storage);
+    expect(await instanceMd5s(target)).toEqual(expected);
+    expect(summary.classes['pixel-data-cache'].files).toBe(0);
+    expect(summary.classes.dicom.files).toBe(originals.files.length);
+    expect(summary.exitCode).toBe(0);
+    expect(await snapshotTree(storage)).toEqual(before);
+  });
+});
+
+describe('a nested raw folder salted with junk', () => {
+  const zlibWithSize = (bytes: Uint8Array): Buffer => {
+    const prefix = Buffer.alloc(8);
+    prefix.writeBigUInt64LE(BigInt(bytes.length));
+    return Buffer.concat([prefix, deflateSync(bytes, { level: 6 })]);
+  };
+
+  it('delivers every original and explains every other file', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'oi-raw-'));
+    await copyNested(originals, root);
+    await mkdir(join(root, 'junk', 'deeper'), { recursive: true });
+    const summaryJson = JSON.stringify({ '0008,0018': { Name: 'SOPInstanceUID', Type: 'String', Value: '1.2.3' } });
+    const sample = await readFile(originals.files[0] ?? '');
+    const pixelTag = sample.indexOf(Buffer.from([0xe0, 0x7f, 0x10, 0x00]));
+    await writeFile(join(root, 'junk', 'empty'), '');
+    await writeFile(join(root, 'junk', 'random.bin'), randomBytes(4096));
+    await writeFile(join(root, 'junk', 'config.json'), '{"Name": "not a summary"}');
+    await writeFile(join(root, 'junk', 'deeper', 'summary'), summaryJson);
+    await writeFile(join(root, 'junk', 'deeper', 'summary-compressed'), zlibWithSize(Buffer.from(summaryJson)));
+    await writeFile(join(root, 'junk', 'cut-before-pixels.dcm'), sample.subarray(0, pixelTag));
+    await writeFile(join(root, 'junk', 'truncated.dcm'), sample.subarray(0, sample.length - 100));
+    const reportPath = join(root, '..', `report-${createHash('md5').update(root).digest('hex')}.json`);
+    const before = await snapshotTree(root);
+
+    const { target, summary } = await importInto(root, { reportPath });
+
+    expect(await instanceMd5s(target)).toEqual(expected);
+    expect(summary.classes.dicom.files).toBe(originals.files.length);
+    expect(summary.classes['not-dicom'].files).toBe(3);
+    expect(summary.classes['json-summary'].files).toBe(2);
+    expect(summary.classes['pixel-data-cache'].files).toBe(1);
+    expect(summary.classes.corrupt.files).toBe(1);
+    expect(summary.exitCode).toBe(1);
+    const report = JSON.parse(await readFile(reportPath, 'utf8')) as { summary: unknown; notUploaded: { path: string; class: string; reason: string }[] };
+    const byPath = Object.fromEntries(report.notUploaded.map((entry) => [entry.path, entry.class]));
+    expect(byPath).toEqual({
+      'junk/empty': 'not-dicom',
+      'junk/random.bin': 'not-dicom',
+      'junk/config.json': 'not-dicom',
+      'junk/deeper/summary': 'json-summary',
+      'junk/deeper/summary-compressed': 'json-summary',
+      'junk/cut-before-pixels.dcm': 'pixel-data-cache',
+      'junk/truncated.dcm': 'corrupt',
+    });
+    expect(report.notUploaded.every((entry) => entry.reason.length > 0)).toBe(true);
+    expect(await snapshotTree(root)).toEqual(before);
+    expect((await readdir(join(root, '..'))).some((name) => name.endsWith('.entries.tmp'))).toBe(false);
+  });
+});

@@ -1,0 +1,97 @@
+// The uploader against scripted faults: what is retried, what is rejected, what stops the run.
+import { Readable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ImporterError } from '../src/errors.js';
+import { parseTarget } from '../src/target.js';
+import { Uploader } from '../src/upload.js';
+import { startScriptedServer, stored, type ScriptedServer } from './helpers/scripted-server.js';
+
+const body = new Uint8Array(1000).fill(7);
+let server: ScriptedServer | undefined;
+let uploader: Uploader | undefined;
+
+const setup = async (script: Parameters<typeof startScriptedServer>[0], retries = 3) => {
+  server = await startScriptedServer(script);
+  uploader = new Uploader(parseTarget(`${server.url}/prefix`, { headers: ['X-Api-Key: k1'] }), { concurrency: 2, retries, retryDelayMs: 5 });
+  return { server, uploader };
+};
+
+afterEach(async () => {
+  await uploader?.close();
+  await server?.close();
+  uploader = undefined;
+  server = undefined;
+});
+
+describe('Uploader', () => {
+  it('posts the bytes with Content-Length, the content type and the extra headers, never Expect', async () => {
+    const { server, uploader } = await setup((_index, _request, response) => stored(response));
+    const result = await uploader.upload(body, body.length);
+    expect(result).toMatchObject({ kind: 'stored', status: 'Success', httpStatus: 200 });
+    const [request] = server.requests;
+    expect(request?.url).toBe('/prefix/instances');
+    expect(request?.headers['content-length']).toBe('1000');
+    expect(request?.headers['content-type']).toBe('application/dicom');
+    expect(request?.headers['x-api-key']).toBe('k1');
+    expect(request?.headers.expect).toBeUndefined();
+    expect(request?.bodyLength).toBe(1000);
+  });
+
+  it('retries a reset connection and a 500, then succeeds', async () => {
+    const { server, uploader } = await setup((index, _request, response) => {
+      if (index === 0) response.socket?.destroy();
+      else if (index === 1) response.writeHead(500).end('{"Message": "Internal error"}');
+      else stored(response, 'AlreadyStored');
+    });
+    const result = await uploader.upload(body, body.length);
+    expect(result).toMatchObject({ kind: 'stored', status: 'AlreadyStored' });
+    expect(server.requests.filter((request) => request.url.endsWith('/instances'))).toHaveLength(3);
+  });
+
+  it('re-creates a streamed body for each attempt', async () => {
+    let streams = 0;
+    const { uploader } = await setup((index, request, response) => {
+      if (index === 0) response.writeHead(503).end();
+      else if (request.bodyLength === 1000) stored(response);
+      else response.writeHead(400).end();
+    });
+    const result = await uploader.upload(() => {
+      streams++;
+      return Readable.from([body.subarray(0, 500), body.subarray(500)]);
+    }, body.length);
+    expect(result).toMatchObject({ kind: 'stored' });
+    expect(streams).toBe(2);
+  });
+
+  it('gives up after the configured retries with the last reason', async () => {
+    const { server, uploader } = await setup((_index, _request, response) => response.writeHead(503).end(), 2);
+    const result = await uploader.upload(body, body.length);
+    expect(result.kind).toBe('failed');
+    expect(result.kind === 'failed' ? result.reason : '').toMatch(/3 attempts.*HTTP 503/);
+    expect(server.requests.filter((request) => request.url.endsWith('/instances'))).toHaveLength(3);
+  });
+
+  it('does not retry a permanent 400 and keeps Orthanc message and details', async () => {
+    const { server, uploader } = await setup((_index, _request, response) => {
+      response.writeHead(400, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ Message: 'Bad file format', Details: 'Cannot parse an invalid DICOM file (size: 1000 bytes)' }));
+    });
+    const result = await uploader.upload(body, body.length);
+    expect(result).toEqual({ kind: 'rejected', httpStatus: 400, message: 'Bad file format', details: 'Cannot parse an invalid DICOM file (size: 1000 bytes)' });
+    expect(server.requests.filter((request) => request.url.endsWith('/instances'))).toHaveLength(1);
+  });
+
+  it('stops the run on 401 with E_TARGET_AUTH', async () => {
+    const { uploader } = await setup((_index, _request, response) => response.writeHead(401).end());
+    await expect(uploader.upload(body, body.length)).rejects.toSatisfy(
+      (error: unknown) => error instanceof ImporterError && error.code === 'E_TARGET_AUTH',
+    );
+  });
+
+  it('reports a target that stops answering as failed after retries, not as a crash', async () => {
+    const { server, uploader } = await setup((_index, _request, response) => response.socket?.destroy(), 1);
+    const result = await uploader.upload(body, body.length);
+    expect(result.kind).toBe('failed');
+    expect(server.requests.filter((request) => request.url.endsWith('/instances'))).toHaveLength(2);
+  });
+});
