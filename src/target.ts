@@ -24,10 +24,11 @@ const HEADER_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):\s*(.*)$/;
 // Parses "Name: value" flags, refusing malformed ones with the flag's own text (without its value).
 const parseHeaders = (lines: readonly string[]): Record<string, string> => {
   const headers: Record<string, string> = {};
-  for (const line of lines) {
+  for (const [index, line] of lines.entries()) {
     const match = HEADER_LINE.exec(line);
     if (match?.[1] === undefined || match[2] === undefined) {
-      throw new ImporterError('E_USAGE', `Expected --header to look like 'Name: value', got '${line.split(':')[0] ?? ''}…'`);
+      // The value may be a secret: the message names neither it nor the rest of the line.
+      throw new ImporterError('E_USAGE', `Expected every --header to look like 'Name: value' (header ${index + 1} does not)`);
     }
     headers[match[1].toLowerCase()] = match[2];
   }

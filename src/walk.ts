@@ -1,4 +1,5 @@
-import { opendir, lstat } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { lstat, opendir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { FileEntry } from './types.js';
 
@@ -9,29 +10,32 @@ export type WalkItem =
 
 const errorCode = (error: unknown): string => (error as { code?: string }).code ?? (error as Error).message;
 
-// Lists one directory as a stream (fs.opendir), recursing depth-first: memory holds one open
-// directory handle per level, never the tree's listing.
-async function* walkDirectory(directory: string, relative: string): AsyncGenerator<WalkItem> {
-  let dir;
+/** Directory entries examined together: their sizes are read in parallel. */
+const BATCH = 64;
+
+type Sized = { readonly size: number } | { readonly error: string };
+
+const sizeOf = async (path: string): Promise<Sized> => {
   try {
-    dir = await opendir(directory, { bufferSize: 64 });
+    return { size: (await lstat(path)).size };
   } catch (error) {
-    const entry = { path: directory, relativePath: relative || '.', size: 0 };
-    yield { kind: 'unreadable', entry, fileClass: 'failed', reason: `cannot list the directory (${errorCode(error)})` };
-    return;
+    return { error: errorCode(error) };
   }
-  for await (const dirent of dir) {
+};
+
+// Turns one batch of directory entries into walk items, recursing into sub-directories in order.
+async function* visitBatch(batch: readonly Dirent[], directory: string, relative: string): AsyncGenerator<WalkItem> {
+  const sizes = await Promise.all(batch.map((dirent) => (dirent.isFile() ? sizeOf(join(directory, dirent.name)) : Promise.resolve(undefined))));
+  for (const [index, dirent] of batch.entries()) {
     const path = join(directory, dirent.name);
     const relativePath = relative === '' ? dirent.name : `${relative}/${dirent.name}`;
+    const sized = sizes[index];
     if (dirent.isDirectory()) {
       yield* walkDirectory(path, relativePath);
-    } else if (dirent.isFile()) {
-      try {
-        const stats = await lstat(path);
-        yield { kind: 'file', entry: { path, relativePath, size: stats.size } };
-      } catch (error) {
-        yield { kind: 'unreadable', entry: { path, relativePath, size: 0 }, fileClass: 'failed', reason: `cannot read the file (${errorCode(error)})` };
-      }
+    } else if (sized !== undefined && 'size' in sized) {
+      yield { kind: 'file', entry: { path, relativePath, size: sized.size } };
+    } else if (sized !== undefined) {
+      yield { kind: 'unreadable', entry: { path, relativePath, size: 0 }, fileClass: 'failed', reason: `cannot read the file (${sized.error})` };
     } else {
       const what = dirent.isSymbolicLink() ? 'a symbolic link (not followed)' : 'not a regular file (device, socket or pipe)';
       yield { kind: 'unreadable', entry: { path, relativePath, size: 0 }, fileClass: 'not-dicom', reason: what };
@@ -39,10 +43,30 @@ async function* walkDirectory(directory: string, relative: string): AsyncGenerat
   }
 }
 
+// Lists one directory as a stream (fs.opendir), recursing depth-first: memory holds one open
+// directory handle and one batch of entries per level, never the tree's listing.
+async function* walkDirectory(directory: string, relative: string): AsyncGenerator<WalkItem> {
+  let dir;
+  try {
+    dir = await opendir(directory, { bufferSize: BATCH });
+  } catch (error) {
+    const entry = { path: directory, relativePath: relative || '.', size: 0 };
+    yield { kind: 'unreadable', entry, fileClass: 'failed', reason: `cannot list the directory (${errorCode(error)})` };
+    return;
+  }
+  const batch: Dirent[] = [];
+  for await (const dirent of dir) {
+    batch.push(dirent);
+    if (batch.length >= BATCH) yield* visitBatch(batch.splice(0), directory, relative);
+  }
+  yield* visitBatch(batch, directory, relative);
+}
+
 // Enumerates every file under the source (or the source itself when it is a file), lazily:
 // the caller's pace sets the walker's pace, so a slow upload slows the walk.
 export async function* walk(source: string): AsyncGenerator<WalkItem> {
-  const stats = await lstat(source);
+  // The source itself was named by the user, so a link to it is followed; links inside are not.
+  const stats = await stat(source);
   if (stats.isDirectory()) {
     yield* walkDirectory(source, '');
   } else {

@@ -20,7 +20,7 @@ const closedPort = async (): Promise<number> => {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await new Promise<void>((resolve) => server.close(() => { resolve(); }));
   if (address === null || typeof address === 'string') throw new Error('no port');
   return address.port;
 };
@@ -38,7 +38,7 @@ describe('usage', () => {
 
   it.each([
     [[], /source/],
-    [['--bogus', SAMPLE_DICOM], /bogus/i],
+    [[SAMPLE_DICOM, '--bogus'], /Unknown argument: bogus/],
     [[join(FIXTURES, 'does-not-exist')], /does-not-exist \(ENOENT\)/],
     [[SAMPLE_DICOM, 'ftp://127.0.0.1/'], /http:\/\/ or https:\/\//],
     [[SAMPLE_DICOM, 'http://127.0.0.1:1', '--concurrency', '0'], /--concurrency/],
@@ -104,7 +104,7 @@ describe('targets', () => {
   });
 
   it('sends --header values with every request', async () => {
-    const server = await startScriptedServer((_index, _request, response) => stored(response));
+    const server = await startScriptedServer((_index, _request, response) => { stored(response); });
     try {
       const file = join(await mkdtemp(join(tmpdir(), 'oi-cli-')), 'one.dcm');
       await writeFile(file, await readFile(join(SAMPLE_DICOM, '000000.dcm')));

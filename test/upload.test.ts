@@ -25,7 +25,7 @@ afterEach(async () => {
 
 describe('Uploader', () => {
   it('posts the bytes with Content-Length, the content type and the extra headers, never Expect', async () => {
-    const { server, uploader } = await setup((_index, _request, response) => stored(response));
+    const { server, uploader } = await setup((_index, _request, response) => { stored(response); });
     const result = await uploader.upload(body, body.length);
     expect(result).toMatchObject({ kind: 'stored', status: 'Success', httpStatus: 200 });
     const [request] = server.requests;

@@ -34,6 +34,7 @@ export const checkAnnouncedSize = (announced: number, fileSize: number, maxDecod
 
 // Inflates a whole ZlibWithSize file held in memory, insisting on exactly the announced length.
 export const inflateOrthancFile = (file: Uint8Array, maxDecodedSize: number): InflateResult => {
+  if (file.length < ZLIB_PREFIX_BYTES + 2) return { ok: false, reason: `${file.length} bytes are too few for a size prefix and a zlib stream` };
   const announced = readAnnouncedSize(file);
   const impossible = checkAnnouncedSize(announced, file.length, maxDecodedSize);
   if (impossible !== undefined) return { ok: false, reason: impossible };

@@ -53,7 +53,7 @@ export const startScriptedServer = async (script: Script): Promise<ScriptedServe
     requests,
     close: async () => {
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => { resolve(); }));
     },
   };
 };

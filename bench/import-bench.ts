@@ -1,0 +1,444 @@
+// Import benchmark: orthanc-import (compressed storage -> fresh Orthanc) against the
+// ImportDicomFiles.py way (original files, sequential, one new connection per file).
+//
+//   npx tsc -p tsconfig.json && node dist/bench/import-bench.js [--work DIR] [--runs N]
+//     [--concurrency N] [--workers N] [--json FILE]
+//
+// Prints seconds, instances/s and MB/s per run and the median of the runs, and the ratio of the
+// medians. MB = 10^6 bytes of DICOM delivered (the sum of the original file sizes).
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
+import { cpus, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { generateDicoms } from '../fixtures/make-dicoms.js';
+import { startOrthanc } from '../fixtures/orthanc-process.js';
+import type { RunningOrthanc } from '../fixtures/orthanc-process.js';
+import { DEFAULT_CONCURRENCY, defaultWorkers } from '../src/options.js';
+
+const INSTANCES = 1000;
+const GENERATE = {
+  count: INSTANCES,
+  patients: 10,
+  studies: 2,
+  series: 5,
+  sizeKb: { min: 100, max: 500 },
+  seed: 20_240,
+  prefix: 'BENCH',
+  ts: 'explicit',
+} as const;
+/** Parallel keep-alive uploads while building the source storage (setup, not timed). */
+const SETUP_PARALLEL = 4;
+/** Kernel clock ticks per second, for /proc/PID/stat (100 on every Linux we run on). */
+const CLK_TCK = 100;
+const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+
+type Tool = 'orthanc-import' | 'baseline';
+
+interface RunResult {
+  run: number;
+  tool: Tool;
+  ok: boolean;
+  problems: string[];
+  seconds: number;
+  instances: number;
+  bytes: number;
+  /** CPU seconds of the uploading side (the CLI process, or this process for the baseline). */
+  clientCpuSeconds: number;
+  /** CPU seconds the target Orthanc used during the timed window. */
+  orthancCpuSeconds: number;
+}
+
+interface BenchOptions {
+  work: string;
+  runs: number;
+  concurrency: number | undefined;
+  workers: number | undefined;
+  json: string | undefined;
+}
+
+// Why: the benchmark is run by hand with a few knobs; reject typos instead of ignoring them.
+function parseOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      work: { type: 'string', default: '/tmp/orthanc-import-bench' },
+      runs: { type: 'string', default: '3' },
+      concurrency: { type: 'string' },
+      workers: { type: 'string' },
+      json: { type: 'string' },
+    },
+    strict: true,
+  });
+  const positive = (name: string, value: string | undefined): number | undefined => {
+    if (value === undefined) return undefined;
+    if (!/^[1-9]\d*$/.test(value)) throw new Error(`--${name} must be a positive integer, got "${value}"`);
+    return Number(value);
+  };
+  return {
+    work: resolve(values.work),
+    runs: positive('runs', values.runs) ?? 3,
+    concurrency: positive('concurrency', values.concurrency),
+    workers: positive('workers', values.workers),
+    json: values.json,
+  };
+}
+
+// Why: the baseline walks the folder like os.walk does; sorted so every run sends the same order.
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const entries = await readdir(dir, { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await listFiles(path)));
+    else if (entry.isFile()) out.push(path);
+  }
+  return out;
+}
+
+// Why: MB/s is computed from the bytes actually on disk, not from the generator's size targets.
+async function totalBytes(files: readonly string[]): Promise<number> {
+  let sum = 0;
+  for (const file of files) sum += (await stat(file)).size;
+  return sum;
+}
+
+// Why: a folder is reused only when it was completed (it is renamed into place at the end).
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// Why: generating 300 MB takes a while; do it once per work dir and reuse it afterwards.
+async function ensureOriginals(work: string): Promise<string> {
+  const dir = join(work, 'originals');
+  if (await exists(dir)) {
+    const files = (await readdir(dir)).filter((name) => name.endsWith('.dcm'));
+    if (files.length === INSTANCES) return dir;
+    await rm(dir, { recursive: true, force: true });
+  }
+  const partial = `${dir}.partial`;
+  await rm(partial, { recursive: true, force: true });
+  console.log(`generating ${INSTANCES} instances in ${dir} ...`);
+  await generateDicoms({ out: partial, ...GENERATE });
+  await rename(partial, dir);
+  return dir;
+}
+
+// Why: one small JSON GET helper for /system and /statistics.
+async function getJson(url: string): Promise<Record<string, unknown>> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+  const body = await res.text();
+  if (!res.ok) throw new Error(`GET ${url} -> HTTP ${res.status}: ${body.slice(0, 200)}`);
+  return JSON.parse(body) as Record<string, unknown>;
+}
+
+// Why: every run ends by asking the target itself how many instances it holds.
+async function countInstances(orthanc: RunningOrthanc): Promise<number> {
+  const stats = await getJson(`${orthanc.url}/statistics`);
+  const count = stats['CountInstances'];
+  return typeof count === 'number' ? count : Number.NaN;
+}
+
+interface PostResult {
+  status: number;
+  body: string;
+}
+
+// Why: both the setup upload and the baseline POST a whole file and read the whole answer.
+function postDicom(port: number, body: Buffer, agent: Agent | false): Promise<PostResult> {
+  return new Promise<PostResult>((resolvePost, reject) => {
+    const headers: Record<string, string | number> = { 'Content-Type': 'application/dicom', 'Content-Length': body.length };
+    if (agent === false) headers['Connection'] = 'close';
+    const req = request({ host: '127.0.0.1', port, path: '/instances', method: 'POST', agent, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        resolvePost({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+// Why: the source must be a real compressed Orthanc storage, built once and reused when complete.
+async function ensureStorage(work: string, originals: readonly string[]): Promise<string> {
+  const dir = join(work, 'storage');
+  if (await exists(dir)) return dir;
+  const partial = `${dir}.partial`;
+  await rm(partial, { recursive: true, force: true });
+  await mkdir(partial, { recursive: true });
+  console.log(`building the compressed source storage in ${dir} ...`);
+  const orthanc = await startOrthanc({ storageDir: partial, compression: true });
+  const agent = new Agent({ keepAlive: true, maxSockets: SETUP_PARALLEL });
+  try {
+    let next = 0;
+    const uploader = async (): Promise<void> => {
+      for (let k = next++; k < originals.length; k = next++) {
+        const file = originals[k];
+        if (file === undefined) return;
+        const { status, body } = await postDicom(orthanc.port, await readFile(file), agent);
+        if (status !== 200) throw new Error(`setup upload of ${file} -> HTTP ${status}: ${body.slice(0, 200)}`);
+      }
+    };
+    await Promise.all(Array.from({ length: SETUP_PARALLEL }, uploader));
+    const count = await countInstances(orthanc);
+    if (count !== INSTANCES) throw new Error(`source storage holds ${count} instances, expected ${INSTANCES}`);
+  } finally {
+    agent.destroy();
+    await orthanc.stop();
+    await rm(orthanc.runDir, { recursive: true, force: true });
+  }
+  await rename(partial, dir);
+  return dir;
+}
+
+// Why: CPU use of Orthanc (and of reaped children) tells where the wall-clock time goes.
+function procTimes(pid: number | 'self'): { cpu: number; children: number } {
+  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ').map(Number);
+  // fields[0] is field 3 (state): utime=14, stime=15, cutime=16, cstime=17.
+  const at = (field: number): number => fields[field - 3] ?? 0;
+  return { cpu: (at(14) + at(15)) / CLK_TCK, children: (at(16) + at(17)) / CLK_TCK };
+}
+
+// Why: each run needs its own empty, default (uncompressed) target, cleaned up afterwards.
+async function withTarget<T>(work: string, name: string, body: (orthanc: RunningOrthanc) => Promise<T>): Promise<T> {
+  const storageDir = join(work, 'targets', name);
+  await rm(storageDir, { recursive: true, force: true });
+  await mkdir(storageDir, { recursive: true });
+  const orthanc = await startOrthanc({ storageDir });
+  try {
+    return await body(orthanc);
+  } finally {
+    await orthanc.stop();
+    await rm(orthanc.runDir, { recursive: true, force: true });
+    await rm(storageDir, { recursive: true, force: true });
+  }
+}
+
+interface CliReport {
+  summary?: { instances?: number; dicomBytes?: number; exitCode?: number; statuses?: Record<string, number> };
+}
+
+// Why: run A times the whole CLI process, start to exit, with all decoding and checking included.
+async function runImport(work: string, run: number, storage: string, bytes: number, cliArgs: readonly string[]): Promise<RunResult> {
+  return withTarget(work, `run-${run}-import`, async (orthanc) => {
+    const reportPath = join(work, 'reports', `run-${run}-import.json`);
+    await mkdir(join(work, 'reports'), { recursive: true });
+    await rm(reportPath, { force: true });
+    const orthancBefore = procTimes(orthanc.pid).cpu;
+    const childrenBefore = procTimes('self').children;
+    const started = process.hrtime.bigint();
+    const child = spawn(process.execPath, [CLI, storage, orthanc.url, '--quiet', '--report', reportPath, ...cliArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    const { code, ended } = await new Promise<{ code: number | null; ended: bigint }>((resolveExit, reject) => {
+      child.once('error', reject);
+      child.once('exit', (exitCode) => {
+        resolveExit({ code: exitCode, ended: process.hrtime.bigint() });
+      });
+    });
+    const seconds = Number(ended - started) / 1e9;
+    const orthancCpuSeconds = procTimes(orthanc.pid).cpu - orthancBefore;
+    const clientCpuSeconds = procTimes('self').children - childrenBefore;
+    await new Promise<void>((resolveClose) => {
+      if (child.stdout.readableEnded && child.stderr.readableEnded) resolveClose();
+      else child.once('close', () => { resolveClose(); });
+    });
+
+    const problems: string[] = [];
+    if (code !== 0) problems.push(`exit code ${String(code)}: ${output.trim().slice(-600)}`);
+    let report: CliReport = {};
+    try {
+      report = JSON.parse(await readFile(reportPath, 'utf8')) as CliReport;
+    } catch (err) {
+      problems.push(`report unreadable: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const summary = report.summary;
+    const delivered = summary?.instances ?? 0;
+    if (delivered !== INSTANCES) problems.push(`report says ${delivered} instances, expected ${INSTANCES}`);
+    if (summary?.statuses?.['Success'] !== INSTANCES) problems.push(`report statuses ${JSON.stringify(summary?.statuses)}`);
+    if (summary?.exitCode !== 0) problems.push(`report exitCode ${String(summary?.exitCode)}`);
+    if (summary?.dicomBytes !== bytes) problems.push(`report dicomBytes ${String(summary?.dicomBytes)}, originals hold ${bytes}`);
+    const count = await countInstances(orthanc);
+    if (count !== INSTANCES) problems.push(`target holds ${count} instances`);
+    return { run, tool: 'orthanc-import', ok: problems.length === 0, problems, seconds, instances: delivered, bytes, clientCpuSeconds, orthancCpuSeconds };
+  });
+}
+
+// Why: ImportDicomFiles.py skips files that parse as JSON. A JSON text can only start with one of
+// these bytes after whitespace, so the full parse is only tried when it could succeed (same answer).
+function parsesAsJson(content: Buffer): boolean {
+  let k = 0;
+  while (k < content.length && (content[k] === 0x20 || content[k] === 0x09 || content[k] === 0x0a || content[k] === 0x0d)) k++;
+  const first = content[k];
+  if (first === undefined || !'{["-0123456789tfn'.includes(String.fromCharCode(first))) return false;
+  try {
+    JSON.parse(content.toString('utf8'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// Why: run B is what users do today: ImportDicomFiles.py's behaviour, reimplemented in Node.
+async function runBaseline(work: string, run: number, originalsDir: string, bytes: number): Promise<RunResult> {
+  return withTarget(work, `run-${run}-baseline`, async (orthanc) => {
+    const files = await listFiles(originalsDir);
+    const orthancBefore = procTimes(orthanc.pid).cpu;
+    const cpuBefore = process.cpuUsage();
+    const started = process.hrtime.bigint();
+    let success = 0;
+    let sent = 0;
+    let sentBytes = 0;
+    const failures: string[] = [];
+    for (const file of files) {
+      const content = await readFile(file);
+      if (parsesAsJson(content)) continue;
+      sent++;
+      try {
+        const { status } = await postDicom(orthanc.port, content, false);
+        if (status === 200) {
+          success++;
+          sentBytes += content.length;
+        } else failures.push(`${file}: HTTP ${status}`);
+      } catch (err) {
+        failures.push(`${file}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const cpu = process.cpuUsage(cpuBefore);
+    const orthancCpuSeconds = procTimes(orthanc.pid).cpu - orthancBefore;
+    const problems: string[] = [];
+    if (success !== INSTANCES) problems.push(`${success}/${sent} files answered 200, expected ${INSTANCES}; ${failures.slice(0, 3).join('; ')}`);
+    if (sentBytes !== bytes) problems.push(`sent ${sentBytes} bytes, originals hold ${bytes}`);
+    const count = await countInstances(orthanc);
+    if (count !== INSTANCES) problems.push(`target holds ${count} instances`);
+    return {
+      run,
+      tool: 'baseline',
+      ok: problems.length === 0,
+      problems,
+      seconds,
+      instances: success,
+      bytes: sentBytes,
+      clientCpuSeconds: (cpu.user + cpu.system) / 1e6,
+      orthancCpuSeconds,
+    };
+  });
+}
+
+// Why: the issue asks for the median of the runs, robust to one noisy run.
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const hi = sorted[mid] ?? Number.NaN;
+  if (sorted.length % 2 === 1) return hi;
+  return ((sorted[mid - 1] ?? Number.NaN) + hi) / 2;
+}
+
+// Why: one place decides how a row of the table looks.
+function row(cells: readonly (string | number)[], widths: readonly number[]): string {
+  return cells
+    .map((cell, k) => {
+      const text = typeof cell === 'number' ? cell.toFixed(cell >= 100 ? 0 : 2) : cell;
+      return k < 2 ? text.padEnd(widths[k] ?? 0) : text.padStart(widths[k] ?? 0);
+    })
+    .join('  ');
+}
+
+// Why: a failed run must never disappear from the table; it is shown with its reason.
+function failedResult(run: number, tool: Tool, err: unknown): RunResult {
+  const problem = err instanceof Error ? err.message : String(err);
+  return { run, tool, ok: false, problems: [problem], seconds: Number.NaN, instances: 0, bytes: 0, clientCpuSeconds: Number.NaN, orthancCpuSeconds: Number.NaN };
+}
+
+// Why: entry point: prepare data once, then alternate A/B per run so drift hits both sides alike.
+async function main(): Promise<number> {
+  const options = parseOptions(process.argv.slice(2));
+  await mkdir(options.work, { recursive: true });
+  const originalsDir = await ensureOriginals(options.work);
+  const originals = await listFiles(originalsDir);
+  const bytes = await totalBytes(originals);
+  console.log(`originals: ${originals.length} files, ${bytes} bytes (${(bytes / 1e6).toFixed(1)} MB) in ${originalsDir}`);
+  const storage = await ensureStorage(options.work, originals);
+  console.log(`source storage (compressed): ${storage}`);
+
+  const cliArgs: string[] = [];
+  if (options.concurrency !== undefined) cliArgs.push('--concurrency', String(options.concurrency));
+  if (options.workers !== undefined) cliArgs.push('--workers', String(options.workers));
+  const effective = `--concurrency ${options.concurrency ?? DEFAULT_CONCURRENCY} --workers ${options.workers ?? defaultWorkers()}`;
+  const orthancVersion = await withTarget(options.work, 'probe', async (o) => String((await getJson(`${o.url}/system`))['Version']));
+  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, orthanc: orthancVersion };
+  console.log(`machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGb} GB, node ${machine.node}, Orthanc ${machine.orthanc}`);
+  console.log(`orthanc-import: node dist/src/cli.js ${storage} <target> --quiet --report <file>${cliArgs.length > 0 ? ` ${cliArgs.join(' ')}` : ''}  (effective ${effective})`);
+  console.log('baseline: ImportDicomFiles.py behaviour: sequential POST /instances, one new connection per file');
+
+  const results: RunResult[] = [];
+  for (let run = 1; run <= options.runs; run++) {
+    const order: Tool[] = run % 2 === 1 ? ['orthanc-import', 'baseline'] : ['baseline', 'orthanc-import'];
+    for (const tool of order) {
+      let result: RunResult;
+      try {
+        result = tool === 'orthanc-import' ? await runImport(options.work, run, storage, bytes, cliArgs) : await runBaseline(options.work, run, originalsDir, bytes);
+      } catch (err) {
+        result = failedResult(run, tool, err);
+      }
+      results.push(result);
+      console.log(`  run ${run} ${tool}: ${result.ok ? 'ok' : 'FAILED'} ${result.seconds.toFixed(2)} s${result.ok ? '' : ` (${result.problems.join('; ')})`}`);
+    }
+  }
+
+  const widths = [7, 15, 8, 8, 7, 11, 12] as const;
+  const lines = [row(['run', 'tool', 'seconds', 'inst/s', 'MB/s', 'client CPU', 'Orthanc CPU'], widths)];
+  for (const r of results) {
+    lines.push(row([String(r.run), r.tool, r.seconds, r.instances / r.seconds, r.bytes / 1e6 / r.seconds, r.clientCpuSeconds, r.orthancCpuSeconds], widths));
+  }
+  const medians = {} as Record<Tool, { seconds: number; instancesPerSecond: number; megabytesPerSecond: number }>;
+  for (const tool of ['orthanc-import', 'baseline'] as const) {
+    const mine = results.filter((r) => r.tool === tool);
+    const seconds = median(mine.map((r) => r.seconds));
+    medians[tool] = { seconds, instancesPerSecond: INSTANCES / seconds, megabytesPerSecond: bytes / 1e6 / seconds };
+    lines.push(
+      row(['median', tool, seconds, INSTANCES / seconds, bytes / 1e6 / seconds, median(mine.map((r) => r.clientCpuSeconds)), median(mine.map((r) => r.orthancCpuSeconds))], widths),
+    );
+  }
+  const ratio = medians.baseline.seconds / medians['orthanc-import'].seconds;
+  console.log('');
+  console.log(lines.join('\n'));
+  console.log(`ratio orthanc-import / baseline (instances/s, medians): ${ratio.toFixed(2)}x  (target >= 3x: ${ratio >= 3 ? 'met' : 'NOT met'})`);
+  console.log('CPU columns are CPU seconds during the timed window (client = CLI process incl. workers, or this process for the baseline).');
+
+  const failed = results.filter((r) => !r.ok);
+  if (options.json !== undefined) {
+    const raw = { machine, cli: { args: cliArgs, effective }, instances: INSTANCES, bytes, generate: GENERATE, results, medians, ratio, failed: failed.length };
+    await writeFile(options.json, `${JSON.stringify(raw, null, 2)}\n`);
+  }
+  if (failed.length > 0) {
+    console.error(`${failed.length} run(s) failed their checks`);
+    return 1;
+  }
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { formatSummary, Tally, type Summary } from '../src/report.js';
+import { FILE_CLASSES, type FileOutcome } from '../src/types.js';
+
+const startedAt = new Date('2024-01-02T03:04:05.000Z');
+
+const summarize = (tally: Tally, target: string | null = 'http://host:8042'): Summary =>
+  tally.summarize({ source: '/src', target, startedAt, elapsedSeconds: 2 });
+
+const outcome = (fileClass: FileOutcome['fileClass'], size: number, extra: Partial<FileOutcome> = {}): FileOutcome => ({
+  path: `/src/${fileClass}-${size}`,
+  size,
+  fileClass,
+  ...extra,
+});
+
+describe('Tally', () => {
+  it('counts files and on-disk bytes per class, decoded bytes and statuses', () => {
+    const tally = new Tally();
+    tally.add(outcome('dicom', 100, { decodedSize: 250, status: 'Success' }));
+    tally.add(outcome('dicom', 50, { status: 'AlreadyStored' }));
+    tally.add(outcome('dicom', 10, { decodedSize: 20, status: 'FilteredOut' }));
+    tally.add(outcome('not-dicom', 7));
+    tally.add(outcome('json-summary', 3));
+    tally.add(outcome('json-summary', 4));
+    tally.add(outcome('pixel-data-cache', 9));
+
+    expect(tally.files).toBe(7);
+    const summary = summarize(tally);
+    expect(summary.classes.dicom).toEqual({ files: 3, bytes: 160 });
+    expect(summary.classes['not-dicom']).toEqual({ files: 1, bytes: 7 });
+    expect(summary.classes['json-summary']).toEqual({ files: 2, bytes: 7 });
+    expect(summary.classes['pixel-data-cache']).toEqual({ files: 1, bytes: 9 });
+    expect(summary.classes.corrupt).toEqual({ files: 0, bytes: 0 });
+    expect(summary.statuses).toEqual({ Success: 1, AlreadyStored: 1, FilteredOut: 1 });
+    expect(summary.instances).toBe(3);
+    expect(summary.dicomBytes).toBe(250 + 50 + 20);
+    expect(summary.exitCode).toBe(0);
+    expect(summary.source).toBe('/src');
+    expect(summary.target).toBe('http://host:8042');
+    expect(summary.dryRun).toBe(false);
+    expect(summary.startedAt).toBe('2024-01-02T03:04:05.000Z');
+    expect(summary.elapsedSeconds).toBe(2);
+    expect(summary.instancesPerSecond).toBe(1.5);
+  });
+
+  it('has every class in the summary', () => {
+    expect(Object.keys(summarize(new Tally()).classes).sort()).toEqual([...FILE_CLASSES].sort());
+  });
+
+  it('returns a summary that later adds do not change', () => {
+    const tally = new Tally();
+    const summary = summarize(tally);
+    tally.add(outcome('dicom', 1, { status: 'Success' }));
+    expect(summary.classes.dicom.files).toBe(0);
+    expect(summary.statuses.Success).toBe(0);
+  });
+
+  it.each(['rejected', 'failed', 'corrupt'] as const)('gives exit code 1 when a file is %s', (fileClass) => {
+    const tally = new Tally();
+    tally.add(outcome('dicom', 1, { status: 'Success' }));
+    tally.add(outcome(fileClass, 1));
+    expect(summarize(tally).exitCode).toBe(1);
+  });
+
+  it('gives exit code 0 for skipped but harmless classes', () => {
+    const tally = new Tally();
+    for (const fileClass of ['dicom', 'json-summary', 'pixel-data-cache', 'not-dicom'] as const) tally.add(outcome(fileClass, 1));
+    expect(summarize(tally).exitCode).toBe(0);
+  });
+
+  it('is a dry run when there is no target', () => {
+    expect(summarize(new Tally(), null).dryRun).toBe(true);
+  });
+});
+
+describe('formatSummary', () => {
+  it('mentions each non-empty class and leaves empty ones out (dicom always shown)', () => {
+    const tally = new Tally();
+    tally.add(outcome('json-summary', 1));
+    tally.add(outcome('corrupt', 2_000_000));
+    const text = formatSummary(summarize(tally));
+    expect(text).toContain('json-summary');
+    expect(text).toContain('JSON summaries (dicom-as-json)');
+    expect(text).toMatch(/corrupt\s+1 files\s+2\.0 MB on disk/);
+    expect(text).toMatch(/dicom\s+0 files/);
+    expect(text).not.toContain('pixel-data-cache');
+    expect(text).not.toContain('not-dicom');
+    expect(text).not.toContain('rejected by the target');
+    expect(text).toContain('see the report');
+  });
+
+  it('lists every class when all are present', () => {
+    const tally = new Tally();
+    for (const fileClass of FILE_CLASSES) tally.add(outcome(fileClass, 1));
+    const text = formatSummary(summarize(tally));
+    for (const fileClass of FILE_CLASSES) expect(text).toContain(fileClass);
+  });
+
+  it('shows target answers and warns about FilteredOut on an import', () => {
+    const tally = new Tally();
+    tally.add(outcome('dicom', 1, { status: 'Success' }));
+    tally.add(outcome('dicom', 1, { status: 'FilteredOut' }));
+    const text = formatSummary(summarize(tally));
+    expect(text).toContain('Imported /src into http://host:8042');
+    expect(text).toContain('1 Success, 0 AlreadyStored, 1 FilteredOut');
+    expect(text).toMatch(/FilteredOut instances were dropped/);
+    expect(text).not.toContain('see the report');
+  });
+
+  it('words an inventory differently and shows no target answers', () => {
+    const tally = new Tally();
+    tally.add(outcome('dicom', 1));
+    const text = formatSummary(summarize(tally, null));
+    expect(text).toContain('Inventory of /src');
+    expect(text).toContain('would be uploaded');
+    expect(text).not.toContain('target answers');
+  });
+});
