@@ -31,6 +31,8 @@ const parseArguments = (argv: string[]) =>
     .option('concurrency', { alias: 'c', type: 'number', default: DEFAULT_CONCURRENCY, describe: 'Uploads in flight' })
     .option('workers', { alias: 'w', type: 'number', default: defaultWorkers(), describe: 'Decode threads', defaultDescription: 'cores, at most 8' })
     .option('retries', { type: 'number', default: 4, describe: 'Retries of a transient upload failure (reset, 5xx, 429)' })
+    .option('verify', { type: 'boolean', default: true, describe: "Read back each instance's MD5 from the target (--no-verify: skip)" })
+    .option('allow-recycling', { type: 'boolean', default: false, describe: 'Accept a target whose storage limits recycle (delete) old patients' })
     .option('report', { type: 'string', describe: 'Write a JSON report (summary + every file not uploaded) to this file' })
     .option('max-decoded-size', { type: 'number', default: 32 * 1024 ** 3, describe: 'Largest size a compressed file may announce, bytes' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress display, only the summary' })
@@ -77,6 +79,8 @@ const main = async (): Promise<number> => {
     workers: argv.workers,
     retries: argv.retries,
     reportPath: argv.report,
+    verify: argv.verify,
+    allowRecycling: argv.allowRecycling,
     maxDecodedSize: argv.maxDecodedSize,
   });
   const progress = createProgress({ quiet: argv.quiet, stream: process.stderr, uploading: options.target !== undefined });
@@ -84,6 +88,9 @@ const main = async (): Promise<number> => {
     const summary = await runImport(options, {
       onTarget: (system) => {
         if (!argv.quiet) process.stderr.write(`target: Orthanc ${system.version}${system.name === undefined ? '' : ` (${system.name})`} at ${options.target?.display ?? ''}\n`);
+      },
+      onWarning: (message) => {
+        process.stderr.write(`warning: ${message}\n`);
       },
       onOutcome: (_outcome, tally) => {
         progress.update(tally);

@@ -5,7 +5,9 @@ export type ErrorCode =
   | 'E_REPORT'
   | 'E_TARGET_UNREACHABLE'
   | 'E_TARGET_AUTH'
-  | 'E_TARGET_NOT_ORTHANC';
+  | 'E_TARGET_NOT_ORTHANC'
+  | 'E_TARGET_READ_ONLY'
+  | 'E_TARGET_RECYCLING';
 
 const EXIT_CODES: Record<ErrorCode, number> = {
   E_USAGE: 2,
@@ -14,6 +16,8 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   E_TARGET_UNREACHABLE: 3,
   E_TARGET_AUTH: 3,
   E_TARGET_NOT_ORTHANC: 3,
+  E_TARGET_READ_ONLY: 3,
+  E_TARGET_RECYCLING: 3,
 };
 
 const BRAND = Symbol.for('orthanc-import.ImporterError');

@@ -24,6 +24,10 @@ export interface ImportInput {
   readonly retryDelayMs?: number | undefined;
   /** Where to write the JSON report. */
   readonly reportPath?: string | undefined;
+  /** Read back each delivered instance's MD5 from the target. @default true */
+  readonly verify?: boolean | undefined;
+  /** Accept a target whose storage limits recycle (delete) old patients. @default false */
+  readonly allowRecycling?: boolean | undefined;
   /** Largest decoded file size a size prefix may announce. @default 32 GiB */
   readonly maxDecodedSize?: number | undefined;
   /** Decoded files up to this size are held in memory; larger ones are streamed from disk. @default 64 MiB */
@@ -39,6 +43,8 @@ export interface ImportOptions {
   readonly retries: number;
   readonly retryDelayMs: number;
   readonly reportPath: string | undefined;
+  readonly verify: boolean;
+  readonly allowRecycling: boolean;
   readonly maxDecodedSize: number;
   readonly inlineLimit: number;
 }
@@ -68,6 +74,8 @@ export const resolveOptions = (input: ImportInput): ImportOptions => {
     retries: integer('--retries', input.retries, 4, 0),
     retryDelayMs: integer('retryDelayMs', input.retryDelayMs, 250, 0),
     reportPath: input.reportPath,
+    verify: input.verify ?? true,
+    allowRecycling: input.allowRecycling ?? false,
     maxDecodedSize: integer('--max-decoded-size', input.maxDecodedSize, 32 * 1024 * MiB, 1),
     inlineLimit: integer('inlineLimit', input.inlineLimit, 64 * MiB, 0),
   });

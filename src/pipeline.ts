@@ -21,20 +21,29 @@ import { ImporterError } from './errors.js';
 import { decodedStream } from './file-body.js';
 import { mapBounded } from './map-bounded.js';
 import type { ImportOptions } from './options.js';
-import { checkTarget, type TargetSystem } from './preflight.js';
+import { assessTarget, checkTarget, type TargetAssessment, type TargetSystem } from './preflight.js';
 import { Tally, type Summary } from './report.js';
 import { ReportFile } from './report-file.js';
 import { Uploader, type UploadResult } from './upload.js';
+import { compareStored } from './verify.js';
 import { walk, type WalkItem } from './walk.js';
 import type { Classified, DecodedDicom, FileEntry, FileOutcome } from './types.js';
 
 /** Callbacks through which the core reports progress; the CLI draws them, the core never prints. */
 export interface ImportEvents {
   readonly onTarget?: (system: TargetSystem) => void;
+  readonly onWarning?: (message: string) => void;
   readonly onOutcome?: (outcome: FileOutcome, tally: Tally) => void;
 }
 
 type Stage1 = { readonly entry: FileEntry; readonly classified: Classified };
+
+/** The target side of a run: where to send, and how to check what arrived. */
+interface Delivery {
+  readonly uploader: Uploader;
+  readonly verify: boolean;
+  readonly transcoding: boolean;
+}
 
 const outcomeOfUpload = (entry: FileEntry, dicom: DecodedDicom, result: UploadResult): FileOutcome => {
   const base = { path: entry.relativePath, size: entry.size, encoding: dicom.encoding, decodedSize: dicom.decodedSize, md5: dicom.md5, sopInstanceUid: dicom.header.sopInstanceUid };
@@ -56,17 +65,33 @@ const outcomeOfUpload = (entry: FileEntry, dicom: DecodedDicom, result: UploadRe
   }
 };
 
-const deliver = async ({ entry, classified }: Stage1, uploader: Uploader | undefined): Promise<FileOutcome> => {
+// Reads back what the target stored and turns a stored outcome into verified, conflict or unverified.
+const verifyOutcome = async (outcome: FileOutcome, dicom: DecodedDicom, delivery: Delivery): Promise<FileOutcome> => {
+  if (!delivery.verify || outcome.status === undefined || outcome.status === 'FilteredOut' || outcome.instanceId === undefined) return outcome;
+  const stored = await delivery.uploader.storedAttachment(outcome.instanceId);
+  const verdict = compareStored(outcome.status, { md5: dicom.md5, size: dicom.decodedSize }, stored, delivery.transcoding);
+  switch (verdict.kind) {
+    case 'verified':
+      return { ...outcome, verified: verdict.by };
+    case 'conflict':
+      return { ...outcome, fileClass: 'conflict', reason: verdict.reason };
+    case 'unverified':
+      return { ...outcome, reason: `delivered, not verified: ${verdict.reason}` };
+  }
+};
+
+const deliver = async ({ entry, classified }: Stage1, delivery: Delivery | undefined): Promise<FileOutcome> => {
   if (classified.kind === 'skipped') {
     const { fileClass, reason, encoding } = classified;
     return { path: entry.relativePath, size: entry.size, fileClass, reason, ...(encoding === undefined ? {} : { encoding }) };
   }
-  if (uploader === undefined) {
+  if (delivery === undefined) {
     const { encoding, decodedSize, md5, orthancId } = classified;
     return { path: entry.relativePath, size: entry.size, fileClass: 'dicom', encoding, decodedSize, md5, instanceId: orthancId, sopInstanceUid: classified.header.sopInstanceUid };
   }
   const body = classified.bytes ?? (() => decodedStream(entry.path, classified.encoding));
-  return outcomeOfUpload(entry, classified, await uploader.upload(body, classified.decodedSize));
+  const outcome = outcomeOfUpload(entry, classified, await delivery.uploader.upload(body, classified.decodedSize));
+  return verifyOutcome(outcome, classified, delivery);
 };
 
 const classifyItem = async (item: WalkItem, classifier: Classifier): Promise<Stage1> => {
@@ -88,15 +113,22 @@ const checkSource = async (source: string): Promise<void> => {
 export const runImport = async (options: ImportOptions, events: ImportEvents = {}): Promise<Summary> => {
   const source = resolve(options.source);
   await checkSource(source);
-  if (options.target !== undefined) events.onTarget?.(await checkTarget(options.target));
+  let assessment: TargetAssessment | undefined;
+  if (options.target !== undefined) {
+    const system = await checkTarget(options.target);
+    events.onTarget?.(system);
+    assessment = assessTarget(system, options);
+    for (const warning of assessment.warnings) events.onWarning?.(warning);
+  }
   const report = options.reportPath === undefined ? undefined : await ReportFile.open(options.reportPath);
   const startedAt = new Date();
   const tally = new Tally();
   const uploader = options.target === undefined ? undefined : new Uploader(options.target, options);
+  const delivery = uploader === undefined ? undefined : { uploader, verify: options.verify, transcoding: assessment?.transcoding ?? false };
   const classifier = new Classifier({ ...options, keepBytes: uploader !== undefined });
   try {
     const classified = mapBounded(walk(source), options.workers * 2, (item) => classifyItem(item, classifier));
-    for await (const outcome of mapBounded(classified, options.concurrency, (stage1) => deliver(stage1, uploader))) {
+    for await (const outcome of mapBounded(classified, options.concurrency, (stage1) => deliver(stage1, delivery))) {
       tally.add(outcome);
       await report?.add(outcome);
       events.onOutcome?.(outcome, tally);
@@ -106,7 +138,8 @@ export const runImport = async (options: ImportOptions, events: ImportEvents = {
     await uploader?.close();
   }
   const elapsedSeconds = (Date.now() - startedAt.getTime()) / 1000;
-  const summary = tally.summarize({ source, target: options.target?.display ?? null, startedAt, elapsedSeconds });
+  const warnings = assessment?.warnings ?? [];
+  const summary = tally.summarize({ source, target: options.target?.display ?? null, startedAt, elapsedSeconds, warnings });
   await report?.finish(summary);
   return summary;
 };

@@ -21,6 +21,9 @@ export interface Summary {
   readonly dicomBytes: number;
   readonly instancesPerSecond: number;
   readonly megabytesPerSecond: number;
+  /** Delivered instances whose stored copy was checked on the target (by MD5 unless said otherwise). */
+  readonly verified: number;
+  readonly warnings: readonly string[];
   readonly exitCode: 0 | 1;
 }
 
@@ -33,6 +36,7 @@ export class Tally {
   readonly statuses: Record<UploadStatus, number> = { Success: 0, AlreadyStored: 0, FilteredOut: 0 };
   files = 0;
   dicomBytes = 0;
+  verified = 0;
 
   // Counts one finished file.
   add(outcome: FileOutcome): void {
@@ -42,13 +46,14 @@ export class Tally {
     count.bytes += outcome.size;
     if (outcome.fileClass === 'dicom') this.dicomBytes += outcome.decodedSize ?? outcome.size;
     if (outcome.status !== undefined) this.statuses[outcome.status]++;
+    if (outcome.verified !== undefined) this.verified++;
   }
 
   // Freezes the counts into the summary of a finished run.
-  summarize(context: { source: string; target: string | null; startedAt: Date; elapsedSeconds: number }): Summary {
+  summarize(context: { source: string; target: string | null; startedAt: Date; elapsedSeconds: number; warnings: readonly string[] }): Summary {
     const { files: instances } = this.classes.dicom;
     const seconds = Math.max(context.elapsedSeconds, 1e-3);
-    const bad = this.classes.rejected.files + this.classes.failed.files + this.classes.corrupt.files;
+    const bad = this.classes.rejected.files + this.classes.failed.files + this.classes.corrupt.files + this.classes.conflict.files;
     return {
       source: context.source,
       target: context.target,
@@ -61,6 +66,8 @@ export class Tally {
       dicomBytes: this.dicomBytes,
       instancesPerSecond: Number((instances / seconds).toFixed(1)),
       megabytesPerSecond: Number((this.dicomBytes / 1e6 / seconds).toFixed(1)),
+      verified: this.verified,
+      warnings: [...context.warnings],
       exitCode: bad > 0 ? 1 : 0,
     };
   }
@@ -73,6 +80,7 @@ const LABELS: Record<FileClass, string> = {
   'not-dicom': 'not DICOM',
   corrupt: 'corrupt',
   rejected: 'rejected by the target',
+  conflict: 'different on the target (not verified)',
   failed: 'failed',
 };
 
@@ -81,7 +89,7 @@ const megabytes = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
 // Renders the summary as the few lines a person reads at the end of a run.
 export const formatSummary = (summary: Summary): string => {
   const verb = summary.dryRun ? 'Inventory of' : 'Imported';
-  const lines = [`${verb} ${summary.source}${summary.target === null ? '' : ` into ${summary.target}`}`];
+  const lines: string[] = [`${verb} ${summary.source}${summary.target === null ? '' : ` into ${summary.target}`}`];
   for (const name of FILE_CLASSES) {
     const { files, bytes } = summary.classes[name];
     if (files === 0 && name !== 'dicom') continue;
@@ -90,7 +98,9 @@ export const formatSummary = (summary: Summary): string => {
   if (!summary.dryRun) {
     const { Success, AlreadyStored, FilteredOut } = summary.statuses;
     lines.push(`  target answers: ${Success} Success, ${AlreadyStored} AlreadyStored, ${FilteredOut} FilteredOut`);
+    lines.push(`  verified on the target: ${summary.verified} of ${summary.instances} delivered instances`);
   }
+  for (const warning of summary.warnings) lines.push(`  warning: ${warning}`);
   const action = summary.dryRun ? 'would be uploaded' : 'delivered';
   lines.push(
     `  ${summary.instances} instances (${megabytes(summary.dicomBytes)} decoded) ${action} in ${summary.elapsedSeconds.toFixed(1)} s: ` +

@@ -11,6 +11,7 @@ export type FileClass =
   | 'not-dicom'
   | 'corrupt'
   | 'rejected'
+  | 'conflict'
   | 'failed';
 
 export const FILE_CLASSES: readonly FileClass[] = [
@@ -20,6 +21,7 @@ export const FILE_CLASSES: readonly FileClass[] = [
   'not-dicom',
   'corrupt',
   'rejected',
+  'conflict',
   'failed',
 ];
 
@@ -89,6 +91,8 @@ export interface FileOutcome {
   readonly instanceId?: string;
   /** Orthanc's Status when uploaded; absent in an inventory. */
   readonly status?: UploadStatus;
+  /** How the delivered bytes were checked on the target; absent when not checked. */
+  readonly verified?: 'md5' | 'size' | 'presence';
   readonly httpStatus?: number;
   readonly orthancMessage?: string;
   readonly orthancDetails?: string;

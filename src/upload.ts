@@ -50,12 +50,34 @@ const errorCode = (error: unknown): string | undefined => {
   return own ?? cause;
 };
 
-type Attempt = UploadResult | { readonly kind: 'transient'; readonly reason: string };
+/** A raw answer of the target, or a delivery failure after retries. */
+export type Exchange =
+  | { readonly kind: 'answer'; readonly statusCode: number; readonly text: string }
+  | { readonly kind: 'failed'; readonly reason: string };
+
+type Attempt = Exchange | { readonly kind: 'transient'; readonly reason: string };
+
+/** What the target holds for one instance's DICOM attachment. */
+export type StoredAttachment =
+  | { readonly kind: 'md5'; readonly md5: string }
+  | { readonly kind: 'size'; readonly size: number }
+  | { readonly kind: 'unavailable'; readonly reason: string };
 
 // Backoff with full jitter, capped, so many uploads retrying at once do not stampede the target.
 const backoff = (attempt: number, baseMs: number): number => Math.min(10_000, baseMs * 2 ** attempt) * (0.5 + Math.random() / 2);
 
-/** Posts DICOM files to a target's /instances over a keep-alive pool. */
+const toUploadResult = (statusCode: number, text: string): UploadResult => {
+  const answer = parseAnswer(text);
+  if (statusCode === 200 && typeof answer.ID === 'string') {
+    const status = answer.Status === 'AlreadyStored' || answer.Status === 'FilteredOut' ? answer.Status : 'Success';
+    return { kind: 'stored', status, id: answer.ID, httpStatus: statusCode };
+  }
+  const message = typeof answer.Message === 'string' ? answer.Message : `HTTP ${statusCode}`;
+  const details = typeof answer.Details === 'string' ? answer.Details : undefined;
+  return details === undefined ? { kind: 'rejected', httpStatus: statusCode, message } : { kind: 'rejected', httpStatus: statusCode, message, details };
+};
+
+/** Talks to the target over one keep-alive pool: uploads to /instances and reads back what was stored. */
 export class Uploader {
   readonly #pool: Pool;
   readonly #target: Target;
@@ -69,28 +91,25 @@ export class Uploader {
   }
 
   // One attempt: a transient failure is returned as such, an authentication refusal stops the run.
-  async #attempt(body: UploadBody, size: number): Promise<Attempt> {
+  async #attempt(method: 'GET' | 'POST', path: string, body?: UploadBody, size?: number): Promise<Attempt> {
     try {
+      const headers = body === undefined ? this.#target.headers : { ...this.#target.headers, 'content-type': 'application/dicom', 'content-length': String(size) };
       const response = await this.#pool.request({
-        method: 'POST',
-        path: `${this.#target.prefix}/instances`,
-        headers: { ...this.#target.headers, 'content-type': 'application/dicom', 'content-length': String(size) },
-        body: typeof body === 'function' ? body() : body,
+        method,
+        path: `${this.#target.prefix}${path}`,
+        headers,
+        ...(body === undefined ? {} : { body: typeof body === 'function' ? body() : body }),
       });
       const text = await response.body.text();
-      const answer = parseAnswer(text);
       const { statusCode } = response;
       if (statusCode === 401 || statusCode === 403) {
         throw new ImporterError('E_TARGET_AUTH', `The target refused the credentials during the run (HTTP ${statusCode}); nothing more was sent`);
       }
-      if (statusCode === 200 && typeof answer.ID === 'string') {
-        const status = answer.Status === 'AlreadyStored' || answer.Status === 'FilteredOut' ? answer.Status : 'Success';
-        return { kind: 'stored', status, id: answer.ID, httpStatus: statusCode };
+      if (TRANSIENT_STATUS.has(statusCode)) {
+        const message = parseAnswer(text).Message;
+        return { kind: 'transient', reason: `HTTP ${statusCode} ${typeof message === 'string' ? message : ''}`.trim() };
       }
-      if (TRANSIENT_STATUS.has(statusCode)) return { kind: 'transient', reason: `HTTP ${statusCode} ${typeof answer.Message === 'string' ? answer.Message : ''}`.trim() };
-      const message = typeof answer.Message === 'string' ? answer.Message : `HTTP ${statusCode}`;
-      const details = typeof answer.Details === 'string' ? answer.Details : undefined;
-      return details === undefined ? { kind: 'rejected', httpStatus: statusCode, message } : { kind: 'rejected', httpStatus: statusCode, message, details };
+      return { kind: 'answer', statusCode, text };
     } catch (error) {
       if (error instanceof ImporterError) throw error;
       const code = errorCode(error);
@@ -99,10 +118,11 @@ export class Uploader {
     }
   }
 
-  // Uploads one file, retrying transient failures (uploads are idempotent: a repeat is AlreadyStored).
-  async upload(body: UploadBody, size: number): Promise<UploadResult> {
+  // Sends one request, retrying transient failures with backoff (every request here is idempotent:
+  // a repeated upload is answered AlreadyStored).
+  async #send(method: 'GET' | 'POST', path: string, body?: UploadBody, size?: number): Promise<Exchange> {
     for (let attempt = 0; ; attempt++) {
-      const result = await this.#attempt(body, size);
+      const result = await this.#attempt(method, path, body, size);
       if (result.kind !== 'transient') return result;
       if (attempt >= this.#options.retries) {
         return { kind: 'failed', reason: `gave up after ${attempt + 1} attempts: ${result.reason}` };
@@ -111,7 +131,31 @@ export class Uploader {
     }
   }
 
-  // Closes the pooled connections once every upload has settled.
+  // Uploads one DICOM file to /instances.
+  async upload(body: UploadBody, size: number): Promise<UploadResult> {
+    const exchange = await this.#send('POST', '/instances', body, size);
+    return exchange.kind === 'failed' ? exchange : toUploadResult(exchange.statusCode, exchange.text);
+  }
+
+  // Reads back the MD5 the target recorded for an instance's DICOM file (its size when the target
+  // does not store MD5s), to prove the bytes arrived as they left.
+  async storedAttachment(instanceId: string): Promise<StoredAttachment> {
+    const base = `/instances/${encodeURIComponent(instanceId)}/attachments/dicom`;
+    const info = await this.#send('GET', `${base}/info`); // Orthanc >= 1.10.0: MD5 and size in one answer
+    if (info.kind === 'answer' && info.statusCode === 200) {
+      const parsed = parseAnswer(info.text) as { UncompressedMD5?: unknown; UncompressedSize?: unknown };
+      if (typeof parsed.UncompressedMD5 === 'string' && parsed.UncompressedMD5 !== '') return { kind: 'md5', md5: parsed.UncompressedMD5 };
+      if (typeof parsed.UncompressedSize === 'number') return { kind: 'size', size: parsed.UncompressedSize };
+    }
+    const md5 = await this.#send('GET', `${base}/md5`);
+    if (md5.kind === 'answer' && md5.statusCode === 200 && /^[0-9a-f]{32}$/.test(md5.text.trim())) return { kind: 'md5', md5: md5.text.trim() };
+    const size = await this.#send('GET', `${base}/size`);
+    if (size.kind === 'answer' && size.statusCode === 200 && /^\d+$/.test(size.text.trim())) return { kind: 'size', size: Number(size.text.trim()) };
+    const why = size.kind === 'failed' ? size.reason : `HTTP ${size.statusCode}`;
+    return { kind: 'unavailable', reason: `the target does not tell the stored file's MD5 or size (${why})` };
+  }
+
+  // Closes the pooled connections once every request has settled.
   async close(): Promise<void> {
     await this.#pool.close();
   }

@@ -23,6 +23,8 @@ describe('resolveOptions', () => {
       retries: 4,
       retryDelayMs: 250,
       reportPath: undefined,
+      verify: true,
+      allowRecycling: false,
       maxDecodedSize: 32 * 1024 ** 3,
       inlineLimit: 64 * 1024 ** 2,
     });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveOptions, runImport } from '../src/index.js';
-import { instanceMd5s, startOrthanc, uploadToOrthanc, type RunningOrthanc } from './helpers/orthanc.js';
+import { instanceMd5s, orthancJson, startOrthanc, uploadToOrthanc, type RunningOrthanc } from './helpers/orthanc.js';
 import { copyNested, makeOriginals, type Originals } from './helpers/source-data.js';
 import { listFiles, md5File, snapshotTree } from './helpers/tree.js';
 
@@ -46,6 +46,9 @@ const importInto = async (source: string, extra: { inlineLimit?: number; reportP
 beforeAll(async () => {
   originals = await makeOriginals();
 });
+
+const orthancJsonPost = async (orthanc: RunningOrthanc, body: Uint8Array): Promise<string> =>
+  (await orthancJson<{ ID: string }>(orthanc, '/instances', { method: 'POST', body })).ID;
 
 describe('a compressed storage (StorageCompression: true)', () => {
   let storage: string;
@@ -144,5 +147,26 @@ describe('a nested raw folder salted with junk', () => {
     expect(report.notUploaded.every((entry) => entry.reason.length > 0)).toBe(true);
     expect(await snapshotTree(root)).toEqual(before);
     expect((await readdir(join(root, '..'))).some((name) => name.endsWith('.entries.tmp'))).toBe(false);
+  });
+});
+
+describe('a target that already holds a pixel-less copy of an instance', () => {
+  it('reports a conflict with the OverwriteInstances hint instead of counting AlreadyStored as success', async () => {
+    const target = await start();
+    const first = originals.files[0] ?? '';
+    const bytes = await readFile(first);
+    const cut = bytes.subarray(0, bytes.indexOf(Buffer.from([0xe0, 0x7f, 0x10, 0x00])));
+    const pixelLess = await orthancJsonPost(target, cut);
+    const root = await mkdtemp(join(tmpdir(), 'oi-conflict-'));
+    await copyNested(originals, root);
+    const reportPath = `${root}.json`;
+    const summary = await runImport(resolveOptions({ source: root, target: target.url, reportPath }));
+    expect(summary.classes.conflict.files).toBe(1);
+    expect(summary.classes.dicom.files).toBe(originals.files.length - 1);
+    expect(summary.verified).toBe(originals.files.length - 1);
+    expect(summary.exitCode).toBe(1);
+    const report = JSON.parse(await readFile(reportPath, 'utf8')) as { notUploaded: { class: string; reason: string; instanceId: string }[] };
+    expect(report.notUploaded).toEqual([expect.objectContaining({ class: 'conflict', instanceId: pixelLess })]);
+    expect(report.notUploaded[0]?.reason).toMatch(/another version .*OverwriteInstances/);
   });
 });

@@ -1,0 +1,195 @@
+// Drives an import from a stopped Orthanc's SQLite index, read from a private copy.
+import { rm } from 'node:fs/promises';
+import type Database from 'better-sqlite3';
+import { resolveAttachment } from './custom-data.js';
+import { openIndexCopy } from './index-copy.js';
+import { attachmentTypeName, readSchema } from './index-schema.js';
+import type { OptionalColumn } from './index-schema.js';
+
+export { RUNNING_MESSAGE } from './index-copy.js';
+
+/** One type-1 (DICOM) attachment of an instance resource, as the index describes it. */
+export interface IndexedInstance {
+  /** AttachedFiles.uuid of the type-1 attachment. */
+  readonly uuid: string;
+  /** Absolute path: the customData path when given, else <storage>/<uuid[0:2]>/<uuid[2:4]>/<uuid>. */
+  readonly path: string;
+  /** 1 = none, 2 = ZlibWithSize. */
+  readonly compressionType: 1 | 2;
+  /** On-disk size, including the 8-byte prefix when compressed. */
+  readonly compressedSize: number;
+  readonly uncompressedSize: number;
+  /** '' when not stored (StoreMD5ForAttachments false, or schema v3). */
+  readonly uncompressedMd5: string;
+  /** '' when not stored. */
+  readonly compressedMd5: string;
+  /** Resources.publicId of the instance. */
+  readonly instanceId: string;
+  /** publicId of the parent study ('' if the index lacks it). */
+  readonly studyId: string;
+  /** Set when customData names a layout the importer cannot follow; `path` is then the legacy path. */
+  readonly layoutProblem?: string;
+}
+
+/** Attachments of one FileContentType, at any resource level. */
+export interface AttachmentTypeCount {
+  readonly fileType: number;
+  /** 'dicom' | 'dicom-as-json' | 'dicom-until-pixel-data' | 'user-<n>' | 'unknown-<n>'. */
+  readonly name: string;
+  readonly files: number;
+  /** Sum of compressedSize (bytes on disk). */
+  readonly bytes: number;
+}
+
+export interface IndexSummary {
+  readonly schemaVersion: number;
+  /** A non-empty index-wal was found and its committed transactions were replayed (in the copy). */
+  readonly walReplayed: boolean;
+  readonly attachmentTypes: readonly AttachmentTypeCount[];
+  /** Instances with a type-1 attachment. */
+  readonly instances: number;
+  /** Study resources in the index. */
+  readonly studies: number;
+  /** Optional AttachedFiles columns found (uncompressedMD5, compressedMD5, revision, customData). */
+  readonly optionalColumns: readonly string[];
+}
+
+interface InstanceRow {
+  uuid: string;
+  compressionType: 1 | 2;
+  compressedSize: number;
+  uncompressedSize: number;
+  uncompressedMd5: string | null;
+  compressedMd5: string | null;
+  customData: unknown;
+  instanceId: string;
+  studyId: string | null;
+}
+
+const UUID_INDEX = 'CREATE INDEX IF NOT EXISTS orthanc_import_uuid ON AttachedFiles(uuid)';
+
+function instancesSql(columns: ReadonlySet<OptionalColumn>): string {
+  const opt = (name: OptionalColumn, alias: string): string => (columns.has(name) ? `a.${name} AS ${alias}` : `NULL AS ${alias}`);
+  return `SELECT a.uuid, a.compressionType, a.compressedSize, a.uncompressedSize,
+      ${opt('uncompressedMD5', 'uncompressedMd5')}, ${opt('compressedMD5', 'compressedMd5')}, ${opt('customData', 'customData')},
+      i.publicId AS instanceId, st.publicId AS studyId
+    FROM Resources i
+    JOIN AttachedFiles a ON a.id = i.internalId AND a.fileType = 1
+    LEFT JOIN Resources se ON se.internalId = i.parentId
+    LEFT JOIN Resources st ON st.internalId = se.parentId
+    WHERE i.resourceType = 4
+    ORDER BY i.internalId`;
+}
+
+const STUDY_COUNTS_SQL = `SELECT st.publicId AS studyId, COUNT(a.uuid) AS instances
+  FROM Resources st
+  LEFT JOIN Resources se ON se.parentId = st.internalId
+  LEFT JOIN Resources i ON i.parentId = se.internalId AND i.resourceType = 4
+  LEFT JOIN AttachedFiles a ON a.id = i.internalId AND a.fileType = 1
+  WHERE st.resourceType = 2
+  GROUP BY st.internalId
+  ORDER BY st.internalId`;
+
+// Why: the index, not the directory walk, says which files are live DICOM instances, how each
+// is compressed and what it must hash to; this class answers that without touching the source.
+export class OrthancIndex {
+  readonly summary: IndexSummary;
+  private readonly live = new Set<IterableIterator<unknown>>();
+  private closed = false;
+
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly dir: string,
+    private readonly storageRoot: string,
+    private readonly columns: ReadonlySet<OptionalColumn>,
+    summary: IndexSummary,
+  ) {
+    this.summary = summary;
+  }
+
+  // Why: one entry point that refuses a live Orthanc, copies, replays the WAL and checks the schema.
+  static async open(options: { indexPath: string; storageRoot: string }): Promise<OrthancIndex> {
+    const copy = await openIndexCopy(options.indexPath);
+    try {
+      const schema = readSchema(copy.db, options.indexPath);
+      copy.db.exec(UUID_INDEX); // Only in our copy: makes isAttachment O(log n) instead of a scan.
+      const types = copy.db
+        .prepare('SELECT fileType, COUNT(*) AS files, COALESCE(SUM(compressedSize), 0) AS bytes FROM AttachedFiles GROUP BY fileType ORDER BY fileType')
+        .all() as { fileType: number; files: number; bytes: number }[];
+      const count = (sql: string): number => (copy.db.prepare(sql).get() as { n: number }).n;
+      const summary: IndexSummary = {
+        schemaVersion: schema.version,
+        walReplayed: copy.walReplayed,
+        attachmentTypes: types.map((t) => ({ ...t, name: attachmentTypeName(t.fileType) })),
+        instances: count('SELECT COUNT(*) AS n FROM Resources i JOIN AttachedFiles a ON a.id = i.internalId AND a.fileType = 1 WHERE i.resourceType = 4'),
+        studies: count('SELECT COUNT(*) AS n FROM Resources WHERE resourceType = 2'),
+        optionalColumns: [...schema.columns],
+      };
+      return new OrthancIndex(copy.db, copy.dir, options.storageRoot, schema.columns, summary);
+    } catch (err) {
+      copy.db.close();
+      await rm(copy.dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  // Why: the import streams instances in index order with flat memory, whatever the storage size.
+  *instances(): IterableIterator<IndexedInstance> {
+    for (const row of this.track<InstanceRow>(instancesSql(this.columns))) {
+      const location = resolveAttachment(this.storageRoot, row.uuid, row.customData);
+      const instance: IndexedInstance = {
+        uuid: row.uuid,
+        path: location.path,
+        compressionType: row.compressionType,
+        compressedSize: row.compressedSize,
+        uncompressedSize: row.uncompressedSize,
+        uncompressedMd5: row.uncompressedMd5 ?? '',
+        compressedMd5: row.compressedMd5 ?? '',
+        instanceId: row.instanceId,
+        studyId: row.studyId ?? '',
+        ...(location.layoutProblem === undefined ? {} : { layoutProblem: location.layoutProblem }),
+      };
+      yield instance;
+    }
+  }
+
+  // Why: a file in the storage folder that no AttachedFiles row names is an orphan (crash
+  // leftover or pending deletion) and must not be resurrected by a walk.
+  isAttachment(uuid: string): boolean {
+    return this.attachmentType(uuid) !== undefined;
+  }
+
+  // Why: lets a walk explain a non-imported file (type 3 cache, user attachment, ...).
+  attachmentType(uuid: string): number | undefined {
+    const row = this.db.prepare('SELECT fileType FROM AttachedFiles WHERE uuid = ? LIMIT 1').get(uuid) as { fileType: number } | undefined;
+    return row?.fileType;
+  }
+
+  // Why: per-study completeness compares what reached the target with what the index expects.
+  *studyInstanceCounts(): IterableIterator<{ studyId: string; instances: number }> {
+    for (const row of this.track<{ studyId: string; instances: number }>(STUDY_COUNTS_SQL)) {
+      yield { studyId: row.studyId, instances: row.instances };
+    }
+  }
+
+  // Why: the private copy can be as large as the index; it must not outlive the run.
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const rows of this.live) rows.return?.();
+    this.live.clear();
+    this.db.close();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  // Abandoned iterators keep their statement busy, and SQLite then refuses close(): track them.
+  private *track<T>(sql: string): Generator<T> {
+    const rows = this.db.prepare(sql).iterate() as IterableIterator<T>;
+    this.live.add(rows);
+    try {
+      yield* rows;
+    } finally {
+      this.live.delete(rows);
+    }
+  }
+}

@@ -1,0 +1,30 @@
+import type { StoredAttachment } from './upload.js';
+import type { UploadStatus } from './types.js';
+
+/** How a stored instance compares with the bytes that were sent. */
+export type Verification =
+  | { readonly kind: 'verified'; readonly by: 'md5' | 'size' | 'presence' }
+  | { readonly kind: 'conflict'; readonly reason: string }
+  | { readonly kind: 'unverified'; readonly reason: string };
+
+const OVERWRITE_HINT =
+  'perhaps a pixel-less copy from an earlier naive import; set "OverwriteInstances": true on the target and run again to replace it';
+
+// Compares what the target reports with the source's MD5 and size. AlreadyStored with other bytes
+// means the target kept an older version of this instance: a conflict, never a success.
+export const compareStored = (
+  status: UploadStatus,
+  expected: { readonly md5: string; readonly size: number },
+  stored: StoredAttachment,
+  transcoding: boolean,
+): Verification => {
+  if (stored.kind === 'unavailable') return { kind: 'unverified', reason: stored.reason };
+  if (transcoding) return { kind: 'verified', by: 'presence' };
+  const same = stored.kind === 'md5' ? stored.md5 === expected.md5 : stored.size === expected.size;
+  if (same) return { kind: 'verified', by: stored.kind };
+  const what = stored.kind === 'md5' ? `MD5 ${stored.md5}, source ${expected.md5}` : `${stored.size} bytes, source ${expected.size}`;
+  if (status === 'AlreadyStored') {
+    return { kind: 'conflict', reason: `the target already holds another version of this instance (${what}): ${OVERWRITE_HINT}` };
+  }
+  return { kind: 'conflict', reason: `the target stored different bytes than were sent (${what}): does it transcode or modify incoming files?` };
+};
