@@ -1,17 +1,16 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { createInflate } from 'node:zlib';
 import { classifyContent, type ContentVerdict } from './decode/classify-content.js';
 import { checkAnnouncedSize, inflateOrthancFile, readAnnouncedSize, ZLIB_PREFIX_BYTES } from './decode/orthanc-zlib.js';
 import { sniff } from './decode/sniff.js';
 import { orthancInstanceId } from './orthanc-id.js';
-import type { Classified, Encoding } from './types.js';
+import type { Classified, DecodedDicom, Encoding, SkippedFile } from './types.js';
 
 /** What a worker is asked to do for one file. */
 export interface InspectTask {
   readonly path: string;
-  readonly size: number;
   /** Decoded files up to this size are returned in memory; larger ones are hashed in a stream and re-read for upload. */
   readonly inlineLimit: number;
   /** Largest decoded size accepted from a size prefix. */
@@ -20,26 +19,31 @@ export interface InspectTask {
   readonly keepBytes: boolean;
 }
 
+/** A result before the size on disk is attached to it. */
+type Verdict = Omit<DecodedDicom, 'diskSize'> | Omit<SkippedFile, 'diskSize'>;
+
 /** How much of a streamed file is kept to parse its header. */
 const HEADER_LIMIT = 16 * 1024 * 1024;
-const SNIFF_BYTES = 64 * 1024;
 
-const failed = (reason: string): Classified => ({ kind: 'skipped', fileClass: 'failed', reason });
+const skipped = (fileClass: SkippedFile['fileClass'], reason: string, encoding?: Encoding): Verdict =>
+  encoding === undefined ? { kind: 'skipped', fileClass, reason } : { kind: 'skipped', fileClass, reason, encoding };
 
 const describeIoError = (error: unknown): string => {
   const code = (error as { code?: string }).code;
   return code === undefined ? (error as Error).message : `cannot read the file (${code})`;
 };
 
-const readHead = async (path: string, length: number): Promise<Uint8Array> => {
-  const handle = await open(path, 'r');
-  try {
-    const buffer = new Uint8Array(length);
-    const { bytesRead } = await handle.read(buffer, 0, length, 0);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
+// Reads up to `length` bytes from the start of an open file.
+// (A Buffer, not a plain Uint8Array: dicom-parser's deflate path calls Buffer#copy.)
+const readStart = async (handle: FileHandle, length: number): Promise<Buffer> => {
+  const buffer = Buffer.allocUnsafe(length);
+  let filled = 0;
+  while (filled < length) {
+    const { bytesRead } = await handle.read(buffer, filled, length - filled, filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
   }
+  return buffer.subarray(0, filled);
 };
 
 /** A decoded stream reduced to what the classifier needs: its head, length and MD5. */
@@ -70,62 +74,77 @@ const digestStream = async (stream: NodeJS.ReadableStream, stopAfter: number): P
 
 const md5Of = (bytes: Uint8Array): string => createHash('md5').update(bytes).digest('hex');
 
-const toClassified = (verdict: ContentVerdict, encoding: Encoding, size: number, md5: () => string, bytes?: Uint8Array): Classified => {
+const toVerdict = (verdict: ContentVerdict, encoding: Encoding, size: number, md5: () => string, bytes?: Uint8Array): Verdict => {
   if (verdict.kind !== 'dicom') return { ...verdict, encoding };
   const decoded = { kind: 'dicom' as const, encoding, header: verdict.header, decodedSize: size, md5: md5(), orthancId: orthancInstanceId(verdict.header) };
   return bytes === undefined ? decoded : { ...decoded, bytes };
 };
 
 // A compressed attachment too large to hold: inflate it as a stream, checking the announced length.
-const inspectLargeZlib = async (task: InspectTask, announced: number): Promise<Classified> => {
-  const stream = createReadStream(task.path, { start: ZLIB_PREFIX_BYTES }).pipe(createInflate());
+const inspectLargeZlib = async (path: string, announced: number): Promise<Verdict> => {
+  const stream = createReadStream(path, { start: ZLIB_PREFIX_BYTES }).pipe(createInflate());
   let digest: StreamDigest;
   try {
     digest = await digestStream(stream, announced);
   } catch (error) {
-    return { kind: 'skipped', fileClass: 'corrupt', encoding: 'zlib', reason: `the zlib stream does not inflate (${(error as Error).message})` };
+    return skipped('corrupt', `the zlib stream does not inflate (${(error as Error).message})`, 'zlib');
   } finally {
     stream.destroy();
   }
   if (digest.length !== announced) {
     const what = digest.length > announced ? `more than the ${announced}` : `${digest.length} bytes, ${announced}`;
-    return { kind: 'skipped', fileClass: 'corrupt', encoding: 'zlib', reason: `the zlib stream inflates to ${what} bytes announced` };
+    return skipped('corrupt', `the zlib stream inflates to ${what} bytes announced`, 'zlib');
   }
-  return toClassified(classifyContent(digest.head, announced), 'zlib', announced, () => digest.md5);
+  return toVerdict(classifyContent(digest.head, announced), 'zlib', announced, () => digest.md5);
 };
 
-const inspectZlib = async (task: InspectTask, head: Uint8Array): Promise<Classified> => {
-  const announced = readAnnouncedSize(head);
-  const impossible = checkAnnouncedSize(announced, task.size, task.maxDecodedSize);
-  if (impossible !== undefined) return { kind: 'skipped', fileClass: 'corrupt', encoding: 'zlib', reason: impossible };
-  if (announced > task.inlineLimit) return inspectLargeZlib(task, announced);
-  const inflated = inflateOrthancFile(await readFile(task.path), task.maxDecodedSize);
-  if (!inflated.ok) return { kind: 'skipped', fileClass: 'corrupt', encoding: 'zlib', reason: inflated.reason };
+const inspectZlib = async (task: InspectTask, size: number, start: Uint8Array): Promise<Verdict> => {
+  const announced = readAnnouncedSize(start);
+  const impossible = checkAnnouncedSize(announced, size, task.maxDecodedSize);
+  if (impossible !== undefined) return skipped('corrupt', impossible, 'zlib');
+  if (announced > task.inlineLimit || start.length < size) return inspectLargeZlib(task.path, announced);
+  const inflated = inflateOrthancFile(start, task.maxDecodedSize);
+  if (!inflated.ok) return skipped('corrupt', inflated.reason, 'zlib');
   const bytes = inflated.bytes;
-  return toClassified(classifyContent(bytes, bytes.length), 'zlib', bytes.length, () => md5Of(bytes), task.keepBytes ? bytes : undefined);
+  return toVerdict(classifyContent(bytes, bytes.length), 'zlib', bytes.length, () => md5Of(bytes), task.keepBytes ? bytes : undefined);
 };
 
-const inspectRaw = async (task: InspectTask): Promise<Classified> => {
-  if (task.size <= task.inlineLimit) {
-    const bytes = await readFile(task.path);
-    return toClassified(classifyContent(bytes, bytes.length), 'raw', bytes.length, () => md5Of(bytes), task.keepBytes ? bytes : undefined);
-  }
-  const head = await readHead(task.path, Math.min(task.size, HEADER_LIMIT));
-  const verdict = classifyContent(head, task.size);
+// A raw file too large to hold: parse its head, hash it as a stream.
+const inspectLargeRaw = async (handle: FileHandle, path: string, size: number): Promise<Verdict> => {
+  const head = await readStart(handle, Math.min(size, HEADER_LIMIT));
+  const verdict = classifyContent(head, size);
   if (verdict.kind !== 'dicom') return { ...verdict, encoding: 'raw' };
-  const digest = await digestStream(createReadStream(task.path), Number.MAX_SAFE_INTEGER);
-  if (digest.length !== task.size) return failed(`the file changed while it was read (${digest.length} bytes, ${task.size} expected)`);
-  return toClassified(verdict, 'raw', task.size, () => digest.md5);
+  const digest = await digestStream(createReadStream(path), Number.MAX_SAFE_INTEGER);
+  if (digest.length !== size) return skipped('failed', `the file changed while it was read (${digest.length} bytes, ${size} expected)`);
+  return toVerdict(verdict, 'raw', size, () => digest.md5);
+};
+
+const inspectOpen = async (task: InspectTask, handle: FileHandle, size: number): Promise<Verdict> => {
+  if (size === 0) return skipped('not-dicom', 'empty file', 'raw');
+  // Small files (nearly all) are read whole in one go; the head of a large one tells how to stream it.
+  const start = await readStart(handle, size <= task.inlineLimit ? size : 64 * 1024);
+  if (sniff(start) === 'orthanc-zlib') return inspectZlib(task, size, start);
+  if (start.length < size) return inspectLargeRaw(handle, task.path, size);
+  return toVerdict(classifyContent(start, size), 'raw', size, () => md5Of(start), task.keepBytes ? start : undefined);
 };
 
 // Reads one file and says what it is: the single place where bytes on disk become a Classified value.
 export const inspectFile = async (task: InspectTask): Promise<Classified> => {
-  if (task.size === 0) return { kind: 'skipped', fileClass: 'not-dicom', encoding: 'raw', reason: 'empty file' };
+  let handle: FileHandle;
   try {
-    const head = await readHead(task.path, Math.min(task.size, SNIFF_BYTES));
-    if (sniff(head) === 'orthanc-zlib' && head.length >= 10) return await inspectZlib(task, head);
-    return await inspectRaw(task);
+    handle = await open(task.path, 'r');
   } catch (error) {
-    return failed(describeIoError(error));
+    return { kind: 'skipped', fileClass: 'failed', reason: describeIoError(error), diskSize: 0 };
+  }
+  let size = 0;
+  try {
+    const stats = await handle.stat();
+    size = stats.size;
+    if (!stats.isFile()) return { kind: 'skipped', fileClass: 'not-dicom', reason: 'not a regular file', diskSize: 0 };
+    return { ...(await inspectOpen(task, handle, size)), diskSize: size };
+  } catch (error) {
+    return { kind: 'skipped', fileClass: 'failed', reason: describeIoError(error), diskSize: size };
+  } finally {
+    await handle.close();
   }
 };

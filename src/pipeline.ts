@@ -46,7 +46,7 @@ interface Delivery {
 }
 
 const outcomeOfUpload = (entry: FileEntry, dicom: DecodedDicom, result: UploadResult): FileOutcome => {
-  const base = { path: entry.relativePath, size: entry.size, encoding: dicom.encoding, decodedSize: dicom.decodedSize, md5: dicom.md5, sopInstanceUid: dicom.header.sopInstanceUid };
+  const base = { path: entry.relativePath, size: dicom.diskSize, encoding: dicom.encoding, decodedSize: dicom.decodedSize, md5: dicom.md5, sopInstanceUid: dicom.header.sopInstanceUid };
   switch (result.kind) {
     case 'stored':
       return { ...base, fileClass: 'dicom', status: result.status, instanceId: result.id, httpStatus: result.httpStatus };
@@ -83,11 +83,11 @@ const verifyOutcome = async (outcome: FileOutcome, dicom: DecodedDicom, delivery
 const deliver = async ({ entry, classified }: Stage1, delivery: Delivery | undefined): Promise<FileOutcome> => {
   if (classified.kind === 'skipped') {
     const { fileClass, reason, encoding } = classified;
-    return { path: entry.relativePath, size: entry.size, fileClass, reason, ...(encoding === undefined ? {} : { encoding }) };
+    return { path: entry.relativePath, size: classified.diskSize, fileClass, reason, ...(encoding === undefined ? {} : { encoding }) };
   }
   if (delivery === undefined) {
     const { encoding, decodedSize, md5, orthancId } = classified;
-    return { path: entry.relativePath, size: entry.size, fileClass: 'dicom', encoding, decodedSize, md5, instanceId: orthancId, sopInstanceUid: classified.header.sopInstanceUid };
+    return { path: entry.relativePath, size: classified.diskSize, fileClass: 'dicom', encoding, decodedSize, md5, instanceId: orthancId, sopInstanceUid: classified.header.sopInstanceUid };
   }
   const body = classified.bytes ?? (() => decodedStream(entry.path, classified.encoding));
   const outcome = outcomeOfUpload(entry, classified, await delivery.uploader.upload(body, classified.decodedSize));
@@ -96,7 +96,7 @@ const deliver = async ({ entry, classified }: Stage1, delivery: Delivery | undef
 
 const classifyItem = async (item: WalkItem, classifier: Classifier): Promise<Stage1> => {
   if (item.kind === 'unreadable') {
-    return { entry: item.entry, classified: { kind: 'skipped', fileClass: item.fileClass, reason: item.reason } };
+    return { entry: item.entry, classified: { kind: 'skipped', fileClass: item.fileClass, reason: item.reason, diskSize: 0 } };
   }
   return { entry: item.entry, classified: await classifier.classify(item.entry) };
 };

@@ -28,14 +28,12 @@ export const FILE_CLASSES: readonly FileClass[] = [
 /** How the bytes were stored on disk: as they are, or Orthanc's 8-byte size prefix + zlib stream. */
 export type Encoding = 'raw' | 'zlib';
 
-/** One regular file found by the walker. */
+/** One file found by the walker (its size is read by the worker that opens it). */
 export interface FileEntry {
   /** Absolute path. */
   readonly path: string;
-  /** Path relative to the source root ('' parts joined with '/'); the name when the source is a file. */
+  /** Path relative to the source root, parts joined with '/'; the name when the source is a file. */
   readonly relativePath: string;
-  /** Size on disk in bytes. */
-  readonly size: number;
 }
 
 /** The identifying part of a DICOM header, read up to the pixel data. */
@@ -51,6 +49,8 @@ export interface DicomHeader {
 /** A file the worker recognised as a DICOM instance to deliver. */
 export interface DecodedDicom {
   readonly kind: 'dicom';
+  /** Size of the file on disk. */
+  readonly diskSize: number;
   readonly encoding: Encoding;
   readonly header: DicomHeader;
   /** Size of the DICOM file once decoded (what the target receives). */
@@ -67,6 +67,8 @@ export interface DecodedDicom {
 export interface SkippedFile {
   readonly kind: 'skipped';
   readonly fileClass: 'json-summary' | 'pixel-data-cache' | 'not-dicom' | 'corrupt' | 'failed';
+  /** Size of the file on disk (0 when it could not be read). */
+  readonly diskSize: number;
   readonly encoding?: Encoding;
   readonly reason: string;
 }

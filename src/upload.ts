@@ -87,7 +87,14 @@ export class Uploader {
     this.#target = target;
     this.#options = options;
     // Orthanc closes idle keep-alive sockets after 1 s (KeepAliveTimeout): drop ours a little sooner.
-    this.#pool = new Pool(target.origin, { connections: options.concurrency, keepAliveTimeout: 800, keepAliveMaxTimeout: 800 });
+    this.#pool = new Pool(target.origin, {
+      connections: options.concurrency,
+      keepAliveTimeout: 800,
+      keepAliveMaxTimeout: 800,
+      // Orthanc announces "Keep-Alive: timeout=1"; undici subtracts 2 s from such hints by default,
+      // which would close every connection after one request.
+      keepAliveTimeoutThreshold: 200,
+    });
   }
 
   // One attempt: a transient failure is returned as such, an authentication refusal stops the run.

@@ -1,65 +1,53 @@
 import type { Dirent } from 'node:fs';
-import { lstat, opendir, stat } from 'node:fs/promises';
+import { opendir, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { FileEntry } from './types.js';
 
-/** A walk result: a regular file to classify, or something that cannot be (with the reason). */
+/** A walk result: a file to classify, or something that cannot be (with the reason). */
 export type WalkItem =
   | { readonly kind: 'file'; readonly entry: FileEntry }
   | { readonly kind: 'unreadable'; readonly entry: FileEntry; readonly reason: string; readonly fileClass: 'not-dicom' | 'failed' };
 
+/**
+ * A directory whose own size on disk is at most this is listed in one readdir call (about four
+ * times cheaper than a streamed listing, and Orthanc's xx/yy folders hold a file or two each);
+ * a larger one, which may hold millions of entries, is streamed with fs.opendir.
+ */
+const WHOLE_LISTING_MAX_BYTES = 1024 * 1024;
+
 const errorCode = (error: unknown): string => (error as { code?: string }).code ?? (error as Error).message;
 
-/** Directory entries examined together: their sizes are read in parallel. */
-const BATCH = 64;
-
-type Sized = { readonly size: number } | { readonly error: string };
-
-const sizeOf = async (path: string): Promise<Sized> => {
-  try {
-    return { size: (await lstat(path)).size };
-  } catch (error) {
-    return { error: errorCode(error) };
-  }
-};
-
-// Turns one batch of directory entries into walk items, recursing into sub-directories in order.
-async function* visitBatch(batch: readonly Dirent[], directory: string, relative: string): AsyncGenerator<WalkItem> {
-  const sizes = await Promise.all(batch.map((dirent) => (dirent.isFile() ? sizeOf(join(directory, dirent.name)) : Promise.resolve(undefined))));
-  for (const [index, dirent] of batch.entries()) {
-    const path = join(directory, dirent.name);
-    const relativePath = relative === '' ? dirent.name : `${relative}/${dirent.name}`;
-    const sized = sizes[index];
-    if (dirent.isDirectory()) {
-      yield* walkDirectory(path, relativePath);
-    } else if (sized !== undefined && 'size' in sized) {
-      yield { kind: 'file', entry: { path, relativePath, size: sized.size } };
-    } else if (sized !== undefined) {
-      yield { kind: 'unreadable', entry: { path, relativePath, size: 0 }, fileClass: 'failed', reason: `cannot read the file (${sized.error})` };
-    } else {
-      const what = dirent.isSymbolicLink() ? 'a symbolic link (not followed)' : 'not a regular file (device, socket or pipe)';
-      yield { kind: 'unreadable', entry: { path, relativePath, size: 0 }, fileClass: 'not-dicom', reason: what };
-    }
-  }
-}
-
-// Lists one directory as a stream (fs.opendir), recursing depth-first: memory holds one open
-// directory handle and one batch of entries per level, never the tree's listing.
-async function* walkDirectory(directory: string, relative: string): AsyncGenerator<WalkItem> {
-  let dir;
-  try {
-    dir = await opendir(directory, { bufferSize: BATCH });
-  } catch (error) {
-    const entry = { path: directory, relativePath: relative || '.', size: 0 };
-    yield { kind: 'unreadable', entry, fileClass: 'failed', reason: `cannot list the directory (${errorCode(error)})` };
+// Yields a directory's entries, reading small directories at once and streaming large ones.
+async function* listDirectory(directory: string): AsyncGenerator<Dirent> {
+  const { size } = await stat(directory);
+  if (size <= WHOLE_LISTING_MAX_BYTES) {
+    yield* await readdir(directory, { withFileTypes: true });
     return;
   }
-  const batch: Dirent[] = [];
-  for await (const dirent of dir) {
-    batch.push(dirent);
-    if (batch.length >= BATCH) yield* visitBatch(batch.splice(0), directory, relative);
+  yield* await opendir(directory, { bufferSize: 256 });
+}
+
+// Walks depth-first, lazily: memory holds one listing of a small directory, or one open handle
+// of a large one, per level; never the listing of the tree.
+async function* walkDirectory(directory: string, relative: string): AsyncGenerator<WalkItem> {
+  let entries: AsyncGenerator<Dirent>;
+  try {
+    entries = listDirectory(directory);
+    for await (const dirent of entries) {
+      const path = join(directory, dirent.name);
+      const relativePath = relative === '' ? dirent.name : `${relative}/${dirent.name}`;
+      if (dirent.isDirectory()) {
+        yield* walkDirectory(path, relativePath);
+      } else if (dirent.isFile()) {
+        yield { kind: 'file', entry: { path, relativePath } };
+      } else {
+        const what = dirent.isSymbolicLink() ? 'a symbolic link (not followed)' : 'not a regular file (device, socket or pipe)';
+        yield { kind: 'unreadable', entry: { path, relativePath }, fileClass: 'not-dicom', reason: what };
+      }
+    }
+  } catch (error) {
+    yield { kind: 'unreadable', entry: { path: directory, relativePath: relative || '.' }, fileClass: 'failed', reason: `cannot list the directory (${errorCode(error)})` };
   }
-  yield* visitBatch(batch, directory, relative);
 }
 
 // Enumerates every file under the source (or the source itself when it is a file), lazily:
@@ -70,6 +58,6 @@ export async function* walk(source: string): AsyncGenerator<WalkItem> {
   if (stats.isDirectory()) {
     yield* walkDirectory(source, '');
   } else {
-    yield { kind: 'file', entry: { path: source, relativePath: basename(source), size: stats.size } };
+    yield { kind: 'file', entry: { path: source, relativePath: basename(source) } };
   }
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,7 +28,6 @@ const write = async (name: string, bytes: Uint8Array): Promise<string> => {
 
 const task = async (path: string, overrides: Partial<InspectTask> = {}): Promise<InspectTask> => ({
   path,
-  size: (await stat(path)).size,
   inlineLimit: 64 * 1024 * 1024,
   maxDecodedSize: 32 * 1024 ** 3,
   keepBytes: true,
@@ -52,6 +51,7 @@ describe('inspectFile', () => {
     expect(result.encoding).toBe('raw');
     expect(result.md5).toBe(md5(bytes));
     expect(result.decodedSize).toBe(bytes.length);
+    expect(result.diskSize).toBe(bytes.length);
     expect(result.header.sopInstanceUid).toBe(DEFAULT_IDS.sopInstanceUid);
     expect(result.orthancId).toMatch(/^[0-9a-f]{8}(-[0-9a-f]{8}){4}$/);
     expect(result.bytes && Buffer.from(result.bytes).equals(Buffer.from(bytes))).toBe(true);
@@ -65,6 +65,7 @@ describe('inspectFile', () => {
     expect(result.md5).toBe(md5(bytes));
     expect(result.md5).not.toBe(md5(file));
     expect(result.decodedSize).toBe(bytes.length);
+    expect(result.diskSize).toBe(file.length);
     expect(result.bytes && Buffer.from(result.bytes).equals(Buffer.from(bytes))).toBe(true);
   });
 
@@ -145,7 +146,7 @@ describe('inspectFile', () => {
   });
 
   it('says failed, naming the errno code, for a file that does not exist', async () => {
-    const result = asSkipped(await inspectFile({ path: join(dir, 'missing.dcm'), size: 1000, inlineLimit: 1024, maxDecodedSize: 1e9, keepBytes: true }));
+    const result = asSkipped(await inspectFile({ path: join(dir, 'missing.dcm'), inlineLimit: 1024, maxDecodedSize: 1e9, keepBytes: true }));
     expect(result.fileClass).toBe('failed');
     expect(result.reason).toContain('ENOENT');
   });

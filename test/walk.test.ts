@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 describe('walk', () => {
-  it('yields every file of nested (and hidden) directories with a /-joined relative path and its size', async () => {
+  it('yields every file of nested (and hidden) directories with a /-joined relative path', async () => {
     const source = join(root, 'tree');
     await mkdir(join(source, 'ab', 'cd'), { recursive: true });
     await mkdir(join(source, 'ef', 'empty'), { recursive: true });
@@ -36,13 +36,7 @@ describe('walk', () => {
 
     const items = await collect(source);
     expect(items.every((item) => item.kind === 'file')).toBe(true);
-    expect(items.map((item) => [item.entry.relativePath, item.entry.size])).toEqual([
-      ['.hidden-dir/.dotfile', 5],
-      ['ab/cd/file1', 1234],
-      ['ab/cd/file2', 0],
-      ['ef/file3', 77],
-      ['top.txt', 1],
-    ]);
+    expect(items.map((item) => item.entry.relativePath).sort()).toEqual(['.hidden-dir/.dotfile', 'ab/cd/file1', 'ab/cd/file2', 'ef/file3', 'top.txt']);
     expect(items.map((item) => item.entry.path)).toContain(join(source, 'ab', 'cd', 'file1'));
   });
 
@@ -73,7 +67,7 @@ describe('walk', () => {
     const file = join(root, 'single.dcm');
     await writeFile(file, new Uint8Array(321));
     const items = await collect(file);
-    expect(items).toEqual([{ kind: 'file', entry: { path: file, relativePath: 'single.dcm', size: 321 } }]);
+    expect(items).toEqual([{ kind: 'file', entry: { path: file, relativePath: 'single.dcm' } }]);
   });
 
   it('yields nothing for an empty directory', async () => {

@@ -3,7 +3,7 @@ import { parseDicomHeader } from './dicom-header.js';
 import { sniff } from './sniff.js';
 
 /** The verdict on decoded content: a DICOM instance to deliver, or a class and a reason. */
-export type ContentVerdict = { readonly kind: 'dicom'; readonly header: DicomHeader } | Omit<SkippedFile, 'encoding'>;
+export type ContentVerdict = { readonly kind: 'dicom'; readonly header: DicomHeader } | Omit<SkippedFile, 'encoding' | 'diskSize'>;
 
 const skip = (fileClass: SkippedFile['fileClass'], reason: string): ContentVerdict => ({ kind: 'skipped', fileClass, reason });
 
