@@ -26,7 +26,7 @@ const write = async (name: string, bytes: Uint8Array): Promise<string> => {
   return path;
 };
 
-const task = async (path: string, overrides: Partial<InspectTask> = {}): Promise<InspectTask> => ({
+const task = (path: string, overrides: Partial<InspectTask> = {}): Promise<InspectTask> => Promise.resolve({
   path,
   inlineLimit: 64 * 1024 * 1024,
   maxDecodedSize: 32 * 1024 ** 3,
