@@ -1,16 +1,19 @@
 // Import benchmark: orthanc-import (compressed storage -> fresh Orthanc) against the
 // ImportDicomFiles.py way (original files, sequential, one new connection per file).
+// The baseline is bench/import-dicom-files-baseline.py run by /usr/bin/python3 with httplib2, like
+// the real script; the same steps re-implemented in Node are run too, as a labelled reference.
 //
 //   npx tsc -p tsconfig.json && node dist/bench/import-bench.js [--work DIR] [--runs N]
 //     [--concurrency N] [--workers N] [--json FILE]
 //
 // Prints seconds, instances/s and MB/s per run and the median of the runs, and the ratio of the
 // medians. MB = 10^6 bytes of DICOM delivered (the sum of the original file sizes).
+// Needs Debian's python3-httplib2; without it only the Node reference runs (with a warning).
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -35,8 +38,21 @@ const SETUP_PARALLEL = 4;
 /** Kernel clock ticks per second, for /proc/PID/stat (100 on every Linux we run on). */
 const CLK_TCK = 100;
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+/** Debian's interpreter, which has python3-httplib2; a pyenv `python3` on PATH may not. */
+const PYTHON = '/usr/bin/python3';
+/** The .py file is not compiled: from dist/bench/ it is two levels up, from bench/ it is next door. */
+const PY_BASELINE_CANDIDATES = [
+  fileURLToPath(new URL('../../bench/import-dicom-files-baseline.py', import.meta.url)),
+  fileURLToPath(new URL('./import-dicom-files-baseline.py', import.meta.url)),
+];
 
-type Tool = 'orthanc-import' | 'baseline';
+/** baseline = the Python script (ImportDicomFiles.py behaviour); node-reference = same steps in Node. */
+type Tool = 'orthanc-import' | 'baseline' | 'node-reference';
+const LABELS: Record<Tool, string> = {
+  'orthanc-import': 'orthanc-import CLI (compressed storage)',
+  baseline: 'ImportDicomFiles.py behaviour (Python 3 + httplib2)',
+  'node-reference': 'same steps in Node, for comparison',
+};
 
 interface RunResult {
   run: number;
@@ -46,7 +62,7 @@ interface RunResult {
   seconds: number;
   instances: number;
   bytes: number;
-  /** CPU seconds of the uploading side (the CLI process, or this process for the baseline). */
+  /** CPU seconds of the uploading side (the CLI or Python process, or this process for the Node reference). */
   clientCpuSeconds: number;
   /** CPU seconds the target Orthanc used during the timed window. */
   orthancCpuSeconds: number;
@@ -87,7 +103,7 @@ function parseOptions(argv: string[]): BenchOptions {
   };
 }
 
-// Why: the baseline walks the folder like os.walk does; sorted so every run sends the same order.
+// Why: the Node reference walks the folder like os.walk does; sorted so every run sends the same order.
 async function listFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   const entries = await readdir(dir, { withFileTypes: true });
@@ -153,7 +169,7 @@ interface PostResult {
   body: string;
 }
 
-// Why: both the setup upload and the baseline POST a whole file and read the whole answer.
+// Why: both the setup upload and the Node reference POST a whole file and read the whole answer.
 function postDicom(port: number, body: Buffer, agent: Agent | false): Promise<PostResult> {
   return new Promise<PostResult>((resolvePost, reject) => {
     const headers: Record<string, string | number> = { 'Content-Type': 'application/dicom', 'Content-Length': body.length };
@@ -293,9 +309,9 @@ function parsesAsJson(content: Buffer): boolean {
   }
 }
 
-// Why: run B is what users do today: ImportDicomFiles.py's behaviour, reimplemented in Node.
-async function runBaseline(work: string, run: number, originalsDir: string, bytes: number): Promise<RunResult> {
-  return withTarget(work, `run-${run}-baseline`, async (orthanc) => {
+// Why: the reference shows how much of the baseline's time is Python itself: same steps in Node.
+async function runNodeReference(work: string, run: number, originalsDir: string, bytes: number): Promise<RunResult> {
+  return withTarget(work, `run-${run}-node-reference`, async (orthanc) => {
     const files = await listFiles(originalsDir);
     const orthancBefore = procTimes(orthanc.pid).cpu;
     const cpuBefore = process.cpuUsage();
@@ -328,13 +344,98 @@ async function runBaseline(work: string, run: number, originalsDir: string, byte
     if (count !== INSTANCES) problems.push(`target holds ${count} instances`);
     return {
       run,
-      tool: 'baseline',
+      tool: 'node-reference',
       ok: problems.length === 0,
       problems,
       seconds,
       instances: success,
       bytes: sentBytes,
       clientCpuSeconds: (cpu.user + cpu.system) / 1e6,
+      orthancCpuSeconds,
+    };
+  });
+}
+
+interface PythonReport {
+  files?: number;
+  ok?: number;
+  failed?: number;
+  seconds?: number;
+  bytes?: number;
+}
+
+// Why: the baseline must be checked before the runs; without httplib2 only the Node reference runs.
+async function findPythonBaseline(): Promise<{ script: string } | { missing: string }> {
+  let script: string | undefined;
+  for (const candidate of PY_BASELINE_CANDIDATES) {
+    if (await exists(candidate)) {
+      script = candidate;
+      break;
+    }
+  }
+  if (script === undefined) return { missing: `baseline script not found (looked at ${PY_BASELINE_CANDIDATES.join(', ')})` };
+  const { code, output } = await new Promise<{ code: number | null; output: string }>((resolveExit) => {
+    const child = spawn(PYTHON, ['-c', 'import httplib2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+    child.once('error', (err) => {
+      resolveExit({ code: null, output: err.message });
+    });
+    child.once('close', (exitCode) => {
+      resolveExit({ code: exitCode, output: text });
+    });
+  });
+  if (code !== 0) {
+    return { missing: `${PYTHON} -c 'import httplib2' failed (${output.trim().split('\n').pop() ?? ''}): apt-get install python3-httplib2` };
+  }
+  return { script };
+}
+
+// Why: run B is what users do today: ImportDicomFiles.py's behaviour, in Python with httplib2.
+// Its seconds are the script's own (first file to last answer), so interpreter start-up is excluded.
+async function runPythonBaseline(work: string, run: number, script: string, originalsDir: string, bytes: number): Promise<RunResult> {
+  return withTarget(work, `run-${run}-baseline`, async (orthanc) => {
+    const orthancBefore = procTimes(orthanc.pid).cpu;
+    const childrenBefore = procTimes('self').children;
+    const child = spawn(PYTHON, [script, orthanc.url, originalsDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const code = await new Promise<number | null>((resolveExit, reject) => {
+      child.once('error', reject);
+      child.once('close', (exitCode) => {
+        resolveExit(exitCode);
+      });
+    });
+    const orthancCpuSeconds = procTimes(orthanc.pid).cpu - orthancBefore;
+    const clientCpuSeconds = procTimes('self').children - childrenBefore;
+
+    const problems: string[] = [];
+    if (code !== 0) problems.push(`exit code ${String(code)}: ${stderr.trim().slice(-600)}`);
+    let report: PythonReport = {};
+    const last = stdout.trim().split('\n').pop() ?? '';
+    try {
+      report = JSON.parse(last) as PythonReport;
+    } catch {
+      problems.push(`no JSON summary on stdout: ${last.slice(0, 200)}`);
+    }
+    const success = report.ok ?? 0;
+    const sentBytes = report.bytes ?? 0;
+    if (success !== INSTANCES) problems.push(`${success}/${String(report.files)} files answered 200 (${String(report.failed)} failed), expected ${INSTANCES}`);
+    if (sentBytes !== bytes) problems.push(`sent ${sentBytes} bytes, originals hold ${bytes}`);
+    const count = await countInstances(orthanc);
+    if (count !== INSTANCES) problems.push(`target holds ${count} instances`);
+    return {
+      run,
+      tool: 'baseline',
+      ok: problems.length === 0,
+      problems,
+      seconds: report.seconds ?? Number.NaN,
+      instances: success,
+      bytes: sentBytes,
+      clientCpuSeconds,
       orthancCpuSeconds,
     };
   });
@@ -381,18 +482,30 @@ async function main(): Promise<number> {
   if (options.workers !== undefined) cliArgs.push('--workers', String(options.workers));
   const effective = `--concurrency ${options.concurrency ?? DEFAULT_CONCURRENCY} --workers ${options.workers ?? defaultWorkers()}`;
   const orthancVersion = await withTarget(options.work, 'probe', async (o) => String((await getJson(`${o.url}/system`))['Version']));
-  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, orthanc: orthancVersion };
-  console.log(`machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGb} GB, node ${machine.node}, Orthanc ${machine.orthanc}`);
+  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, orthanc: orthancVersion, loadAverage1m: loadavg()[0] ?? 0 };
+  console.log(`machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGb} GB, node ${machine.node}, Orthanc ${machine.orthanc}, load average ${machine.loadAverage1m.toFixed(2)} before the runs`);
   console.log(`orthanc-import: node dist/src/cli.js ${storage} <target> --quiet --report <file>${cliArgs.length > 0 ? ` ${cliArgs.join(' ')}` : ''}  (effective ${effective})`);
-  console.log('baseline: ImportDicomFiles.py behaviour: sequential POST /instances, one new connection per file');
+  const python = await findPythonBaseline();
+  const tools: Tool[] = 'script' in python ? ['orthanc-import', 'baseline', 'node-reference'] : ['orthanc-import', 'node-reference'];
+  if ('script' in python) {
+    console.log(`baseline: ${LABELS.baseline}: ${PYTHON} ${python.script} <target> ${originalsDir}`);
+    console.log('  sequential POST /instances, a new httplib2.Http() (so a new connection) per file; seconds = first file to last answer');
+  } else {
+    console.warn(`WARNING: Python baseline unavailable: ${python.missing}`);
+    console.warn('WARNING: falling back to the Node reference only; the target ratio below is against it.');
+  }
+  console.log(`node-reference: ${LABELS['node-reference']}: sequential POST /instances, Connection: close per file`);
 
   const results: RunResult[] = [];
   for (let run = 1; run <= options.runs; run++) {
-    const order: Tool[] = run % 2 === 1 ? ['orthanc-import', 'baseline'] : ['baseline', 'orthanc-import'];
+    // Alternate the order per run so drift hits every tool alike.
+    const order = run % 2 === 1 ? tools : [...tools].reverse();
     for (const tool of order) {
       let result: RunResult;
       try {
-        result = tool === 'orthanc-import' ? await runImport(options.work, run, storage, bytes, cliArgs) : await runBaseline(options.work, run, originalsDir, bytes);
+        if (tool === 'orthanc-import') result = await runImport(options.work, run, storage, bytes, cliArgs);
+        else if (tool === 'baseline' && 'script' in python) result = await runPythonBaseline(options.work, run, python.script, originalsDir, bytes);
+        else result = await runNodeReference(options.work, run, originalsDir, bytes);
       } catch (err) {
         result = failedResult(run, tool, err);
       }
@@ -406,8 +519,8 @@ async function main(): Promise<number> {
   for (const r of results) {
     lines.push(row([String(r.run), r.tool, r.seconds, r.instances / r.seconds, r.bytes / 1e6 / r.seconds, r.clientCpuSeconds, r.orthancCpuSeconds], widths));
   }
-  const medians = {} as Record<Tool, { seconds: number; instancesPerSecond: number; megabytesPerSecond: number }>;
-  for (const tool of ['orthanc-import', 'baseline'] as const) {
+  const medians: Partial<Record<Tool, { seconds: number; instancesPerSecond: number; megabytesPerSecond: number }>> = {};
+  for (const tool of tools) {
     const mine = results.filter((r) => r.tool === tool);
     const seconds = median(mine.map((r) => r.seconds));
     medians[tool] = { seconds, instancesPerSecond: INSTANCES / seconds, megabytesPerSecond: bytes / 1e6 / seconds };
@@ -415,15 +528,23 @@ async function main(): Promise<number> {
       row(['median', tool, seconds, INSTANCES / seconds, bytes / 1e6 / seconds, median(mine.map((r) => r.clientCpuSeconds)), median(mine.map((r) => r.orthancCpuSeconds))], widths),
     );
   }
-  const ratio = medians.baseline.seconds / medians['orthanc-import'].seconds;
+  const importSeconds = medians['orthanc-import']?.seconds ?? Number.NaN;
+  const targetTool: Tool = 'script' in python ? 'baseline' : 'node-reference';
+  const ratio = (medians[targetTool]?.seconds ?? Number.NaN) / importSeconds;
+  const nodeRatio = (medians['node-reference']?.seconds ?? Number.NaN) / importSeconds;
   console.log('');
   console.log(lines.join('\n'));
-  console.log(`ratio orthanc-import / baseline (instances/s, medians): ${ratio.toFixed(2)}x  (target >= 3x: ${ratio >= 3 ? 'met' : 'NOT met'})`);
-  console.log('CPU columns are CPU seconds during the timed window (client = CLI process incl. workers, or this process for the baseline).');
+  console.log('');
+  for (const tool of tools) console.log(`${tool}: ${LABELS[tool]}`);
+  console.log(`ratio orthanc-import / ${targetTool} (instances/s, medians): ${ratio.toFixed(2)}x  (target >= 3x: ${ratio >= 3 ? 'met' : 'NOT met'})`);
+  if (targetTool !== 'node-reference') console.log(`ratio orthanc-import / node-reference (instances/s, medians): ${nodeRatio.toFixed(2)}x  (for comparison)`);
+  else console.log('(Python baseline unavailable: apt-get install python3-httplib2 for the real target check)');
+  console.log('CPU columns are CPU seconds during the timed window (client = CLI or Python process incl. children, or this process for the Node reference).');
 
   const failed = results.filter((r) => !r.ok);
   if (options.json !== undefined) {
-    const raw = { machine, cli: { args: cliArgs, effective }, instances: INSTANCES, bytes, generate: GENERATE, results, medians, ratio, failed: failed.length };
+    const baseline = 'script' in python ? { python: PYTHON, script: python.script } : { missing: python.missing };
+    const raw = { machine, cli: { args: cliArgs, effective }, instances: INSTANCES, bytes, generate: GENERATE, labels: LABELS, baseline, results, medians, ratioTarget: targetTool, ratio, ratioNodeReference: nodeRatio, failed: failed.length };
     await writeFile(options.json, `${JSON.stringify(raw, null, 2)}\n`);
   }
   if (failed.length > 0) {

@@ -2,7 +2,7 @@
  *  walk(source)            fs.opendir, depth-first, lazy: one open directory per level
  *      │ FileEntry
  *      ▼
- *  mapBounded(2 × workers) ──► Classifier (piscina, --workers threads)
+ *  mapBounded(4 × workers) ──► Classifier (piscina, --workers threads)
  *      │ {entry, Classified}      read → inflate Orthanc zlib → sniff → parse header → MD5
  *      ▼                          (bytes moved back, or streamed later when large)
  *  mapBounded(concurrency) ──► Uploader (undici Pool, --concurrency sockets) POST /instances
@@ -11,7 +11,7 @@
  *  Tally + ReportFile + events.onOutcome
  *
  *  Each stage pulls from the one above only when it has a free slot and its last result was
- *  taken, so at most 2 × workers + concurrency decoded files exist at once, and a slow target
+ *  taken, so at most 4 × workers + concurrency decoded files exist at once, and a slow target
  *  slows the walk.
  */
 import { stat } from 'node:fs/promises';
@@ -127,7 +127,7 @@ export const runImport = async (options: ImportOptions, events: ImportEvents = {
   const delivery = uploader === undefined ? undefined : { uploader, verify: options.verify, transcoding: assessment?.transcoding ?? false };
   const classifier = new Classifier({ ...options, keepBytes: uploader !== undefined });
   try {
-    const classified = mapBounded(walk(source), options.workers * 2, (item) => classifyItem(item, classifier));
+    const classified = mapBounded(walk(source), options.workers * 4, (item) => classifyItem(item, classifier));
     for await (const outcome of mapBounded(classified, options.concurrency, (stage1) => deliver(stage1, delivery))) {
       tally.add(outcome);
       await report?.add(outcome);

@@ -17,10 +17,17 @@ const WHOLE_LISTING_MAX_BYTES = 1024 * 1024;
 
 const errorCode = (error: unknown): string => (error as { code?: string }).code ?? (error as Error).message;
 
+const HEX_PAIR = /^[0-9a-f]{2}$/i;
+
+// Orthanc's own two levels (xx, then xx/yy) spread attachments over 65,536 folders: always small.
+const isOrthancLevel = (relative: string): boolean => {
+  const parts = relative.split('/');
+  return parts.length <= 2 && parts.every((part) => HEX_PAIR.test(part));
+};
+
 // Yields a directory's entries, reading small directories at once and streaming large ones.
-async function* listDirectory(directory: string): AsyncGenerator<Dirent> {
-  const { size } = await stat(directory);
-  if (size <= WHOLE_LISTING_MAX_BYTES) {
+async function* listDirectory(directory: string, relative: string): AsyncGenerator<Dirent> {
+  if (isOrthancLevel(relative) || (await stat(directory)).size <= WHOLE_LISTING_MAX_BYTES) {
     yield* await readdir(directory, { withFileTypes: true });
     return;
   }
@@ -32,7 +39,7 @@ async function* listDirectory(directory: string): AsyncGenerator<Dirent> {
 async function* walkDirectory(directory: string, relative: string): AsyncGenerator<WalkItem> {
   let entries: AsyncGenerator<Dirent>;
   try {
-    entries = listDirectory(directory);
+    entries = listDirectory(directory, relative);
     for await (const dirent of entries) {
       const path = join(directory, dirent.name);
       const relativePath = relative === '' ? dirent.name : `${relative}/${dirent.name}`;
