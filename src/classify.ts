@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { InspectTask } from './inspect-file.js';
-import type { Classified, FileEntry } from './types.js';
+import type { Classified, ExpectedFile, FileEntry } from './types.js';
 
 /** Limits every classification task shares. */
 export interface ClassifierOptions {
@@ -31,9 +31,9 @@ export class Classifier {
   }
 
   // Runs the worker on one file; the pipeline bounds how many are in flight.
-  async classify(entry: FileEntry): Promise<Classified> {
+  async classify(entry: FileEntry, expected?: ExpectedFile): Promise<Classified> {
     const { inlineLimit, maxDecodedSize, keepBytes } = this.#options;
-    return this.#pool.run({ path: entry.path, inlineLimit, maxDecodedSize, keepBytes });
+    return this.#pool.run({ path: entry.path, inlineLimit, maxDecodedSize, keepBytes, expected });
   }
 
   // Lets started tasks finish, then stops the threads.

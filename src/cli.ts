@@ -31,6 +31,8 @@ const parseArguments = (argv: string[]) =>
     .option('concurrency', { alias: 'c', type: 'number', default: DEFAULT_CONCURRENCY, describe: 'Uploads in flight' })
     .option('workers', { alias: 'w', type: 'number', default: defaultWorkers(), describe: 'Decode threads', defaultDescription: 'cores, at most 8' })
     .option('retries', { type: 'number', default: 4, describe: 'Retries of a transient upload failure (reset, 5xx, 429)' })
+    .option('index', { type: 'string', describe: "Orthanc's SQLite index, when IndexDirectory is apart (--no-index: walk the folder even if it has one)", defaultDescription: '<source>/index when present' })
+    .option('include-orphans', { type: 'boolean', default: false, describe: 'Also import files the index does not reference (deleted instances)' })
     .option('verify', { type: 'boolean', default: true, describe: "Read back each instance's MD5 from the target (--no-verify: skip)" })
     .option('allow-recycling', { type: 'boolean', default: false, describe: 'Accept a target whose storage limits recycle (delete) old patients' })
     .option('report', { type: 'string', describe: 'Write a JSON report (summary + every file not uploaded) to this file' })
@@ -68,8 +70,13 @@ const main = async (): Promise<number> => {
     process.stderr.write(`orthanc-import: Expected <source> [target], got ${argv._.length} arguments\n`);
     return 2;
   }
+  // yargs turns --no-index into index: false, whatever the option's declared type.
+  const indexFlag = argv.index as unknown as string | boolean | undefined;
   const options = resolveOptions({
     source,
+    indexPath: typeof indexFlag === 'string' ? indexFlag : undefined,
+    useIndex: indexFlag !== false,
+    includeOrphans: argv.includeOrphans,
     target,
     dryRun: argv.dryRun,
     username: argv.username ?? process.env['ORTHANC_USERNAME'],

@@ -2,6 +2,7 @@
 export type ErrorCode =
   | 'E_USAGE'
   | 'E_SOURCE'
+  | 'E_SOURCE_LOCKED'
   | 'E_REPORT'
   | 'E_TARGET_UNREACHABLE'
   | 'E_TARGET_AUTH'
@@ -12,6 +13,7 @@ export type ErrorCode =
 const EXIT_CODES: Record<ErrorCode, number> = {
   E_USAGE: 2,
   E_SOURCE: 2,
+  E_SOURCE_LOCKED: 2,
   E_REPORT: 2,
   E_TARGET_UNREACHABLE: 3,
   E_TARGET_AUTH: 3,

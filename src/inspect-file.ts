@@ -1,11 +1,12 @@
-import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync } from 'node:fs';
 import { createInflate } from 'node:zlib';
 import { classifyContent, type ContentVerdict } from './decode/classify-content.js';
 import { checkAnnouncedSize, inflateOrthancFile, readAnnouncedSize, ZLIB_PREFIX_BYTES } from './decode/orthanc-zlib.js';
 import { sniff } from './decode/sniff.js';
 import { orthancInstanceId } from './orthanc-id.js';
-import type { Classified, DecodedDicom, Encoding, SkippedFile } from './types.js';
+import { digestStream, HEADER_LIMIT, md5Of, readStart, type StreamDigest } from './read-bytes.js';
+import { inspectIndexed } from './inspect-indexed.js';
+import type { Classified, DecodedDicom, Encoding, ExpectedFile, SkippedFile } from './types.js';
 
 /** What a worker is asked to do for one file. */
 export interface InspectTask {
@@ -16,13 +17,13 @@ export interface InspectTask {
   readonly maxDecodedSize: number;
   /** Whether to return the decoded bytes (false for an inventory). */
   readonly keepBytes: boolean;
+  /** What the index says the file is (index mode); absent: classify by content. */
+  readonly expected?: ExpectedFile | undefined;
 }
 
 /** A result before the size on disk is attached to it. */
 type Verdict = Omit<DecodedDicom, 'diskSize'> | Omit<SkippedFile, 'diskSize'>;
 
-/** How much of a streamed file is kept to parse its header. */
-const HEADER_LIMIT = 16 * 1024 * 1024;
 
 const skipped = (fileClass: SkippedFile['fileClass'], reason: string, encoding?: Encoding): Verdict =>
   encoding === undefined ? { kind: 'skipped', fileClass, reason } : { kind: 'skipped', fileClass, reason, encoding };
@@ -31,48 +32,6 @@ const describeIoError = (error: unknown): string => {
   const code = (error as { code?: string }).code;
   return code === undefined ? (error as Error).message : `cannot read the file (${code})`;
 };
-
-// Reads up to `length` bytes from the start of an open file. Synchronous on purpose: this runs in
-// a worker thread of its own, where a blocking read costs nothing and saves a thread-pool round trip.
-// (A Buffer, not a plain Uint8Array: dicom-parser's deflate path calls Buffer#copy.)
-const readStart = (fd: number, length: number): Buffer => {
-  const buffer = Buffer.allocUnsafe(length);
-  let filled = 0;
-  while (filled < length) {
-    const bytesRead = readSync(fd, buffer, filled, length - filled, filled);
-    if (bytesRead === 0) break;
-    filled += bytesRead;
-  }
-  return buffer.subarray(0, filled);
-};
-
-/** A decoded stream reduced to what the classifier needs: its head, length and MD5. */
-interface StreamDigest {
-  readonly head: Uint8Array;
-  readonly length: number;
-  readonly md5: string;
-}
-
-// Hashes a (possibly inflated) stream without holding it, keeping its first bytes for the header.
-const digestStream = async (stream: NodeJS.ReadableStream, stopAfter: number): Promise<StreamDigest> => {
-  const hash = createHash('md5');
-  const chunks: Buffer[] = [];
-  let kept = 0;
-  let length = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    length += chunk.length;
-    if (length > stopAfter) break;
-    hash.update(chunk);
-    if (kept < HEADER_LIMIT) {
-      const piece = chunk.subarray(0, HEADER_LIMIT - kept);
-      chunks.push(piece);
-      kept += piece.length;
-    }
-  }
-  return { head: Buffer.concat(chunks), length, md5: hash.digest('hex') };
-};
-
-const md5Of = (bytes: Uint8Array): string => createHash('md5').update(bytes).digest('hex');
 
 const toVerdict = (verdict: ContentVerdict, encoding: Encoding, size: number, md5: () => string, bytes?: Uint8Array): Verdict => {
   if (verdict.kind !== 'dicom') return { ...verdict, encoding };
@@ -130,6 +89,7 @@ const inspectOpen = async (task: InspectTask, fd: number, size: number): Promise
 
 // Reads one file and says what it is: the single place where bytes on disk become a Classified value.
 export const inspectFile = async (task: InspectTask): Promise<Classified> => {
+  if (task.expected !== undefined) return inspectIndexed(task, task.expected);
   let fd: number;
   try {
     fd = openSync(task.path, 'r');

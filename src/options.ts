@@ -24,6 +24,12 @@ export interface ImportInput {
   readonly retryDelayMs?: number | undefined;
   /** Where to write the JSON report. */
   readonly reportPath?: string | undefined;
+  /** The SQLite index, when IndexDirectory is apart from the storage. @default <source>/index when present */
+  readonly indexPath?: string | undefined;
+  /** Use the index when there is one. @default true */
+  readonly useIndex?: boolean | undefined;
+  /** Import files the index does not reference (deleted instances), classified by content. @default false */
+  readonly includeOrphans?: boolean | undefined;
   /** Read back each delivered instance's MD5 from the target. @default true */
   readonly verify?: boolean | undefined;
   /** Accept a target whose storage limits recycle (delete) old patients. @default false */
@@ -43,6 +49,9 @@ export interface ImportOptions {
   readonly retries: number;
   readonly retryDelayMs: number;
   readonly reportPath: string | undefined;
+  readonly indexPath: string | undefined;
+  readonly useIndex: boolean;
+  readonly includeOrphans: boolean;
   readonly verify: boolean;
   readonly allowRecycling: boolean;
   readonly maxDecodedSize: number;
@@ -74,6 +83,9 @@ export const resolveOptions = (input: ImportInput): ImportOptions => {
     retries: integer('--retries', input.retries, 4, 0),
     retryDelayMs: integer('retryDelayMs', input.retryDelayMs, 250, 0),
     reportPath: input.reportPath,
+    indexPath: input.indexPath,
+    useIndex: input.useIndex ?? true,
+    includeOrphans: input.includeOrphans ?? false,
     verify: input.verify ?? true,
     allowRecycling: input.allowRecycling ?? false,
     maxDecodedSize: integer('--max-decoded-size', input.maxDecodedSize, 32 * 1024 * MiB, 1),

@@ -1,33 +1,31 @@
 /*
- *  walk(source)            fs.opendir, depth-first, lazy: one open directory per level
- *      │ FileEntry
+ *  source                  walk: fs.readdir/opendir, depth-first, lazy
+ *      │ SourceItem        index: live instances from Orthanc's SQLite index, then a walk for the rest
  *      ▼
  *  mapBounded(4 × workers) ──► Classifier (piscina, --workers threads)
- *      │ {entry, Classified}      read → inflate Orthanc zlib → sniff → parse header → MD5
+ *      │ {entry, Classified}      read → decode (zlib) → check against the index → parse header → MD5
  *      ▼                          (bytes moved back, or streamed later when large)
- *  mapBounded(concurrency) ──► Uploader (undici Pool, --concurrency sockets) POST /instances
+ *  mapBounded(concurrency) ──► Uploader (undici Pool, --concurrency sockets): POST /instances, read back MD5
  *      │ FileOutcome
  *      ▼
- *  Tally + ReportFile + events.onOutcome
+ *  Tally + StudyTally + ReportFile + events.onOutcome
  *
  *  Each stage pulls from the one above only when it has a free slot and its last result was
  *  taken, so at most 4 × workers + concurrency decoded files exist at once, and a slow target
  *  slows the walk.
  */
-import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { lstat } from 'node:fs/promises';
 import { Classifier } from './classify.js';
-import { ImporterError } from './errors.js';
-import { decodedStream } from './file-body.js';
+import { deliver, type Delivery } from './deliver.js';
 import { mapBounded } from './map-bounded.js';
 import type { ImportOptions } from './options.js';
 import { assessTarget, checkTarget, type TargetAssessment, type TargetSystem } from './preflight.js';
 import { Tally, type Summary } from './report.js';
 import { ReportFile } from './report-file.js';
-import { Uploader, type UploadResult } from './upload.js';
-import { compareStored } from './verify.js';
-import { walk, type WalkItem } from './walk.js';
-import type { Classified, DecodedDicom, FileEntry, FileOutcome } from './types.js';
+import { openSource } from './source/open-source.js';
+import { StudyTally, type StudyCompleteness } from './studies.js';
+import { Uploader } from './upload.js';
+import type { Classified, FileEntry, FileOutcome, SourceItem } from './types.js';
 
 /** Callbacks through which the core reports progress; the CLI draws them, the core never prints. */
 export interface ImportEvents {
@@ -36,110 +34,82 @@ export interface ImportEvents {
   readonly onOutcome?: (outcome: FileOutcome, tally: Tally) => void;
 }
 
-type Stage1 = { readonly entry: FileEntry; readonly classified: Classified };
+type Stage1 = { readonly entry: FileEntry; readonly classified: Classified; readonly studyId?: string };
 
-/** The target side of a run: where to send, and how to check what arrived. */
-interface Delivery {
-  readonly uploader: Uploader;
-  readonly verify: boolean;
-  readonly transcoding: boolean;
-}
-
-const outcomeOfUpload = (entry: FileEntry, dicom: DecodedDicom, result: UploadResult): FileOutcome => {
-  const base = { path: entry.relativePath, size: dicom.diskSize, encoding: dicom.encoding, decodedSize: dicom.decodedSize, md5: dicom.md5, sopInstanceUid: dicom.header.sopInstanceUid };
-  switch (result.kind) {
-    case 'stored':
-      return { ...base, fileClass: 'dicom', status: result.status, instanceId: result.id, httpStatus: result.httpStatus };
-    case 'rejected':
-      return {
-        ...base,
-        fileClass: 'rejected',
-        instanceId: dicom.orthancId,
-        reason: `the target answered HTTP ${result.httpStatus}: ${result.message}${result.details === undefined ? '' : ` (${result.details})`}`,
-        httpStatus: result.httpStatus,
-        orthancMessage: result.message,
-        ...(result.details === undefined ? {} : { orthancDetails: result.details }),
-      };
-    case 'failed':
-      return { ...base, fileClass: 'failed', instanceId: dicom.orthancId, reason: result.reason };
-  }
-};
-
-// Reads back what the target stored and turns a stored outcome into verified, conflict or unverified.
-const verifyOutcome = async (outcome: FileOutcome, dicom: DecodedDicom, delivery: Delivery): Promise<FileOutcome> => {
-  if (!delivery.verify || outcome.status === undefined || outcome.status === 'FilteredOut' || outcome.instanceId === undefined) return outcome;
-  const stored = await delivery.uploader.storedAttachment(outcome.instanceId);
-  const verdict = compareStored(outcome.status, { md5: dicom.md5, size: dicom.decodedSize }, stored, delivery.transcoding);
-  switch (verdict.kind) {
-    case 'verified':
-      return { ...outcome, verified: verdict.by };
-    case 'conflict':
-      return { ...outcome, fileClass: 'conflict', reason: verdict.reason };
-    case 'unverified':
-      return { ...outcome, reason: `delivered, not verified: ${verdict.reason}` };
-  }
-};
-
-const deliver = async ({ entry, classified }: Stage1, delivery: Delivery | undefined): Promise<FileOutcome> => {
-  if (classified.kind === 'skipped') {
-    const { fileClass, reason, encoding } = classified;
-    return { path: entry.relativePath, size: classified.diskSize, fileClass, reason, ...(encoding === undefined ? {} : { encoding }) };
-  }
-  if (delivery === undefined) {
-    const { encoding, decodedSize, md5, orthancId } = classified;
-    return { path: entry.relativePath, size: classified.diskSize, fileClass: 'dicom', encoding, decodedSize, md5, instanceId: orthancId, sopInstanceUid: classified.header.sopInstanceUid };
-  }
-  const body = classified.bytes ?? (() => decodedStream(entry.path, classified.encoding));
-  const outcome = outcomeOfUpload(entry, classified, await delivery.uploader.upload(body, classified.decodedSize));
-  return verifyOutcome(outcome, classified, delivery);
-};
-
-const classifyItem = async (item: WalkItem, classifier: Classifier): Promise<Stage1> => {
-  if (item.kind === 'unreadable') {
-    return { entry: item.entry, classified: { kind: 'skipped', fileClass: item.fileClass, reason: item.reason, diskSize: 0 } };
-  }
-  return { entry: item.entry, classified: await classifier.classify(item.entry) };
-};
-
-const checkSource = async (source: string): Promise<void> => {
+const sizeOnDisk = async (path: string): Promise<number> => {
   try {
-    await stat(source);
-  } catch (error) {
-    throw new ImporterError('E_SOURCE', `Cannot read the source ${source} (${(error as { code?: string }).code ?? String(error)})`, { cause: error });
+    return (await lstat(path)).size;
+  } catch {
+    return 0;
   }
 };
+
+const classifyItem = async (item: SourceItem, classifier: Classifier): Promise<Stage1> => {
+  switch (item.kind) {
+    case 'settled':
+      return { entry: item.entry, classified: { ...item.classified, diskSize: await sizeOnDisk(item.entry.path) } };
+    case 'file':
+      return { entry: item.entry, classified: await classifier.classify(item.entry) };
+    case 'indexed':
+      return { entry: item.entry, classified: await classifier.classify(item.entry, item.expected), studyId: item.studyId };
+  }
+};
+
+const prepareTarget = async (options: ImportOptions, events: ImportEvents): Promise<TargetAssessment | undefined> => {
+  if (options.target === undefined) return undefined;
+  const system = await checkTarget(options.target);
+  events.onTarget?.(system);
+  const assessment = assessTarget(system, options);
+  for (const warning of assessment.warnings) events.onWarning?.(warning);
+  return assessment;
+};
+
+// An instance counts for its study once it is safely on the target (verified, unless --no-verify),
+// or, in an inventory, once it is sound in the source.
+const countsForStudy = (outcome: FileOutcome, delivery: Delivery | undefined): boolean =>
+  outcome.fileClass === 'dicom' && outcome.status !== 'FilteredOut' && (delivery === undefined || !delivery.verify || outcome.verified !== undefined);
 
 // Runs one import (or inventory, without a target) from start to summary: the library's entry point.
 export const runImport = async (options: ImportOptions, events: ImportEvents = {}): Promise<Summary> => {
-  const source = resolve(options.source);
-  await checkSource(source);
-  let assessment: TargetAssessment | undefined;
-  if (options.target !== undefined) {
-    const system = await checkTarget(options.target);
-    events.onTarget?.(system);
-    assessment = assessTarget(system, options);
-    for (const warning of assessment.warnings) events.onWarning?.(warning);
-  }
-  const report = options.reportPath === undefined ? undefined : await ReportFile.open(options.reportPath);
-  const startedAt = new Date();
+  const source = await openSource(options);
   const tally = new Tally();
-  const uploader = options.target === undefined ? undefined : new Uploader(options.target, options);
-  const delivery = uploader === undefined ? undefined : { uploader, verify: options.verify, transcoding: assessment?.transcoding ?? false };
-  const classifier = new Classifier({ ...options, keepBytes: uploader !== undefined });
+  const studies = new StudyTally();
+  const startedAt = new Date();
+  let assessment: TargetAssessment | undefined;
+  let report: ReportFile | undefined;
+  let completeness: StudyCompleteness | undefined;
   try {
-    const classified = mapBounded(walk(source), options.workers * 4, (item) => classifyItem(item, classifier));
-    for await (const outcome of mapBounded(classified, options.concurrency, (stage1) => deliver(stage1, delivery))) {
-      tally.add(outcome);
-      await report?.add(outcome);
-      events.onOutcome?.(outcome, tally);
+    assessment = await prepareTarget(options, events);
+    report = options.reportPath === undefined ? undefined : await ReportFile.open(options.reportPath);
+    const uploader = options.target === undefined ? undefined : new Uploader(options.target, options);
+    const delivery = uploader === undefined ? undefined : { uploader, verify: options.verify, transcoding: assessment?.transcoding ?? false };
+    const classifier = new Classifier({ ...options, keepBytes: uploader !== undefined });
+    try {
+      const classified = mapBounded(source.items, options.workers * 4, (item) => classifyItem(item, classifier));
+      const delivered = mapBounded(classified, options.concurrency, async (stage) => ({ stage, outcome: await deliver(stage.entry, stage.classified, delivery) }));
+      for await (const { stage, outcome } of delivered) {
+        tally.add(outcome);
+        if (stage.studyId !== undefined && countsForStudy(outcome, delivery)) studies.add(stage.studyId);
+        await report?.add(outcome);
+        events.onOutcome?.(outcome, tally);
+      }
+    } finally {
+      await classifier.close();
+      await uploader?.close();
     }
+    completeness = source.index === undefined ? undefined : studies.compare(source.index.studyInstanceCounts());
   } finally {
-    await classifier.close();
-    await uploader?.close();
+    await source.close();
   }
-  const elapsedSeconds = (Date.now() - startedAt.getTime()) / 1000;
-  const warnings = assessment?.warnings ?? [];
-  const summary = tally.summarize({ source, target: options.target?.display ?? null, startedAt, elapsedSeconds, warnings });
+  const summary = tally.summarize({
+    source: source.root,
+    target: options.target?.display ?? null,
+    startedAt,
+    elapsedSeconds: (Date.now() - startedAt.getTime()) / 1000,
+    warnings: assessment?.warnings ?? [],
+    index: source.indexSummary,
+    studies: completeness,
+  });
   await report?.finish(summary);
   return summary;
 };

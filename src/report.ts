@@ -1,3 +1,5 @@
+import type { IndexSummary } from './source/orthanc-index.js';
+import type { StudyCompleteness } from './studies.js';
 import { FILE_CLASSES, type FileClass, type FileOutcome, type UploadStatus } from './types.js';
 
 /** Files and bytes (on disk) counted for one class. */
@@ -24,7 +26,22 @@ export interface Summary {
   /** Delivered instances whose stored copy was checked on the target (by MD5 unless said otherwise). */
   readonly verified: number;
   readonly warnings: readonly string[];
+  /** Index mode only: what the source's SQLite index holds. */
+  readonly index?: IndexSummary;
+  /** Index mode only: per-study completeness (verified on the target, or sound in the source for an inventory). */
+  readonly studies?: StudyCompleteness;
   readonly exitCode: 0 | 1;
+}
+
+/** What the pipeline knows of a run besides the per-file counts. */
+export interface RunContext {
+  readonly source: string;
+  readonly target: string | null;
+  readonly startedAt: Date;
+  readonly elapsedSeconds: number;
+  readonly warnings: readonly string[];
+  readonly index?: IndexSummary | undefined;
+  readonly studies?: StudyCompleteness | undefined;
 }
 
 const emptyClasses = (): Record<FileClass, ClassCount> =>
@@ -50,10 +67,10 @@ export class Tally {
   }
 
   // Freezes the counts into the summary of a finished run.
-  summarize(context: { source: string; target: string | null; startedAt: Date; elapsedSeconds: number; warnings: readonly string[] }): Summary {
+  summarize(context: RunContext): Summary {
     const { files: instances } = this.classes.dicom;
     const seconds = Math.max(context.elapsedSeconds, 1e-3);
-    const bad = this.classes.rejected.files + this.classes.failed.files + this.classes.corrupt.files + this.classes.conflict.files;
+    const bad = (['rejected', 'failed', 'corrupt', 'corrupt-source', 'missing', 'conflict'] as const).reduce((sum, name) => sum + this.classes[name].files, 0);
     return {
       source: context.source,
       target: context.target,
@@ -68,7 +85,9 @@ export class Tally {
       megabytesPerSecond: Number((this.dicomBytes / 1e6 / seconds).toFixed(1)),
       verified: this.verified,
       warnings: [...context.warnings],
-      exitCode: bad > 0 ? 1 : 0,
+      ...(context.index === undefined ? {} : { index: context.index }),
+      ...(context.studies === undefined ? {} : { studies: context.studies }),
+      exitCode: bad > 0 || (context.studies?.incomplete.length ?? 0) > 0 ? 1 : 0,
     };
   }
 }
@@ -78,6 +97,9 @@ const LABELS: Record<FileClass, string> = {
   'json-summary': 'JSON summaries (dicom-as-json)',
   'pixel-data-cache': 'pixel-data caches (dicom-until-pixel-data)',
   'not-dicom': 'not DICOM',
+  orphan: 'orphans: in the storage layout, not in the index (deleted instances)',
+  missing: 'missing: in the index, not on disk (already lost in the source)',
+  'corrupt-source': 'corrupt in the source: size or MD5 differs from the index',
   corrupt: 'corrupt',
   rejected: 'rejected by the target',
   conflict: 'different on the target (not verified)',
@@ -99,6 +121,14 @@ export const formatSummary = (summary: Summary): string => {
     const { Success, AlreadyStored, FilteredOut } = summary.statuses;
     lines.push(`  target answers: ${Success} Success, ${AlreadyStored} AlreadyStored, ${FilteredOut} FilteredOut`);
     lines.push(`  verified on the target: ${summary.verified} of ${summary.instances} delivered instances`);
+  }
+  if (summary.index !== undefined) {
+    const types = summary.index.attachmentTypes.map((type) => `${type.name} ${type.files}`).join(', ');
+    lines.push(`  source index: schema ${summary.index.schemaVersion}, ${summary.index.instances} live instances; attachments: ${types}${summary.index.walReplayed ? '; its write-ahead log was replayed' : ''}`);
+  }
+  if (summary.studies !== undefined) {
+    const what = summary.dryRun ? 'sound in the source' : 'complete on the target';
+    lines.push(`  studies ${what}: ${summary.studies.complete.toLocaleString('en-US')}/${summary.studies.total.toLocaleString('en-US')}`);
   }
   for (const warning of summary.warnings) lines.push(`  warning: ${warning}`);
   const action = summary.dryRun ? 'would be uploaded' : 'delivered';

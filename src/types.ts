@@ -9,7 +9,10 @@ export type FileClass =
   | 'json-summary'
   | 'pixel-data-cache'
   | 'not-dicom'
+  | 'orphan'
+  | 'missing'
   | 'corrupt'
+  | 'corrupt-source'
   | 'rejected'
   | 'conflict'
   | 'failed';
@@ -19,7 +22,10 @@ export const FILE_CLASSES: readonly FileClass[] = [
   'json-summary',
   'pixel-data-cache',
   'not-dicom',
+  'orphan',
+  'missing',
   'corrupt',
+  'corrupt-source',
   'rejected',
   'conflict',
   'failed',
@@ -66,7 +72,7 @@ export interface DecodedDicom {
 /** A file that is not delivered, with the class and a human reason. */
 export interface SkippedFile {
   readonly kind: 'skipped';
-  readonly fileClass: 'json-summary' | 'pixel-data-cache' | 'not-dicom' | 'corrupt' | 'failed';
+  readonly fileClass: 'json-summary' | 'pixel-data-cache' | 'not-dicom' | 'orphan' | 'missing' | 'corrupt' | 'corrupt-source' | 'failed';
   /** Size of the file on disk (0 when it could not be read). */
   readonly diskSize: number;
   readonly encoding?: Encoding;
@@ -99,3 +105,23 @@ export interface FileOutcome {
   readonly orthancMessage?: string;
   readonly orthancDetails?: string;
 }
+
+/** What the index says a type-1 attachment must be: checked before anything is uploaded. */
+export interface ExpectedFile {
+  /** 1 = stored as is, 2 = Orthanc's ZlibWithSize. */
+  readonly compressionType: 1 | 2;
+  readonly compressedSize: number;
+  readonly uncompressedSize: number;
+  /** '' when the index did not store it. */
+  readonly uncompressedMd5: string;
+  readonly instanceId: string;
+}
+
+/** One unit of work for the pipeline, as a source produces it. */
+export type SourceItem =
+  /** Classify by content (walk mode, or an orphan included with --include-orphans). */
+  | { readonly kind: 'file'; readonly entry: FileEntry }
+  /** A live instance from Orthanc's index: decode as the index says and check it against the index. */
+  | { readonly kind: 'indexed'; readonly entry: FileEntry; readonly expected: ExpectedFile; readonly studyId: string }
+  /** Known without reading the file (an orphan, another attachment type, an unreadable entry). */
+  | { readonly kind: 'settled'; readonly entry: FileEntry; readonly classified: SkippedFile };

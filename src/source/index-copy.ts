@@ -29,7 +29,7 @@ async function refuseIfLocked(indexPath: string): Promise<void> {
   for (const path of [indexPath, `${indexPath}-wal`, `${indexPath}-shm`]) {
     if ((await sizeOf(path)) === undefined) continue;
     if (await isLockedByAnotherProcess(path)) {
-      throw new ImporterError('E_SOURCE', `${RUNNING_MESSAGE} (${path} is locked by another process)`);
+      throw new ImporterError('E_SOURCE_LOCKED', `${RUNNING_MESSAGE} (${path} is locked by another process)`);
     }
   }
 }

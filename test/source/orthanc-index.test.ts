@@ -27,14 +27,14 @@ async function readIndex(storageRoot: string, indexPath = join(storageRoot, 'ind
   }
 }
 
-async function expectRefused(options: { indexPath: string; storageRoot: string }, message: string | RegExp): Promise<void> {
+async function expectRefused(options: { indexPath: string; storageRoot: string }, message: string | RegExp, code = 'E_SOURCE'): Promise<void> {
   const error: unknown = await OrthancIndex.open(options).then(
     () => new Error('open succeeded'),
     (err: unknown) => err,
   );
   expect(isImporterError(error)).toBe(true);
   if (!isImporterError(error)) return;
-  expect(error.code).toBe('E_SOURCE');
+  expect(error.code).toBe(code);
   expect(error.message).toMatch(message);
 }
 
@@ -217,6 +217,7 @@ describe('OrthancIndex on storages written by a real Orthanc', () => {
       await expectRefused(
         { indexPath: join(storageDir, 'index'), storageRoot: storageDir },
         'Orthanc appears to be running on this storage: stop it first',
+        'E_SOURCE_LOCKED',
       );
       expect([...(await snapshotTree(storageDir)).keys()]).toEqual(names);
     });

@@ -1,0 +1,96 @@
+import { closeSync, createReadStream, fstatSync, openSync } from 'node:fs';
+import { createInflate } from 'node:zlib';
+import { parseDicomHeader } from './decode/dicom-header.js';
+import { inflateOrthancFile, readAnnouncedSize, ZLIB_PREFIX_BYTES } from './decode/orthanc-zlib.js';
+import { digestStream, md5Of, readStart } from './read-bytes.js';
+import type { Classified, DicomHeader, Encoding, ExpectedFile } from './types.js';
+
+/** The decoded content of a file, or why it does not match the index. */
+type Decoded =
+  | { readonly ok: true; readonly head: Uint8Array; readonly length: number; readonly md5: string; readonly bytes?: Uint8Array }
+  | { readonly ok: false; readonly reason: string };
+
+interface Limits {
+  readonly path: string;
+  readonly inlineLimit: number;
+  readonly maxDecodedSize: number;
+  readonly keepBytes: boolean;
+}
+
+const BLANK_HEADER: DicomHeader = { patientId: '', studyInstanceUid: '', seriesInstanceUid: '', sopInstanceUid: '', sopClassUid: '', transferSyntaxUid: '' };
+
+const whole = (bytes: Uint8Array, keep: boolean): Decoded => ({ ok: true, head: bytes, length: bytes.length, md5: md5Of(bytes), ...(keep ? { bytes } : {}) });
+
+// Streams a file (inflating it when compressed), hashing it without holding it.
+const streamed = async (stream: NodeJS.ReadableStream & { destroy: () => void }, expectedLength: number): Promise<Decoded> => {
+  try {
+    const digest = await digestStream(stream, expectedLength);
+    return { ok: true, ...digest };
+  } catch (error) {
+    return { ok: false, reason: `the zlib stream does not inflate (${(error as Error).message})` };
+  } finally {
+    stream.destroy();
+  }
+};
+
+const decodeRaw = async (limits: Limits, fd: number, size: number): Promise<Decoded> =>
+  size <= limits.inlineLimit ? whole(readStart(fd, size), limits.keepBytes) : streamed(createReadStream(limits.path), size);
+
+const decodeZlib = async (limits: Limits, fd: number, size: number, expected: ExpectedFile): Promise<Decoded> => {
+  const prefix = readStart(fd, Math.min(size, ZLIB_PREFIX_BYTES));
+  if (prefix.length < ZLIB_PREFIX_BYTES) return { ok: false, reason: `a compressed attachment of ${size} bytes has no size prefix` };
+  const announced = readAnnouncedSize(prefix);
+  if (announced !== expected.uncompressedSize) {
+    return { ok: false, reason: `its size prefix announces ${announced} bytes, the index says ${expected.uncompressedSize}` };
+  }
+  if (size > limits.inlineLimit || announced > limits.inlineLimit) {
+    return streamed(createReadStream(limits.path, { start: ZLIB_PREFIX_BYTES }).pipe(createInflate()), announced);
+  }
+  const inflated = inflateOrthancFile(readStart(fd, size), limits.maxDecodedSize);
+  return inflated.ok ? whole(inflated.bytes, limits.keepBytes) : inflated;
+};
+
+// Compares decoded content with what the index recorded: length, then MD5 when it was stored.
+const checkAgainstIndex = (decoded: Decoded, expected: ExpectedFile): string | undefined => {
+  if (!decoded.ok) return decoded.reason;
+  if (decoded.length !== expected.uncompressedSize) {
+    return `it decodes to ${decoded.length} bytes, the index says ${expected.uncompressedSize}`;
+  }
+  if (expected.uncompressedMd5 !== '' && decoded.md5 !== expected.uncompressedMd5) {
+    return `its MD5 is ${decoded.md5}, the index says ${expected.uncompressedMd5}`;
+  }
+  return undefined;
+};
+
+// Reads a live instance the index describes, decoding it by the index's compression type and
+// proving it is the file Orthanc stored (size on disk, decoded length, MD5) before it may be uploaded.
+export const inspectIndexed = async (limits: Limits, expected: ExpectedFile): Promise<Classified> => {
+  const encoding: Encoding = expected.compressionType === 2 ? 'zlib' : 'raw';
+  let fd: number;
+  try {
+    fd = openSync(limits.path, 'r');
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? String(error);
+    if (code === 'ENOENT') {
+      return { kind: 'skipped', fileClass: 'missing', encoding, diskSize: 0, reason: `the index lists instance ${expected.instanceId} but its file is not on disk` };
+    }
+    return { kind: 'skipped', fileClass: 'failed', encoding, diskSize: 0, reason: `cannot read the file (${code})` };
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const corrupt = (reason: string): Classified => ({ kind: 'skipped', fileClass: 'corrupt-source', encoding, diskSize: size, reason: `instance ${expected.instanceId}: ${reason}` });
+    if (size !== expected.compressedSize) return corrupt(`${size} bytes on disk, the index says ${expected.compressedSize}`);
+    if (expected.uncompressedSize === 0) return corrupt('the index records an empty DICOM file');
+    const decoded = expected.compressionType === 2 ? await decodeZlib(limits, fd, size, expected) : await decodeRaw(limits, fd, size);
+    const problem = checkAgainstIndex(decoded, expected);
+    if (problem !== undefined || !decoded.ok) return corrupt(problem ?? 'unreadable');
+    const parsed = parseDicomHeader(decoded.head, decoded.length);
+    const header = parsed.ok ? parsed.facts.header : BLANK_HEADER;
+    const base = { kind: 'dicom' as const, diskSize: size, encoding, header, decodedSize: decoded.length, md5: decoded.md5, orthancId: expected.instanceId };
+    return decoded.bytes === undefined ? base : { ...base, bytes: decoded.bytes };
+  } catch (error) {
+    return { kind: 'skipped', fileClass: 'failed', encoding, diskSize: 0, reason: `cannot read the file (${(error as { code?: string }).code ?? String(error)})` };
+  } finally {
+    closeSync(fd);
+  }
+};

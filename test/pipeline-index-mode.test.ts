@@ -1,0 +1,146 @@
+// Index mode end to end: storages written (and mistreated) by a real Orthanc are imported through
+// their SQLite index into a fresh real Orthanc.
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveOptions, runImport, type ImportInput } from '../src/index.js';
+import { instanceMd5s, listInstances, orthancJson, startOrthanc, type RunningOrthanc } from './helpers/orthanc.js';
+import { runCli } from './helpers/run-cli.js';
+import { fixtureDicoms, killOrthanc, uploadAll } from './helpers/storages.js';
+import { md5File, snapshotTree } from './helpers/tree.js';
+
+const running: RunningOrthanc[] = [];
+const start = async (...args: Parameters<typeof startOrthanc>): Promise<RunningOrthanc> => {
+  const orthanc = await startOrthanc(...args);
+  running.push(orthanc);
+  return orthanc;
+};
+afterAll(async () => {
+  await Promise.all(running.map((orthanc) => orthanc.stop()));
+});
+
+let files: string[];
+/** Orthanc instance ID -> MD5 of its original file. */
+const md5ById = new Map<string, string>();
+
+beforeAll(async () => {
+  files = await fixtureDicoms();
+});
+
+const upload = async (orthanc: RunningOrthanc, some: readonly string[]): Promise<string[]> => {
+  const ids = await uploadAll(orthanc, some);
+  for (const [index, id] of ids.entries()) md5ById.set(id, await md5File(some[index] ?? ''));
+  return ids;
+};
+
+const attachmentPath = async (orthanc: RunningOrthanc, id: string): Promise<string> => {
+  const { Uuid } = await orthancJson<{ Uuid: string }>(orthanc, `/instances/${id}/attachments/dicom/info`);
+  return join(orthanc.storageDir, Uuid.slice(0, 2), Uuid.slice(2, 4), Uuid);
+};
+
+const importInto = async (storage: string, extra: Partial<ImportInput> = {}) => {
+  const target = await start();
+  const before = await snapshotTree(storage);
+  const summary = await runImport(resolveOptions({ source: storage, target: target.url, workers: 2, ...extra }));
+  expect(await snapshotTree(storage)).toEqual(before); // never touched, not even index-wal/-shm
+  return { target, summary };
+};
+
+const only = (ids: readonly string[]): Map<string, string> => new Map(ids.map((id) => [id, md5ById.get(id) ?? '']));
+
+describe('index mode', () => {
+  it('imports a storage whose compression was toggled between restarts, byte for byte', async () => {
+    const first = await start({ compression: false });
+    const ids = await upload(first, files.slice(0, 4));
+    await first.stop();
+    const second = await start({ compression: true, storageDir: first.storageDir });
+    ids.push(...(await upload(second, files.slice(4))));
+    await second.stop();
+
+    const { target, summary } = await importInto(first.storageDir);
+    expect(await instanceMd5s(target)).toEqual(only(ids));
+    expect(summary.exitCode).toBe(0);
+    expect(summary.index?.instances).toBe(files.length);
+    expect(summary.classes.dicom.files).toBe(files.length);
+    expect(summary.verified).toBe(files.length);
+    expect(summary.studies?.incomplete).toEqual([]);
+    expect(summary.studies?.complete).toBe(summary.studies?.total);
+    const caches = summary.index?.attachmentTypes.find((type) => type.fileType === 3)?.files ?? 0;
+    expect(caches).toBeGreaterThan(0);
+    expect(summary.classes['pixel-data-cache'].files).toBe(caches);
+  });
+
+  it('never brings deleted instances back (orphans), unless --include-orphans', async () => {
+    const source = await start({ compression: true });
+    const ids = await upload(source, files);
+    const deleted = ids.slice(0, 2);
+    const saved = await Promise.all(deleted.map(async (id) => ({ path: await attachmentPath(source, id), bytes: await readFile(await attachmentPath(source, id)) })));
+    for (const id of deleted) await orthancJson(source, `/instances/${id}`, { method: 'DELETE' });
+    await source.stop();
+    for (const { path, bytes } of saved) {
+      await mkdir(join(path, '..'), { recursive: true });
+      await writeFile(path, bytes);
+    }
+
+    const { target, summary } = await importInto(source.storageDir);
+    expect(new Set(await listInstances(target))).toEqual(new Set(ids.slice(2)));
+    expect(summary.classes.orphan.files).toBe(2);
+    expect(summary.exitCode).toBe(0);
+
+    const withOrphans = await importInto(source.storageDir, { includeOrphans: true });
+    expect(await instanceMd5s(withOrphans.target)).toEqual(only(ids));
+    expect(withOrphans.summary.classes.orphan.files).toBe(0);
+  });
+
+  it('honours the write-ahead log of an Orthanc killed with kill -9', async () => {
+    const source = await start({ compression: true });
+    const ids = await upload(source, files);
+    await killOrthanc(source);
+    const { target, summary } = await importInto(source.storageDir);
+    expect(summary.index?.walReplayed).toBe(true);
+    expect(await instanceMd5s(target)).toEqual(only(ids));
+    expect(summary.exitCode).toBe(0);
+  });
+
+  it('reports a file altered after the stop as corrupt-source and a vanished one as missing, and uploads neither', async () => {
+    const source = await start({ compression: true });
+    const ids = await upload(source, files);
+    const [alteredId = '', missingId = ''] = ids;
+    const altered = await attachmentPath(source, alteredId);
+    const missing = await attachmentPath(source, missingId);
+    await source.stop();
+    const bytes = await readFile(altered);
+    bytes[bytes.length - 20] = (bytes[bytes.length - 20] ?? 0) ^ 0xff;
+    await writeFile(altered, bytes);
+    await rm(missing);
+
+    const reportPath = `${source.storageDir}-report.json`;
+    const { target, summary } = await importInto(source.storageDir, { reportPath });
+    expect(new Set(await listInstances(target))).toEqual(new Set(ids.slice(2)));
+    expect(summary.classes['corrupt-source'].files).toBe(1);
+    expect(summary.classes.missing.files).toBe(1);
+    expect(summary.exitCode).toBe(1);
+    expect(summary.studies?.incomplete.length).toBeGreaterThanOrEqual(1);
+    const report = JSON.parse(await readFile(reportPath, 'utf8')) as { summary: { studies: { incomplete: { expected: number; verified: number }[] } }; notUploaded: { class: string; reason: string }[] };
+    expect(report.notUploaded.find((entry) => entry.class === 'corrupt-source')?.reason).toMatch(new RegExp(`instance ${alteredId}: .*(MD5|inflate|decodes)`));
+    expect(report.notUploaded.find((entry) => entry.class === 'missing')?.reason).toMatch(new RegExp(`instance ${missingId} but its file is not on disk`));
+    expect(report.summary.studies.incomplete.every((study) => study.verified < study.expected)).toBe(true);
+  });
+
+  it('walks instead with --no-index (and then counts the index file as not DICOM)', async () => {
+    const source = await start({ compression: true });
+    const ids = await upload(source, files.slice(0, 3));
+    await source.stop();
+    const { target, summary } = await importInto(source.storageDir, { useIndex: false });
+    expect(summary.index).toBeUndefined();
+    expect(await instanceMd5s(target)).toEqual(only(ids));
+  });
+
+  it('refuses the storage of a running Orthanc, with exit code 2 and a clear message', async () => {
+    const source = await start();
+    await upload(source, files.slice(0, 1));
+    const { code, stderr } = await runCli([source.storageDir]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/Orthanc appears to be running on this storage: stop it first/);
+  });
+});
