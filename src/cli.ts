@@ -7,10 +7,10 @@ import { DEFAULT_CONCURRENCY, defaultWorkers } from './options.js';
 import { createProgress } from './progress.js';
 
 const EPILOGUE = `Exit codes:
-  0  every DICOM instance was delivered (or, for an inventory, every file was readable)
-  1  some files were rejected by the target, failed, or are corrupt (see --report)
-  2  bad usage or configuration (unknown option, missing source, unwritable report)
-  3  the target is unreachable, is not an Orthanc, or refused the credentials
+  0  every DICOM instance was delivered and verified (inventory: every file sound; check: all on the target)
+  1  some files were rejected, failed, corrupt, missing or different on the target (see --report)
+  2  bad usage or configuration (unknown option, missing source, unwritable report, Orthanc still running)
+  3  the target is unreachable, not an Orthanc, refused the credentials, read-only or recycling
 
 Credentials come from the URL, else --username/--password, else ORTHANC_USERNAME/ORTHANC_PASSWORD.
 They are never printed.`;
@@ -19,8 +19,9 @@ const parseArguments = (argv: string[]) =>
   yargs(argv)
     .scriptName('orthanc-import')
     .usage(
-      '$0 <source> [target]\n\nImport every DICOM instance of a stopped Orthanc storage folder (compressed or not) or of any ' +
-        'folder of DICOM files into an Orthanc, and explain every file that was not sent. Without a target, take an inventory.',
+      '$0 <source> [target]\n$0 check <source> <target>\n\nImport every DICOM instance of a stopped Orthanc storage folder (compressed or not) or of any ' +
+        'folder of DICOM files into an Orthanc, and explain every file that was not sent. Without a target, take an inventory. ' +
+        '`check` uploads nothing and reports which source instances are absent or different on the target.',
     )
     .positional('source', { type: 'string', describe: 'OrthancStorage folder, folder of DICOM files, or one file' })
     .positional('target', { type: 'string', describe: 'Orthanc URL: http(s)://[user:pass@]host:port[/prefix]' })
@@ -40,6 +41,7 @@ const parseArguments = (argv: string[]) =>
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress display, only the summary' })
     .example('$0 /var/lib/orthanc/db-v6', 'Inventory: classify every file, upload nothing')
     .example('$0 /var/lib/orthanc/db-v6 http://127.0.0.1:8042 --report run.json', 'Import a storage into a local Orthanc')
+    .example('$0 check /var/lib/orthanc/db-v6 http://127.0.0.1:8042', 'Prove the target holds every source instance, same MD5')
     .example("$0 ./dicoms https://pacs.example/orthanc -u admin -H 'X-Api-Key: 123'", 'Import a raw folder behind a prefix')
     .epilogue(EPILOGUE)
     .demandCommand(1, 'Expected a source folder or file')
@@ -65,9 +67,12 @@ const main = async (): Promise<number> => {
     return 2;
   }
   if (argv['help'] === true || argv['version'] === true) return 0;
-  const [source, target, ...extra] = argv._.map(String);
+  const positionals = argv._.map(String);
+  const check = positionals[0] === 'check';
+  if (check) positionals.shift();
+  const [source, target, ...extra] = positionals;
   if (extra.length > 0 || source === undefined) {
-    process.stderr.write(`orthanc-import: Expected <source> [target], got ${argv._.length} arguments\n`);
+    process.stderr.write(`orthanc-import: Expected <source> [target], got ${positionals.length} arguments\n`);
     return 2;
   }
   // yargs turns --no-index into index: false, whatever the option's declared type.
@@ -77,6 +82,7 @@ const main = async (): Promise<number> => {
     indexPath: typeof indexFlag === 'string' ? indexFlag : undefined,
     useIndex: indexFlag !== false,
     includeOrphans: argv.includeOrphans,
+    check,
     target,
     dryRun: argv.dryRun,
     username: argv.username ?? process.env['ORTHANC_USERNAME'],

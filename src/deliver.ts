@@ -42,6 +42,8 @@ const verifyOutcome = async (outcome: FileOutcome, dicom: DecodedDicom, delivery
       return { ...outcome, fileClass: 'conflict', reason: verdict.reason };
     case 'unverified':
       return { ...outcome, reason: `delivered, not verified: ${verdict.reason}` };
+    case 'absent':
+      return { ...outcome, fileClass: 'failed', reason: 'the target accepted it, then did not hold it when checked (deleted or recycled since?)' };
   }
 };
 

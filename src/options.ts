@@ -32,6 +32,8 @@ export interface ImportInput {
   readonly includeOrphans?: boolean | undefined;
   /** Read back each delivered instance's MD5 from the target. @default true */
   readonly verify?: boolean | undefined;
+  /** Upload nothing: report which source instances are absent or different on the target. @default false */
+  readonly check?: boolean | undefined;
   /** Accept a target whose storage limits recycle (delete) old patients. @default false */
   readonly allowRecycling?: boolean | undefined;
   /** Largest decoded file size a size prefix may announce. @default 32 GiB */
@@ -53,6 +55,7 @@ export interface ImportOptions {
   readonly useIndex: boolean;
   readonly includeOrphans: boolean;
   readonly verify: boolean;
+  readonly check: boolean;
   readonly allowRecycling: boolean;
   readonly maxDecodedSize: number;
   readonly inlineLimit: number;
@@ -74,7 +77,8 @@ const integer = (name: string, value: number | undefined, fallback: number, min:
 // Resolves defaults and validates once, so the pipeline never checks for undefined.
 export const resolveOptions = (input: ImportInput): ImportOptions => {
   if (input.source === '') throw new ImporterError('E_USAGE', 'Expected a source folder or file, got an empty string');
-  const target = input.target === undefined || input.dryRun === true ? undefined : parseTarget(input.target, input);
+  if (input.check === true && input.target === undefined) throw new ImporterError('E_USAGE', 'Expected a target URL to check against: orthanc-import check <source> <target-url>');
+  const target = input.target === undefined || (input.dryRun === true && input.check !== true) ? undefined : parseTarget(input.target, input);
   return Object.freeze({
     source: input.source,
     target,
@@ -87,6 +91,7 @@ export const resolveOptions = (input: ImportInput): ImportOptions => {
     useIndex: input.useIndex ?? true,
     includeOrphans: input.includeOrphans ?? false,
     verify: input.verify ?? true,
+    check: input.check ?? false,
     allowRecycling: input.allowRecycling ?? false,
     maxDecodedSize: integer('--max-decoded-size', input.maxDecodedSize, 32 * 1024 * MiB, 1),
     inlineLimit: integer('inlineLimit', input.inlineLimit, 64 * MiB, 0),

@@ -15,6 +15,7 @@
  *  slows the walk.
  */
 import { lstat } from 'node:fs/promises';
+import { checkOne, knownFromIndex } from './check.js';
 import { Classifier } from './classify.js';
 import { deliver, type Delivery } from './deliver.js';
 import { mapBounded } from './map-bounded.js';
@@ -44,7 +45,9 @@ const sizeOnDisk = async (path: string): Promise<number> => {
   }
 };
 
-const classifyItem = async (item: SourceItem, classifier: Classifier): Promise<Stage1> => {
+const classifyItem = async (item: SourceItem, classifier: Classifier, check: boolean): Promise<Stage1> => {
+  const known = check ? knownFromIndex(item) : undefined;
+  if (known !== undefined && item.kind === 'indexed') return { entry: item.entry, classified: known, studyId: item.studyId };
   switch (item.kind) {
     case 'settled':
       return { entry: item.entry, classified: { ...item.classified, diskSize: await sizeOnDisk(item.entry.path) } };
@@ -83,10 +86,12 @@ export const runImport = async (options: ImportOptions, events: ImportEvents = {
     report = options.reportPath === undefined ? undefined : await ReportFile.open(options.reportPath);
     const uploader = options.target === undefined ? undefined : new Uploader(options.target, options);
     const delivery = uploader === undefined ? undefined : { uploader, verify: options.verify, transcoding: assessment?.transcoding ?? false };
-    const classifier = new Classifier({ ...options, keepBytes: uploader !== undefined });
+    const classifier = new Classifier({ ...options, keepBytes: uploader !== undefined && !options.check });
+    const settle = async (stage: Stage1): Promise<FileOutcome> =>
+      options.check && uploader !== undefined ? checkOne(stage.entry, stage.classified, uploader) : deliver(stage.entry, stage.classified, delivery);
     try {
-      const classified = mapBounded(source.items, options.workers * 4, (item) => classifyItem(item, classifier));
-      const delivered = mapBounded(classified, options.concurrency, async (stage) => ({ stage, outcome: await deliver(stage.entry, stage.classified, delivery) }));
+      const classified = mapBounded(source.items, options.workers * 4, (item) => classifyItem(item, classifier, options.check));
+      const delivered = mapBounded(classified, options.concurrency, async (stage) => ({ stage, outcome: await settle(stage) }));
       for await (const { stage, outcome } of delivered) {
         tally.add(outcome);
         if (stage.studyId !== undefined && countsForStudy(outcome, delivery)) studies.add(stage.studyId);
@@ -104,6 +109,7 @@ export const runImport = async (options: ImportOptions, events: ImportEvents = {
   const summary = tally.summarize({
     source: source.root,
     target: options.target?.display ?? null,
+    check: options.check,
     startedAt,
     elapsedSeconds: (Date.now() - startedAt.getTime()) / 1000,
     warnings: assessment?.warnings ?? [],

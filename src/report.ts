@@ -14,6 +14,8 @@ export interface Summary {
   /** The target URL without credentials; null for an inventory. */
   readonly target: string | null;
   readonly dryRun: boolean;
+  /** A check: nothing was uploaded, the target was compared with the source. */
+  readonly check: boolean;
   readonly startedAt: string;
   readonly elapsedSeconds: number;
   readonly classes: Readonly<Record<FileClass, ClassCount>>;
@@ -37,6 +39,7 @@ export interface Summary {
 export interface RunContext {
   readonly source: string;
   readonly target: string | null;
+  readonly check: boolean;
   readonly startedAt: Date;
   readonly elapsedSeconds: number;
   readonly warnings: readonly string[];
@@ -70,11 +73,12 @@ export class Tally {
   summarize(context: RunContext): Summary {
     const { files: instances } = this.classes.dicom;
     const seconds = Math.max(context.elapsedSeconds, 1e-3);
-    const bad = (['rejected', 'failed', 'corrupt', 'corrupt-source', 'missing', 'conflict'] as const).reduce((sum, name) => sum + this.classes[name].files, 0);
+    const bad = (['rejected', 'failed', 'corrupt', 'corrupt-source', 'missing', 'conflict', 'absent'] as const).reduce((sum, name) => sum + this.classes[name].files, 0);
     return {
       source: context.source,
       target: context.target,
       dryRun: context.target === null,
+      check: context.check,
       startedAt: context.startedAt.toISOString(),
       elapsedSeconds: Number(context.elapsedSeconds.toFixed(3)),
       classes: structuredClone(this.classes),
@@ -103,6 +107,7 @@ const LABELS: Record<FileClass, string> = {
   corrupt: 'corrupt',
   rejected: 'rejected by the target',
   conflict: 'different on the target (not verified)',
+  absent: 'not on the target (check)',
   failed: 'failed',
 };
 
@@ -110,14 +115,16 @@ const megabytes = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
 
 // Renders the summary as the few lines a person reads at the end of a run.
 export const formatSummary = (summary: Summary): string => {
-  const verb = summary.dryRun ? 'Inventory of' : 'Imported';
-  const lines: string[] = [`${verb} ${summary.source}${summary.target === null ? '' : ` into ${summary.target}`}`];
+  const title = summary.check
+    ? `Checked ${summary.source} against ${summary.target ?? ''} (nothing uploaded)`
+    : `${summary.dryRun ? 'Inventory of' : 'Imported'} ${summary.source}${summary.target === null ? '' : ` into ${summary.target}`}`;
+  const lines: string[] = [title];
   for (const name of FILE_CLASSES) {
     const { files, bytes } = summary.classes[name];
     if (files === 0 && name !== 'dicom') continue;
     lines.push(`  ${name.padEnd(17)} ${String(files).padStart(9)} files ${megabytes(bytes).padStart(12)} on disk  ${LABELS[name]}`);
   }
-  if (!summary.dryRun) {
+  if (!summary.dryRun && !summary.check) {
     const { Success, AlreadyStored, FilteredOut } = summary.statuses;
     lines.push(`  target answers: ${Success} Success, ${AlreadyStored} AlreadyStored, ${FilteredOut} FilteredOut`);
     lines.push(`  verified on the target: ${summary.verified} of ${summary.instances} delivered instances`);
@@ -131,12 +138,18 @@ export const formatSummary = (summary: Summary): string => {
     lines.push(`  studies ${what}: ${summary.studies.complete.toLocaleString('en-US')}/${summary.studies.total.toLocaleString('en-US')}`);
   }
   for (const warning of summary.warnings) lines.push(`  warning: ${warning}`);
-  const action = summary.dryRun ? 'would be uploaded' : 'delivered';
+  const action = summary.check ? 'on the target with the same MD5, checked' : summary.dryRun ? 'would be uploaded' : 'delivered';
   lines.push(
     `  ${summary.instances} instances (${megabytes(summary.dicomBytes)} decoded) ${action} in ${summary.elapsedSeconds.toFixed(1)} s: ` +
       `${summary.instancesPerSecond} instances/s, ${summary.megabytesPerSecond} MB/s`,
   );
   if (summary.statuses.FilteredOut > 0) lines.push('  warning: FilteredOut instances were dropped by a filter on the target');
-  if (summary.exitCode !== 0) lines.push('  some files were rejected, failed or corrupt: see the report (--report FILE.json)');
+  if (summary.exitCode !== 0) {
+    lines.push(
+      summary.check
+        ? '  the target does NOT hold every source instance with the same MD5: see the report (--report FILE.json)'
+        : '  some files were rejected, failed, corrupt or incomplete: see the report (--report FILE.json)',
+    );
+  }
   return lines.join('\n');
 };

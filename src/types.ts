@@ -15,6 +15,7 @@ export type FileClass =
   | 'corrupt-source'
   | 'rejected'
   | 'conflict'
+  | 'absent'
   | 'failed';
 
 export const FILE_CLASSES: readonly FileClass[] = [
@@ -28,6 +29,7 @@ export const FILE_CLASSES: readonly FileClass[] = [
   'corrupt-source',
   'rejected',
   'conflict',
+  'absent',
   'failed',
 ];
 

@@ -61,6 +61,7 @@ type Attempt = Exchange | { readonly kind: 'transient'; readonly reason: string 
 export type StoredAttachment =
   | { readonly kind: 'md5'; readonly md5: string }
   | { readonly kind: 'size'; readonly size: number }
+  | { readonly kind: 'absent' }
   | { readonly kind: 'unavailable'; readonly reason: string };
 
 // Backoff with full jitter, capped, so many uploads retrying at once do not stampede the target.
@@ -158,8 +159,20 @@ export class Uploader {
     if (md5.kind === 'answer' && md5.statusCode === 200 && /^[0-9a-f]{32}$/.test(md5.text.trim())) return { kind: 'md5', md5: md5.text.trim() };
     const size = await this.#send('GET', `${base}/size`);
     if (size.kind === 'answer' && size.statusCode === 200 && /^\d+$/.test(size.text.trim())) return { kind: 'size', size: Number(size.text.trim()) };
+    if (size.kind === 'answer' && size.statusCode === 404) return { kind: 'absent' };
     const why = size.kind === 'failed' ? size.reason : `HTTP ${size.statusCode}`;
     return { kind: 'unavailable', reason: `the target does not tell the stored file's MD5 or size (${why})` };
+  }
+
+  // Finds the instance with this SOP Instance UID on the target, for when its computed ID does not
+  // match (a PatientID in another character set hashes differently).
+  async lookupInstance(sopInstanceUid: string): Promise<string | undefined> {
+    if (sopInstanceUid === '') return undefined;
+    const answer = await this.#send('POST', '/tools/lookup', new TextEncoder().encode(sopInstanceUid), Buffer.byteLength(sopInstanceUid));
+    if (answer.kind !== 'answer' || answer.statusCode !== 200) return undefined;
+    const found: unknown = JSON.parse(answer.text);
+    const instance = Array.isArray(found) ? (found as { Type?: unknown; ID?: unknown }[]).find((item) => item.Type === 'Instance') : undefined;
+    return typeof instance?.ID === 'string' ? instance.ID : undefined;
   }
 
   // Closes the pooled connections once every request has settled.

@@ -5,6 +5,7 @@ import type { UploadStatus } from './types.js';
 export type Verification =
   | { readonly kind: 'verified'; readonly by: 'md5' | 'size' | 'presence' }
   | { readonly kind: 'conflict'; readonly reason: string }
+  | { readonly kind: 'absent' }
   | { readonly kind: 'unverified'; readonly reason: string };
 
 const OVERWRITE_HINT =
@@ -19,6 +20,7 @@ export const compareStored = (
   transcoding: boolean,
 ): Verification => {
   if (stored.kind === 'unavailable') return { kind: 'unverified', reason: stored.reason };
+  if (stored.kind === 'absent') return { kind: 'absent' };
   if (transcoding) return { kind: 'verified', by: 'presence' };
   const same = stored.kind === 'md5' ? stored.md5 === expected.md5 : stored.size === expected.size;
   if (same) return { kind: 'verified', by: stored.kind };

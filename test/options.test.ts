@@ -27,6 +27,7 @@ describe('resolveOptions', () => {
       useIndex: true,
       includeOrphans: false,
       verify: true,
+      check: false,
       allowRecycling: false,
       maxDecodedSize: 32 * 1024 ** 3,
       inlineLimit: 64 * 1024 ** 2,

@@ -144,3 +144,47 @@ describe('index mode', () => {
     expect(stderr).toMatch(/Orthanc appears to be running on this storage: stop it first/);
   });
 });
+
+describe('check (uploads nothing)', () => {
+  it('proves a complete import, then names what is absent or different on the target', async () => {
+    const source = await start({ compression: true });
+    const ids = await upload(source, files);
+    await source.stop();
+    const { target } = await importInto(source.storageDir);
+    const before = await listInstances(target);
+
+    const clean = await runImport(resolveOptions({ source: source.storageDir, target: target.url, check: true }));
+    expect(clean).toMatchObject({ check: true, exitCode: 0, verified: files.length });
+    expect(clean.classes.dicom.files).toBe(files.length);
+    expect(clean.studies?.incomplete).toEqual([]);
+    expect(await listInstances(target)).toEqual(before); // nothing uploaded
+
+    const [goneId = '', changedId = ''] = ids;
+    await orthancJson(target, `/instances/${goneId}`, { method: 'DELETE' });
+    await orthancJson(target, `/instances/${changedId}`, { method: 'DELETE' });
+    const original = await readFile(files[ids.indexOf(changedId)] ?? '');
+    const pixelTag = original.indexOf(Buffer.from([0xe0, 0x7f, 0x10, 0x00]));
+    await orthancJson(target, '/instances', { method: 'POST', body: original.subarray(0, pixelTag) });
+
+    const reportPath = `${source.storageDir}-check.json`;
+    const broken = await runImport(resolveOptions({ source: source.storageDir, target: target.url, check: true, reportPath }));
+    expect(broken.exitCode).toBe(1);
+    expect(broken.classes.absent.files).toBe(1);
+    expect(broken.classes.conflict.files).toBe(1);
+    const report = JSON.parse(await readFile(reportPath, 'utf8')) as { notUploaded: { class: string; instanceId?: string }[] };
+    expect(report.notUploaded.filter((entry) => entry.class === 'absent').map((entry) => entry.instanceId)).toEqual([goneId]);
+    expect(report.notUploaded.filter((entry) => entry.class === 'conflict').map((entry) => entry.instanceId)).toEqual([changedId]);
+  });
+
+  it('checks a raw folder by content through the CLI, exit 0 only when everything is there', async () => {
+    const target = await start();
+    await uploadAll(target, files.slice(0, files.length - 1));
+    const incomplete = await runCli(['check', join(files[0] ?? '', '..'), target.url]);
+    expect(incomplete.code).toBe(1);
+    expect(incomplete.stdout).toMatch(/absent\s+1 files/);
+    await uploadAll(target, files.slice(-1));
+    const complete = await runCli(['check', join(files[0] ?? '', '..'), target.url]);
+    expect(complete.stdout).toMatch(/Checked .* \(nothing uploaded\)/);
+    expect(complete.code).toBe(0);
+  });
+});

@@ -35,7 +35,7 @@ const writeReport = async (path: string, outcomes: readonly FileOutcome[]): Prom
     tally.add(outcome);
     await report.add(outcome);
   }
-  await report.finish(tally.summarize({ source: '/src', target: 'http://host:8042', startedAt: new Date(0), elapsedSeconds: 1, warnings: [] }));
+  await report.finish(tally.summarize({ source: '/src', target: 'http://host:8042', startedAt: new Date(0), elapsedSeconds: 1, warnings: [], check: false }));
   return JSON.parse(await readFile(path, 'utf8')) as ReportDocument;
 };
 

@@ -5,7 +5,7 @@ import { FILE_CLASSES, type FileOutcome } from '../src/types.js';
 const startedAt = new Date('2024-01-02T03:04:05.000Z');
 
 const summarize = (tally: Tally, target: string | null = 'http://host:8042'): Summary =>
-  tally.summarize({ source: '/src', target, startedAt, elapsedSeconds: 2, warnings: [] });
+  tally.summarize({ source: '/src', target, startedAt, elapsedSeconds: 2, warnings: [], check: false });
 
 const outcome = (fileClass: FileOutcome['fileClass'], size: number, extra: Partial<FileOutcome> = {}): FileOutcome => ({
   path: `/src/${fileClass}-${size}`,

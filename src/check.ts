@@ -1,0 +1,51 @@
+import type { Uploader } from './upload.js';
+import type { Classified, DecodedDicom, DicomHeader, FileEntry, FileOutcome, SourceItem } from './types.js';
+import { compareStored } from './verify.js';
+
+const BLANK_HEADER: DicomHeader = { patientId: '', studyInstanceUid: '', seriesInstanceUid: '', sopInstanceUid: '', sopClassUid: '', transferSyntaxUid: '' };
+
+// In a check, an indexed instance whose MD5 the index stored needs no reading at all.
+export const knownFromIndex = (item: SourceItem): DecodedDicom | undefined => {
+  if (item.kind !== 'indexed' || item.expected.uncompressedMd5 === '') return undefined;
+  const { expected } = item;
+  return {
+    kind: 'dicom',
+    diskSize: expected.compressedSize,
+    encoding: expected.compressionType === 2 ? 'zlib' : 'raw',
+    header: BLANK_HEADER,
+    decodedSize: expected.uncompressedSize,
+    md5: expected.uncompressedMd5,
+    orthancId: expected.instanceId,
+  };
+};
+
+// Proves (or disproves) that one source instance is on the target with the same bytes, uploading
+// nothing: the evidence a user wants before deleting the old server.
+export const checkOne = async (entry: FileEntry, classified: Classified, uploader: Uploader): Promise<FileOutcome> => {
+  if (classified.kind === 'skipped') {
+    const { fileClass, reason, encoding, diskSize } = classified;
+    return { path: entry.relativePath, size: diskSize, fileClass, reason, ...(encoding === undefined ? {} : { encoding }) };
+  }
+  const { sopInstanceUid } = classified.header;
+  const base = { path: entry.relativePath, size: classified.diskSize, encoding: classified.encoding, decodedSize: classified.decodedSize, md5: classified.md5, sopInstanceUid };
+  let instanceId = classified.orthancId;
+  let stored = await uploader.storedAttachment(instanceId);
+  if (stored.kind === 'absent') {
+    const found = await uploader.lookupInstance(sopInstanceUid);
+    if (found !== undefined && found !== instanceId) {
+      instanceId = found;
+      stored = await uploader.storedAttachment(found);
+    }
+  }
+  const verdict = compareStored('AlreadyStored', { md5: classified.md5, size: classified.decodedSize }, stored, false);
+  switch (verdict.kind) {
+    case 'verified':
+      return { ...base, fileClass: 'dicom', instanceId, verified: verdict.by };
+    case 'conflict':
+      return { ...base, fileClass: 'conflict', instanceId, reason: verdict.reason };
+    case 'absent':
+      return { ...base, fileClass: 'absent', instanceId, reason: `instance ${instanceId} is not on the target` };
+    case 'unverified':
+      return { ...base, fileClass: 'failed', instanceId, reason: verdict.reason };
+  }
+};
