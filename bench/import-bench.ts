@@ -47,9 +47,10 @@ const PY_BASELINE_CANDIDATES = [
 ];
 
 /** baseline = the Python script (ImportDicomFiles.py behaviour); node-reference = same steps in Node. */
-type Tool = 'orthanc-import' | 'baseline' | 'node-reference';
+type Tool = 'orthanc-import' | 'import-walk' | 'baseline' | 'node-reference';
 const LABELS: Record<Tool, string> = {
-  'orthanc-import': 'orthanc-import CLI (compressed storage)',
+  'orthanc-import': 'orthanc-import CLI, index-driven (the default on a storage with its index)',
+  'import-walk': 'orthanc-import CLI with --no-index (directory walk, content sniffing)',
   baseline: 'ImportDicomFiles.py behaviour (Python 3 + httplib2)',
   'node-reference': 'same steps in Node, for comparison',
 };
@@ -248,15 +249,16 @@ interface CliReport {
 }
 
 // Why: run A times the whole CLI process, start to exit, with all decoding and checking included.
-async function runImport(work: string, run: number, storage: string, bytes: number, cliArgs: readonly string[]): Promise<RunResult> {
-  return withTarget(work, `run-${run}-import`, async (orthanc) => {
-    const reportPath = join(work, 'reports', `run-${run}-import.json`);
+async function runImport(work: string, run: number, storage: string, bytes: number, cliArgs: readonly string[], tool: 'orthanc-import' | 'import-walk'): Promise<RunResult> {
+  return withTarget(work, `run-${run}-${tool}`, async (orthanc) => {
+    const reportPath = join(work, 'reports', `run-${run}-${tool}.json`);
     await mkdir(join(work, 'reports'), { recursive: true });
     await rm(reportPath, { force: true });
     const orthancBefore = procTimes(orthanc.pid).cpu;
     const childrenBefore = procTimes('self').children;
     const started = process.hrtime.bigint();
-    const child = spawn(process.execPath, [CLI, storage, orthanc.url, '--quiet', '--report', reportPath, ...cliArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = [CLI, storage, orthanc.url, '--quiet', '--report', reportPath, ...cliArgs, ...(tool === 'import-walk' ? ['--no-index'] : [])];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
@@ -290,7 +292,7 @@ async function runImport(work: string, run: number, storage: string, bytes: numb
     if (summary?.dicomBytes !== bytes) problems.push(`report dicomBytes ${String(summary?.dicomBytes)}, originals hold ${bytes}`);
     const count = await countInstances(orthanc);
     if (count !== INSTANCES) problems.push(`target holds ${count} instances`);
-    return { run, tool: 'orthanc-import', ok: problems.length === 0, problems, seconds, instances: delivered, bytes, clientCpuSeconds, orthancCpuSeconds };
+    return { run, tool, ok: problems.length === 0, problems, seconds, instances: delivered, bytes, clientCpuSeconds, orthancCpuSeconds };
   });
 }
 
@@ -486,7 +488,7 @@ async function main(): Promise<number> {
   console.log(`machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGb} GB, node ${machine.node}, Orthanc ${machine.orthanc}, load average ${machine.loadAverage1m.toFixed(2)} before the runs`);
   console.log(`orthanc-import: node dist/src/cli.js ${storage} <target> --quiet --report <file>${cliArgs.length > 0 ? ` ${cliArgs.join(' ')}` : ''}  (effective ${effective})`);
   const python = await findPythonBaseline();
-  const tools: Tool[] = 'script' in python ? ['orthanc-import', 'baseline', 'node-reference'] : ['orthanc-import', 'node-reference'];
+  const tools: Tool[] = 'script' in python ? ['orthanc-import', 'import-walk', 'baseline', 'node-reference'] : ['orthanc-import', 'import-walk', 'node-reference'];
   if ('script' in python) {
     console.log(`baseline: ${LABELS.baseline}: ${PYTHON} ${python.script} <target> ${originalsDir}`);
     console.log('  sequential POST /instances, a new httplib2.Http() (so a new connection) per file; seconds = first file to last answer');
@@ -503,7 +505,7 @@ async function main(): Promise<number> {
     for (const tool of order) {
       let result: RunResult;
       try {
-        if (tool === 'orthanc-import') result = await runImport(options.work, run, storage, bytes, cliArgs);
+        if (tool === 'orthanc-import' || tool === 'import-walk') result = await runImport(options.work, run, storage, bytes, cliArgs, tool);
         else if (tool === 'baseline' && 'script' in python) result = await runPythonBaseline(options.work, run, python.script, originalsDir, bytes);
         else result = await runNodeReference(options.work, run, originalsDir, bytes);
       } catch (err) {
@@ -536,6 +538,7 @@ async function main(): Promise<number> {
   console.log(lines.join('\n'));
   console.log('');
   for (const tool of tools) console.log(`${tool}: ${LABELS[tool]}`);
+  console.log(`ratio import-walk / ${targetTool} (instances/s, medians): ${((medians[targetTool]?.seconds ?? Number.NaN) / (medians['import-walk']?.seconds ?? Number.NaN)).toFixed(2)}x`);
   console.log(`ratio orthanc-import / ${targetTool} (instances/s, medians): ${ratio.toFixed(2)}x  (target >= 3x: ${ratio >= 3 ? 'met' : 'NOT met'})`);
   if (targetTool !== 'node-reference') console.log(`ratio orthanc-import / node-reference (instances/s, medians): ${nodeRatio.toFixed(2)}x  (for comparison)`);
   else console.log('(Python baseline unavailable: apt-get install python3-httplib2 for the real target check)');

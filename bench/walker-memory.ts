@@ -55,10 +55,10 @@ const main = async (): Promise<void> => {
   if (values.child !== undefined) return consume(values.child);
   await buildTree();
   console.log(`tree: ${FILES} files in ${DIR} (xx/yy/uuid layout), consumer sleeps 1 ms every 200 entries`);
-  for (const walker of ['fast-glob', 'opendir-walk']) {
+  for (const walker of ['fast-glob', 'src/walk.ts']) {
     const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', walker, '--files', String(FILES), '--dir', values.dir], { encoding: 'utf8' });
     const result = JSON.parse(child.stdout) as { count: number; seconds: number; peakRssMB: number; peakHeapMB: number };
-    console.log(`  ${walker.padEnd(13)} ${result.count} files in ${result.seconds.toFixed(1)} s, peak RSS ${result.peakRssMB.toFixed(0)} MiB, peak heap ${result.peakHeapMB.toFixed(0)} MiB`);
+    console.log(`  ${walker.padEnd(12)} ${result.count} files in ${result.seconds.toFixed(1)} s, peak RSS ${result.peakRssMB.toFixed(0)} MiB, peak heap ${result.peakHeapMB.toFixed(0)} MiB`);
   }
 };
 
