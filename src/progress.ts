@@ -22,7 +22,7 @@ const line = (tally: Tally, startedAt: number, uploading: boolean): string => {
 };
 
 // Picks the display: an ora spinner on a terminal, a plain line every 10 s otherwise, or nothing.
-export const createProgress = (options: { quiet: boolean; stream: NodeJS.WriteStream; uploading: boolean }): Progress => {
+export const createProgress = (options: { quiet: boolean; stream: NodeJS.WriteStream; uploading: boolean; intervalMs?: number }): Progress => {
   const startedAt = Date.now();
   if (options.quiet) return { update: () => undefined, stop: () => undefined };
   let last = 0;
@@ -40,7 +40,7 @@ export const createProgress = (options: { quiet: boolean; stream: NodeJS.WriteSt
   last = startedAt;
   return {
     update: (tally) => {
-      if (Date.now() - last < PLAIN_INTERVAL_MS) return;
+      if (Date.now() - last < (options.intervalMs ?? PLAIN_INTERVAL_MS)) return;
       last = Date.now();
       options.stream.write(`${line(tally, startedAt, options.uploading)}\n`);
     },

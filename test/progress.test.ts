@@ -1,0 +1,47 @@
+// Progress for people: periodic plain lines when the output is not a terminal, nothing when quiet.
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createProgress } from '../src/progress.js';
+import { Tally } from '../src/report.js';
+
+const fakeStream = (isTTY: boolean): { stream: NodeJS.WriteStream; written: string[] } => {
+  const written: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      written.push(chunk.toString());
+      callback();
+    },
+  }) as unknown as NodeJS.WriteStream;
+  Object.assign(stream, { isTTY });
+  return { stream, written };
+};
+
+const tallyWith = (dicom: number, others: number): Tally => {
+  const tally = new Tally();
+  for (let i = 0; i < dicom; i++) tally.add({ path: `d${i}`, size: 100, fileClass: 'dicom', decodedSize: 1_000_000, status: 'Success' });
+  for (let i = 0; i < others; i++) tally.add({ path: `o${i}`, size: 10, fileClass: 'not-dicom', reason: 'junk' });
+  return tally;
+};
+
+describe('createProgress', () => {
+  it('writes a plain line per interval when the output is not a terminal', async () => {
+    const { stream, written } = fakeStream(false);
+    const progress = createProgress({ quiet: false, stream, uploading: true, intervalMs: 20 });
+    progress.update(tallyWith(1, 0)); // too soon: nothing yet
+    expect(written).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    progress.update(tallyWith(3, 2));
+    progress.stop();
+    expect(written).toHaveLength(1);
+    expect(written[0]).toMatch(/^5 files classified, 3 DICOM delivered \(3\.0 MB\), 2 not uploaded · \d+ instances\/s/);
+  });
+
+  it('writes nothing with --quiet', async () => {
+    const { stream, written } = fakeStream(false);
+    const progress = createProgress({ quiet: true, stream, uploading: false, intervalMs: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    progress.update(tallyWith(1, 1));
+    progress.stop();
+    expect(written).toEqual([]);
+  });
+});
