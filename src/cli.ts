@@ -33,6 +33,7 @@ const parseArguments = (argv: string[]) =>
     .option('workers', { alias: 'w', type: 'number', default: defaultWorkers(), describe: 'Decode threads', defaultDescription: 'cores, at most 8' })
     .option('retries', { type: 'number', default: 4, describe: 'Retries of a transient upload failure (reset, 5xx, 429)' })
     .option('index', { type: 'string', describe: "Orthanc's SQLite index, when IndexDirectory is apart (--no-index: walk the folder even if it has one)", defaultDescription: '<source>/index when present' })
+    .option('follow-symlinks', { type: 'boolean', default: false, describe: 'Follow symbolic links during the walk (loops are detected)' })
     .option('include-orphans', { type: 'boolean', default: false, describe: 'Also import files the index does not reference (deleted instances)' })
     .option('verify', { type: 'boolean', default: true, describe: "Read back each instance's MD5 from the target (--no-verify: skip)" })
     .option('allow-recycling', { type: 'boolean', default: false, describe: 'Accept a target whose storage limits recycle (delete) old patients' })
@@ -82,6 +83,7 @@ const main = async (): Promise<number> => {
     indexPath: typeof indexFlag === 'string' ? indexFlag : undefined,
     useIndex: indexFlag !== false,
     includeOrphans: argv.includeOrphans,
+    followSymlinks: argv.followSymlinks,
     check,
     target,
     dryRun: argv.dryRun,

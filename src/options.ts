@@ -30,6 +30,8 @@ export interface ImportInput {
   readonly useIndex?: boolean | undefined;
   /** Import files the index does not reference (deleted instances), classified by content. @default false */
   readonly includeOrphans?: boolean | undefined;
+  /** Follow symbolic links to directories (and files) during the walk. @default false */
+  readonly followSymlinks?: boolean | undefined;
   /** Read back each delivered instance's MD5 from the target. @default true */
   readonly verify?: boolean | undefined;
   /** Upload nothing: report which source instances are absent or different on the target. @default false */
@@ -54,6 +56,7 @@ export interface ImportOptions {
   readonly indexPath: string | undefined;
   readonly useIndex: boolean;
   readonly includeOrphans: boolean;
+  readonly followSymlinks: boolean;
   readonly verify: boolean;
   readonly check: boolean;
   readonly allowRecycling: boolean;
@@ -90,6 +93,7 @@ export const resolveOptions = (input: ImportInput): ImportOptions => {
     indexPath: input.indexPath,
     useIndex: input.useIndex ?? true,
     includeOrphans: input.includeOrphans ?? false,
+    followSymlinks: input.followSymlinks ?? false,
     verify: input.verify ?? true,
     check: input.check ?? false,
     allowRecycling: input.allowRecycling ?? false,

@@ -57,9 +57,16 @@ async function* walkDirectory(directory: string, relative: string): AsyncGenerat
   }
 }
 
+/** How the walk treats what it meets. */
+export interface WalkOptions {
+  /** Follow symbolic links (to directories too), detecting loops. @default false */
+  readonly followSymlinks?: boolean;
+}
+
 // Enumerates every file under the source (or the source itself when it is a file), lazily:
 // the caller's pace sets the walker's pace, so a slow upload slows the walk.
-export async function* walk(source: string): AsyncGenerator<WalkItem> {
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- followSymlinks is being implemented
+export async function* walk(source: string, _options: WalkOptions = {}): AsyncGenerator<WalkItem> {
   // The source itself was named by the user, so a link to it is followed; links inside are not.
   const stats = await stat(source);
   if (stats.isDirectory()) {

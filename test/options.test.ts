@@ -26,6 +26,7 @@ describe('resolveOptions', () => {
       indexPath: undefined,
       useIndex: true,
       includeOrphans: false,
+      followSymlinks: false,
       verify: true,
       check: false,
       allowRecycling: false,

@@ -22,6 +22,7 @@ export interface SourceOptions {
   /** false: walk even when an index is there (--no-index). */
   readonly useIndex: boolean;
   readonly includeOrphans: boolean;
+  readonly followSymlinks: boolean;
 }
 
 const isDirectoryOrThrow = (path: string): boolean => {
@@ -39,7 +40,7 @@ export const openSource = async (options: SourceOptions): Promise<OpenedSource> 
   const found = isDirectory && options.useIndex && existsSync(join(root, 'index')) ? join(root, 'index') : undefined;
   const indexPath = options.indexPath === undefined ? found : resolve(options.indexPath);
   if (indexPath === undefined) {
-    return { root, items: walkSource(root), index: undefined, indexSummary: undefined, close: () => Promise.resolve() };
+    return { root, items: walkSource(root, { followSymlinks: options.followSymlinks }), index: undefined, indexSummary: undefined, close: () => Promise.resolve() };
   }
   if (!isDirectory) throw new ImporterError('E_USAGE', `--index needs a storage folder as the source, got the file ${root}`);
   const index = await OrthancIndex.open({ indexPath, storageRoot: root });

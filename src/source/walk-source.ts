@@ -1,9 +1,9 @@
 import type { SourceItem } from '../types.js';
-import { walk } from '../walk.js';
+import { walk, type WalkOptions } from '../walk.js';
 
 // Walk mode: every file is classified by its content.
-export async function* walkSource(source: string): AsyncGenerator<SourceItem> {
-  for await (const item of walk(source)) {
+export async function* walkSource(source: string, options: WalkOptions = {}): AsyncGenerator<SourceItem> {
+  for await (const item of walk(source, options)) {
     if (item.kind === 'file') {
       yield { kind: 'file', entry: item.entry };
     } else {
