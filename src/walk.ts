@@ -65,7 +65,6 @@ export interface WalkOptions {
 
 // Enumerates every file under the source (or the source itself when it is a file), lazily:
 // the caller's pace sets the walker's pace, so a slow upload slows the walk.
-// eslint-disable-next-line @typescript-eslint/no-unused-vars -- followSymlinks is being implemented
 export async function* walk(source: string, _options: WalkOptions = {}): AsyncGenerator<WalkItem> {
   // The source itself was named by the user, so a link to it is followed; links inside are not.
   const stats = await stat(source);
