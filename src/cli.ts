@@ -8,6 +8,7 @@ import { createProgress } from './progress.js';
 
 const EPILOGUE = `Exit codes:
   0  every DICOM instance was delivered and verified (inventory: every file sound; check: all on the target)
+  130 interrupted (Ctrl-C, SIGTERM): the files in flight were finished; the same command resumes
   1  some files were rejected, failed, corrupt, missing or different on the target (see --report)
   2  bad usage or configuration (unknown option, missing source, unwritable report, Orthanc still running)
   3  the target is unreachable, not an Orthanc, refused the credentials, read-only or recycling
@@ -32,6 +33,10 @@ const parseArguments = (argv: string[]) =>
     .option('concurrency', { alias: 'c', type: 'number', default: DEFAULT_CONCURRENCY, describe: 'Uploads in flight' })
     .option('workers', { alias: 'w', type: 'number', default: defaultWorkers(), describe: 'Decode threads', defaultDescription: 'cores, at most 8' })
     .option('retries', { type: 'number', default: 4, describe: 'Retries of a transient upload failure (reset, 5xx, 429)' })
+    .option('retry-timeout', { type: 'number', default: 600, describe: 'Seconds to wait for a target that went away before stopping (the run resumes later)' })
+    .option('journal', { type: 'string', describe: 'The journal that makes the run resumable', defaultDescription: '$XDG_STATE_HOME/orthanc-import/journal-<source+target>.sqlite' })
+    .option('restart', { type: 'boolean', default: false, describe: 'Ignore (and empty) the journal: start afresh' })
+    .option('skip-existing', { type: 'boolean', default: true, describe: 'Skip instances the target already holds (--no-skip-existing: send all)' })
     .option('index', { type: 'string', describe: "Orthanc's SQLite index, when IndexDirectory is apart (--no-index: walk the folder even if it has one)", defaultDescription: '<source>/index when present' })
     .option('follow-symlinks', { type: 'boolean', default: false, describe: 'Follow symbolic links during the walk (loops are detected)' })
     .option('include-orphans', { type: 'boolean', default: false, describe: 'Also import files the index does not reference (deleted instances)' })
@@ -59,6 +64,24 @@ const parseArguments = (argv: string[]) =>
 
 class UsageError extends Error {}
 
+// First Ctrl-C (or SIGTERM): stop taking new files and let the ones in flight finish, so the summary
+// is printed and the journal holds everything done. A second one exits at once; the files that were
+// in flight are simply sent again by the next run.
+const listenForInterruption = (quiet: boolean): AbortController => {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (controller.signal.aborted) {
+      process.stderr.write(`\n${signal} again: stopping now; the next run resumes\n`);
+      process.exit(130);
+    }
+    controller.abort();
+    if (!quiet) process.stderr.write(`\n${signal}: finishing the files in flight (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to stop at once)\n`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return controller;
+};
+
 const main = async (): Promise<number> => {
   let argv;
   try {
@@ -76,6 +99,7 @@ const main = async (): Promise<number> => {
     process.stderr.write(`orthanc-import: Expected <source> [target], got ${positionals.length} arguments\n`);
     return 2;
   }
+  const interruption = listenForInterruption(argv.quiet);
   // yargs turns --no-index into index: false, whatever the option's declared type.
   const indexFlag = argv.index as unknown as string | boolean | undefined;
   const options = resolveOptions({
@@ -93,6 +117,11 @@ const main = async (): Promise<number> => {
     concurrency: argv.concurrency,
     workers: argv.workers,
     retries: argv.retries,
+    retryTimeout: argv.retryTimeout,
+    journalPath: argv.journal,
+    restart: argv.restart,
+    skipExisting: argv.skipExisting,
+    signal: interruption.signal,
     reportPath: argv.report,
     verify: argv.verify,
     allowRecycling: argv.allowRecycling,
@@ -107,13 +136,16 @@ const main = async (): Promise<number> => {
       onWarning: (message) => {
         process.stderr.write(`warning: ${message}\n`);
       },
+      onInfo: (message) => {
+        if (!argv.quiet) process.stderr.write(`${message}\n`);
+      },
       onOutcome: (_outcome, tally) => {
         progress.update(tally);
       },
     });
     progress.stop();
     process.stdout.write(`${formatSummary(summary)}\n`);
-    return summary.exitCode;
+    return summary.interrupted ? 130 : summary.exitCode;
   } finally {
     progress.stop();
   }

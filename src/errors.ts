@@ -4,22 +4,26 @@ export type ErrorCode =
   | 'E_SOURCE'
   | 'E_SOURCE_LOCKED'
   | 'E_REPORT'
+  | 'E_JOURNAL'
   | 'E_TARGET_UNREACHABLE'
   | 'E_TARGET_AUTH'
   | 'E_TARGET_NOT_ORTHANC'
   | 'E_TARGET_READ_ONLY'
-  | 'E_TARGET_RECYCLING';
+  | 'E_TARGET_RECYCLING'
+  | 'E_TARGET_FULL';
 
 const EXIT_CODES: Record<ErrorCode, number> = {
   E_USAGE: 2,
   E_SOURCE: 2,
   E_SOURCE_LOCKED: 2,
   E_REPORT: 2,
+  E_JOURNAL: 2,
   E_TARGET_UNREACHABLE: 3,
   E_TARGET_AUTH: 3,
   E_TARGET_NOT_ORTHANC: 3,
   E_TARGET_READ_ONLY: 3,
   E_TARGET_RECYCLING: 3,
+  E_TARGET_FULL: 3,
 };
 
 const BRAND = Symbol.for('orthanc-import.ImporterError');

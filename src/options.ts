@@ -22,6 +22,16 @@ export interface ImportInput {
   readonly retries?: number | undefined;
   /** Base backoff delay in ms. @default 250 */
   readonly retryDelayMs?: number | undefined;
+  /** How long to wait for a target that went away before stopping, in seconds. @default 600 */
+  readonly retryTimeout?: number | undefined;
+  /** The journal that makes a run resumable. @default one per source and target, under $XDG_STATE_HOME/orthanc-import */
+  readonly journalPath?: string | undefined;
+  /** Ignore (and empty) the journal. @default false */
+  readonly restart?: boolean | undefined;
+  /** Skip instances the target already holds (found in one bulk listing). @default true */
+  readonly skipExisting?: boolean | undefined;
+  /** Aborting it stops taking new files; the files in flight finish. */
+  readonly signal?: AbortSignal | undefined;
   /** Where to write the JSON report. */
   readonly reportPath?: string | undefined;
   /** The SQLite index, when IndexDirectory is apart from the storage. @default <source>/index when present */
@@ -52,6 +62,11 @@ export interface ImportOptions {
   readonly workers: number;
   readonly retries: number;
   readonly retryDelayMs: number;
+  readonly retryTimeoutMs: number;
+  readonly journalPath: string | undefined;
+  readonly restart: boolean;
+  readonly skipExisting: boolean;
+  readonly signal: AbortSignal | undefined;
   readonly reportPath: string | undefined;
   readonly indexPath: string | undefined;
   readonly useIndex: boolean;
@@ -89,6 +104,11 @@ export const resolveOptions = (input: ImportInput): ImportOptions => {
     workers: integer('--workers', input.workers, defaultWorkers(), 1),
     retries: integer('--retries', input.retries, 4, 0),
     retryDelayMs: integer('retryDelayMs', input.retryDelayMs, 250, 0),
+    retryTimeoutMs: integer('--retry-timeout', input.retryTimeout, 600, 0) * 1000,
+    journalPath: input.journalPath,
+    restart: input.restart ?? false,
+    skipExisting: input.skipExisting ?? true,
+    signal: input.signal,
     reportPath: input.reportPath,
     indexPath: input.indexPath,
     useIndex: input.useIndex ?? true,

@@ -16,6 +16,8 @@
  */
 import { lstat } from 'node:fs/promises';
 import { checkOne, knownFromIndex } from './check.js';
+import { defaultJournalPath, Journal } from './journal.js';
+import { alreadyOnTarget, journalKey, replayed, type Shortcuts } from './resume.js';
 import { Classifier } from './classify.js';
 import { deliver, type Delivery } from './deliver.js';
 import { mapBounded } from './map-bounded.js';
@@ -32,10 +34,18 @@ import type { Classified, FileEntry, FileOutcome, SourceItem } from './types.js'
 export interface ImportEvents {
   readonly onTarget?: (system: TargetSystem) => void;
   readonly onWarning?: (message: string) => void;
+  readonly onInfo?: (message: string) => void;
   readonly onOutcome?: (outcome: FileOutcome, tally: Tally) => void;
 }
 
-type Stage1 = { readonly entry: FileEntry; readonly classified: Classified; readonly studyId?: string };
+type Stage1 = {
+  readonly entry: FileEntry;
+  readonly classified?: Classified;
+  /** Known without sending: replayed from the journal, or already on the target. */
+  readonly outcome?: FileOutcome;
+  readonly studyId?: string;
+  readonly key?: string;
+};
 
 const sizeOnDisk = async (path: string): Promise<number> => {
   try {
@@ -45,18 +55,54 @@ const sizeOnDisk = async (path: string): Promise<number> => {
   }
 };
 
-const classifyItem = async (item: SourceItem, classifier: Classifier, check: boolean): Promise<Stage1> => {
-  const known = check ? knownFromIndex(item) : undefined;
-  if (known !== undefined && item.kind === 'indexed') return { entry: item.entry, classified: known, studyId: item.studyId };
-  switch (item.kind) {
-    case 'settled':
-      return { entry: item.entry, classified: { ...item.classified, diskSize: await sizeOnDisk(item.entry.path) } };
-    case 'file':
-      return { entry: item.entry, classified: await classifier.classify(item.entry) };
-    case 'indexed':
-      return { entry: item.entry, classified: await classifier.classify(item.entry, item.expected), studyId: item.studyId };
+interface StageContext {
+  readonly classifier: Classifier;
+  readonly check: boolean;
+  readonly shortcuts: Shortcuts;
+}
+
+// Stage 1: what is known already (journal, target listing, index) costs nothing; the rest is read
+// and decoded by a worker.
+const prepare = async (item: SourceItem, context: StageContext): Promise<Stage1> => {
+  const studyId = item.kind === 'indexed' ? { studyId: item.studyId } : {};
+  if (item.kind === 'settled') return { entry: item.entry, classified: { ...item.classified, diskSize: await sizeOnDisk(item.entry.path) } };
+  const key = context.check ? undefined : await journalKey(item);
+  const withKey = key === undefined ? {} : { key };
+  const done = replayed(key, context.shortcuts);
+  if (done !== undefined) return { entry: item.entry, outcome: done, ...studyId, ...withKey };
+  if (item.kind === 'indexed') {
+    const { expected } = item;
+    const encoding = expected.compressionType === 2 ? 'zlib' : 'raw';
+    const onTarget = context.check ? undefined : alreadyOnTarget(context.shortcuts, item.entry, { instanceId: expected.instanceId, decodedSize: expected.uncompressedSize, diskSize: expected.compressedSize, encoding });
+    if (onTarget !== undefined) return { entry: item.entry, outcome: onTarget, ...studyId, ...withKey };
+    const known = context.check ? knownFromIndex(item) : undefined;
+    if (known !== undefined) return { entry: item.entry, classified: known, ...studyId };
+    return { entry: item.entry, classified: await context.classifier.classify(item.entry, expected), ...studyId, ...withKey };
   }
+  return { entry: item.entry, classified: await context.classifier.classify(item.entry), ...withKey };
 };
+
+// Stage 2: send (or check) what stage 1 could not settle; in walk mode the target's listing is
+// only usable now that the worker computed the instance ID.
+const settle = async (stage: Stage1, context: StageContext, delivery: Delivery | undefined): Promise<FileOutcome> => {
+  if (stage.outcome !== undefined) return stage.outcome;
+  const classified = stage.classified;
+  if (classified === undefined) throw new Error('a stage-1 result carries neither an outcome nor a classification');
+  if (context.check && delivery !== undefined) return checkOne(stage.entry, classified, delivery.uploader);
+  if (classified.kind === 'dicom' && delivery !== undefined) {
+    const onTarget = alreadyOnTarget(context.shortcuts, stage.entry, { instanceId: classified.orthancId, ...classified });
+    if (onTarget !== undefined) return { ...onTarget, sopInstanceUid: classified.header.sopInstanceUid };
+  }
+  return deliver(stage.entry, classified, delivery);
+};
+
+// Stops pulling new items once the signal is aborted (Ctrl-C); what is in flight finishes.
+async function* untilAborted<T>(items: AsyncIterable<T>, signal: AbortSignal | undefined): AsyncGenerator<T> {
+  for await (const item of items) {
+    if (signal?.aborted === true) return;
+    yield item;
+  }
+}
 
 const prepareTarget = async (options: ImportOptions, events: ImportEvents): Promise<TargetAssessment | undefined> => {
   if (options.target === undefined) return undefined;
@@ -73,6 +119,25 @@ const countsForStudy = (outcome: FileOutcome, delivery: Delivery | undefined): b
   outcome.fileClass === 'dicom' && outcome.status !== 'FilteredOut' && (delivery === undefined || !delivery.verify || outcome.verified !== undefined);
 
 // Runs one import (or inventory, without a target) from start to summary: the library's entry point.
+// Opens the journal of an import (not of an inventory or a check) and, unless told not to, loads
+// the target's listing into it so instances already there are not sent again.
+const openJournal = async (options: ImportOptions, root: string, uploader: Uploader | undefined, events: ImportEvents): Promise<Journal | undefined> => {
+  if (options.target === undefined || options.check || uploader === undefined) return undefined;
+  const identity = { source: root, target: options.target.display };
+  const journal = Journal.open(options.journalPath ?? defaultJournalPath(identity), identity, { restart: options.restart });
+  try {
+    if (options.skipExisting) {
+      const count = await journal.loadTargetInstances(uploader.listInstances());
+      events.onInfo?.(`the target already holds ${count} instances; those with the same file size are not sent again`);
+    }
+  } catch (error) {
+    journal.close();
+    throw error;
+  }
+  return journal;
+};
+
+// Runs one import (or inventory, without a target) from start to summary: the library's entry point.
 export const runImport = async (options: ImportOptions, events: ImportEvents = {}): Promise<Summary> => {
   const source = await openSource(options);
   const tally = new Tally();
@@ -84,21 +149,25 @@ export const runImport = async (options: ImportOptions, events: ImportEvents = {
   try {
     assessment = await prepareTarget(options, events);
     report = options.reportPath === undefined ? undefined : await ReportFile.open(options.reportPath);
-    const uploader = options.target === undefined ? undefined : new Uploader(options.target, options);
+    const outageEvents = { onDown: (reason: string) => events.onWarning?.(`the target stopped answering (${reason}); pausing`), onUp: (ms: number) => events.onWarning?.(`the target answers again after ${(ms / 1000).toFixed(0)} s; carrying on`) };
+    const uploader = options.target === undefined ? undefined : new Uploader(options.target, options, outageEvents);
     const delivery = uploader === undefined ? undefined : { uploader, verify: options.verify, transcoding: assessment?.transcoding ?? false };
     const classifier = new Classifier({ ...options, keepBytes: uploader !== undefined && !options.check });
-    const settle = async (stage: Stage1): Promise<FileOutcome> =>
-      options.check && uploader !== undefined ? checkOne(stage.entry, stage.classified, uploader) : deliver(stage.entry, stage.classified, delivery);
+    let journal: Journal | undefined;
     try {
-      const classified = mapBounded(source.items, options.workers * 4, (item) => classifyItem(item, classifier, options.check));
-      const delivered = mapBounded(classified, options.concurrency, async (stage) => ({ stage, outcome: await settle(stage) }));
-      for await (const { stage, outcome } of delivered) {
+      journal = await openJournal(options, source.root, uploader, events);
+      const context: StageContext = { classifier, check: options.check, shortcuts: { journal, verify: options.verify, skipExisting: options.skipExisting } };
+      const prepared = mapBounded(untilAborted(source.items, options.signal), options.workers * 4, (item) => prepare(item, context));
+      const settled = mapBounded(prepared, options.concurrency, async (stage) => ({ stage, outcome: await settle(stage, context, delivery) }));
+      for await (const { stage, outcome } of settled) {
+        if (stage.key !== undefined && outcome.resumed !== true) journal?.record(stage.key, outcome);
         tally.add(outcome);
         if (stage.studyId !== undefined && countsForStudy(outcome, delivery)) studies.add(stage.studyId);
         await report?.add(outcome);
         events.onOutcome?.(outcome, tally);
       }
     } finally {
+      journal?.close();
       await classifier.close();
       await uploader?.close();
     }
@@ -110,6 +179,7 @@ export const runImport = async (options: ImportOptions, events: ImportEvents = {
     source: source.root,
     target: options.target?.display ?? null,
     check: options.check,
+    interrupted: options.signal?.aborted === true,
     startedAt,
     elapsedSeconds: (Date.now() - startedAt.getTime()) / 1000,
     warnings: assessment?.warnings ?? [],

@@ -16,6 +16,12 @@ export interface Summary {
   readonly dryRun: boolean;
   /** A check: nothing was uploaded, the target was compared with the source. */
   readonly check: boolean;
+  /** Stopped early (Ctrl-C, SIGTERM): the next run resumes. */
+  readonly interrupted: boolean;
+  /** Files not read again: their outcome came from an earlier run's journal. */
+  readonly resumed: number;
+  /** Instances not sent: the target already held them (same size). */
+  readonly alreadyOnTarget: number;
   readonly startedAt: string;
   readonly elapsedSeconds: number;
   readonly classes: Readonly<Record<FileClass, ClassCount>>;
@@ -40,6 +46,7 @@ export interface RunContext {
   readonly source: string;
   readonly target: string | null;
   readonly check: boolean;
+  readonly interrupted?: boolean;
   readonly startedAt: Date;
   readonly elapsedSeconds: number;
   readonly warnings: readonly string[];
@@ -57,6 +64,8 @@ export class Tally {
   files = 0;
   dicomBytes = 0;
   verified = 0;
+  resumed = 0;
+  alreadyOnTarget = 0;
 
   // Counts one finished file.
   add(outcome: FileOutcome): void {
@@ -67,6 +76,8 @@ export class Tally {
     if (outcome.fileClass === 'dicom') this.dicomBytes += outcome.decodedSize ?? outcome.size;
     if (outcome.status !== undefined) this.statuses[outcome.status]++;
     if (outcome.verified !== undefined) this.verified++;
+    if (outcome.resumed === true) this.resumed++;
+    else if (outcome.onTarget === true) this.alreadyOnTarget++;
   }
 
   // Freezes the counts into the summary of a finished run.
@@ -79,6 +90,9 @@ export class Tally {
       target: context.target,
       dryRun: context.target === null,
       check: context.check,
+      interrupted: context.interrupted ?? false,
+      resumed: this.resumed,
+      alreadyOnTarget: this.alreadyOnTarget,
       startedAt: context.startedAt.toISOString(),
       elapsedSeconds: Number(context.elapsedSeconds.toFixed(3)),
       classes: structuredClone(this.classes),
@@ -137,7 +151,10 @@ export const formatSummary = (summary: Summary): string => {
     const what = summary.dryRun ? 'sound in the source' : 'complete on the target';
     lines.push(`  studies ${what}: ${summary.studies.complete.toLocaleString('en-US')}/${summary.studies.total.toLocaleString('en-US')}`);
   }
+  if (summary.resumed > 0) lines.push(`  ${summary.resumed} files not read again: done in an earlier run (journal)`);
+  if (summary.alreadyOnTarget > 0) lines.push(`  ${summary.alreadyOnTarget} instances not sent: the target already held them (same size)`);
   for (const warning of summary.warnings) lines.push(`  warning: ${warning}`);
+  if (summary.interrupted) lines.push('  INTERRUPTED: the files in flight were finished; run the same command again to resume');
   const action = summary.check ? 'on the target with the same MD5, checked' : summary.dryRun ? 'would be uploaded' : 'delivered';
   lines.push(
     `  ${summary.instances} instances (${megabytes(summary.dicomBytes)} decoded) ${action} in ${summary.elapsedSeconds.toFixed(1)} s: ` +

@@ -40,8 +40,16 @@ export type Encoding = 'raw' | 'zlib';
 export interface FileEntry {
   /** Absolute path. */
   readonly path: string;
-  /** Path relative to the source root, parts joined with '/'; the name when the source is a file. */
+  /**
+   * Path relative to the source root, parts joined with '/'; the name when the source is a file.
+   * Bytes of a name that are not valid UTF-8 are shown as \xNN (see rawPath).
+   */
   readonly relativePath: string;
+  /**
+   * The exact bytes of the path, present only when a name in it is not valid UTF-8: `path` then
+   * is only readable (invalid bytes shown as \xNN) and cannot be opened; open this instead.
+   */
+  readonly rawPath?: Buffer;
 }
 
 /** The identifying part of a DICOM header, read up to the pixel data. */
@@ -103,6 +111,10 @@ export interface FileOutcome {
   readonly status?: UploadStatus;
   /** How the delivered bytes were checked on the target; absent when not checked. */
   readonly verified?: 'md5' | 'size' | 'presence';
+  /** Not sent: the target already held it (same size), found in the bulk listing. */
+  readonly onTarget?: true;
+  /** Not read again: an earlier run's outcome, from the journal. */
+  readonly resumed?: true;
   readonly httpStatus?: number;
   readonly orthancMessage?: string;
   readonly orthancDetails?: string;
@@ -124,6 +136,6 @@ export type SourceItem =
   /** Classify by content (walk mode, or an orphan included with --include-orphans). */
   | { readonly kind: 'file'; readonly entry: FileEntry }
   /** A live instance from Orthanc's index: decode as the index says and check it against the index. */
-  | { readonly kind: 'indexed'; readonly entry: FileEntry; readonly expected: ExpectedFile; readonly studyId: string }
+  | { readonly kind: 'indexed'; readonly entry: FileEntry; readonly expected: ExpectedFile; readonly studyId: string; readonly key: string }
   /** Known without reading the file (an orphan, another attachment type, an unreadable entry). */
   | { readonly kind: 'settled'; readonly entry: FileEntry; readonly classified: SkippedFile };

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { ImporterError } from './errors.js';
+import { Outage, type OutageEvents } from './outage.js';
 import type { Target } from './target.js';
 import type { UploadStatus } from './types.js';
 
@@ -20,13 +21,19 @@ export interface UploaderOptions {
   readonly retries: number;
   /** Base delay of the exponential backoff, in ms. */
   readonly retryDelayMs: number;
+  /** How long the run waits for a target that went away before it stops, in ms. */
+  readonly retryTimeoutMs: number;
+  /** How often a target that went away is asked again, in ms. @default 1000 */
+  readonly outagePollMs?: number;
 }
 
 const TRANSIENT_STATUS = new Set([429, 500, 502, 503, 504]);
-const TRANSIENT_CODES = new Set([
-  'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
-  'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT',
-]);
+/** Errors of one request on a live target: retried with backoff, up to --retries. */
+const TRANSIENT_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+/** Errors that say the target itself is away: every request pauses until it is back (--retry-timeout). */
+const DOWN_CODES = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+/** Bound on pauses for one request, so a target that answers /system but never an upload cannot loop forever. */
+const MAX_PAUSES_PER_REQUEST = 20;
 
 interface OrthancAnswer {
   ID?: unknown;
@@ -55,7 +62,7 @@ export type Exchange =
   | { readonly kind: 'answer'; readonly statusCode: number; readonly text: string }
   | { readonly kind: 'failed'; readonly reason: string };
 
-type Attempt = Exchange | { readonly kind: 'transient'; readonly reason: string };
+type Attempt = Exchange | { readonly kind: 'transient' | 'down'; readonly reason: string };
 
 /** What the target holds for one instance's DICOM attachment. */
 export type StoredAttachment =
@@ -83,10 +90,12 @@ export class Uploader {
   readonly #pool: Pool;
   readonly #target: Target;
   readonly #options: UploaderOptions;
+  readonly #outage: Outage;
 
-  constructor(target: Target, options: UploaderOptions) {
+  constructor(target: Target, options: UploaderOptions, events: OutageEvents = {}) {
     this.#target = target;
     this.#options = options;
+    this.#outage = new Outage(() => this.#answers(), { timeoutMs: options.retryTimeoutMs, pollMs: options.outagePollMs ?? 1000 }, events);
     // Orthanc closes idle keep-alive sockets after 1 s (KeepAliveTimeout): drop ours a little sooner.
     this.#pool = new Pool(target.origin, {
       connections: options.concurrency,
@@ -111,7 +120,10 @@ export class Uploader {
       const text = await response.body.text();
       const { statusCode } = response;
       if (statusCode === 401 || statusCode === 403) {
-        throw new ImporterError('E_TARGET_AUTH', `The target refused the credentials during the run (HTTP ${statusCode}); nothing more was sent`);
+        throw new ImporterError('E_TARGET_AUTH', `The target refused the credentials during the run (HTTP ${statusCode}); the run stops, run it again to resume`);
+      }
+      if (statusCode === 507) {
+        throw new ImporterError('E_TARGET_FULL', 'The target is full (HTTP 507, MaximumStorageSize in Reject mode); the run stops, free space there and run it again to resume');
       }
       if (TRANSIENT_STATUS.has(statusCode)) {
         const message = parseAnswer(text).Message;
@@ -122,6 +134,7 @@ export class Uploader {
       if (error instanceof ImporterError) throw error;
       const code = errorCode(error);
       const reason = `${code ?? 'error'}: ${(error as Error).message}`;
+      if (code !== undefined && DOWN_CODES.has(code)) return { kind: 'down', reason };
       return code !== undefined && TRANSIENT_CODES.has(code) ? { kind: 'transient', reason } : { kind: 'failed', reason };
     }
   }
@@ -129,13 +142,45 @@ export class Uploader {
   // Sends one request, retrying transient failures with backoff (every request here is idempotent:
   // a repeated upload is answered AlreadyStored).
   async #send(method: 'GET' | 'POST', path: string, body?: UploadBody, size?: number): Promise<Exchange> {
+    let pauses = 0;
     for (let attempt = 0; ; attempt++) {
       const result = await this.#attempt(method, path, body, size);
-      if (result.kind !== 'transient') return result;
+      if (result.kind === 'down' && pauses++ < MAX_PAUSES_PER_REQUEST) {
+        await this.#outage.wait(result.reason);
+        attempt--; // the target was away: that attempt does not count against --retries
+        continue;
+      }
+      if (result.kind === 'answer' || result.kind === 'failed') return result;
       if (attempt >= this.#options.retries) {
         return { kind: 'failed', reason: `gave up after ${attempt + 1} attempts: ${result.reason}` };
       }
       await sleep(backoff(attempt, this.#options.retryDelayMs));
+    }
+  }
+
+  // Whether the target answers at all (any HTTP status): used while it is away.
+  async #answers(): Promise<boolean> {
+    try {
+      const response = await this.#pool.request({ method: 'GET', path: `${this.#target.prefix}/system`, headers: this.#target.headers });
+      await response.body.dump();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  // Lists what the target holds, a page at a time ({ID, FileSize} from GET /instances?expand), so the
+  // run can skip instances already there without one request per file.
+  async *listInstances(pageSize = 1000): AsyncGenerator<{ id: string; size: number }[]> {
+    for (let since = 0; ; since += pageSize) {
+      const page = await this.#send('GET', `/instances?expand&since=${since}&limit=${pageSize}`);
+      if (page.kind === 'failed' || page.statusCode !== 200) {
+        throw new ImporterError('E_TARGET_UNREACHABLE', `Cannot list the target's instances (${page.kind === 'failed' ? page.reason : `HTTP ${page.statusCode}`})`);
+      }
+      const items = JSON.parse(page.text) as { ID?: unknown; FileSize?: unknown }[];
+      const instances = items.flatMap((item) => (typeof item.ID === 'string' && typeof item.FileSize === 'number' ? [{ id: item.ID, size: item.FileSize }] : []));
+      if (instances.length > 0) yield instances;
+      if (items.length < pageSize) return;
     }
   }
 

@@ -79,11 +79,19 @@ describe('a compressed storage (StorageCompression: true)', () => {
     expect(summary.dicomBytes).toBeGreaterThan(30_000_000);
   });
 
-  it('counts a second run against the same target as AlreadyStored', async () => {
+  it('resumes from the journal, skips what the target holds without one, and re-sends on demand', async () => {
     const target = await start();
-    await runImport(resolveOptions({ source: storage, target: target.url }));
-    const again = await runImport(resolveOptions({ source: storage, target: target.url }));
-    expect(again.statuses.AlreadyStored).toBe(originals.files.length);
+    const first = await runImport(resolveOptions({ source: storage, target: target.url }));
+    expect(first.statuses.Success).toBe(originals.files.length);
+    const resumed = await runImport(resolveOptions({ source: storage, target: target.url }));
+    expect(resumed.resumed).toBe(originals.files.length);
+    expect(resumed.exitCode).toBe(0);
+    const listed = await runImport(resolveOptions({ source: storage, target: target.url, restart: true }));
+    expect(listed.alreadyOnTarget).toBe(originals.files.length);
+    expect(listed.resumed).toBe(0);
+    const resent = await runImport(resolveOptions({ source: storage, target: target.url, restart: true, skipExisting: false }));
+    expect(resent.statuses.AlreadyStored).toBe(originals.files.length);
+    expect(resent.verified).toBe(originals.files.length);
     expect(await instanceMd5s(target)).toEqual(expected);
   });
 });

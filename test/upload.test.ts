@@ -12,7 +12,7 @@ let uploader: Uploader | undefined;
 
 const setup = async (script: Parameters<typeof startScriptedServer>[0], retries = 3) => {
   server = await startScriptedServer(script);
-  uploader = new Uploader(parseTarget(`${server.url}/prefix`, { headers: ['X-Api-Key: k1'] }), { concurrency: 2, retries, retryDelayMs: 5 });
+  uploader = new Uploader(parseTarget(`${server.url}/prefix`, { headers: ['X-Api-Key: k1'] }), { concurrency: 2, retries, retryDelayMs: 5, retryTimeoutMs: 2000, outagePollMs: 50 });
   return { server, uploader };
 };
 

@@ -42,6 +42,10 @@ export const startScriptedServer = async (script: Script): Promise<ScriptedServe
         orthancSystem(response);
         return;
       }
+      if (seen.method === 'GET' && /\/instances(\?|$)/.test(seen.url)) {
+        response.writeHead(200, { 'content-type': 'application/json' }).end('[]'); // an empty target's listing
+        return;
+      }
       script(uploads++, seen, response);
     });
   });

@@ -1,0 +1,134 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+import { ImporterError } from './errors.js';
+import type { FileOutcome } from './types.js';
+
+/** What a journal belongs to: a journal of another source or target must not be resumed. */
+export interface JournalIdentity {
+  readonly source: string;
+  readonly target: string;
+}
+
+// The documented default: one journal per (source, target) pair under the user's state folder.
+export const defaultJournalPath = (identity: JournalIdentity, env: NodeJS.ProcessEnv = process.env): string => {
+  const state = env['XDG_STATE_HOME'] ?? join(homedir(), '.local', 'state');
+  const digest = createHash('sha1').update(`${identity.source}\n${identity.target}`).digest('hex').slice(0, 16);
+  return join(state, 'orthanc-import', `journal-${digest}.sqlite`);
+};
+
+// Outcomes that need no second attempt: delivered (and verified when verification is on), or a
+// file whose class will not change while the file does not. Failures, refusals and conflicts are retried.
+export const isFinal = (outcome: FileOutcome, verify: boolean): boolean => {
+  switch (outcome.fileClass) {
+    case 'dicom':
+      return outcome.status !== undefined && (!verify || outcome.verified !== undefined || outcome.status === 'FilteredOut');
+    case 'json-summary':
+    case 'pixel-data-cache':
+    case 'not-dicom':
+    case 'orphan':
+    case 'corrupt':
+    case 'corrupt-source':
+      return true;
+    default:
+      return false;
+  }
+};
+
+const openDatabase = (path: string): Database.Database => {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    // WAL + NORMAL: every record survives a kill -9 of this process; a torn last write is rolled back by SQLite.
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS outcomes (key TEXT PRIMARY KEY, outcome TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS target_instances (id TEXT PRIMARY KEY, size INTEGER NOT NULL);
+    `);
+    return db;
+  } catch (error) {
+    throw new ImporterError('E_JOURNAL', `Cannot open the journal ${path} (${(error as Error).message})`, { cause: error });
+  }
+};
+
+/**
+ * The durable record of a run: one row per file outcome, written as it happens, so a re-run with the
+ * same source and target skips what is done without reading it again. SQLite keeps memory flat for
+ * millions of files.
+ */
+export class Journal {
+  readonly path: string;
+  readonly #db: Database.Database;
+  readonly #lookup: Database.Statement<[string], { outcome: string }>;
+  readonly #record: Database.Statement<[string, string]>;
+  readonly #targetSize: Database.Statement<[string], { size: number }>;
+
+  private constructor(path: string, db: Database.Database) {
+    this.path = path;
+    this.#db = db;
+    this.#lookup = db.prepare('SELECT outcome FROM outcomes WHERE key = ?');
+    this.#record = db.prepare('INSERT INTO outcomes (key, outcome) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET outcome = excluded.outcome');
+    this.#targetSize = db.prepare('SELECT size FROM target_instances WHERE id = ?');
+  }
+
+  // Opens (or creates) the journal, refusing one written for another source or target; --restart empties it.
+  static open(path: string, identity: JournalIdentity, options: { readonly restart: boolean }): Journal {
+    const db = openDatabase(path);
+    const meta = new Map(db.prepare<[], { key: string; value: string }>('SELECT key, value FROM meta').all().map((row) => [row.key, row.value]));
+    const recorded = { source: meta.get('source'), target: meta.get('target') };
+    const belongs = recorded.source === undefined || (recorded.source === identity.source && recorded.target === identity.target);
+    if (!belongs && !options.restart) {
+      db.close();
+      throw new ImporterError(
+        'E_JOURNAL',
+        `The journal ${path} belongs to another run (source ${recorded.source ?? '?'}, target ${recorded.target ?? '?'}): ` +
+          'give another --journal, or --restart to start this one afresh',
+      );
+    }
+    if (options.restart || !belongs) db.exec('DELETE FROM outcomes; DELETE FROM meta;');
+    const set = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
+    set.run('source', identity.source);
+    set.run('target', identity.target);
+    return new Journal(path, db);
+  }
+
+  // The recorded outcome of a file, if any.
+  lookup(key: string): FileOutcome | undefined {
+    const row = this.#lookup.get(key);
+    return row === undefined ? undefined : (JSON.parse(row.outcome) as FileOutcome);
+  }
+
+  // Records one outcome durably (its own transaction: a kill loses at most the files in flight).
+  record(key: string, outcome: FileOutcome): void {
+    this.#record.run(key, JSON.stringify(outcome));
+  }
+
+  // Replaces the listing of what the target holds (ID and file size), page by page.
+  async loadTargetInstances(pages: AsyncIterable<readonly { readonly id: string; readonly size: number }[]>): Promise<number> {
+    this.#db.exec('DELETE FROM target_instances');
+    const insert = this.#db.prepare('INSERT OR REPLACE INTO target_instances (id, size) VALUES (?, ?)');
+    const insertPage = this.#db.transaction((page: readonly { readonly id: string; readonly size: number }[]) => {
+      for (const { id, size } of page) insert.run(id, size);
+    });
+    let count = 0;
+    for await (const page of pages) {
+      insertPage(page);
+      count += page.length;
+    }
+    return count;
+  }
+
+  // The size of the DICOM file the target holds for this instance ID, if it holds one.
+  targetSize(instanceId: string): number | undefined {
+    return this.#targetSize.get(instanceId)?.size;
+  }
+
+  // Flushes and closes.
+  close(): void {
+    this.#db.close();
+  }
+}

@@ -1,0 +1,52 @@
+import { lstat } from 'node:fs/promises';
+import { isFinal, type Journal } from './journal.js';
+import type { DecodedDicom, FileEntry, FileOutcome, SourceItem } from './types.js';
+
+/** What the run already knows before reading or sending a file. */
+export interface Shortcuts {
+  readonly journal: Journal | undefined;
+  readonly verify: boolean;
+  /** Consult the target's listing (loaded into the journal at the start). */
+  readonly skipExisting: boolean;
+}
+
+const OVERWRITE_HINT = 'set "OverwriteInstances": true on the target and run again with --no-skip-existing to replace it';
+
+// The journal key of a file: the attachment UUID in index mode, path + size + mtime in walk mode
+// (a file changed since is read again).
+export const journalKey = async (item: SourceItem): Promise<string | undefined> => {
+  if (item.kind === 'indexed') return item.key;
+  if (item.kind !== 'file') return undefined;
+  try {
+    const stats = await lstat(item.entry.path);
+    return `file:${item.entry.relativePath}\u0000${stats.size}\u0000${Math.trunc(stats.mtimeMs)}`;
+  } catch {
+    return undefined;
+  }
+};
+
+// An earlier run's final outcome for this file, replayed without reading it.
+export const replayed = (key: string | undefined, shortcuts: Shortcuts): FileOutcome | undefined => {
+  if (key === undefined || shortcuts.journal === undefined) return undefined;
+  const outcome = shortcuts.journal.lookup(key);
+  return outcome !== undefined && isFinal(outcome, shortcuts.verify) ? { ...outcome, resumed: true } : undefined;
+};
+
+// The outcome for an instance the target's listing already shows: skipped when its file has the
+// same size, a conflict when it differs (a pixel-less copy from an earlier naive import, say).
+export const alreadyOnTarget = (
+  shortcuts: Shortcuts,
+  entry: FileEntry,
+  instance: { readonly instanceId: string; readonly decodedSize: number; readonly diskSize: number; readonly encoding: DecodedDicom['encoding']; readonly md5?: string },
+): FileOutcome | undefined => {
+  if (!shortcuts.skipExisting || shortcuts.journal === undefined) return undefined;
+  const size = shortcuts.journal.targetSize(instance.instanceId);
+  if (size === undefined) return undefined;
+  const base = { path: entry.relativePath, size: instance.diskSize, encoding: instance.encoding, decodedSize: instance.decodedSize, instanceId: instance.instanceId, ...(instance.md5 === undefined ? {} : { md5: instance.md5 }) };
+  if (size === instance.decodedSize) return { ...base, fileClass: 'dicom', status: 'AlreadyStored', verified: 'size', onTarget: true };
+  return {
+    ...base,
+    fileClass: 'conflict',
+    reason: `the target already holds another version of this instance (${size} bytes, source ${instance.decodedSize}), perhaps a pixel-less copy; ${OVERWRITE_HINT}`,
+  };
+};
