@@ -6,6 +6,12 @@ import Database from 'better-sqlite3';
 import { ImporterError } from './errors.js';
 import type { FileOutcome } from './types.js';
 
+/** One line of the target's listing. */
+export interface TargetInstance {
+  readonly id: string;
+  readonly size: number;
+}
+
 /** What a journal belongs to: a journal of another source or target must not be resumed. */
 export interface JournalIdentity {
   readonly source: string;
@@ -108,10 +114,10 @@ export class Journal {
   }
 
   // Replaces the listing of what the target holds (ID and file size), page by page.
-  async loadTargetInstances(pages: AsyncIterable<readonly { readonly id: string; readonly size: number }[]>): Promise<number> {
+  async loadTargetInstances(pages: AsyncIterable<readonly TargetInstance[]> | Iterable<readonly TargetInstance[]>): Promise<number> {
     this.#db.exec('DELETE FROM target_instances');
     const insert = this.#db.prepare('INSERT OR REPLACE INTO target_instances (id, size) VALUES (?, ?)');
-    const insertPage = this.#db.transaction((page: readonly { readonly id: string; readonly size: number }[]) => {
+    const insertPage = this.#db.transaction((page: readonly TargetInstance[]) => {
       for (const { id, size } of page) insert.run(id, size);
     });
     let count = 0;

@@ -74,10 +74,11 @@ export class Tally {
     count.files++;
     count.bytes += outcome.size;
     if (outcome.fileClass === 'dicom') this.dicomBytes += outcome.decodedSize ?? outcome.size;
-    if (outcome.status !== undefined) this.statuses[outcome.status]++;
     if (outcome.verified !== undefined) this.verified++;
+    // Statuses are the target's answers in this run: replayed and skipped files were not sent.
     if (outcome.resumed === true) this.resumed++;
     else if (outcome.onTarget === true) this.alreadyOnTarget++;
+    else if (outcome.status !== undefined) this.statuses[outcome.status]++;
   }
 
   // Freezes the counts into the summary of a finished run.

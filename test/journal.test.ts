@@ -1,0 +1,93 @@
+// The journal on its own: durable records, identity, restart, torn writes, the target listing.
+import { copyFileSync, existsSync, statSync, truncateSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ImporterError } from '../src/errors.js';
+import { defaultJournalPath, isFinal, Journal } from '../src/journal.js';
+import type { FileOutcome } from '../src/types.js';
+
+const identity = { source: '/data/storage', target: 'http://127.0.0.1:8042' };
+const delivered: FileOutcome = { path: 'a/b', size: 10, fileClass: 'dicom', status: 'Success', verified: 'md5', instanceId: 'x' };
+const newPath = async (): Promise<string> => join(await mkdtemp(join(tmpdir(), 'oi-journal-')), 'journal.sqlite');
+
+describe('Journal', () => {
+  it('gives back what was recorded, across reopenings', async () => {
+    const path = await newPath();
+    const journal = Journal.open(path, identity, { restart: false });
+    journal.record('uuid:1', delivered);
+    journal.record('uuid:1', { ...delivered, status: 'AlreadyStored' }); // the latest outcome wins
+    journal.close();
+    const again = Journal.open(path, identity, { restart: false });
+    expect(again.lookup('uuid:1')).toEqual({ ...delivered, status: 'AlreadyStored' });
+    expect(again.lookup('uuid:2')).toBeUndefined();
+    again.close();
+  });
+
+  it('refuses a journal of another source or target, and --restart empties it', async () => {
+    const path = await newPath();
+    const journal = Journal.open(path, identity, { restart: false });
+    journal.record('uuid:1', delivered);
+    journal.close();
+    let refusal: unknown;
+    try {
+      Journal.open(path, { ...identity, target: 'http://elsewhere:8042' }, { restart: false });
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal instanceof ImporterError && refusal.code === 'E_JOURNAL').toBe(true);
+    expect((refusal as Error).message).toMatch(/belongs to another run .*--restart/);
+    const restarted = Journal.open(path, { ...identity, target: 'http://elsewhere:8042' }, { restart: true });
+    expect(restarted.lookup('uuid:1')).toBeUndefined();
+    restarted.close();
+  });
+
+  it('keeps every committed record when the last write was torn (a killed process)', async () => {
+    const path = await newPath();
+    const journal = Journal.open(path, identity, { restart: false });
+    for (let index = 0; index < 50; index++) journal.record(`uuid:${index}`, delivered);
+    // Copy the database and its write-ahead log as a kill -9 would leave them, then tear the log's tail.
+    const crashed = `${path}.crashed`;
+    copyFileSync(path, crashed);
+    expect(existsSync(`${path}-wal`)).toBe(true);
+    copyFileSync(`${path}-wal`, `${crashed}-wal`);
+    journal.close();
+    truncateSync(`${crashed}-wal`, statSync(`${crashed}-wal`).size - 100);
+    const reopened = Journal.open(crashed, identity, { restart: false });
+    const kept = Array.from({ length: 50 }, (_, index) => reopened.lookup(`uuid:${index}`)).filter((outcome) => outcome !== undefined);
+    expect(kept.length).toBeGreaterThanOrEqual(48); // at most the torn frame is lost
+    expect(kept.every((outcome) => outcome.fileClass === 'dicom')).toBe(true);
+    reopened.close();
+  });
+
+  it('stores the target listing page by page and answers sizes by ID', async () => {
+    const journal = Journal.open(await newPath(), identity, { restart: false });
+    const pages = [[{ id: 'a', size: 1 }, { id: 'b', size: 2 }], [{ id: 'c', size: 3 }]];
+    expect(await journal.loadTargetInstances(pages)).toBe(3);
+    expect(journal.targetSize('c')).toBe(3);
+    expect(journal.targetSize('zz')).toBeUndefined();
+    journal.close();
+  });
+
+  it('puts the default journal under XDG_STATE_HOME, one per source and target', () => {
+    const one = defaultJournalPath(identity, { XDG_STATE_HOME: '/state' });
+    expect(one).toMatch(/^\/state\/orthanc-import\/journal-[0-9a-f]{16}\.sqlite$/);
+    expect(defaultJournalPath({ ...identity, target: 'http://other:1' }, { XDG_STATE_HOME: '/state' })).not.toBe(one);
+  });
+});
+
+describe('isFinal', () => {
+  it('treats delivered-and-verified and stable classes as done, failures and conflicts as to retry', () => {
+    expect(isFinal(delivered, true)).toBe(true);
+    expect(isFinal({ ...delivered, verified: undefined }, true)).toBe(false);
+    expect(isFinal({ ...delivered, verified: undefined }, false)).toBe(true);
+    for (const fileClass of ['pixel-data-cache', 'json-summary', 'not-dicom', 'orphan', 'corrupt', 'corrupt-source'] as const) {
+      expect(isFinal({ path: 'p', size: 1, fileClass }, true)).toBe(true);
+    }
+    for (const fileClass of ['failed', 'rejected', 'conflict', 'missing', 'absent'] as const) {
+      expect(isFinal({ path: 'p', size: 1, fileClass }, true)).toBe(false);
+    }
+  });
+});
+
