@@ -33,7 +33,7 @@ export class Classifier {
   // Runs the worker on one file; the pipeline bounds how many are in flight.
   async classify(entry: FileEntry, expected?: ExpectedFile): Promise<Classified> {
     const { inlineLimit, maxDecodedSize, keepBytes } = this.#options;
-    return this.#pool.run({ path: entry.path, inlineLimit, maxDecodedSize, keepBytes, expected });
+    return this.#pool.run({ path: entry.path, rawPath: entry.rawPath, inlineLimit, maxDecodedSize, keepBytes, expected });
   }
 
   // Lets started tasks finish, then stops the threads.

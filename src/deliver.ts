@@ -57,7 +57,7 @@ export const deliver = async (entry: FileEntry, classified: Classified, delivery
     const { encoding, decodedSize, md5, orthancId, diskSize } = classified;
     return { path: entry.relativePath, size: diskSize, fileClass: 'dicom', encoding, decodedSize, md5, instanceId: orthancId, sopInstanceUid: classified.header.sopInstanceUid };
   }
-  const body = classified.bytes ?? (() => decodedStream(entry.path, classified.encoding));
+  const body = classified.bytes ?? (() => decodedStream(entry.rawPath ?? entry.path, classified.encoding));
   const outcome = outcomeOfUpload(entry, classified, await delivery.uploader.upload(body, classified.decodedSize));
   return verifyOutcome(outcome, classified, delivery);
 };

@@ -1,16 +1,17 @@
-import { closeSync, createReadStream, fstatSync, openSync } from 'node:fs';
-import { createInflate } from 'node:zlib';
+import { closeSync, fstatSync } from 'node:fs';
 import { classifyContent, type ContentVerdict } from './decode/classify-content.js';
 import { checkAnnouncedSize, inflateOrthancFile, readAnnouncedSize, ZLIB_PREFIX_BYTES } from './decode/orthanc-zlib.js';
 import { sniff } from './decode/sniff.js';
 import { orthancInstanceId } from './orthanc-id.js';
-import { digestStream, HEADER_LIMIT, md5Of, readStart, type StreamDigest } from './read-bytes.js';
+import { digestFile, HEADER_LIMIT, isReadError, md5Of, openForReading, readStart, type StreamDigest } from './read-bytes.js';
 import { inspectIndexed } from './inspect-indexed.js';
 import type { Classified, DecodedDicom, Encoding, ExpectedFile, SkippedFile } from './types.js';
 
 /** What a worker is asked to do for one file. */
 export interface InspectTask {
   readonly path: string;
+  /** The path's exact bytes when a name in it is not valid UTF-8 (FileEntry.rawPath): opened instead of `path`. */
+  readonly rawPath?: Uint8Array | undefined;
   /** Decoded files up to this size are returned in memory; larger ones are hashed in a stream and re-read for upload. */
   readonly inlineLimit: number;
   /** Largest decoded size accepted from a size prefix. */
@@ -39,16 +40,15 @@ const toVerdict = (verdict: ContentVerdict, encoding: Encoding, size: number, md
   return bytes === undefined ? decoded : { ...decoded, bytes };
 };
 
-// A compressed attachment too large to hold: inflate it as a stream, checking the announced length.
-const inspectLargeZlib = async (path: string, announced: number): Promise<Verdict> => {
-  const stream = createReadStream(path, { start: ZLIB_PREFIX_BYTES }).pipe(createInflate());
+// A compressed attachment too large to hold: inflate it as a stream, checking the announced length
+// (inflating stops just past it: a stream that would inflate to gigabytes more costs nothing).
+const inspectLargeZlib = async (fd: number, announced: number): Promise<Verdict> => {
   let digest: StreamDigest;
   try {
-    digest = await digestStream(stream, announced);
+    digest = await digestFile(fd, ZLIB_PREFIX_BYTES, true, announced);
   } catch (error) {
+    if (isReadError(error)) return skipped('failed', describeIoError(error), 'zlib');
     return skipped('corrupt', `the zlib stream does not inflate (${(error as Error).message})`, 'zlib');
-  } finally {
-    stream.destroy();
   }
   if (digest.length !== announced) {
     const what = digest.length > announced ? `more than the ${announced}` : `${digest.length} bytes, ${announced}`;
@@ -57,11 +57,11 @@ const inspectLargeZlib = async (path: string, announced: number): Promise<Verdic
   return toVerdict(classifyContent(digest.head, announced), 'zlib', announced, () => digest.md5);
 };
 
-const inspectZlib = async (task: InspectTask, size: number, start: Uint8Array): Promise<Verdict> => {
+const inspectZlib = async (task: InspectTask, fd: number, size: number, start: Uint8Array): Promise<Verdict> => {
   const announced = readAnnouncedSize(start);
   const impossible = checkAnnouncedSize(announced, size, task.maxDecodedSize);
   if (impossible !== undefined) return skipped('corrupt', impossible, 'zlib');
-  if (announced > task.inlineLimit || start.length < size) return inspectLargeZlib(task.path, announced);
+  if (announced > task.inlineLimit || start.length < size) return inspectLargeZlib(fd, announced);
   const inflated = inflateOrthancFile(start, task.maxDecodedSize);
   if (!inflated.ok) return skipped('corrupt', inflated.reason, 'zlib');
   const bytes = inflated.bytes;
@@ -69,12 +69,15 @@ const inspectZlib = async (task: InspectTask, size: number, start: Uint8Array): 
 };
 
 // A raw file too large to hold: parse its head, hash it as a stream.
-const inspectLargeRaw = async (fd: number, path: string, size: number): Promise<Verdict> => {
+const inspectLargeRaw = async (fd: number, size: number): Promise<Verdict> => {
   const head = readStart(fd, Math.min(size, HEADER_LIMIT));
   const verdict = classifyContent(head, size);
   if (verdict.kind !== 'dicom') return { ...verdict, encoding: 'raw' };
-  const digest = await digestStream(createReadStream(path), Number.MAX_SAFE_INTEGER);
-  if (digest.length !== size) return skipped('failed', `the file changed while it was read (${digest.length} bytes, ${size} expected)`);
+  const digest = await digestFile(fd, 0, false, size);
+  if (digest.length !== size) {
+    const what = digest.length > size ? 'grew' : 'shrank';
+    return skipped('failed', `the file ${what} while it was read (${size} bytes when opened)`, 'raw');
+  }
   return toVerdict(verdict, 'raw', size, () => digest.md5);
 };
 
@@ -82,8 +85,8 @@ const inspectOpen = async (task: InspectTask, fd: number, size: number): Promise
   if (size === 0) return skipped('not-dicom', 'empty file', 'raw');
   // Small files (nearly all) are read whole in one go; the head of a large one tells how to stream it.
   const start = readStart(fd, size <= task.inlineLimit ? size : 64 * 1024);
-  if (sniff(start) === 'orthanc-zlib') return inspectZlib(task, size, start);
-  if (start.length < size) return inspectLargeRaw(fd, task.path, size);
+  if (sniff(start) === 'orthanc-zlib') return inspectZlib(task, fd, size, start);
+  if (start.length < size) return inspectLargeRaw(fd, size);
   return toVerdict(classifyContent(start, size), 'raw', size, () => md5Of(start), task.keepBytes ? start : undefined);
 };
 
@@ -92,7 +95,7 @@ export const inspectFile = async (task: InspectTask): Promise<Classified> => {
   if (task.expected !== undefined) return inspectIndexed(task, task.expected);
   let fd: number;
   try {
-    fd = openSync(task.path, 'r');
+    fd = openForReading(task);
   } catch (error) {
     return { kind: 'skipped', fileClass: 'failed', reason: describeIoError(error), diskSize: 0 };
   }

@@ -1,17 +1,17 @@
-import { closeSync, createReadStream, fstatSync, openSync } from 'node:fs';
-import { createInflate } from 'node:zlib';
+import { closeSync, fstatSync } from 'node:fs';
 import { parseDicomHeader } from './decode/dicom-header.js';
 import { inflateOrthancFile, readAnnouncedSize, ZLIB_PREFIX_BYTES } from './decode/orthanc-zlib.js';
-import { digestStream, md5Of, readStart } from './read-bytes.js';
+import { digestFile, isReadError, md5Of, openForReading, readStart } from './read-bytes.js';
 import type { Classified, DicomHeader, Encoding, ExpectedFile } from './types.js';
 
 /** The decoded content of a file, or why it does not match the index. */
 type Decoded =
   | { readonly ok: true; readonly head: Uint8Array; readonly length: number; readonly md5: string; readonly bytes?: Uint8Array }
-  | { readonly ok: false; readonly reason: string };
+  | { readonly ok: false; readonly reason: string; readonly readError?: string };
 
 interface Limits {
   readonly path: string;
+  readonly rawPath?: Uint8Array | undefined;
   readonly inlineLimit: number;
   readonly maxDecodedSize: number;
   readonly keepBytes: boolean;
@@ -21,20 +21,21 @@ const BLANK_HEADER: DicomHeader = { patientId: '', studyInstanceUid: '', seriesI
 
 const whole = (bytes: Uint8Array, keep: boolean): Decoded => ({ ok: true, head: bytes, length: bytes.length, md5: md5Of(bytes), ...(keep ? { bytes } : {}) });
 
-// Streams a file (inflating it when compressed), hashing it without holding it.
-const streamed = async (stream: NodeJS.ReadableStream & { destroy: () => void }, expectedLength: number): Promise<Decoded> => {
+// Streams an open file (inflating it when compressed), hashing it without holding it; reading
+// stops just past the expected length.
+const streamed = async (fd: number, start: number, inflate: boolean, expectedLength: number): Promise<Decoded> => {
   try {
-    const digest = await digestStream(stream, expectedLength);
+    const digest = await digestFile(fd, start, inflate, expectedLength);
     return { ok: true, ...digest };
   } catch (error) {
+    const code = (error as { code?: string }).code ?? String(error);
+    if (isReadError(error)) return { ok: false, reason: `cannot read the file (${code})`, readError: code };
     return { ok: false, reason: `the zlib stream does not inflate (${(error as Error).message})` };
-  } finally {
-    stream.destroy();
   }
 };
 
 const decodeRaw = async (limits: Limits, fd: number, size: number): Promise<Decoded> =>
-  size <= limits.inlineLimit ? whole(readStart(fd, size), limits.keepBytes) : streamed(createReadStream(limits.path), size);
+  size <= limits.inlineLimit ? whole(readStart(fd, size), limits.keepBytes) : streamed(fd, 0, false, size);
 
 const decodeZlib = async (limits: Limits, fd: number, size: number, expected: ExpectedFile): Promise<Decoded> => {
   const prefix = readStart(fd, Math.min(size, ZLIB_PREFIX_BYTES));
@@ -44,7 +45,7 @@ const decodeZlib = async (limits: Limits, fd: number, size: number, expected: Ex
     return { ok: false, reason: `its size prefix announces ${announced} bytes, the index says ${expected.uncompressedSize}` };
   }
   if (size > limits.inlineLimit || announced > limits.inlineLimit) {
-    return streamed(createReadStream(limits.path, { start: ZLIB_PREFIX_BYTES }).pipe(createInflate()), announced);
+    return streamed(fd, ZLIB_PREFIX_BYTES, true, announced);
   }
   const inflated = inflateOrthancFile(readStart(fd, size), limits.maxDecodedSize);
   return inflated.ok ? whole(inflated.bytes, limits.keepBytes) : inflated;
@@ -68,7 +69,7 @@ export const inspectIndexed = async (limits: Limits, expected: ExpectedFile): Pr
   const encoding: Encoding = expected.compressionType === 2 ? 'zlib' : 'raw';
   let fd: number;
   try {
-    fd = openSync(limits.path, 'r');
+    fd = openForReading(limits);
   } catch (error) {
     const code = (error as { code?: string }).code ?? String(error);
     if (code === 'ENOENT') {
@@ -82,6 +83,9 @@ export const inspectIndexed = async (limits: Limits, expected: ExpectedFile): Pr
     if (size !== expected.compressedSize) return corrupt(`${size} bytes on disk, the index says ${expected.compressedSize}`);
     if (expected.uncompressedSize === 0) return corrupt('the index records an empty DICOM file');
     const decoded = expected.compressionType === 2 ? await decodeZlib(limits, fd, size, expected) : await decodeRaw(limits, fd, size);
+    if (!decoded.ok && decoded.readError !== undefined) {
+      return { kind: 'skipped', fileClass: 'failed', encoding, diskSize: size, reason: decoded.reason };
+    }
     const problem = checkAgainstIndex(decoded, expected);
     if (problem !== undefined || !decoded.ok) return corrupt(problem ?? 'unreadable');
     const parsed = parseDicomHeader(decoded.head, decoded.length);

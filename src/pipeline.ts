@@ -47,7 +47,7 @@ type Stage1 = {
   readonly key?: string;
 };
 
-const sizeOnDisk = async (path: string): Promise<number> => {
+const sizeOnDisk = async (path: string | Buffer): Promise<number> => {
   try {
     return (await lstat(path)).size;
   } catch {
@@ -65,7 +65,7 @@ interface StageContext {
 // and decoded by a worker.
 const prepare = async (item: SourceItem, context: StageContext): Promise<Stage1> => {
   const studyId = item.kind === 'indexed' ? { studyId: item.studyId } : {};
-  if (item.kind === 'settled') return { entry: item.entry, classified: { ...item.classified, diskSize: await sizeOnDisk(item.entry.path) } };
+  if (item.kind === 'settled') return { entry: item.entry, classified: { ...item.classified, diskSize: await sizeOnDisk(item.entry.rawPath ?? item.entry.path) } };
   const key = context.check ? undefined : await journalKey(item);
   const withKey = key === undefined ? {} : { key };
   const done = replayed(key, context.shortcuts);

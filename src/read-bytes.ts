@@ -1,8 +1,33 @@
 import { createHash } from 'node:crypto';
-import { readSync } from 'node:fs';
+import { constants, openSync, readSync } from 'node:fs';
+import { pipeline, Readable } from 'node:stream';
+import { createInflate } from 'node:zlib';
+
+/** Opening flags: O_NONBLOCK so that a FIFO put in a file's place cannot block the thread forever. */
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
+
+/** A file to open: its path, and its exact bytes when a name in it is not valid UTF-8. */
+export interface OpenablePath {
+  readonly path: string;
+  /** A Buffer in the walker; a plain Uint8Array once it has crossed to a worker thread. */
+  readonly rawPath?: Uint8Array | undefined;
+}
+
+/** What to give fs: the exact bytes when there are any (fs takes a Buffer as a path). */
+export const openablePath = (file: OpenablePath): string | Buffer =>
+  file.rawPath === undefined ? file.path : Buffer.from(file.rawPath.buffer, file.rawPath.byteOffset, file.rawPath.byteLength);
+
+/** Opens a file for reading without ever blocking on it. */
+export const openForReading = (file: OpenablePath): number => openSync(openablePath(file), OPEN_FLAGS);
 
 /** How much of a streamed file is kept to parse its header. */
 export const HEADER_LIMIT = 16 * 1024 * 1024;
+
+/** Bytes read from disk at a time when a file is streamed. */
+const READ_CHUNK = 1024 * 1024;
+
+/** Bytes of inflated output per chunk when a zlib stream is inflated as a stream. */
+export const INFLATE_CHUNK = 256 * 1024;
 
 // Reads up to `length` bytes from the start of an open file. Synchronous on purpose: this runs in
 // a worker thread of its own, where a blocking read costs nothing and saves a thread-pool round trip.
@@ -18,6 +43,20 @@ export const readStart = (fd: number, length: number): Buffer => {
   return buffer.subarray(0, filled);
 };
 
+// Reads an already open file from `start` to its end, a chunk at a time (synchronously, as
+// readStart). Reading the descriptor that was classified, not the path again, means a file
+// removed or replaced in between can neither fail the read nor mix another file in.
+export function* fileChunks(fd: number, start: number): Generator<Buffer> {
+  let position = start;
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(READ_CHUNK);
+    const bytesRead = readSync(fd, chunk, 0, READ_CHUNK, position);
+    if (bytesRead === 0) return;
+    position += bytesRead;
+    yield chunk.subarray(0, bytesRead);
+  }
+}
+
 /** A decoded stream reduced to what the classifier needs: its head, length and MD5. */
 export interface StreamDigest {
   readonly head: Uint8Array;
@@ -26,12 +65,13 @@ export interface StreamDigest {
 }
 
 // Hashes a (possibly inflated) stream without holding it, keeping its first bytes for the header.
-export const digestStream = async (stream: NodeJS.ReadableStream, stopAfter: number): Promise<StreamDigest> => {
+// It stops reading as soon as more than `stopAfter` bytes came (length then says "more than").
+export const digestStream = async (stream: AsyncIterable<Buffer> | Iterable<Buffer>, stopAfter: number): Promise<StreamDigest> => {
   const hash = createHash('md5');
   const chunks: Buffer[] = [];
   let kept = 0;
   let length = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
+  for await (const chunk of stream) {
     length += chunk.length;
     if (length > stopAfter) break;
     hash.update(chunk);
@@ -44,5 +84,26 @@ export const digestStream = async (stream: NodeJS.ReadableStream, stopAfter: num
   return { head: Buffer.concat(chunks), length, md5: hash.digest('hex') };
 };
 
-export const md5Of = (bytes: Uint8Array): string => createHash('md5').update(bytes).digest('hex');
+/** True for an error of the file system (the read failed), as opposed to one of the data (zlib). */
+export const isReadError = (error: unknown): boolean => typeof (error as { syscall?: unknown }).syscall === 'string';
 
+// Hashes an open file from `start`, inflating it when it is a zlib stream, in bounded memory:
+// at most one read chunk, one inflated chunk and the kept head exist at once, whatever the
+// announced or actual size. Throws the read error (isReadError) or the zlib error.
+export const digestFile = async (fd: number, start: number, inflate: boolean, stopAfter: number): Promise<StreamDigest> => {
+  if (!inflate) return digestStream(fileChunks(fd, start), stopAfter);
+  const source = Readable.from(fileChunks(fd, start), { objectMode: false });
+  const inflater = createInflate({ chunkSize: INFLATE_CHUNK });
+  // pipeline, not pipe: a failed read must end the inflated stream with its error, not leave it
+  // waiting for input forever.
+  pipeline(source, inflater, () => undefined);
+  try {
+    return await digestStream(inflater, stopAfter);
+  } finally {
+    // Stop both now, so nothing reads the descriptor after the caller closes it.
+    inflater.destroy();
+    source.destroy();
+  }
+};
+
+export const md5Of = (bytes: Uint8Array): string => createHash('md5').update(bytes).digest('hex');

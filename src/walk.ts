@@ -1,4 +1,5 @@
-import type { Dirent } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
+import type { BigIntStats, Dirent, OpenDirOptions } from 'node:fs';
 import { opendir, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { FileEntry } from './types.js';
@@ -7,6 +8,12 @@ import type { FileEntry } from './types.js';
 export type WalkItem =
   | { readonly kind: 'file'; readonly entry: FileEntry }
   | { readonly kind: 'unreadable'; readonly entry: FileEntry; readonly reason: string; readonly fileClass: 'not-dicom' | 'failed' };
+
+/** How the walk treats what it meets. */
+export interface WalkOptions {
+  /** Follow symbolic links (to directories too), detecting loops. @default false */
+  readonly followSymlinks?: boolean;
+}
 
 /**
  * A directory whose own size on disk is at most this is listed in one readdir call (about four
@@ -25,52 +32,163 @@ const isOrthancLevel = (relative: string): boolean => {
   return parts.length <= 2 && parts.every((part) => HEX_PAIR.test(part));
 };
 
+/**
+ * Where an entry is. Names are read as bytes: Node would decode a name that is not valid UTF-8
+ * with replacement characters, giving a path that opens nothing (or another file). Such an entry
+ * keeps its exact bytes in `raw` (what fs calls use), and a readable `path` with the invalid
+ * bytes shown as \xNN (what reports show).
+ */
+interface Place {
+  readonly path: string;
+  readonly raw: Buffer | undefined;
+  readonly relative: string;
+}
+
+const fsPath = (place: Place): string | Buffer => place.raw ?? place.path;
+
+const entryOf = (place: Place): FileEntry =>
+  place.raw === undefined ? { path: place.path, relativePath: place.relative } : { path: place.path, relativePath: place.relative, rawPath: place.raw };
+
+const utf8Length = (lead: number): number => {
+  if (lead < 0x80) return 1;
+  if (lead >= 0xc2 && lead <= 0xdf) return 2;
+  if (lead >= 0xe0 && lead <= 0xef) return 3;
+  if (lead >= 0xf0 && lead <= 0xf4) return 4;
+  return 0;
+};
+
+/** A file name's bytes as readable text: valid UTF-8 as is, every other byte as \xNN. */
+export const readableName = (name: Uint8Array): string => {
+  const bytes = Buffer.from(name.buffer, name.byteOffset, name.byteLength);
+  if (isUtf8(bytes)) return bytes.toString('utf8');
+  let text = '';
+  let at = 0;
+  while (at < bytes.length) {
+    const lead = bytes[at] ?? 0;
+    const length = utf8Length(lead);
+    const sequence = bytes.subarray(at, at + length);
+    if (length > 0 && sequence.length === length && isUtf8(sequence)) {
+      text += sequence.toString('utf8');
+      at += length;
+    } else {
+      text += `\\x${lead.toString(16).padStart(2, '0')}`;
+      at += 1;
+    }
+  }
+  return text;
+};
+
+const SLASH = Buffer.from('/');
+
+const childOf = (parent: Place, name: Buffer): Place => {
+  const valid = isUtf8(name);
+  const text = valid ? name.toString('utf8') : readableName(name);
+  const relative = parent.relative === '' ? text : `${parent.relative}/${text}`;
+  const raw = valid && parent.raw === undefined ? undefined : Buffer.concat([parent.raw ?? Buffer.from(parent.path), SLASH, name]);
+  return { path: join(parent.path, text), raw, relative };
+};
+
+// opendir takes encoding 'buffer' (names as bytes), which @types/node does not declare.
+const BUFFER_NAMES = { encoding: 'buffer' } as unknown as OpenDirOptions;
+
 // Yields a directory's entries, reading small directories at once and streaming large ones.
-async function* listDirectory(directory: string, relative: string): AsyncGenerator<Dirent> {
-  if (isOrthancLevel(relative) || (await stat(directory)).size <= WHOLE_LISTING_MAX_BYTES) {
-    yield* await readdir(directory, { withFileTypes: true });
+async function* listDirectory(directory: string | Buffer, relative: string, knownSize: number | undefined): AsyncGenerator<Dirent<Buffer>> {
+  if (isOrthancLevel(relative) || (knownSize ?? (await stat(directory)).size) <= WHOLE_LISTING_MAX_BYTES) {
+    yield* await readdir(directory, { withFileTypes: true, encoding: 'buffer' });
     return;
   }
-  yield* await opendir(directory, { bufferSize: 256 });
+  yield* (await opendir(directory, { ...BUFFER_NAMES, bufferSize: 256 })) as unknown as AsyncIterable<Dirent<Buffer>>;
 }
+
+/** What the walk keeps while descending: only the directories of the current path. */
+interface Walk {
+  readonly follow: boolean;
+  /** dev:ino of each directory on the current path -> its relative path ('' for the source). */
+  readonly ancestors: Map<string, string>;
+}
+
+const identity = (stats: BigIntStats): string => `${stats.dev}:${stats.ino}`;
+
+const unreadable = (place: Place, fileClass: 'not-dicom' | 'failed', reason: string): WalkItem => ({ kind: 'unreadable', entry: entryOf(place), fileClass, reason });
+
+const loopItem = (place: Place, ancestor: string, viaLink: boolean): WalkItem =>
+  unreadable(
+    place,
+    'not-dicom',
+    `${viaLink ? 'a symbolic link loop' : 'a directory loop (a bind mount?)'}: it leads back to ${ancestor === '' ? 'the source folder' : `its ancestor ${ancestor}`}; not entered`,
+  );
+
+const brokenLink = (code: string): string => {
+  if (code === 'ENOENT') return 'a dangling symbolic link: its target does not exist (ENOENT)';
+  if (code === 'ELOOP') return 'a symbolic link that resolves to itself through other links (ELOOP)';
+  return `a symbolic link whose target cannot be read (${code})`;
+};
 
 // Walks depth-first, lazily: memory holds one listing of a small directory, or one open handle
 // of a large one, per level; never the listing of the tree.
-async function* walkDirectory(directory: string, relative: string): AsyncGenerator<WalkItem> {
-  let entries: AsyncGenerator<Dirent>;
+async function* walkDirectory(place: Place, walk: Walk, known?: BigIntStats): AsyncGenerator<WalkItem> {
+  let id: string | undefined;
   try {
-    entries = listDirectory(directory, relative);
-    for await (const dirent of entries) {
-      const path = join(directory, dirent.name);
-      const relativePath = relative === '' ? dirent.name : `${relative}/${dirent.name}`;
+    let size = known?.size;
+    if (walk.follow) {
+      const own = known ?? (await stat(fsPath(place), { bigint: true }));
+      id = identity(own);
+      size = own.size;
+      walk.ancestors.set(id, place.relative);
+    }
+    for await (const dirent of listDirectory(fsPath(place), place.relative, size === undefined ? undefined : Number(size))) {
+      const child = childOf(place, dirent.name);
       if (dirent.isDirectory()) {
-        yield* walkDirectory(path, relativePath);
+        yield* walk.follow ? followDirectory(child, walk, false) : walkDirectory(child, walk);
       } else if (dirent.isFile()) {
-        yield { kind: 'file', entry: { path, relativePath } };
+        yield { kind: 'file', entry: entryOf(child) };
+      } else if (dirent.isSymbolicLink()) {
+        yield* walk.follow ? followDirectory(child, walk, true) : [unreadable(child, 'not-dicom', 'a symbolic link (not followed)')];
       } else {
-        const what = dirent.isSymbolicLink() ? 'a symbolic link (not followed)' : 'not a regular file (device, socket or pipe)';
-        yield { kind: 'unreadable', entry: { path, relativePath }, fileClass: 'not-dicom', reason: what };
+        yield unreadable(child, 'not-dicom', 'not a regular file (device, socket or pipe)');
       }
     }
   } catch (error) {
-    yield { kind: 'unreadable', entry: { path: directory, relativePath: relative || '.' }, fileClass: 'failed', reason: `cannot list the directory (${errorCode(error)})` };
+    yield unreadable({ ...place, relative: place.relative || '.' }, 'failed', `cannot list the directory (${errorCode(error)})`);
+  } finally {
+    if (id !== undefined) walk.ancestors.delete(id);
   }
 }
 
-/** How the walk treats what it meets. */
-export interface WalkOptions {
-  /** Follow symbolic links (to directories too), detecting loops. @default false */
-  readonly followSymlinks?: boolean;
+// With --follow-symlinks: resolves a link (or a directory, for its identity), refusing to enter
+// a directory that is already on the current path.
+async function* followDirectory(place: Place, walk: Walk, viaLink: boolean): AsyncGenerator<WalkItem> {
+  let target: BigIntStats;
+  try {
+    target = await stat(fsPath(place), { bigint: true });
+  } catch (error) {
+    const code = errorCode(error);
+    yield unreadable(place, 'failed', viaLink ? brokenLink(code) : `cannot read the directory (${code})`);
+    return;
+  }
+  if (target.isDirectory()) {
+    const ancestor = walk.ancestors.get(identity(target));
+    yield* ancestor === undefined ? walkDirectory(place, walk, target) : [loopItem(place, ancestor, viaLink)];
+  } else if (target.isFile()) {
+    yield { kind: 'file', entry: entryOf(place) };
+  } else {
+    yield unreadable(place, 'not-dicom', 'a symbolic link to something that is not a regular file (device, socket or pipe)');
+  }
 }
 
 // Enumerates every file under the source (or the source itself when it is a file), lazily:
 // the caller's pace sets the walker's pace, so a slow upload slows the walk.
-export async function* walk(source: string, _options: WalkOptions = {}): AsyncGenerator<WalkItem> {
-  // The source itself was named by the user, so a link to it is followed; links inside are not.
-  const stats = await stat(source);
+export async function* walk(source: string, options: WalkOptions = {}): AsyncGenerator<WalkItem> {
+  // The source itself was named by the user, so a link to it is followed; links inside are
+  // followed only with followSymlinks.
+  const stats = await stat(source, { bigint: true });
+  const root: Place = { path: source, raw: undefined, relative: '' };
+  const name = basename(source);
   if (stats.isDirectory()) {
-    yield* walkDirectory(source, '');
+    yield* walkDirectory(root, { follow: options.followSymlinks ?? false, ancestors: new Map() }, stats);
+  } else if (stats.isFile()) {
+    yield { kind: 'file', entry: { path: source, relativePath: name } };
   } else {
-    yield { kind: 'file', entry: { path: source, relativePath: basename(source) } };
+    yield unreadable({ path: source, raw: undefined, relative: name }, 'not-dicom', 'not a regular file (device, socket or pipe)');
   }
 }

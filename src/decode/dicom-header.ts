@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { inflateRawSync } from 'node:zlib';
 import type { DataSet, Element } from 'dicom-parser';
 import type { DicomHeader } from '../types.js';
 import { hasDicmPreamble } from './sniff.js';
@@ -7,6 +8,24 @@ import { hasDicmPreamble } from './sniff.js';
 const dicomParser = createRequire(import.meta.url)('dicom-parser') as typeof import('dicom-parser');
 
 const PIXEL_DATA = 'x7fe00010';
+
+/** A Deflated Transfer Syntax dataset larger than this once inflated is refused, not allocated. */
+const MAX_INFLATED_DATASET = 1024 * 1024 * 1024;
+
+// dicom-parser's own inflater has no limit: a small deflated file could claim gigabytes.
+const inflateDeflatedDataset = (bytes: Uint8Array, position: number): Uint8Array => {
+  let inflated: Buffer;
+  try {
+    inflated = inflateRawSync(bytes.subarray(position), { maxOutputLength: MAX_INFLATED_DATASET });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    throw new Error(code === 'ERR_BUFFER_TOO_LARGE' ? `the deflated dataset inflates to more than ${MAX_INFLATED_DATASET} bytes` : `the deflated dataset does not inflate (${(error as Error).message})`);
+  }
+  const whole = Buffer.allocUnsafe(position + inflated.length);
+  whole.set(bytes.subarray(0, position), 0);
+  whole.set(inflated, position);
+  return whole;
+};
 const EXPLICIT_LE = '1.2.840.10008.1.2.1';
 const IMPLICIT_LE = '1.2.840.10008.1.2';
 const EXPLICIT_BE = '1.2.840.10008.1.2.2';
@@ -57,8 +76,18 @@ const describe = (thrown: unknown): string => {
 type Parsed = { dataSet: DataSet; assumedSyntax?: string; prefixShift: number };
 
 // Parses up to the PixelData element, coping with files stored without preamble or meta header.
-const parseUntilPixelData = (bytes: Uint8Array): Parsed | { error: string; notDicom: boolean } => {
-  const options = { untilTag: PIXEL_DATA };
+type ParseError = { error: string; notDicom: boolean; overrun?: Element | undefined; shift: number };
+
+// The element dicom-parser was reading when it ran out of bytes: it stores an element before it
+// checks that its value fits, and throws the partial dataset along with the error.
+const overrunIn = (thrown: unknown, available: number): Element | undefined => {
+  const partial = typeof thrown === 'object' && thrown !== null && 'dataSet' in thrown ? (thrown.dataSet as DataSet | undefined) : undefined;
+  if (partial?.elements === undefined) return undefined;
+  return Object.values(partial.elements).find((element) => element.length !== UNDEFINED_LENGTH && element.dataOffset + element.length > available);
+};
+
+const parseUntilPixelData = (bytes: Uint8Array): Parsed | ParseError => {
+  const options = { untilTag: PIXEL_DATA, inflater: inflateDeflatedDataset };
   try {
     if (hasDicmPreamble(bytes)) return { dataSet: dicomParser.parseDicom(bytes, options), prefixShift: 0 };
     if (startsWithMetaGroup(bytes)) {
@@ -70,13 +99,14 @@ const parseUntilPixelData = (bytes: Uint8Array): Parsed | { error: string; notDi
     }
     const assumedSyntax = guessRawSyntax(bytes);
     if (assumedSyntax === undefined) {
-      return { error: 'no DICM preamble and not a DICOM dataset', notDicom: true };
+      return { error: 'no DICM preamble and not a DICOM dataset', notDicom: true, shift: 0 };
     }
     const dataSet = dicomParser.parseDicom(bytes, { ...options, TransferSyntaxUID: assumedSyntax });
     return { dataSet, assumedSyntax, prefixShift: 0 };
   } catch (thrown) {
     const notDicom = !hasDicmPreamble(bytes) && !startsWithMetaGroup(bytes);
-    return { error: `the DICOM header does not parse (${describe(thrown)})`, notDicom };
+    const shift = !hasDicmPreamble(bytes) && startsWithMetaGroup(bytes) ? 132 : 0;
+    return { error: `the DICOM header does not parse (${describe(thrown)})`, notDicom, overrun: overrunIn(thrown, bytes.length + shift), shift };
   }
 };
 
@@ -121,12 +151,28 @@ const checkPixelData = (dataSet: DataSet, totalSize: number, whole: boolean, shi
   return undefined;
 };
 
+/** How dicom-parser says it needed bytes past the end of what it was given. */
+const RAN_OUT = /past end of buffer|buffer overrun|cannot be greater than or equal to 'byteArray' length/;
+
 const read = (dataSet: DataSet, tag: string): string => dataSet.string(tag)?.trim() ?? '';
 
 // Reads the identifiers and the facts the classifier needs, parsing no further than the pixel data.
 export const parseDicomHeader = (bytes: Uint8Array, totalSize: number): HeaderResult => {
   const parsed = parseUntilPixelData(bytes);
-  if ('error' in parsed) return { ok: false, notDicom: parsed.notDicom, reason: parsed.error };
+  if ('error' in parsed) {
+    if (parsed.notDicom || !RAN_OUT.test(parsed.error)) return { ok: false, notDicom: parsed.notDicom, reason: parsed.error };
+    // dicom-parser's words for running out of bytes; say what it means for the file.
+    const whole = bytes.length >= totalSize;
+    const end = whole ? `the end of the file (${totalSize} bytes)` : `the ${bytes.length} header bytes read`;
+    const { overrun } = parsed;
+    if (overrun !== undefined) {
+      const tag = `(${overrun.tag.slice(1, 5)},${overrun.tag.slice(5)})`;
+      const cut = whole ? ': the file is cut short or the length is wrong' : '';
+      return { ok: false, notDicom: false, reason: `element ${tag} declares ${overrun.length} bytes at offset ${overrun.dataOffset - parsed.shift}, past ${end}${cut}` };
+    }
+    const where = whole ? 'the file ends in the middle of a DICOM element (cut short?)' : `the DICOM header runs past ${end}`;
+    return { ok: false, notDicom: false, reason: `${where}: ${parsed.error}` };
+  }
   const { dataSet, assumedSyntax, prefixShift } = parsed;
   const whole = bytes.length === totalSize;
   const syntax = assumedSyntax ?? read(dataSet, 'x00020010');

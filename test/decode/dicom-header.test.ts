@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { deflateRawSync } from 'node:zlib';
 import { parseDicomHeader, type HeaderFacts, type HeaderResult } from '../../src/decode/dicom-header.js';
 import { buildImplicitDataset, buildPart10, cutBeforePixelData, DEFAULT_IDS, noise, text, UID } from '../helpers/dicom-bytes.js';
 
@@ -167,5 +168,26 @@ describe('parseDicomHeader', () => {
     expect(facts.isImage).toBe(false);
     expect(facts.hasPixelData).toBe(false);
     expect(facts.header.sopClassUid).toBe(UID.basicTextSr);
+  });
+});
+
+describe('parseDicomHeader on the Deflated Transfer Syntax', () => {
+  const DEFLATED = '1.2.840.10008.1.2.1.99';
+  const plain = buildPart10({ transferSyntaxUid: DEFLATED }).bytes;
+  // Preamble + DICM (132 bytes), then the meta group: its (0002,0000) element (12 bytes) gives the rest's length.
+  const datasetStart = 132 + 12 + new DataView(plain.buffer, plain.byteOffset + 140, 4).getUint32(0, true);
+  const deflatedFile = (dataset: Uint8Array): Uint8Array => Buffer.concat([plain.subarray(0, datasetStart), dataset]);
+
+  it('reads the identifiers of a deflated dataset', () => {
+    const file = deflatedFile(deflateRawSync(plain.subarray(datasetStart)));
+    const result = parseDicomHeader(file, file.length);
+    expect(result.ok && result.facts.header.sopInstanceUid).toBe(DEFAULT_IDS.sopInstanceUid);
+  });
+
+  it('says the deflated dataset does not inflate, instead of throwing', () => {
+    const file = deflatedFile(noise(200, 9));
+    const result = parseDicomHeader(file, file.length);
+    expect(result.ok).toBe(false);
+    expect(result.ok ? '' : result.reason).toMatch(/deflated dataset does not inflate/);
   });
 });
