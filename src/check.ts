@@ -1,8 +1,7 @@
 import type { Uploader } from './upload.js';
-import type { Classified, DecodedDicom, DicomHeader, FileEntry, FileOutcome, SourceItem } from './types.js';
+import { BLANK_HEADER, treeFields, type Classified, type DecodedDicom, type FileEntry, type FileOutcome, type SourceItem } from './types.js';
 import { compareStored } from './verify.js';
 
-const BLANK_HEADER: DicomHeader = { patientId: '', studyInstanceUid: '', seriesInstanceUid: '', sopInstanceUid: '', sopClassUid: '', transferSyntaxUid: '' };
 
 // In a check, an indexed instance whose MD5 the index stored needs no reading at all.
 export const knownFromIndex = (item: SourceItem): DecodedDicom | undefined => {
@@ -12,7 +11,7 @@ export const knownFromIndex = (item: SourceItem): DecodedDicom | undefined => {
     kind: 'dicom',
     diskSize: expected.compressedSize,
     encoding: expected.compressionType === 2 ? 'zlib' : 'raw',
-    header: BLANK_HEADER,
+    header: { ...BLANK_HEADER, ...item.tags },
     decodedSize: expected.uncompressedSize,
     md5: expected.uncompressedMd5,
     orthancId: expected.instanceId,
@@ -27,7 +26,7 @@ export const checkOne = async (entry: FileEntry, classified: Classified, uploade
     return { path: entry.relativePath, size: diskSize, fileClass, reason, ...(encoding === undefined ? {} : { encoding }) };
   }
   const { sopInstanceUid } = classified.header;
-  const base = { path: entry.relativePath, size: classified.diskSize, encoding: classified.encoding, decodedSize: classified.decodedSize, md5: classified.md5, sopInstanceUid };
+  const base = { path: entry.relativePath, size: classified.diskSize, encoding: classified.encoding, decodedSize: classified.decodedSize, md5: classified.md5, sopInstanceUid, ...treeFields(classified.header) };
   let instanceId = classified.orthancId;
   let stored = await uploader.storedAttachment(instanceId);
   if (stored.kind === 'absent') {

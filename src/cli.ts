@@ -40,6 +40,11 @@ const parseArguments = (argv: string[]) =>
     .option('index', { type: 'string', describe: "Orthanc's SQLite index, when IndexDirectory is apart (--no-index: walk the folder even if it has one)", defaultDescription: '<source>/index when present' })
     .option('follow-symlinks', { type: 'boolean', default: false, describe: 'Follow symbolic links during the walk (loops are detected)' })
     .option('include-orphans', { type: 'boolean', default: false, describe: 'Also import files the index does not reference (deleted instances)' })
+    .option('patient-id', { type: 'string', array: true, describe: 'Only this PatientID (repeatable)', group: 'Filters (partial migrations):' })
+    .option('study-uid', { type: 'string', array: true, describe: 'Only this StudyInstanceUID (repeatable)', group: 'Filters (partial migrations):' })
+    .option('accession', { type: 'string', array: true, describe: 'Only this AccessionNumber (repeatable)', group: 'Filters (partial migrations):' })
+    .option('modality', { type: 'string', array: true, describe: 'Only series of this Modality, e.g. CT (repeatable)', group: 'Filters (partial migrations):' })
+    .option('study-date', { type: 'string', describe: 'Only studies dated FROM..TO (YYYYMMDD; FROM.. and ..TO are open)', group: 'Filters (partial migrations):' })
     .option('verify', { type: 'boolean', default: true, describe: "Read back each instance's MD5 from the target (--no-verify: skip)" })
     .option('allow-recycling', { type: 'boolean', default: false, describe: 'Accept a target whose storage limits recycle (delete) old patients' })
     .option('report', { type: 'string', describe: 'Write a JSON report (summary + every file not uploaded) to this file' })
@@ -48,6 +53,7 @@ const parseArguments = (argv: string[]) =>
     .example('$0 /var/lib/orthanc/db-v6', 'Inventory: classify every file, upload nothing')
     .example('$0 /var/lib/orthanc/db-v6 http://127.0.0.1:8042 --report run.json', 'Import a storage into a local Orthanc')
     .example('$0 check /var/lib/orthanc/db-v6 http://127.0.0.1:8042', 'Prove the target holds every source instance, same MD5')
+    .example('$0 /var/lib/orthanc/db-v6 http://new:8042 --modality CT --study-date 20190101..20201231', 'Move one modality, one period first')
     .example("$0 ./dicoms https://pacs.example/orthanc -u admin -H 'X-Api-Key: 123'", 'Import a raw folder behind a prefix')
     .epilogue(EPILOGUE)
     .demandCommand(1, 'Expected a source folder or file')
@@ -122,6 +128,11 @@ const main = async (): Promise<number> => {
     restart: argv.restart,
     skipExisting: argv.skipExisting,
     signal: interruption.signal,
+    patientIds: argv.patientId,
+    studyUids: argv.studyUid,
+    accessions: argv.accession,
+    modalities: argv.modality,
+    studyDate: argv.studyDate,
     reportPath: argv.report,
     verify: argv.verify,
     allowRecycling: argv.allowRecycling,

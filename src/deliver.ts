@@ -1,6 +1,6 @@
 import { decodedStream } from './file-body.js';
 import type { Uploader, UploadResult } from './upload.js';
-import type { Classified, DecodedDicom, FileEntry, FileOutcome } from './types.js';
+import { treeFields, type Classified, type DecodedDicom, type FileEntry, type FileOutcome } from './types.js';
 import { compareStored } from './verify.js';
 
 /** The target side of a run: where to send, and how to check what arrived. */
@@ -11,7 +11,7 @@ export interface Delivery {
 }
 
 const outcomeOfUpload = (entry: FileEntry, dicom: DecodedDicom, result: UploadResult): FileOutcome => {
-  const base = { path: entry.relativePath, size: dicom.diskSize, encoding: dicom.encoding, decodedSize: dicom.decodedSize, md5: dicom.md5, sopInstanceUid: dicom.header.sopInstanceUid };
+  const base = { path: entry.relativePath, size: dicom.diskSize, encoding: dicom.encoding, decodedSize: dicom.decodedSize, md5: dicom.md5, sopInstanceUid: dicom.header.sopInstanceUid, ...treeFields(dicom.header) };
   switch (result.kind) {
     case 'stored':
       return { ...base, fileClass: 'dicom', status: result.status, instanceId: result.id, httpStatus: result.httpStatus };
@@ -55,7 +55,7 @@ export const deliver = async (entry: FileEntry, classified: Classified, delivery
   }
   if (delivery === undefined) {
     const { encoding, decodedSize, md5, orthancId, diskSize } = classified;
-    return { path: entry.relativePath, size: diskSize, fileClass: 'dicom', encoding, decodedSize, md5, instanceId: orthancId, sopInstanceUid: classified.header.sopInstanceUid };
+    return { path: entry.relativePath, size: diskSize, fileClass: 'dicom', encoding, decodedSize, md5, instanceId: orthancId, sopInstanceUid: classified.header.sopInstanceUid, ...treeFields(classified.header) };
   }
   const body = classified.bytes ?? (() => decodedStream(entry.rawPath ?? entry.path, classified.encoding));
   const outcome = outcomeOfUpload(entry, classified, await delivery.uploader.upload(body, classified.decodedSize));

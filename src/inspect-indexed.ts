@@ -2,7 +2,7 @@ import { closeSync, fstatSync } from 'node:fs';
 import { parseDicomHeader } from './decode/dicom-header.js';
 import { inflateOrthancFile, readAnnouncedSize, ZLIB_PREFIX_BYTES } from './decode/orthanc-zlib.js';
 import { digestFile, isReadError, md5Of, openForReading, readStart } from './read-bytes.js';
-import type { Classified, DicomHeader, Encoding, ExpectedFile } from './types.js';
+import { BLANK_HEADER, type Classified, type Encoding, type ExpectedFile } from './types.js';
 
 /** The decoded content of a file, or why it does not match the index. */
 type Decoded =
@@ -17,7 +17,6 @@ interface Limits {
   readonly keepBytes: boolean;
 }
 
-const BLANK_HEADER: DicomHeader = { patientId: '', studyInstanceUid: '', seriesInstanceUid: '', sopInstanceUid: '', sopClassUid: '', transferSyntaxUid: '' };
 
 const whole = (bytes: Uint8Array, keep: boolean): Decoded => ({ ok: true, head: bytes, length: bytes.length, md5: md5Of(bytes), ...(keep ? { bytes } : {}) });
 

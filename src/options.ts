@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { ImporterError } from './errors.js';
+import { parseDateRange, type Filter } from './filter.js';
 import { parseTarget, type Target } from './target.js';
 
 /** What a caller may give runImport; every field but `source` has a default. */
@@ -32,6 +33,13 @@ export interface ImportInput {
   readonly skipExisting?: boolean | undefined;
   /** Aborting it stops taking new files; the files in flight finish. */
   readonly signal?: AbortSignal | undefined;
+  /** Partial migrations: keep only these PatientIDs, StudyInstanceUIDs, AccessionNumbers, Modalities. */
+  readonly patientIds?: readonly string[] | undefined;
+  readonly studyUids?: readonly string[] | undefined;
+  readonly accessions?: readonly string[] | undefined;
+  readonly modalities?: readonly string[] | undefined;
+  /** 'FROM..TO', 'FROM..', '..TO' or one date, YYYYMMDD. */
+  readonly studyDate?: string | undefined;
   /** Where to write the JSON report. */
   readonly reportPath?: string | undefined;
   /** The SQLite index, when IndexDirectory is apart from the storage. @default <source>/index when present */
@@ -67,6 +75,7 @@ export interface ImportOptions {
   readonly restart: boolean;
   readonly skipExisting: boolean;
   readonly signal: AbortSignal | undefined;
+  readonly filter: Filter;
   readonly reportPath: string | undefined;
   readonly indexPath: string | undefined;
   readonly useIndex: boolean;
@@ -109,6 +118,13 @@ export const resolveOptions = (input: ImportInput): ImportOptions => {
     restart: input.restart ?? false,
     skipExisting: input.skipExisting ?? true,
     signal: input.signal,
+    filter: {
+      patientIds: input.patientIds ?? [],
+      studyUids: input.studyUids ?? [],
+      accessions: input.accessions ?? [],
+      modalities: input.modalities ?? [],
+      studyDate: input.studyDate === undefined ? undefined : parseDateRange(input.studyDate),
+    },
     reportPath: input.reportPath,
     indexPath: input.indexPath,
     useIndex: input.useIndex ?? true,

@@ -28,7 +28,8 @@ import { ReportFile } from './report-file.js';
 import { openSource } from './source/open-source.js';
 import { StudyTally, type StudyCompleteness } from './studies.js';
 import { Uploader } from './upload.js';
-import type { Classified, FileEntry, FileOutcome, SourceItem } from './types.js';
+import { treeFields, type Classified, type FileEntry, type FileOutcome, type SourceItem } from './types.js';
+import { describeFilter, isEmptyFilter, matchesFilter, type Filter, type FilterTags } from './filter.js';
 
 /** Callbacks through which the core reports progress; the CLI draws them, the core never prints. */
 export interface ImportEvents {
@@ -59,7 +60,27 @@ interface StageContext {
   readonly classifier: Classifier;
   readonly check: boolean;
   readonly shortcuts: Shortcuts;
+  /** undefined: no filter, everything is taken. */
+  readonly filter: Filter | undefined;
 }
+
+// A file the filters leave out: counted, never read further, never recorded in the journal (so a
+// later run with other filters, or none, still takes it).
+const excluded = (entry: FileEntry, size: number, tags: Partial<FileOutcome>): FileOutcome => ({
+  path: entry.relativePath,
+  size,
+  fileClass: 'excluded',
+  reason: 'left out by the filters',
+  ...tags,
+});
+
+const outcomeTags = (outcome: FileOutcome): FilterTags => ({
+  patientId: outcome.patientId ?? '',
+  studyInstanceUid: outcome.studyInstanceUid ?? '',
+  accessionNumber: '',
+  modality: outcome.modality ?? '',
+  studyDate: outcome.studyDate ?? '',
+});
 
 // Stage 1: what is known already (journal, target listing, index) costs nothing; the rest is read
 // and decoded by a worker.
@@ -70,11 +91,14 @@ const prepare = async (item: SourceItem, context: StageContext): Promise<Stage1>
   const withKey = key === undefined ? {} : { key };
   const done = replayed(key, context.shortcuts);
   if (done !== undefined) return { entry: item.entry, outcome: done, ...studyId, ...withKey };
+  if (item.kind === 'indexed' && context.filter !== undefined && !matchesFilter(item.tags, context.filter)) {
+    return { entry: item.entry, outcome: excluded(item.entry, item.expected.compressedSize, treeFields(item.tags)) };
+  }
   if (item.kind === 'indexed') {
     const { expected } = item;
     const encoding = expected.compressionType === 2 ? 'zlib' : 'raw';
     const onTarget = context.check ? undefined : alreadyOnTarget(context.shortcuts, item.entry, { instanceId: expected.instanceId, decodedSize: expected.uncompressedSize, diskSize: expected.compressedSize, encoding });
-    if (onTarget !== undefined) return { entry: item.entry, outcome: onTarget, ...studyId, ...withKey };
+    if (onTarget !== undefined) return { entry: item.entry, outcome: { ...onTarget, ...treeFields(item.tags) }, ...studyId, ...withKey };
     const known = context.check ? knownFromIndex(item) : undefined;
     if (known !== undefined) return { entry: item.entry, classified: known, ...studyId };
     return { entry: item.entry, classified: await context.classifier.classify(item.entry, expected), ...studyId, ...withKey };
@@ -85,9 +109,17 @@ const prepare = async (item: SourceItem, context: StageContext): Promise<Stage1>
 // Stage 2: send (or check) what stage 1 could not settle; in walk mode the target's listing is
 // only usable now that the worker computed the instance ID.
 const settle = async (stage: Stage1, context: StageContext, delivery: Delivery | undefined): Promise<FileOutcome> => {
-  if (stage.outcome !== undefined) return stage.outcome;
+  const { filter } = context;
+  if (stage.outcome !== undefined) {
+    // A walk-mode file replayed from the journal is only known by its recorded tags.
+    const out = filter !== undefined && stage.outcome.fileClass === 'dicom' && !matchesFilter(outcomeTags(stage.outcome), filter);
+    return out ? excluded(stage.entry, stage.outcome.size, {}) : stage.outcome;
+  }
   const classified = stage.classified;
   if (classified === undefined) throw new Error('a stage-1 result carries neither an outcome nor a classification');
+  if (classified.kind === 'dicom' && filter !== undefined && !matchesFilter(classified.header, filter)) {
+    return excluded(stage.entry, classified.diskSize, treeFields(classified.header));
+  }
   if (context.check && delivery !== undefined) return checkOne(stage.entry, classified, delivery.uploader);
   if (classified.kind === 'dicom' && delivery !== undefined) {
     const onTarget = alreadyOnTarget(context.shortcuts, stage.entry, { instanceId: classified.orthancId, ...classified });
@@ -156,13 +188,17 @@ export const runImport = async (options: ImportOptions, events: ImportEvents = {
     let journal: Journal | undefined;
     try {
       journal = await openJournal(options, source.root, uploader, events);
-      const context: StageContext = { classifier, check: options.check, shortcuts: { journal, verify: options.verify, skipExisting: options.skipExisting } };
+      const filter = isEmptyFilter(options.filter) ? undefined : options.filter;
+      const context: StageContext = { classifier, check: options.check, shortcuts: { journal, verify: options.verify, skipExisting: options.skipExisting }, filter };
       const prepared = mapBounded(untilAborted(source.items, options.signal), options.workers * 4, (item) => prepare(item, context));
       const settled = mapBounded(prepared, options.concurrency, async (stage) => ({ stage, outcome: await settle(stage, context, delivery) }));
       for await (const { stage, outcome } of settled) {
-        if (stage.key !== undefined && outcome.resumed !== true) journal?.record(stage.key, outcome);
+        if (stage.key !== undefined && outcome.resumed !== true && outcome.fileClass !== 'excluded') journal?.record(stage.key, outcome);
         tally.add(outcome);
-        if (stage.studyId !== undefined && countsForStudy(outcome, delivery)) studies.add(stage.studyId);
+        if (stage.studyId !== undefined) {
+          studies.expect(stage.studyId);
+          if (countsForStudy(outcome, delivery)) studies.add(stage.studyId);
+        }
         await report?.add(outcome);
         events.onOutcome?.(outcome, tally);
       }
@@ -171,7 +207,7 @@ export const runImport = async (options: ImportOptions, events: ImportEvents = {
       await classifier.close();
       await uploader?.close();
     }
-    completeness = source.index === undefined ? undefined : studies.compare(source.index.studyInstanceCounts());
+    completeness = source.index === undefined ? undefined : studies.summary();
   } finally {
     await source.close();
   }
@@ -185,6 +221,7 @@ export const runImport = async (options: ImportOptions, events: ImportEvents = {
     warnings: assessment?.warnings ?? [],
     index: source.indexSummary,
     studies: completeness,
+    filter: isEmptyFilter(options.filter) ? undefined : describeFilter(options.filter),
   });
   await report?.finish(summary);
   return summary;

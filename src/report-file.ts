@@ -21,7 +21,9 @@ export interface ReportEntry {
 }
 
 // A file counts as not uploaded unless the target stored it (FilteredOut means it was dropped).
-export const isNotUploaded = (outcome: FileOutcome): boolean => outcome.fileClass !== 'dicom' || outcome.status === 'FilteredOut';
+// Files left out by the filters are counted in the summary, not listed: a partial migration of one
+// patient would otherwise list every other file of the storage.
+export const isNotUploaded = (outcome: FileOutcome): boolean => (outcome.fileClass !== 'dicom' && outcome.fileClass !== 'excluded') || outcome.status === 'FilteredOut';
 
 const toEntry = (outcome: FileOutcome): ReportEntry => ({
   path: outcome.path,

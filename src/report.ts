@@ -1,3 +1,4 @@
+import { Census, type CensusSummary } from './census.js';
 import type { IndexSummary } from './source/orthanc-index.js';
 import type { StudyCompleteness } from './studies.js';
 import { FILE_CLASSES, type FileClass, type FileOutcome, type UploadStatus } from './types.js';
@@ -22,6 +23,10 @@ export interface Summary {
   readonly resumed: number;
   /** Instances not sent: the target already held them (same size). */
   readonly alreadyOnTarget: number;
+  /** What the filters keep (partial migration); absent without filters. */
+  readonly filter?: string;
+  /** Patients, studies, series, dates and modalities of the DICOM found or delivered. */
+  readonly census: CensusSummary;
   readonly startedAt: string;
   readonly elapsedSeconds: number;
   readonly classes: Readonly<Record<FileClass, ClassCount>>;
@@ -47,6 +52,8 @@ export interface RunContext {
   readonly target: string | null;
   readonly check: boolean;
   readonly interrupted?: boolean;
+  /** What the filters keep, when there are filters. */
+  readonly filter?: string | undefined;
   readonly startedAt: Date;
   readonly elapsedSeconds: number;
   readonly warnings: readonly string[];
@@ -63,6 +70,7 @@ export class Tally {
   readonly statuses: Record<UploadStatus, number> = { Success: 0, AlreadyStored: 0, FilteredOut: 0 };
   files = 0;
   dicomBytes = 0;
+  readonly census = new Census();
   verified = 0;
   resumed = 0;
   alreadyOnTarget = 0;
@@ -70,6 +78,7 @@ export class Tally {
   // Counts one finished file.
   add(outcome: FileOutcome): void {
     this.files++;
+    this.census.add(outcome);
     const count = this.classes[outcome.fileClass];
     count.files++;
     count.bytes += outcome.size;
@@ -94,6 +103,8 @@ export class Tally {
       interrupted: context.interrupted ?? false,
       resumed: this.resumed,
       alreadyOnTarget: this.alreadyOnTarget,
+      ...(context.filter === undefined ? {} : { filter: context.filter }),
+      census: this.census.summary(),
       startedAt: context.startedAt.toISOString(),
       elapsedSeconds: Number(context.elapsedSeconds.toFixed(3)),
       classes: structuredClone(this.classes),
@@ -123,10 +134,17 @@ const LABELS: Record<FileClass, string> = {
   rejected: 'rejected by the target',
   conflict: 'different on the target (not verified)',
   absent: 'not on the target (check)',
+  excluded: 'excluded by the filters (not errors)',
   failed: 'failed',
 };
 
 const megabytes = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
+
+const formatCensus = (census: CensusSummary): string => {
+  const dates = census.studyDates === undefined ? 'no study dates' : `study dates ${census.studyDates.first} to ${census.studyDates.last}`;
+  const modalities = Object.entries(census.modalities).map(([name, count]) => `${name} ${count}`).join(', ');
+  return `${census.patients} patients, ${census.studies} studies, ${census.series} series, ${census.instances} instances (${megabytes(census.bytes)}); ${dates}; modalities: ${modalities || 'none'}`;
+};
 
 // Renders the summary as the few lines a person reads at the end of a run.
 export const formatSummary = (summary: Summary): string => {
@@ -152,6 +170,8 @@ export const formatSummary = (summary: Summary): string => {
     const what = summary.dryRun ? 'sound in the source' : 'complete on the target';
     lines.push(`  studies ${what}: ${summary.studies.complete.toLocaleString('en-US')}/${summary.studies.total.toLocaleString('en-US')}`);
   }
+  if (summary.filter !== undefined) lines.push(`  filters: ${summary.filter} (everything else is counted as excluded)`);
+  if (summary.dryRun) lines.push(`  ${formatCensus(summary.census)}`);
   if (summary.resumed > 0) lines.push(`  ${summary.resumed} files not read again: done in an earlier run (journal)`);
   if (summary.alreadyOnTarget > 0) lines.push(`  ${summary.alreadyOnTarget} instances not sent: the target already held them (same size)`);
   for (const warning of summary.warnings) lines.push(`  warning: ${warning}`);

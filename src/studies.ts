@@ -6,26 +6,32 @@ export interface StudyCompleteness {
   readonly incomplete: readonly { readonly studyId: string; readonly expected: number; readonly verified: number }[];
 }
 
-/** Counts delivered-and-verified instances per study (memory grows with studies, not files). */
+/** Counts, per study, the instances the run took on (expected) and those safely delivered (verified). */
 export class StudyTally {
-  readonly #verified = new Map<string, number>();
+  readonly #counts = new Map<string, { expected: number; verified: number }>();
+
+  // Counts one instance of a study that this run is responsible for (filters applied).
+  expect(studyId: string): void {
+    const count = this.#counts.get(studyId) ?? { expected: 0, verified: 0 };
+    count.expected++;
+    this.#counts.set(studyId, count);
+  }
 
   // Counts one instance of a study as safely on the target (or sound in the source, for an inventory).
   add(studyId: string): void {
-    this.#verified.set(studyId, (this.#verified.get(studyId) ?? 0) + 1);
+    const count = this.#counts.get(studyId) ?? { expected: 0, verified: 0 };
+    count.verified++;
+    this.#counts.set(studyId, count);
   }
 
-  // Compares the counts with what the index expects, study by study.
-  compare(expected: Iterable<{ readonly studyId: string; readonly instances: number }>): StudyCompleteness {
-    let total = 0;
+  // Study by study: complete when every instance taken on was verified (memory grows with studies, not files).
+  summary(): StudyCompleteness {
     let complete = 0;
     const incomplete: { studyId: string; expected: number; verified: number }[] = [];
-    for (const { studyId, instances } of expected) {
-      total++;
-      const verified = this.#verified.get(studyId) ?? 0;
-      if (verified >= instances) complete++;
-      else incomplete.push({ studyId, expected: instances, verified });
+    for (const [studyId, { expected, verified }] of this.#counts) {
+      if (verified >= expected) complete++;
+      else incomplete.push({ studyId, expected, verified });
     }
-    return { total, complete, incomplete };
+    return { total: this.#counts.size, complete, incomplete };
   }
 }

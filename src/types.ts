@@ -16,6 +16,7 @@ export type FileClass =
   | 'rejected'
   | 'conflict'
   | 'absent'
+  | 'excluded'
   | 'failed';
 
 export const FILE_CLASSES: readonly FileClass[] = [
@@ -30,6 +31,7 @@ export const FILE_CLASSES: readonly FileClass[] = [
   'rejected',
   'conflict',
   'absent',
+  'excluded',
   'failed',
 ];
 
@@ -60,7 +62,25 @@ export interface DicomHeader {
   readonly sopInstanceUid: string;
   readonly sopClassUid: string;
   readonly transferSyntaxUid: string;
+  /** Read for filters and the inventory; '' when absent. */
+  readonly accessionNumber: string;
+  readonly modality: string;
+  /** YYYYMMDD as stored. */
+  readonly studyDate: string;
 }
+
+/** A header with nothing known (an instance known from the index alone). */
+export const BLANK_HEADER: DicomHeader = {
+  patientId: '',
+  studyInstanceUid: '',
+  seriesInstanceUid: '',
+  sopInstanceUid: '',
+  sopClassUid: '',
+  transferSyntaxUid: '',
+  accessionNumber: '',
+  modality: '',
+  studyDate: '',
+};
 
 /** A file the worker recognised as a DICOM instance to deliver. */
 export interface DecodedDicom {
@@ -105,6 +125,12 @@ export interface FileOutcome {
   readonly decodedSize?: number;
   readonly md5?: string;
   readonly sopInstanceUid?: string;
+  /** The instance's place in the patient/study/series tree (DICOM outcomes), for filters and the census. */
+  readonly patientId?: string;
+  readonly studyInstanceUid?: string;
+  readonly seriesInstanceUid?: string;
+  readonly modality?: string;
+  readonly studyDate?: string;
   /** Orthanc's instance ID (from the target's answer, else computed). */
   readonly instanceId?: string;
   /** Orthanc's Status when uploaded; absent in an inventory. */
@@ -131,11 +157,27 @@ export interface ExpectedFile {
   readonly instanceId: string;
 }
 
+/** An instance's identifying tags as the index records them (MainDicomTags of its ancestors). */
+export interface InstanceTags {
+  readonly patientId: string;
+  readonly studyInstanceUid: string;
+  readonly seriesInstanceUid: string;
+  readonly accessionNumber: string;
+  readonly modality: string;
+  readonly studyDate: string;
+}
+
+// The tree fields a DICOM outcome carries, without empty values.
+export const treeFields = (tags: Omit<InstanceTags, 'accessionNumber'>): Partial<FileOutcome> =>
+  Object.fromEntries(
+    (['patientId', 'studyInstanceUid', 'seriesInstanceUid', 'modality', 'studyDate'] as const).flatMap((name) => (tags[name] === '' ? [] : [[name, tags[name]]])),
+  );
+
 /** One unit of work for the pipeline, as a source produces it. */
 export type SourceItem =
   /** Classify by content (walk mode, or an orphan included with --include-orphans). */
   | { readonly kind: 'file'; readonly entry: FileEntry }
   /** A live instance from Orthanc's index: decode as the index says and check it against the index. */
-  | { readonly kind: 'indexed'; readonly entry: FileEntry; readonly expected: ExpectedFile; readonly studyId: string; readonly key: string }
+  | { readonly kind: 'indexed'; readonly entry: FileEntry; readonly expected: ExpectedFile; readonly studyId: string; readonly key: string; readonly tags: InstanceTags }
   /** Known without reading the file (an orphan, another attachment type, an unreadable entry). */
   | { readonly kind: 'settled'; readonly entry: FileEntry; readonly classified: SkippedFile };

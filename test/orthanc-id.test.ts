@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { orthancInstanceId } from '../src/orthanc-id.js';
-import type { DicomHeader } from '../src/types.js';
+import { BLANK_HEADER, type DicomHeader } from '../src/types.js';
 
 const header = (patientId: string, study: string, series: string, sop: string): DicomHeader => ({
+  ...BLANK_HEADER,
   patientId,
   studyInstanceUid: study,
   seriesInstanceUid: series,

@@ -3,6 +3,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDicomHeader } from '../src/decode/dicom-header.js';
 import { resolveOptions, runImport, type ImportInput } from '../src/index.js';
 import { instanceMd5s, listInstances, orthancJson, startOrthanc, type RunningOrthanc } from './helpers/orthanc.js';
 import { runCli } from './helpers/run-cli.js';
@@ -186,5 +187,40 @@ describe('check (uploads nothing)', () => {
     const complete = await runCli(['check', join(files[0] ?? '', '..'), target.url]);
     expect(complete.stdout).toMatch(/Checked .* \(nothing uploaded\)/);
     expect(complete.code).toBe(0);
+  });
+});
+
+describe('partial migrations (filters)', () => {
+  it('moves one patient first, records only what it handled, and a later unfiltered run completes the rest without re-sending', async () => {
+    const source = await start({ compression: true });
+    const ids = await upload(source, files);
+    await source.stop();
+    const target = await start();
+    const journalPath = `${source.storageDir}-journal.sqlite`;
+    const first = await readFile(files[0] ?? '');
+    const parsed = parseDicomHeader(first, first.length);
+    const onePatient = parsed.ok ? parsed.facts.header.patientId : '';
+    expect(onePatient).not.toBe('');
+    const partial = await runImport(resolveOptions({ source: source.storageDir, target: target.url, journalPath, patientIds: [onePatient] }));
+    const taken = partial.classes.dicom.files;
+    expect(taken).toBeGreaterThan(0);
+    expect(partial.classes.excluded.files).toBe(files.length - taken);
+    expect(partial.exitCode).toBe(0);
+    expect(partial.studies?.incomplete).toEqual([]);
+    expect((await listInstances(target)).length).toBe(taken);
+
+    const rest = await runImport(resolveOptions({ source: source.storageDir, target: target.url, journalPath }));
+    expect(rest.resumed).toBe(taken); // what the filtered run handled is not read or sent again
+    expect(rest.statuses.Success).toBe(files.length - taken);
+    expect(await instanceMd5s(target)).toEqual(only(ids));
+  });
+
+  it('filters a raw folder by the parsed header (walk mode), e.g. by modality', async () => {
+    const target = await start();
+    const folder = join(files[0] ?? '', '..');
+    const summary = await runImport(resolveOptions({ source: folder, target: target.url, modalities: ['ot'] }));
+    expect(summary.classes.dicom.files).toBe(1); // the one multi-frame secondary capture
+    expect(summary.classes.excluded.files).toBe(files.length - 1);
+    expect(summary.census.modalities).toEqual({ OT: 1 });
   });
 });

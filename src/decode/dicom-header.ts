@@ -183,6 +183,9 @@ export const parseDicomHeader = (bytes: Uint8Array, totalSize: number): HeaderRe
     sopInstanceUid: read(dataSet, 'x00080018'),
     sopClassUid: read(dataSet, 'x00080016') || read(dataSet, 'x00020002'),
     transferSyntaxUid: syntax,
+    accessionNumber: read(dataSet, 'x00080050'),
+    modality: read(dataSet, 'x00080060'),
+    studyDate: read(dataSet, 'x00080020'),
   };
   if (assumedSyntax !== undefined && header.sopInstanceUid === '' && header.studyInstanceUid === '') {
     return { ok: false, notDicom: true, reason: 'no DICM preamble and no DICOM identifiers' };

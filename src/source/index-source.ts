@@ -36,7 +36,7 @@ const instanceItem = (root: string, instance: IndexedInstance): SourceItem => {
     return { kind: 'settled', entry, classified: settled('failed', `the storage layout of instance ${instance.instanceId} is not supported: ${instance.layoutProblem}`) };
   }
   const { compressionType, compressedSize, uncompressedSize, uncompressedMd5, instanceId } = instance;
-  return { kind: 'indexed', entry, expected: { compressionType, compressedSize, uncompressedSize, uncompressedMd5, instanceId }, studyId: instance.studyId, key: `uuid:${instance.uuid}` };
+  return { kind: 'indexed', entry, expected: { compressionType, compressedSize, uncompressedSize, uncompressedMd5, instanceId }, studyId: instance.studyId, key: `uuid:${instance.uuid}`, tags: instance.tags };
 };
 
 // Index mode: first every live instance the index lists (decoded and checked as the index says),

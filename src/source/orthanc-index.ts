@@ -1,5 +1,6 @@
 // Drives an import from a stopped Orthanc's SQLite index, read from a private copy.
 import { rm } from 'node:fs/promises';
+import type { InstanceTags } from '../types.js';
 import type Database from 'better-sqlite3';
 import { resolveAttachment } from './custom-data.js';
 import { openIndexCopy } from './index-copy.js';
@@ -29,6 +30,8 @@ export interface IndexedInstance {
   readonly studyId: string;
   /** Set when customData names a layout the importer cannot follow; `path` is then the legacy path. */
   readonly layoutProblem?: string;
+  /** The instance's main tags from the index (patient, study, series levels). */
+  readonly tags: InstanceTags;
 }
 
 /** Attachments of one FileContentType, at any resource level. */
@@ -64,7 +67,17 @@ interface InstanceRow {
   customData: unknown;
   instanceId: string;
   studyId: string | null;
+  patientId: string | null;
+  studyInstanceUid: string | null;
+  seriesInstanceUid: string | null;
+  accessionNumber: string | null;
+  modality: string | null;
+  studyDate: string | null;
 }
+
+// One main DICOM tag of a resource (tag numbers are stored as decimal group and element).
+const tag = (resource: string, group: number, element: number, alias: string): string =>
+  `(SELECT value FROM MainDicomTags WHERE id = ${resource}.internalId AND tagGroup = ${group} AND tagElement = ${element}) AS ${alias}`;
 
 const UUID_INDEX = 'CREATE INDEX IF NOT EXISTS orthanc_import_uuid ON AttachedFiles(uuid)';
 
@@ -72,23 +85,18 @@ function instancesSql(columns: ReadonlySet<OptionalColumn>): string {
   const opt = (name: OptionalColumn, alias: string): string => (columns.has(name) ? `a.${name} AS ${alias}` : `NULL AS ${alias}`);
   return `SELECT a.uuid, a.compressionType, a.compressedSize, a.uncompressedSize,
       ${opt('uncompressedMD5', 'uncompressedMd5')}, ${opt('compressedMD5', 'compressedMd5')}, ${opt('customData', 'customData')},
-      i.publicId AS instanceId, st.publicId AS studyId
+      i.publicId AS instanceId, st.publicId AS studyId,
+      ${tag('pa', 0x10, 0x20, 'patientId')}, ${tag('st', 0x20, 0x0d, 'studyInstanceUid')}, ${tag('se', 0x20, 0x0e, 'seriesInstanceUid')},
+      ${tag('st', 0x08, 0x50, 'accessionNumber')}, ${tag('se', 0x08, 0x60, 'modality')}, ${tag('st', 0x08, 0x20, 'studyDate')}
     FROM Resources i
     JOIN AttachedFiles a ON a.id = i.internalId AND a.fileType = 1
     LEFT JOIN Resources se ON se.internalId = i.parentId
     LEFT JOIN Resources st ON st.internalId = se.parentId
+    LEFT JOIN Resources pa ON pa.internalId = st.parentId
     WHERE i.resourceType = 4
     ORDER BY i.internalId`;
 }
 
-const STUDY_COUNTS_SQL = `SELECT st.publicId AS studyId, COUNT(a.uuid) AS instances
-  FROM Resources st
-  LEFT JOIN Resources se ON se.parentId = st.internalId
-  LEFT JOIN Resources i ON i.parentId = se.internalId AND i.resourceType = 4
-  LEFT JOIN AttachedFiles a ON a.id = i.internalId AND a.fileType = 1
-  WHERE st.resourceType = 2
-  GROUP BY st.internalId
-  ORDER BY st.internalId`;
 
 // Why: the index, not the directory walk, says which files are live DICOM instances, how each
 // is compressed and what it must hash to; this class answers that without touching the source.
@@ -147,6 +155,14 @@ export class OrthancIndex {
         compressedMd5: row.compressedMd5 ?? '',
         instanceId: row.instanceId,
         studyId: row.studyId ?? '',
+        tags: {
+          patientId: row.patientId ?? '',
+          studyInstanceUid: row.studyInstanceUid ?? '',
+          seriesInstanceUid: row.seriesInstanceUid ?? '',
+          accessionNumber: row.accessionNumber ?? '',
+          modality: row.modality ?? '',
+          studyDate: row.studyDate ?? '',
+        },
         ...(location.layoutProblem === undefined ? {} : { layoutProblem: location.layoutProblem }),
       };
       yield instance;
@@ -163,13 +179,6 @@ export class OrthancIndex {
   attachmentType(uuid: string): number | undefined {
     const row = this.db.prepare('SELECT fileType FROM AttachedFiles WHERE uuid = ? LIMIT 1').get(uuid) as { fileType: number } | undefined;
     return row?.fileType;
-  }
-
-  // Why: per-study completeness compares what reached the target with what the index expects.
-  *studyInstanceCounts(): IterableIterator<{ studyId: string; instances: number }> {
-    for (const row of this.track<{ studyId: string; instances: number }>(STUDY_COUNTS_SQL)) {
-      yield { studyId: row.studyId, instances: row.instances };
-    }
   }
 
   // Why: the private copy can be as large as the index; it must not outlive the run.
