@@ -1,3 +1,4 @@
+import { skippedOutcome } from './deliver.js';
 import type { Uploader } from './upload.js';
 import { BLANK_HEADER, treeFields, type Classified, type DecodedDicom, type FileEntry, type FileOutcome, type SourceItem } from './types.js';
 import { compareStored } from './verify.js';
@@ -21,10 +22,7 @@ export const knownFromIndex = (item: SourceItem): DecodedDicom | undefined => {
 // Proves (or disproves) that one source instance is on the target with the same bytes, uploading
 // nothing: the evidence a user wants before deleting the old server.
 export const checkOne = async (entry: FileEntry, classified: Classified, uploader: Uploader): Promise<FileOutcome> => {
-  if (classified.kind === 'skipped') {
-    const { fileClass, reason, encoding, diskSize } = classified;
-    return { path: entry.relativePath, size: diskSize, fileClass, reason, ...(encoding === undefined ? {} : { encoding }) };
-  }
+  if (classified.kind === 'skipped') return skippedOutcome(entry, classified);
   const { sopInstanceUid } = classified.header;
   const base = { path: entry.relativePath, size: classified.diskSize, encoding: classified.encoding, decodedSize: classified.decodedSize, md5: classified.md5, sopInstanceUid, ...treeFields(classified.header) };
   let instanceId = classified.orthancId;

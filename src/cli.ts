@@ -25,7 +25,7 @@ const parseArguments = (argv: string[]) =>
         '`check` uploads nothing and reports which source instances are absent or different on the target.',
     )
     .positional('source', { type: 'string', describe: 'OrthancStorage folder, folder of DICOM files, or one file' })
-    .positional('target', { type: 'string', describe: 'Orthanc URL: http(s)://[user:pass@]host:port[/prefix]' })
+    .positional('target', { type: 'string', describe: 'Orthanc URL http(s)://[user:pass@]host:port[/prefix], or a folder to recover into' })
     .option('dry-run', { type: 'boolean', default: false, describe: 'Classify everything, upload nothing (same as no target)' })
     .option('username', { alias: 'u', type: 'string', describe: 'HTTP Basic user (env ORTHANC_USERNAME)' })
     .option('password', { alias: 'p', type: 'string', describe: 'HTTP Basic password (env ORTHANC_PASSWORD)' })
@@ -40,6 +40,8 @@ const parseArguments = (argv: string[]) =>
     .option('index', { type: 'string', describe: "Orthanc's SQLite index, when IndexDirectory is apart (--no-index: walk the folder even if it has one)", defaultDescription: '<source>/index when present' })
     .option('follow-symlinks', { type: 'boolean', default: false, describe: 'Follow symbolic links during the walk (loops are detected)' })
     .option('include-orphans', { type: 'boolean', default: false, describe: 'Also import files the index does not reference (deleted instances)' })
+    .option('layout', { type: 'string', choices: ['hierarchy', 'flat', 'orthanc'], default: 'hierarchy', describe: 'Recovery: <PatientID>/<Study>/<Series>/<SOP>.dcm, <SOP>.dcm, or <Orthanc ID>.dcm', group: 'Recovery to a folder:' })
+    .option('overwrite', { type: 'boolean', default: false, describe: 'Recovery: replace an existing different file (else it is a conflict)', group: 'Recovery to a folder:' })
     .option('patient-id', { type: 'string', array: true, describe: 'Only this PatientID (repeatable)', group: 'Filters (partial migrations):' })
     .option('study-uid', { type: 'string', array: true, describe: 'Only this StudyInstanceUID (repeatable)', group: 'Filters (partial migrations):' })
     .option('accession', { type: 'string', array: true, describe: 'Only this AccessionNumber (repeatable)', group: 'Filters (partial migrations):' })
@@ -53,6 +55,7 @@ const parseArguments = (argv: string[]) =>
     .example('$0 /var/lib/orthanc/db-v6', 'Inventory: classify every file, upload nothing')
     .example('$0 /var/lib/orthanc/db-v6 http://127.0.0.1:8042 --report run.json', 'Import a storage into a local Orthanc')
     .example('$0 check /var/lib/orthanc/db-v6 http://127.0.0.1:8042', 'Prove the target holds every source instance, same MD5')
+    .example('$0 /var/lib/orthanc/db-v6 /mnt/recovered --layout flat', 'Recover a (compressed) storage into plain DICOM files, no server')
     .example('$0 /var/lib/orthanc/db-v6 http://new:8042 --modality CT --study-date 20190101..20201231', 'Move one modality, one period first')
     .example("$0 ./dicoms https://pacs.example/orthanc -u admin -H 'X-Api-Key: 123'", 'Import a raw folder behind a prefix')
     .epilogue(EPILOGUE)
@@ -133,6 +136,8 @@ const main = async (): Promise<number> => {
     accessions: argv.accession,
     modalities: argv.modality,
     studyDate: argv.studyDate,
+    layout: argv.layout,
+    overwrite: argv.overwrite,
     reportPath: argv.report,
     verify: argv.verify,
     allowRecycling: argv.allowRecycling,

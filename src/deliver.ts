@@ -1,6 +1,6 @@
 import { decodedStream } from './file-body.js';
 import type { Uploader, UploadResult } from './upload.js';
-import { treeFields, type Classified, type DecodedDicom, type FileEntry, type FileOutcome } from './types.js';
+import { treeFields, type Classified, type DecodedDicom, type FileEntry, type FileOutcome, type SkippedFile } from './types.js';
 import { compareStored } from './verify.js';
 
 /** The target side of a run: where to send, and how to check what arrived. */
@@ -47,12 +47,15 @@ const verifyOutcome = async (outcome: FileOutcome, dicom: DecodedDicom, delivery
   }
 };
 
+// The outcome of a file that is not delivered, whatever the target.
+export const skippedOutcome = (entry: FileEntry, classified: SkippedFile): FileOutcome => {
+  const { fileClass, reason, encoding } = classified;
+  return { path: entry.relativePath, size: classified.diskSize, fileClass, reason, ...(encoding === undefined ? {} : { encoding }) };
+};
+
 // Turns one classified file into its final outcome: uploaded and verified, or explained.
 export const deliver = async (entry: FileEntry, classified: Classified, delivery: Delivery | undefined): Promise<FileOutcome> => {
-  if (classified.kind === 'skipped') {
-    const { fileClass, reason, encoding } = classified;
-    return { path: entry.relativePath, size: classified.diskSize, fileClass, reason, ...(encoding === undefined ? {} : { encoding }) };
-  }
+  if (classified.kind === 'skipped') return skippedOutcome(entry, classified);
   if (delivery === undefined) {
     const { encoding, decodedSize, md5, orthancId, diskSize } = classified;
     return { path: entry.relativePath, size: diskSize, fileClass: 'dicom', encoding, decodedSize, md5, instanceId: orthancId, sopInstanceUid: classified.header.sopInstanceUid, ...treeFields(classified.header) };

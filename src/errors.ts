@@ -10,7 +10,9 @@ export type ErrorCode =
   | 'E_TARGET_NOT_ORTHANC'
   | 'E_TARGET_READ_ONLY'
   | 'E_TARGET_RECYCLING'
-  | 'E_TARGET_FULL';
+  | 'E_TARGET_FULL'
+  | 'E_TARGET_FOLDER'
+  | 'E_DISK_FULL';
 
 const EXIT_CODES: Record<ErrorCode, number> = {
   E_USAGE: 2,
@@ -24,6 +26,8 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   E_TARGET_READ_ONLY: 3,
   E_TARGET_RECYCLING: 3,
   E_TARGET_FULL: 3,
+  E_TARGET_FOLDER: 2,
+  E_DISK_FULL: 3,
 };
 
 const BRAND = Symbol.for('orthanc-import.ImporterError');

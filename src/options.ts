@@ -1,4 +1,6 @@
 import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { LAYOUTS, type Layout } from './sink/folder-layout.js';
 import { ImporterError } from './errors.js';
 import { parseDateRange, type Filter } from './filter.js';
 import { parseTarget, type Target } from './target.js';
@@ -7,8 +9,12 @@ import { parseTarget, type Target } from './target.js';
 export interface ImportInput {
   /** A storage folder, a folder of DICOM files, or one file. */
   readonly source: string;
-  /** An Orthanc URL; absent for an inventory (nothing is uploaded). */
+  /** An Orthanc URL, or a local folder to recover into; absent for an inventory (nothing is uploaded). */
   readonly target?: string | undefined;
+  /** Recovery: how files are named in the target folder. @default 'hierarchy' */
+  readonly layout?: string | undefined;
+  /** Recovery: replace an existing different file instead of reporting a conflict. @default false */
+  readonly overwrite?: boolean | undefined;
   /** Classify only, even with a target. @default false */
   readonly dryRun?: boolean | undefined;
   readonly username?: string | undefined;
@@ -62,10 +68,29 @@ export interface ImportInput {
   readonly inlineLimit?: number | undefined;
 }
 
+/** A recovery target: a local folder and how to fill it. */
+export interface OutputFolder {
+  readonly dir: string;
+  readonly layout: Layout;
+  readonly overwrite: boolean;
+}
+
+const isUrl = (text: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(text);
+
+const outputFolder = (input: ImportInput): OutputFolder | undefined => {
+  if (input.target === undefined || isUrl(input.target) || input.dryRun === true) return undefined;
+  const layout = input.layout ?? 'hierarchy';
+  if (!LAYOUTS.includes(layout as Layout)) throw new ImporterError('E_USAGE', `Expected --layout to be one of ${LAYOUTS.join(', ')}, got '${layout}'`);
+  if (input.check === true) throw new ImporterError('E_USAGE', 'Expected an Orthanc URL to check against, got a folder');
+  return { dir: resolve(input.target), layout: layout as Layout, overwrite: input.overwrite ?? false };
+};
+
 /** The fully defaulted, validated options the pipeline runs with. */
 export interface ImportOptions {
   readonly source: string;
   readonly target: Target | undefined;
+  /** Recovery to a folder instead of an Orthanc. */
+  readonly output: OutputFolder | undefined;
   readonly concurrency: number;
   readonly workers: number;
   readonly retries: number;
@@ -105,10 +130,13 @@ const integer = (name: string, value: number | undefined, fallback: number, min:
 export const resolveOptions = (input: ImportInput): ImportOptions => {
   if (input.source === '') throw new ImporterError('E_USAGE', 'Expected a source folder or file, got an empty string');
   if (input.check === true && input.target === undefined) throw new ImporterError('E_USAGE', 'Expected a target URL to check against: orthanc-import check <source> <target-url>');
-  const target = input.target === undefined || (input.dryRun === true && input.check !== true) ? undefined : parseTarget(input.target, input);
+  const output = outputFolder(input);
+  const wantsOrthanc = input.target !== undefined && isUrl(input.target) && (input.dryRun !== true || input.check === true);
+  const target = wantsOrthanc ? parseTarget(input.target ?? '', input) : undefined;
   return Object.freeze({
     source: input.source,
     target,
+    output,
     concurrency: integer('--concurrency', input.concurrency, DEFAULT_CONCURRENCY, 1),
     workers: integer('--workers', input.workers, defaultWorkers(), 1),
     retries: integer('--retries', input.retries, 4, 0),

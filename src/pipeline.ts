@@ -21,6 +21,10 @@ import { alreadyOnTarget, journalKey, replayed, type Shortcuts } from './resume.
 import { Classifier } from './classify.js';
 import { deliver, type Delivery } from './deliver.js';
 import { mapBounded } from './map-bounded.js';
+import { writeToFolder, type FolderDelivery } from './deliver-folder.js';
+import { SpaceGuard } from './sink/disk-space.js';
+import { FolderSink } from './sink/folder-sink.js';
+import type { OrthancIndex } from './source/orthanc-index.js';
 import type { ImportOptions } from './options.js';
 import { assessTarget, checkTarget, type TargetAssessment, type TargetSystem } from './preflight.js';
 import { Tally, type Summary } from './report.js';
@@ -62,7 +66,31 @@ interface StageContext {
   readonly shortcuts: Shortcuts;
   /** undefined: no filter, everything is taken. */
   readonly filter: Filter | undefined;
+  /** Recovery to a folder instead of an upload. */
+  readonly folder: (FolderDelivery & { readonly space: SpaceGuard }) | undefined;
 }
+
+/** Free space kept on the recovery folder's filesystem, for the journal, the report and the system. */
+const RESERVE_BYTES = 64 * 1024 * 1024;
+
+const openFolder = async (options: ImportOptions): Promise<StageContext['folder']> => {
+  if (options.output === undefined) return undefined;
+  const { dir, layout, overwrite } = options.output;
+  const space = new SpaceGuard(dir, { reserveBytes: RESERVE_BYTES });
+  return { sink: await FolderSink.open(dir, { layout, overwrite, space }), layout, space };
+};
+
+// Before a recovery from an index: is there room for what remains to be written (the instances the
+// filters take and the journal does not already have)? Each write is checked again as it comes.
+const checkRoomFor = async (index: OrthancIndex, context: StageContext, folder: NonNullable<StageContext['folder']>): Promise<void> => {
+  let bytes = 0;
+  for (const instance of index.instances()) {
+    if (context.filter !== undefined && !matchesFilter(instance.tags, context.filter)) continue;
+    if (replayed(`uuid:${instance.uuid}`, context.shortcuts) !== undefined) continue;
+    bytes += instance.uncompressedSize;
+  }
+  await folder.space.ensure(bytes, 'the instances that remain to be written');
+};
 
 // A file the filters leave out: counted, never read further, never recorded in the journal (so a
 // later run with other filters, or none, still takes it).
@@ -120,6 +148,7 @@ const settle = async (stage: Stage1, context: StageContext, delivery: Delivery |
   if (classified.kind === 'dicom' && filter !== undefined && !matchesFilter(classified.header, filter)) {
     return excluded(stage.entry, classified.diskSize, treeFields(classified.header));
   }
+  if (context.folder !== undefined) return writeToFolder(stage.entry, classified, context.folder);
   if (context.check && delivery !== undefined) return checkOne(stage.entry, classified, delivery.uploader);
   if (classified.kind === 'dicom' && delivery !== undefined) {
     const onTarget = alreadyOnTarget(context.shortcuts, stage.entry, { instanceId: classified.orthancId, ...classified });
@@ -154,11 +183,12 @@ const countsForStudy = (outcome: FileOutcome, delivery: Delivery | undefined): b
 // Opens the journal of an import (not of an inventory or a check) and, unless told not to, loads
 // the target's listing into it so instances already there are not sent again.
 const openJournal = async (options: ImportOptions, root: string, uploader: Uploader | undefined, events: ImportEvents): Promise<Journal | undefined> => {
-  if (options.target === undefined || options.check || uploader === undefined) return undefined;
-  const identity = { source: root, target: options.target.display };
+  const targetName = options.output === undefined ? options.target?.display : `folder:${options.output.dir}`;
+  if (targetName === undefined || options.check) return undefined;
+  const identity = { source: root, target: targetName };
   const journal = Journal.open(options.journalPath ?? defaultJournalPath(identity), identity, { restart: options.restart });
   try {
-    if (options.skipExisting) {
+    if (options.skipExisting && uploader !== undefined) {
       const count = await journal.loadTargetInstances(uploader.listInstances());
       events.onInfo?.(`the target already holds ${count} instances; those with the same file size are not sent again`);
     }
@@ -184,12 +214,16 @@ export const runImport = async (options: ImportOptions, events: ImportEvents = {
     const outageEvents = { onDown: (reason: string) => events.onWarning?.(`the target stopped answering (${reason}); pausing`), onUp: (ms: number) => events.onWarning?.(`the target answers again after ${(ms / 1000).toFixed(0)} s; carrying on`) };
     const uploader = options.target === undefined ? undefined : new Uploader(options.target, options, outageEvents);
     const delivery = uploader === undefined ? undefined : { uploader, verify: options.verify, transcoding: assessment?.transcoding ?? false };
-    const classifier = new Classifier({ ...options, keepBytes: uploader !== undefined && !options.check });
+    // A recovery checks every file's MD5 as it writes it, like a verified upload.
+    const folder = await openFolder(options);
+    const classifier = new Classifier({ ...options, keepBytes: (uploader !== undefined && !options.check) || folder !== undefined });
     let journal: Journal | undefined;
     try {
       journal = await openJournal(options, source.root, uploader, events);
       const filter = isEmptyFilter(options.filter) ? undefined : options.filter;
-      const context: StageContext = { classifier, check: options.check, shortcuts: { journal, verify: options.verify, skipExisting: options.skipExisting }, filter };
+      const skipExisting = options.skipExisting && uploader !== undefined;
+      const context: StageContext = { classifier, check: options.check, shortcuts: { journal, verify: options.verify, skipExisting }, filter, folder };
+      if (folder !== undefined && source.index !== undefined) await checkRoomFor(source.index, context, folder);
       const prepared = mapBounded(untilAborted(source.items, options.signal), options.workers * 4, (item) => prepare(item, context));
       const settled = mapBounded(prepared, options.concurrency, async (stage) => ({ stage, outcome: await settle(stage, context, delivery) }));
       for await (const { stage, outcome } of settled) {
@@ -213,7 +247,8 @@ export const runImport = async (options: ImportOptions, events: ImportEvents = {
   }
   const summary = tally.summarize({
     source: source.root,
-    target: options.target?.display ?? null,
+    target: options.output?.dir ?? options.target?.display ?? null,
+    recovery: options.output !== undefined,
     check: options.check,
     interrupted: options.signal?.aborted === true,
     startedAt,

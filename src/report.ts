@@ -17,6 +17,8 @@ export interface Summary {
   readonly dryRun: boolean;
   /** A check: nothing was uploaded, the target was compared with the source. */
   readonly check: boolean;
+  /** A recovery: decoded files were written to the target folder. */
+  readonly recovery: boolean;
   /** Stopped early (Ctrl-C, SIGTERM): the next run resumes. */
   readonly interrupted: boolean;
   /** Files not read again: their outcome came from an earlier run's journal. */
@@ -51,6 +53,8 @@ export interface RunContext {
   readonly source: string;
   readonly target: string | null;
   readonly check: boolean;
+  /** The target is a folder (recovery), not an Orthanc. */
+  readonly recovery?: boolean;
   readonly interrupted?: boolean;
   /** What the filters keep, when there are filters. */
   readonly filter?: string | undefined;
@@ -100,6 +104,7 @@ export class Tally {
       target: context.target,
       dryRun: context.target === null,
       check: context.check,
+      recovery: context.recovery ?? false,
       interrupted: context.interrupted ?? false,
       resumed: this.resumed,
       alreadyOnTarget: this.alreadyOnTarget,
@@ -150,14 +155,18 @@ const formatCensus = (census: CensusSummary): string => {
 export const formatSummary = (summary: Summary): string => {
   const title = summary.check
     ? `Checked ${summary.source} against ${summary.target ?? ''} (nothing uploaded)`
-    : `${summary.dryRun ? 'Inventory of' : 'Imported'} ${summary.source}${summary.target === null ? '' : ` into ${summary.target}`}`;
+    : summary.recovery
+      ? `Recovered ${summary.source} into the folder ${summary.target ?? ''}`
+      : `${summary.dryRun ? 'Inventory of' : 'Imported'} ${summary.source}${summary.target === null ? '' : ` into ${summary.target}`}`;
   const lines: string[] = [title];
   for (const name of FILE_CLASSES) {
     const { files, bytes } = summary.classes[name];
     if (files === 0 && name !== 'dicom') continue;
     lines.push(`  ${name.padEnd(17)} ${String(files).padStart(9)} files ${megabytes(bytes).padStart(12)} on disk  ${LABELS[name]}`);
   }
-  if (!summary.dryRun && !summary.check) {
+  if (summary.recovery) {
+    lines.push(`  files: ${summary.statuses.Success} written, ${summary.statuses.AlreadyStored} already there and identical`);
+  } else if (!summary.dryRun && !summary.check) {
     const { Success, AlreadyStored, FilteredOut } = summary.statuses;
     lines.push(`  target answers: ${Success} Success, ${AlreadyStored} AlreadyStored, ${FilteredOut} FilteredOut`);
     lines.push(`  verified on the target: ${summary.verified} of ${summary.instances} delivered instances`);

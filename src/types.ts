@@ -141,6 +141,8 @@ export interface FileOutcome {
   readonly onTarget?: true;
   /** Not read again: an earlier run's outcome, from the journal. */
   readonly resumed?: true;
+  /** Recovery to a folder: where the decoded file is, relative to the target folder. */
+  readonly output?: string;
   readonly httpStatus?: number;
   readonly orthancMessage?: string;
   readonly orthancDetails?: string;

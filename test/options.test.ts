@@ -18,6 +18,7 @@ describe('resolveOptions', () => {
     expect(options).toEqual({
       source: '/data/orthanc',
       target: undefined,
+      output: undefined,
       concurrency: DEFAULT_CONCURRENCY,
       workers: defaultWorkers(),
       retries: 4,
@@ -27,6 +28,7 @@ describe('resolveOptions', () => {
       restart: false,
       skipExisting: true,
       signal: undefined,
+      filter: { patientIds: [], studyUids: [], accessions: [], modalities: [], studyDate: undefined },
       reportPath: undefined,
       indexPath: undefined,
       useIndex: true,

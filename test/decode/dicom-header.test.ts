@@ -25,6 +25,9 @@ describe('parseDicomHeader', () => {
       sopInstanceUid: DEFAULT_IDS.sopInstanceUid,
       sopClassUid: DEFAULT_IDS.sopClassUid,
       transferSyntaxUid: UID.explicitLe,
+      accessionNumber: '', // absent from this minimal file: read as ''
+      modality: 'CT',
+      studyDate: '',
     });
     expect(facts.isImage).toBe(true);
     expect(facts.hasPixelData).toBe(true);

@@ -1,0 +1,42 @@
+import { skippedOutcome } from './deliver.js';
+import { decodedStream } from './file-body.js';
+import { outputPath, type Layout } from './sink/folder-layout.js';
+import type { FolderSink } from './sink/folder-sink.js';
+import { treeFields, type Classified, type FileEntry, type FileOutcome } from './types.js';
+
+/** Recovery: the folder the decoded files go to, and how they are named there. */
+export interface FolderDelivery {
+  readonly sink: FolderSink;
+  readonly layout: Layout;
+}
+
+// Writes one decoded instance as a plain DICOM file (checked against its MD5 while written), or
+// explains why not: the recovery counterpart of deliver().
+export const writeToFolder = async (entry: FileEntry, classified: Classified, delivery: FolderDelivery): Promise<FileOutcome> => {
+  if (classified.kind === 'skipped') return skippedOutcome(entry, classified);
+  const output = outputPath(delivery.layout, classified.header, classified.orthancId);
+  const body = classified.bytes ?? (() => decodedStream(entry.rawPath ?? entry.path, classified.encoding));
+  const result = await delivery.sink.write(output, body, { size: classified.decodedSize, md5: classified.md5 });
+  const base = {
+    path: entry.relativePath,
+    size: classified.diskSize,
+    encoding: classified.encoding,
+    decodedSize: classified.decodedSize,
+    md5: classified.md5,
+    instanceId: classified.orthancId,
+    sopInstanceUid: classified.header.sopInstanceUid,
+    ...treeFields(classified.header),
+    output,
+  };
+  switch (result.kind) {
+    case 'written':
+    case 'replaced':
+      return { ...base, fileClass: 'dicom', status: 'Success', verified: 'md5' };
+    case 'identical':
+      return { ...base, fileClass: 'dicom', status: 'AlreadyStored', verified: 'md5' };
+    case 'conflict':
+      return { ...base, fileClass: 'conflict', reason: result.reason };
+    case 'failed':
+      return { ...base, fileClass: 'failed', reason: result.reason };
+  }
+};
