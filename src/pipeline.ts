@@ -114,7 +114,10 @@ const outcomeTags = (outcome: FileOutcome): FilterTags => ({
 // and decoded by a worker.
 const prepare = async (item: SourceItem, context: StageContext): Promise<Stage1> => {
   const studyId = item.kind === 'indexed' ? { studyId: item.studyId } : {};
-  if (item.kind === 'settled') return { entry: item.entry, classified: { ...item.classified, diskSize: await sizeOnDisk(item.entry.rawPath ?? item.entry.path) } };
+  if (item.kind === 'settled') {
+    if (item.sized === true) return { entry: item.entry, classified: item.classified };
+    return { entry: item.entry, classified: { ...item.classified, diskSize: await sizeOnDisk(item.entry.rawPath ?? item.entry.path) } };
+  }
   const key = context.check ? undefined : await journalKey(item);
   const withKey = key === undefined ? {} : { key };
   const done = replayed(key, context.shortcuts);
@@ -125,7 +128,7 @@ const prepare = async (item: SourceItem, context: StageContext): Promise<Stage1>
   if (item.kind === 'indexed') {
     const { expected } = item;
     const encoding = expected.compressionType === 2 ? 'zlib' : 'raw';
-    const onTarget = context.check ? undefined : alreadyOnTarget(context.shortcuts, item.entry, { instanceId: expected.instanceId, decodedSize: expected.uncompressedSize, diskSize: expected.compressedSize, encoding });
+    const onTarget = context.check ? undefined : await alreadyOnTarget(context.shortcuts, item.entry, { instanceId: expected.instanceId, decodedSize: expected.uncompressedSize, diskSize: expected.compressedSize, encoding });
     if (onTarget !== undefined) return { entry: item.entry, outcome: { ...onTarget, ...treeFields(item.tags) }, ...studyId, ...withKey };
     const known = context.check ? knownFromIndex(item) : undefined;
     if (known !== undefined) return { entry: item.entry, classified: known, ...studyId };
@@ -151,7 +154,7 @@ const settle = async (stage: Stage1, context: StageContext, delivery: Delivery |
   if (context.folder !== undefined) return writeToFolder(stage.entry, classified, context.folder);
   if (context.check && delivery !== undefined) return checkOne(stage.entry, classified, delivery.uploader);
   if (classified.kind === 'dicom' && delivery !== undefined) {
-    const onTarget = alreadyOnTarget(context.shortcuts, stage.entry, { instanceId: classified.orthancId, ...classified });
+    const onTarget = await alreadyOnTarget(context.shortcuts, stage.entry, { instanceId: classified.orthancId, ...classified });
     if (onTarget !== undefined) return { ...onTarget, sopInstanceUid: classified.header.sopInstanceUid };
   }
   return deliver(stage.entry, classified, delivery);
@@ -179,24 +182,23 @@ const prepareTarget = async (options: ImportOptions, events: ImportEvents): Prom
 const countsForStudy = (outcome: FileOutcome, delivery: Delivery | undefined): boolean =>
   outcome.fileClass === 'dicom' && outcome.status !== 'FilteredOut' && (delivery === undefined || !delivery.verify || outcome.verified !== undefined);
 
-// Runs one import (or inventory, without a target) from start to summary: the library's entry point.
-// Opens the journal of an import (not of an inventory or a check) and, unless told not to, loads
-// the target's listing into it so instances already there are not sent again.
-const openJournal = async (options: ImportOptions, root: string, uploader: Uploader | undefined, events: ImportEvents): Promise<Journal | undefined> => {
+// Opens the journal of an import or a recovery (not of an inventory or a check).
+const openJournal = (options: ImportOptions, root: string): Journal | undefined => {
   const targetName = options.output === undefined ? options.target?.display : `folder:${options.output.dir}`;
   if (targetName === undefined || options.check) return undefined;
   const identity = { source: root, target: targetName };
-  const journal = Journal.open(options.journalPath ?? defaultJournalPath(identity), identity, { restart: options.restart });
-  try {
-    if (options.skipExisting && uploader !== undefined) {
-      const count = await journal.loadTargetInstances(uploader.listInstances());
+  return Journal.open(options.journalPath ?? defaultJournalPath(identity), identity, { restart: options.restart });
+};
+
+// Loads the target's listing into the journal the first time an instance needs it (never, when the
+// journal already settles every file), so instances already there are not sent again.
+const targetListing = (journal: Journal | undefined, uploader: Uploader | undefined, events: ImportEvents): (() => Promise<void>) | undefined => {
+  if (journal === undefined || uploader === undefined) return undefined;
+  let loading: Promise<void> | undefined;
+  return () =>
+    (loading ??= journal.loadTargetInstances(uploader.listInstances()).then((count) => {
       events.onInfo?.(`the target already holds ${count} instances; those with the same file size are not sent again`);
-    }
-  } catch (error) {
-    journal.close();
-    throw error;
-  }
-  return journal;
+    }));
 };
 
 // Runs one import (or inventory, without a target) from start to summary: the library's entry point.
@@ -219,10 +221,10 @@ export const runImport = async (options: ImportOptions, events: ImportEvents = {
     const classifier = new Classifier({ ...options, keepBytes: (uploader !== undefined && !options.check) || folder !== undefined });
     let journal: Journal | undefined;
     try {
-      journal = await openJournal(options, source.root, uploader, events);
+      journal = openJournal(options, source.root);
       const filter = isEmptyFilter(options.filter) ? undefined : options.filter;
-      const skipExisting = options.skipExisting && uploader !== undefined;
-      const context: StageContext = { classifier, check: options.check, shortcuts: { journal, verify: options.verify, skipExisting }, filter, folder };
+      const listTarget = options.skipExisting ? targetListing(journal, uploader, events) : undefined;
+      const context: StageContext = { classifier, check: options.check, shortcuts: { journal, verify: options.verify, listTarget }, filter, folder };
       if (folder !== undefined && source.index !== undefined) await checkRoomFor(source.index, context, folder);
       const prepared = mapBounded(untilAborted(source.items, options.signal), options.workers * 4, (item) => prepare(item, context));
       const settled = mapBounded(prepared, options.concurrency, async (stage) => ({ stage, outcome: await settle(stage, context, delivery) }));

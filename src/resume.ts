@@ -6,8 +6,8 @@ import type { DecodedDicom, FileEntry, FileOutcome, SourceItem } from './types.j
 export interface Shortcuts {
   readonly journal: Journal | undefined;
   readonly verify: boolean;
-  /** Consult the target's listing (loaded into the journal at the start). */
-  readonly skipExisting: boolean;
+  /** Loads the target's listing into the journal (once, when first needed); absent: do not skip existing instances. */
+  readonly listTarget: (() => Promise<void>) | undefined;
 }
 
 const OVERWRITE_HINT = 'set "OverwriteInstances": true on the target and run again with --no-skip-existing to replace it';
@@ -34,12 +34,13 @@ export const replayed = (key: string | undefined, shortcuts: Shortcuts): FileOut
 
 // The outcome for an instance the target's listing already shows: skipped when its file has the
 // same size, a conflict when it differs (a pixel-less copy from an earlier naive import, say).
-export const alreadyOnTarget = (
+export const alreadyOnTarget = async (
   shortcuts: Shortcuts,
   entry: FileEntry,
   instance: { readonly instanceId: string; readonly decodedSize: number; readonly diskSize: number; readonly encoding: DecodedDicom['encoding']; readonly md5?: string },
-): FileOutcome | undefined => {
-  if (!shortcuts.skipExisting || shortcuts.journal === undefined) return undefined;
+): Promise<FileOutcome | undefined> => {
+  if (shortcuts.listTarget === undefined || shortcuts.journal === undefined) return undefined;
+  await shortcuts.listTarget();
   const size = shortcuts.journal.targetSize(instance.instanceId);
   if (size === undefined) return undefined;
   const base = { path: entry.relativePath, size: instance.diskSize, encoding: instance.encoding, decodedSize: instance.decodedSize, instanceId: instance.instanceId, ...(instance.md5 === undefined ? {} : { md5: instance.md5 }) };

@@ -182,4 +182,4 @@ export type SourceItem =
   /** A live instance from Orthanc's index: decode as the index says and check it against the index. */
   | { readonly kind: 'indexed'; readonly entry: FileEntry; readonly expected: ExpectedFile; readonly studyId: string; readonly key: string; readonly tags: InstanceTags }
   /** Known without reading the file (an orphan, another attachment type, an unreadable entry). */
-  | { readonly kind: 'settled'; readonly entry: FileEntry; readonly classified: SkippedFile };
+  | { readonly kind: 'settled'; readonly entry: FileEntry; readonly classified: SkippedFile; readonly sized?: true };

@@ -91,13 +91,42 @@ const childOf = (parent: Place, name: Buffer): Place => {
 // opendir takes encoding 'buffer' (names as bytes), which @types/node does not declare.
 const BUFFER_NAMES = { encoding: 'buffer' } as unknown as OpenDirOptions;
 
-// Yields a directory's entries, reading small directories at once and streaming large ones.
-async function* listDirectory(directory: string | Buffer, relative: string, knownSize: number | undefined): AsyncGenerator<Dirent<Buffer>> {
+/** A directory's entries: all of a small one at once, or a stream over a large one. */
+type Listing = readonly Dirent<Buffer>[] | AsyncIterable<Dirent<Buffer>>;
+
+// Reads small directories at once and opens large ones as a stream.
+const openListing = async (directory: string | Buffer, relative: string, knownSize: number | undefined): Promise<Listing> => {
   if (isOrthancLevel(relative) || (knownSize ?? (await stat(directory)).size) <= WHOLE_LISTING_MAX_BYTES) {
-    yield* await readdir(directory, { withFileTypes: true, encoding: 'buffer' });
-    return;
+    return readdir(directory, { withFileTypes: true, encoding: 'buffer' });
   }
-  yield* (await opendir(directory, { ...BUFFER_NAMES, bufferSize: 256 })) as unknown as AsyncIterable<Dirent<Buffer>>;
+  return (await opendir(directory, { ...BUFFER_NAMES, bufferSize: 256 })) as unknown as AsyncIterable<Dirent<Buffer>>;
+};
+
+/**
+ * Sub-directories of a small directory whose listings are read ahead, in parallel: a storage holds
+ * tens of thousands of tiny xx/yy folders, and reading them one after the other leaves the disk
+ * and the thread pool idle. Bounded per level, so memory stays bounded.
+ */
+const READ_AHEAD = 16;
+
+// Starts reading the listings of the next sub-directories while the walk is busy with this one.
+const readAhead = (place: Place, listing: readonly Dirent<Buffer>[]): ((dirent: Dirent<Buffer>) => Promise<Listing> | undefined) => {
+  const subdirectories = listing.filter((dirent) => dirent.isDirectory());
+  const pending = new Map<Dirent<Buffer>, Promise<Listing>>();
+  let next = 0;
+  return (dirent) => {
+    while (pending.size < READ_AHEAD && next < subdirectories.length) {
+      const upcoming = subdirectories[next++];
+      if (upcoming === undefined) break;
+      const child = childOf(place, upcoming.name);
+      const promise = openListing(fsPath(child), child.relative, undefined);
+      promise.catch(() => undefined); // observed when its turn comes; dropped if the walk stops first
+      pending.set(upcoming, promise);
+    }
+    const promise = pending.get(dirent);
+    pending.delete(dirent);
+    return promise;
+  };
 }
 
 /** What the walk keeps while descending: only the directories of the current path. */
@@ -126,7 +155,7 @@ const brokenLink = (code: string): string => {
 
 // Walks depth-first, lazily: memory holds one listing of a small directory, or one open handle
 // of a large one, per level; never the listing of the tree.
-async function* walkDirectory(place: Place, walk: Walk, known?: BigIntStats): AsyncGenerator<WalkItem> {
+async function* walkDirectory(place: Place, walk: Walk, known?: BigIntStats, prefetched?: Promise<Listing>): AsyncGenerator<WalkItem> {
   let id: string | undefined;
   try {
     let size = known?.size;
@@ -136,10 +165,12 @@ async function* walkDirectory(place: Place, walk: Walk, known?: BigIntStats): As
       size = own.size;
       walk.ancestors.set(id, place.relative);
     }
-    for await (const dirent of listDirectory(fsPath(place), place.relative, size === undefined ? undefined : Number(size))) {
+    const listing = await (prefetched ?? openListing(fsPath(place), place.relative, size === undefined ? undefined : Number(size)));
+    const ahead = Array.isArray(listing) && !walk.follow ? readAhead(place, listing) : undefined;
+    for await (const dirent of listing) {
       const child = childOf(place, dirent.name);
       if (dirent.isDirectory()) {
-        yield* walk.follow ? followDirectory(child, walk, false) : walkDirectory(child, walk);
+        yield* walk.follow ? followDirectory(child, walk, false) : walkDirectory(child, walk, undefined, ahead?.(dirent));
       } else if (dirent.isFile()) {
         yield { kind: 'file', entry: entryOf(child) };
       } else if (dirent.isSymbolicLink()) {

@@ -50,10 +50,10 @@ export async function* indexSource(index: OrthancIndex, storageRoot: string, inc
       yield { kind: 'settled', entry, classified: settled(item.fileClass, item.reason) };
       continue;
     }
-    const fileType = index.attachmentType(basename(entry.path));
-    if (fileType === 1) continue; // a live instance: handled above
-    if (fileType !== undefined) {
-      yield { kind: 'settled', entry, classified: otherAttachment(fileType) };
+    const attachment = index.attachment(basename(entry.path));
+    if (attachment?.fileType === 1) continue; // a live instance: handled above
+    if (attachment !== undefined) {
+      yield { kind: 'settled', entry, classified: { ...otherAttachment(attachment.fileType), diskSize: attachment.compressedSize }, sized: true };
     } else if (INDEX_FILES.test(entry.relativePath)) {
       yield { kind: 'settled', entry, classified: settled('not-dicom', "Orthanc's SQLite index (read through a private copy, never opened in place)") };
     } else if (isStorageLayout(entry.relativePath)) {

@@ -104,6 +104,7 @@ export class OrthancIndex {
   readonly summary: IndexSummary;
   private readonly live = new Set<IterableIterator<unknown>>();
   private closed = false;
+  private byUuid: Database.Statement | undefined;
 
   private constructor(
     private readonly db: Database.Database,
@@ -177,8 +178,14 @@ export class OrthancIndex {
 
   // Why: lets a walk explain a non-imported file (type 3 cache, user attachment, ...).
   attachmentType(uuid: string): number | undefined {
-    const row = this.db.prepare('SELECT fileType FROM AttachedFiles WHERE uuid = ? LIMIT 1').get(uuid) as { fileType: number } | undefined;
-    return row?.fileType;
+    return this.attachment(uuid)?.fileType;
+  }
+
+  // Why: a walk of a large storage asks this for every file: one prepared statement, and the size
+  // on disk from the index, so the file need not be stat'ed.
+  attachment(uuid: string): { readonly fileType: number; readonly compressedSize: number } | undefined {
+    this.byUuid ??= this.db.prepare('SELECT fileType, compressedSize FROM AttachedFiles WHERE uuid = ? LIMIT 1');
+    return this.byUuid.get(uuid) as { fileType: number; compressedSize: number } | undefined;
   }
 
   // Why: the private copy can be as large as the index; it must not outlive the run.
