@@ -10,17 +10,32 @@
 // medians. MB = 10^6 bytes of DICOM delivered (the sum of the original file sizes).
 // Needs Debian's python3-httplib2; without it only the Node reference runs (with a warning).
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { generateDicoms } from '../fixtures/make-dicoms.js';
-import { startOrthanc } from '../fixtures/orthanc-process.js';
-import type { RunningOrthanc } from '../fixtures/orthanc-process.js';
 import { DEFAULT_CONCURRENCY, defaultWorkers } from '../src/options.js';
+import {
+  buildCompressedStorage,
+  buildOnce,
+  countInstances,
+  describeMachine,
+  ensureGenerated,
+  errorMessage,
+  exists,
+  machineInfo,
+  median,
+  orthancVersion,
+  positiveInt,
+  postDicom,
+  procTimes,
+  readSummary,
+  row,
+  runCli,
+  runMain,
+  totalBytes,
+  withTarget,
+} from './common.js';
 
 const INSTANCES = 1000;
 const GENERATE = {
@@ -33,11 +48,8 @@ const GENERATE = {
   prefix: 'BENCH',
   ts: 'explicit',
 } as const;
-/** Parallel keep-alive uploads while building the source storage (setup, not timed). */
-const SETUP_PARALLEL = 4;
-/** Kernel clock ticks per second, for /proc/PID/stat (100 on every Linux we run on). */
-const CLK_TCK = 100;
-const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+/** Timeout of the JSON GETs to Orthanc (/system, /statistics). */
+const HTTP_TIMEOUT_MS = 30_000;
 /** Debian's interpreter, which has python3-httplib2; a pyenv `python3` on PATH may not. */
 const PYTHON = '/usr/bin/python3';
 /** The .py file is not compiled: from dist/bench/ it is two levels up, from bench/ it is next door. */
@@ -90,16 +102,11 @@ function parseOptions(argv: string[]): BenchOptions {
     },
     strict: true,
   });
-  const positive = (name: string, value: string | undefined): number | undefined => {
-    if (value === undefined) return undefined;
-    if (!/^[1-9]\d*$/.test(value)) throw new Error(`--${name} must be a positive integer, got "${value}"`);
-    return Number(value);
-  };
   return {
     work: resolve(values.work),
-    runs: positive('runs', values.runs) ?? 3,
-    concurrency: positive('concurrency', values.concurrency),
-    workers: positive('workers', values.workers),
+    runs: positiveInt('runs', values.runs) ?? 3,
+    concurrency: positiveInt('concurrency', values.concurrency),
+    workers: positiveInt('workers', values.workers),
     json: values.json,
   };
 }
@@ -117,135 +124,14 @@ async function listFiles(dir: string): Promise<string[]> {
   return out;
 }
 
-// Why: MB/s is computed from the bytes actually on disk, not from the generator's size targets.
-async function totalBytes(files: readonly string[]): Promise<number> {
-  let sum = 0;
-  for (const file of files) sum += (await stat(file)).size;
-  return sum;
-}
-
-// Why: a folder is reused only when it was completed (it is renamed into place at the end).
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-// Why: generating 300 MB takes a while; do it once per work dir and reuse it afterwards.
-async function ensureOriginals(work: string): Promise<string> {
-  const dir = join(work, 'originals');
-  if (await exists(dir)) {
-    const files = (await readdir(dir)).filter((name) => name.endsWith('.dcm'));
-    if (files.length === INSTANCES) return dir;
-    await rm(dir, { recursive: true, force: true });
-  }
-  const partial = `${dir}.partial`;
-  await rm(partial, { recursive: true, force: true });
-  console.log(`generating ${INSTANCES} instances in ${dir} ...`);
-  await generateDicoms({ out: partial, ...GENERATE });
-  await rename(partial, dir);
-  return dir;
-}
-
-// Why: one small JSON GET helper for /system and /statistics.
-async function getJson(url: string): Promise<Record<string, unknown>> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
-  const body = await res.text();
-  if (!res.ok) throw new Error(`GET ${url} -> HTTP ${res.status}: ${body.slice(0, 200)}`);
-  return JSON.parse(body) as Record<string, unknown>;
-}
-
-// Why: every run ends by asking the target itself how many instances it holds.
-async function countInstances(orthanc: RunningOrthanc): Promise<number> {
-  const stats = await getJson(`${orthanc.url}/statistics`);
-  const count = stats['CountInstances'];
-  return typeof count === 'number' ? count : Number.NaN;
-}
-
-interface PostResult {
-  status: number;
-  body: string;
-}
-
-// Why: both the setup upload and the Node reference POST a whole file and read the whole answer.
-function postDicom(port: number, body: Buffer, agent: Agent | false): Promise<PostResult> {
-  return new Promise<PostResult>((resolvePost, reject) => {
-    const headers: Record<string, string | number> = { 'Content-Type': 'application/dicom', 'Content-Length': body.length };
-    if (agent === false) headers['Connection'] = 'close';
-    const req = request({ host: '127.0.0.1', port, path: '/instances', method: 'POST', agent, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        resolvePost({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 // Why: the source must be a real compressed Orthanc storage, built once and reused when complete.
 async function ensureStorage(work: string, originals: readonly string[]): Promise<string> {
   const dir = join(work, 'storage');
-  if (await exists(dir)) return dir;
-  const partial = `${dir}.partial`;
-  await rm(partial, { recursive: true, force: true });
-  await mkdir(partial, { recursive: true });
-  console.log(`building the compressed source storage in ${dir} ...`);
-  const orthanc = await startOrthanc({ storageDir: partial, compression: true });
-  const agent = new Agent({ keepAlive: true, maxSockets: SETUP_PARALLEL });
-  try {
-    let next = 0;
-    const uploader = async (): Promise<void> => {
-      for (let k = next++; k < originals.length; k = next++) {
-        const file = originals[k];
-        if (file === undefined) return;
-        const { status, body } = await postDicom(orthanc.port, await readFile(file), agent);
-        if (status !== 200) throw new Error(`setup upload of ${file} -> HTTP ${status}: ${body.slice(0, 200)}`);
-      }
-    };
-    await Promise.all(Array.from({ length: SETUP_PARALLEL }, uploader));
-    const count = await countInstances(orthanc);
-    if (count !== INSTANCES) throw new Error(`source storage holds ${count} instances, expected ${INSTANCES}`);
-  } finally {
-    agent.destroy();
-    await orthanc.stop();
-    await rm(orthanc.runDir, { recursive: true, force: true });
-  }
-  await rename(partial, dir);
+  await buildOnce(dir, async (partial) => {
+    console.log(`building the compressed source storage in ${dir} ...`);
+    await buildCompressedStorage(partial, originals, INSTANCES, HTTP_TIMEOUT_MS);
+  });
   return dir;
-}
-
-// Why: CPU use of Orthanc (and of reaped children) tells where the wall-clock time goes.
-function procTimes(pid: number | 'self'): { cpu: number; children: number } {
-  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ').map(Number);
-  // fields[0] is field 3 (state): utime=14, stime=15, cutime=16, cstime=17.
-  const at = (field: number): number => fields[field - 3] ?? 0;
-  return { cpu: (at(14) + at(15)) / CLK_TCK, children: (at(16) + at(17)) / CLK_TCK };
-}
-
-// Why: each run needs its own empty, default (uncompressed) target, cleaned up afterwards.
-async function withTarget<T>(work: string, name: string, body: (orthanc: RunningOrthanc) => Promise<T>): Promise<T> {
-  const storageDir = join(work, 'targets', name);
-  await rm(storageDir, { recursive: true, force: true });
-  await mkdir(storageDir, { recursive: true });
-  const orthanc = await startOrthanc({ storageDir });
-  try {
-    return await body(orthanc);
-  } finally {
-    await orthanc.stop();
-    await rm(orthanc.runDir, { recursive: true, force: true });
-    await rm(storageDir, { recursive: true, force: true });
-  }
-}
-
-interface CliReport {
-  summary?: { instances?: number; dicomBytes?: number; exitCode?: number; statuses?: Record<string, number> };
 }
 
 // Why: run A times the whole CLI process, start to exit, with all decoding and checking included.
@@ -254,44 +140,18 @@ async function runImport(work: string, run: number, storage: string, bytes: numb
     const reportPath = join(work, 'reports', `run-${run}-${tool}.json`);
     await mkdir(join(work, 'reports'), { recursive: true });
     await rm(reportPath, { force: true });
-    const orthancBefore = procTimes(orthanc.pid).cpu;
-    const childrenBefore = procTimes('self').children;
-    const started = process.hrtime.bigint();
-    const args = [CLI, storage, orthanc.url, '--quiet', '--report', reportPath, ...cliArgs, ...(tool === 'import-walk' ? ['--no-index'] : [])];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    const { code, ended } = await new Promise<{ code: number | null; ended: bigint }>((resolveExit, reject) => {
-      child.once('error', reject);
-      child.once('exit', (exitCode) => {
-        resolveExit({ code: exitCode, ended: process.hrtime.bigint() });
-      });
-    });
-    const seconds = Number(ended - started) / 1e9;
-    const orthancCpuSeconds = procTimes(orthanc.pid).cpu - orthancBefore;
-    const clientCpuSeconds = procTimes('self').children - childrenBefore;
-    await new Promise<void>((resolveClose) => {
-      if (child.stdout.readableEnded && child.stderr.readableEnded) resolveClose();
-      else child.once('close', () => { resolveClose(); });
-    });
-
+    const cli = await runCli([storage, orthanc.url, '--quiet', '--report', reportPath, ...cliArgs, ...(tool === 'import-walk' ? ['--no-index'] : [])], { orthanc });
     const problems: string[] = [];
-    if (code !== 0) problems.push(`exit code ${String(code)}: ${output.trim().slice(-600)}`);
-    let report: CliReport = {};
-    try {
-      report = JSON.parse(await readFile(reportPath, 'utf8')) as CliReport;
-    } catch (err) {
-      problems.push(`report unreadable: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    const summary = report.summary;
-    const delivered = summary?.instances ?? 0;
+    if (cli.code !== 0) problems.push(`exit code ${String(cli.code)}: ${cli.output.trim().slice(-600)}`);
+    const summary = await readSummary(reportPath, problems);
+    const delivered = summary.instances ?? 0;
     if (delivered !== INSTANCES) problems.push(`report says ${delivered} instances, expected ${INSTANCES}`);
-    if (summary?.statuses?.['Success'] !== INSTANCES) problems.push(`report statuses ${JSON.stringify(summary?.statuses)}`);
-    if (summary?.exitCode !== 0) problems.push(`report exitCode ${String(summary?.exitCode)}`);
-    if (summary?.dicomBytes !== bytes) problems.push(`report dicomBytes ${String(summary?.dicomBytes)}, originals hold ${bytes}`);
-    const count = await countInstances(orthanc);
+    if (summary.statuses?.['Success'] !== INSTANCES) problems.push(`report statuses ${JSON.stringify(summary.statuses)}`);
+    if (summary.exitCode !== 0) problems.push(`report exitCode ${String(summary.exitCode)}`);
+    if (summary.dicomBytes !== bytes) problems.push(`report dicomBytes ${String(summary.dicomBytes)}, originals hold ${bytes}`);
+    const count = await countInstances(orthanc, HTTP_TIMEOUT_MS);
     if (count !== INSTANCES) problems.push(`target holds ${count} instances`);
+    const { seconds, clientCpuSeconds, orthancCpuSeconds } = cli;
     return { run, tool, ok: problems.length === 0, problems, seconds, instances: delivered, bytes, clientCpuSeconds, orthancCpuSeconds };
   });
 }
@@ -333,7 +193,7 @@ async function runNodeReference(work: string, run: number, originalsDir: string,
           sentBytes += content.length;
         } else failures.push(`${file}: HTTP ${status}`);
       } catch (err) {
-        failures.push(`${file}: ${err instanceof Error ? err.message : String(err)}`);
+        failures.push(`${file}: ${errorMessage(err)}`);
       }
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -342,7 +202,7 @@ async function runNodeReference(work: string, run: number, originalsDir: string,
     const problems: string[] = [];
     if (success !== INSTANCES) problems.push(`${success}/${sent} files answered 200, expected ${INSTANCES}; ${failures.slice(0, 3).join('; ')}`);
     if (sentBytes !== bytes) problems.push(`sent ${sentBytes} bytes, originals hold ${bytes}`);
-    const count = await countInstances(orthanc);
+    const count = await countInstances(orthanc, HTTP_TIMEOUT_MS);
     if (count !== INSTANCES) problems.push(`target holds ${count} instances`);
     return {
       run,
@@ -427,7 +287,7 @@ async function runPythonBaseline(work: string, run: number, script: string, orig
     const sentBytes = report.bytes ?? 0;
     if (success !== INSTANCES) problems.push(`${success}/${String(report.files)} files answered 200 (${String(report.failed)} failed), expected ${INSTANCES}`);
     if (sentBytes !== bytes) problems.push(`sent ${sentBytes} bytes, originals hold ${bytes}`);
-    const count = await countInstances(orthanc);
+    const count = await countInstances(orthanc, HTTP_TIMEOUT_MS);
     if (count !== INSTANCES) problems.push(`target holds ${count} instances`);
     return {
       run,
@@ -443,36 +303,17 @@ async function runPythonBaseline(work: string, run: number, script: string, orig
   });
 }
 
-// Why: the issue asks for the median of the runs, robust to one noisy run.
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const hi = sorted[mid] ?? Number.NaN;
-  if (sorted.length % 2 === 1) return hi;
-  return ((sorted[mid - 1] ?? Number.NaN) + hi) / 2;
-}
-
-// Why: one place decides how a row of the table looks.
-function row(cells: readonly (string | number)[], widths: readonly number[]): string {
-  return cells
-    .map((cell, k) => {
-      const text = typeof cell === 'number' ? cell.toFixed(cell >= 100 ? 0 : 2) : cell;
-      return k < 2 ? text.padEnd(widths[k] ?? 0) : text.padStart(widths[k] ?? 0);
-    })
-    .join('  ');
-}
-
 // Why: a failed run must never disappear from the table; it is shown with its reason.
 function failedResult(run: number, tool: Tool, err: unknown): RunResult {
-  const problem = err instanceof Error ? err.message : String(err);
-  return { run, tool, ok: false, problems: [problem], seconds: Number.NaN, instances: 0, bytes: 0, clientCpuSeconds: Number.NaN, orthancCpuSeconds: Number.NaN };
+  return { run, tool, ok: false, problems: [errorMessage(err)], seconds: Number.NaN, instances: 0, bytes: 0, clientCpuSeconds: Number.NaN, orthancCpuSeconds: Number.NaN };
 }
 
 // Why: entry point: prepare data once, then alternate A/B per run so drift hits both sides alike.
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
   await mkdir(options.work, { recursive: true });
-  const originalsDir = await ensureOriginals(options.work);
+  const originalsDir = join(options.work, 'originals');
+  await ensureGenerated(originalsDir, { out: '', ...GENERATE });
   const originals = await listFiles(originalsDir);
   const bytes = await totalBytes(originals);
   console.log(`originals: ${originals.length} files, ${bytes} bytes (${(bytes / 1e6).toFixed(1)} MB) in ${originalsDir}`);
@@ -483,9 +324,8 @@ async function main(): Promise<number> {
   if (options.concurrency !== undefined) cliArgs.push('--concurrency', String(options.concurrency));
   if (options.workers !== undefined) cliArgs.push('--workers', String(options.workers));
   const effective = `--concurrency ${options.concurrency ?? DEFAULT_CONCURRENCY} --workers ${options.workers ?? defaultWorkers()}`;
-  const orthancVersion = await withTarget(options.work, 'probe', async (o) => String((await getJson(`${o.url}/system`))['Version']));
-  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, orthanc: orthancVersion, loadAverage1m: loadavg()[0] ?? 0 };
-  console.log(`machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGb} GB, node ${machine.node}, Orthanc ${machine.orthanc}, load average ${machine.loadAverage1m.toFixed(2)} before the runs`);
+  const machine = machineInfo(await withTarget(options.work, 'probe', (o) => orthancVersion(o, HTTP_TIMEOUT_MS)));
+  console.log(`${describeMachine(machine)} before the runs`);
   console.log(`orthanc-import: node dist/src/cli.js ${storage} <target> --quiet --report <file>${cliArgs.length > 0 ? ` ${cliArgs.join(' ')}` : ''}  (effective ${effective})`);
   const python = await findPythonBaseline();
   const tools: Tool[] = 'script' in python ? ['orthanc-import', 'import-walk', 'baseline', 'node-reference'] : ['orthanc-import', 'import-walk', 'node-reference'];
@@ -557,12 +397,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
-    process.exitCode = 1;
-  },
-);
+runMain(main);
