@@ -14,7 +14,7 @@ export interface OpenablePath {
 }
 
 /** What to give fs: the exact bytes when there are any (fs takes a Buffer as a path). */
-export const openablePath = (file: OpenablePath): string | Buffer =>
+const openablePath = (file: OpenablePath): string | Buffer =>
   file.rawPath === undefined ? file.path : Buffer.from(file.rawPath.buffer, file.rawPath.byteOffset, file.rawPath.byteLength);
 
 /** Opens a file for reading without ever blocking on it. */
@@ -66,7 +66,7 @@ export interface StreamDigest {
 
 // Hashes a (possibly inflated) stream without holding it, keeping its first bytes for the header.
 // It stops reading as soon as more than `stopAfter` bytes came (length then says "more than").
-export const digestStream = async (stream: AsyncIterable<Buffer> | Iterable<Buffer>, stopAfter: number): Promise<StreamDigest> => {
+const digestStream = async (stream: AsyncIterable<Buffer> | Iterable<Buffer>, stopAfter: number): Promise<StreamDigest> => {
   const hash = createHash('md5');
   const chunks: Buffer[] = [];
   let kept = 0;

@@ -9,7 +9,7 @@ export interface AttachmentLocation {
 }
 
 // Why: Orthanc's FilesystemStorage::GetPath is the layout of every attachment without customData.
-export function legacyPath(storageRoot: string, uuid: string): string {
+function legacyPath(storageRoot: string, uuid: string): string {
   return join(storageRoot, uuid.slice(0, 2), uuid.slice(2, 4), uuid);
 }
 

@@ -2,10 +2,10 @@
 import type Database from 'better-sqlite3';
 import { ImporterError } from '../errors.js';
 
-export const MIN_SCHEMA_VERSION = 3;
-export const MAX_SCHEMA_VERSION = 6;
+const MIN_SCHEMA_VERSION = 3;
+const MAX_SCHEMA_VERSION = 6;
 const REQUIRED_COLUMNS = ['id', 'fileType', 'uuid', 'compressedSize', 'uncompressedSize', 'compressionType'] as const;
-export const OPTIONAL_COLUMNS = ['uncompressedMD5', 'compressedMD5', 'revision', 'customData'] as const;
+const OPTIONAL_COLUMNS = ['uncompressedMD5', 'compressedMD5', 'revision', 'customData'] as const;
 export type OptionalColumn = (typeof OPTIONAL_COLUMNS)[number];
 
 /** The version and the optional AttachedFiles columns present in this index. */

@@ -7,7 +7,7 @@ const UUID = /^[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}$/i;
 const INDEX_FILES = /^(index|index-wal|index-shm|index-journal)$/;
 
 // Orthanc's own rule for an attachment file: root/uuid[0:2]/uuid[2:4]/uuid.
-export const isStorageLayout = (relativePath: string): boolean => {
+const isStorageLayout = (relativePath: string): boolean => {
   const parts = relativePath.split('/');
   const name = parts[2] ?? '';
   return parts.length === 3 && UUID.test(name) && parts[0] === name.slice(0, 2) && parts[1] === name.slice(2, 4);
