@@ -105,7 +105,7 @@ const excluded = (entry: FileEntry, size: number, tags: Partial<FileOutcome>): F
 const outcomeTags = (outcome: FileOutcome): FilterTags => ({
   patientId: outcome.patientId ?? '',
   studyInstanceUid: outcome.studyInstanceUid ?? '',
-  accessionNumber: '',
+  accessionNumber: outcome.accessionNumber ?? '',
   modality: outcome.modality ?? '',
   studyDate: outcome.studyDate ?? '',
 });
@@ -118,13 +118,14 @@ const prepare = async (item: SourceItem, context: StageContext): Promise<Stage1>
     if (item.sized === true) return { entry: item.entry, classified: item.classified };
     return { entry: item.entry, classified: { ...item.classified, diskSize: await sizeOnDisk(item.entry.rawPath ?? item.entry.path) } };
   }
+  // The index answers the filters before anything else, even an earlier run's outcome.
+  if (item.kind === 'indexed' && context.filter !== undefined && !matchesFilter(item.tags, context.filter)) {
+    return { entry: item.entry, outcome: excluded(item.entry, item.expected.compressedSize, treeFields(item.tags)) };
+  }
   const key = context.check ? undefined : await journalKey(item);
   const withKey = key === undefined ? {} : { key };
   const done = replayed(key, context.shortcuts);
   if (done !== undefined) return { entry: item.entry, outcome: done, ...studyId, ...withKey };
-  if (item.kind === 'indexed' && context.filter !== undefined && !matchesFilter(item.tags, context.filter)) {
-    return { entry: item.entry, outcome: excluded(item.entry, item.expected.compressedSize, treeFields(item.tags)) };
-  }
   if (item.kind === 'indexed') {
     const { expected } = item;
     const encoding = expected.compressionType === 2 ? 'zlib' : 'raw';

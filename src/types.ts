@@ -129,6 +129,7 @@ export interface FileOutcome {
   readonly patientId?: string;
   readonly studyInstanceUid?: string;
   readonly seriesInstanceUid?: string;
+  readonly accessionNumber?: string;
   readonly modality?: string;
   readonly studyDate?: string;
   /** Orthanc's instance ID (from the target's answer, else computed). */
@@ -170,9 +171,9 @@ export interface InstanceTags {
 }
 
 // The tree fields a DICOM outcome carries, without empty values.
-export const treeFields = (tags: Omit<InstanceTags, 'accessionNumber'>): Partial<FileOutcome> =>
+export const treeFields = (tags: InstanceTags): Partial<FileOutcome> =>
   Object.fromEntries(
-    (['patientId', 'studyInstanceUid', 'seriesInstanceUid', 'modality', 'studyDate'] as const).flatMap((name) => (tags[name] === '' ? [] : [[name, tags[name]]])),
+    (['patientId', 'studyInstanceUid', 'seriesInstanceUid', 'accessionNumber', 'modality', 'studyDate'] as const).flatMap((name) => (tags[name] === '' ? [] : [[name, tags[name]]])),
   );
 
 /** One unit of work for the pipeline, as a source produces it. */

@@ -213,6 +213,11 @@ describe('partial migrations (filters)', () => {
     expect(rest.resumed).toBe(taken); // what the filtered run handled is not read or sent again
     expect(rest.statuses.Success).toBe(files.length - taken);
     expect(await instanceMd5s(target)).toEqual(only(ids));
+
+    // Filters still apply to what the journal holds: the other patients are excluded, not replayed.
+    const again = await runImport(resolveOptions({ source: source.storageDir, target: target.url, journalPath, patientIds: [onePatient] }));
+    expect(again).toMatchObject({ resumed: taken, exitCode: 0 });
+    expect(again.classes.excluded.files).toBe(files.length - taken);
   });
 
   it('filters a raw folder by the parsed header (walk mode), e.g. by modality', async () => {
