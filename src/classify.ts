@@ -27,7 +27,8 @@ export class Classifier {
 
   constructor(options: ClassifierOptions) {
     this.#options = options;
-    this.#pool = new Piscina({ filename: workerFile(), minThreads: options.workers, maxThreads: options.workers });
+    // Threads start when the first file needs one: a resumed run that reads nothing starts none.
+    this.#pool = new Piscina({ filename: workerFile(), minThreads: 0, maxThreads: options.workers, idleTimeout: 60_000 });
   }
 
   // Runs the worker on one file; the pipeline bounds how many are in flight.

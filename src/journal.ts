@@ -72,6 +72,9 @@ export class Journal {
   readonly #lookup: Database.Statement<[string], { outcome: string }>;
   readonly #record: Database.Statement<[string, string]>;
   readonly #targetSize: Database.Statement<[string], { size: number }>;
+  readonly #commit: (rows: readonly (readonly [string, string])[]) => void;
+  #pending: (readonly [string, string])[] = [];
+  #flushScheduled = false;
 
   private constructor(path: string, db: Database.Database) {
     this.path = path;
@@ -79,6 +82,9 @@ export class Journal {
     this.#lookup = db.prepare('SELECT outcome FROM outcomes WHERE key = ?');
     this.#record = db.prepare('INSERT INTO outcomes (key, outcome) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET outcome = excluded.outcome');
     this.#targetSize = db.prepare('SELECT size FROM target_instances WHERE id = ?');
+    this.#commit = db.transaction((rows: readonly (readonly [string, string])[]) => {
+      for (const [key, outcome] of rows) this.#record.run(key, outcome);
+    });
   }
 
   // Opens (or creates) the journal, refusing one written for another source or target; --restart empties it.
@@ -102,15 +108,36 @@ export class Journal {
     return new Journal(path, db);
   }
 
+  // True when nothing was recorded yet (a first run, or --restart).
+  isEmpty(): boolean {
+    return this.#db.prepare('SELECT 1 FROM outcomes LIMIT 1').get() === undefined;
+  }
+
   // The recorded outcome of a file, if any.
   lookup(key: string): FileOutcome | undefined {
     const row = this.#lookup.get(key);
     return row === undefined ? undefined : (JSON.parse(row.outcome) as FileOutcome);
   }
 
-  // Records one outcome durably (its own transaction: a kill loses at most the files in flight).
+  // Records one outcome. The outcomes of one turn of the event loop are committed together, at its
+  // end (one transaction instead of one per file): a kill loses at most those, files that were in
+  // flight a moment ago, and the next run simply sends them again.
   record(key: string, outcome: FileOutcome): void {
-    this.#record.run(key, JSON.stringify(outcome));
+    this.#pending.push([key, JSON.stringify(outcome)]);
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => {
+      this.flush();
+    });
+  }
+
+  // Commits the outcomes recorded so far.
+  flush(): void {
+    this.#flushScheduled = false;
+    if (this.#pending.length === 0 || !this.#db.open) return;
+    const rows = this.#pending;
+    this.#pending = [];
+    this.#commit(rows);
   }
 
   // Replaces the listing of what the target holds (ID and file size), page by page.
@@ -135,6 +162,7 @@ export class Journal {
 
   // Flushes and closes.
   close(): void {
+    this.flush();
     this.#db.close();
   }
 }

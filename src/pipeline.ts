@@ -225,6 +225,8 @@ export const runImport = async (options: ImportOptions, events: ImportEvents = {
       journal = openJournal(options, source.root);
       const filter = isEmptyFilter(options.filter) ? undefined : options.filter;
       const listTarget = options.skipExisting ? targetListing(journal, uploader, events) : undefined;
+      // With nothing in the journal, every instance will ask for the listing: start it now.
+      if (listTarget !== undefined && journal?.isEmpty() === true) void listTarget().catch(() => undefined);
       const context: StageContext = { classifier, check: options.check, shortcuts: { journal, verify: options.verify, listTarget }, filter, folder };
       if (folder !== undefined && source.index !== undefined) await checkRoomFor(source.index, context, folder);
       const prepared = mapBounded(untilAborted(source.items, options.signal), options.workers * 4, (item) => prepare(item, context));

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { ImporterError } from './errors.js';
+import { mapBounded } from './map-bounded.js';
 import { Outage, type OutageEvents } from './outage.js';
 import type { Target } from './target.js';
 import type { UploadStatus } from './types.js';
@@ -169,18 +170,30 @@ export class Uploader {
     }
   }
 
-  // Lists what the target holds, a page at a time ({ID, FileSize} from GET /instances?expand), so the
-  // run can skip instances already there without one request per file.
+  // One page of the target's listing ({ID, FileSize} from GET /instances?expand), and whether it was full.
+  async #listPage(since: number, pageSize: number): Promise<{ instances: { id: string; size: number }[]; full: boolean }> {
+    const page = await this.#send('GET', `/instances?expand&since=${since}&limit=${pageSize}`);
+    if (page.kind === 'failed' || page.statusCode !== 200) {
+      throw new ImporterError('E_TARGET_UNREACHABLE', `Cannot list the target's instances (${page.kind === 'failed' ? page.reason : `HTTP ${page.statusCode}`})`);
+    }
+    const items = JSON.parse(page.text) as { ID?: unknown; FileSize?: unknown }[];
+    const instances = items.flatMap((item) => (typeof item.ID === 'string' && typeof item.FileSize === 'number' ? [{ id: item.ID, size: item.FileSize }] : []));
+    return { instances, full: items.length >= pageSize };
+  }
+
+  // Lists what the target holds, so the run can skip instances already there without one request
+  // per file: the pages the instance count announces are fetched a few at a time, then pages follow
+  // one by one until one is not full (instances may have arrived meanwhile).
   async *listInstances(pageSize = 1000): AsyncGenerator<{ id: string; size: number }[]> {
-    for (let since = 0; ; since += pageSize) {
-      const page = await this.#send('GET', `/instances?expand&since=${since}&limit=${pageSize}`);
-      if (page.kind === 'failed' || page.statusCode !== 200) {
-        throw new ImporterError('E_TARGET_UNREACHABLE', `Cannot list the target's instances (${page.kind === 'failed' ? page.reason : `HTTP ${page.statusCode}`})`);
-      }
-      const items = JSON.parse(page.text) as { ID?: unknown; FileSize?: unknown }[];
-      const instances = items.flatMap((item) => (typeof item.ID === 'string' && typeof item.FileSize === 'number' ? [{ id: item.ID, size: item.FileSize }] : []));
+    const statistics = await this.#send('GET', '/statistics');
+    const announced = statistics.kind === 'answer' && statistics.statusCode === 200 ? Number((parseAnswer(statistics.text) as { CountInstances?: unknown }).CountInstances) : 0;
+    const pages = Number.isSafeInteger(announced) && announced > 0 ? Math.floor(announced / pageSize) : 0;
+    const starts = Array.from({ length: pages }, (_, page) => page * pageSize);
+    for await (const { instances } of mapBounded(starts, this.#options.concurrency, (since) => this.#listPage(since, pageSize))) yield instances;
+    for (let since = pages * pageSize; ; since += pageSize) {
+      const { instances, full } = await this.#listPage(since, pageSize);
       if (instances.length > 0) yield instances;
-      if (items.length < pageSize) return;
+      if (!full) return;
     }
   }
 

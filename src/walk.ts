@@ -80,7 +80,11 @@ export const readableName = (name: Uint8Array): string => {
 
 const SLASH = Buffer.from('/');
 
-const childOf = (parent: Place, name: Buffer): Place => {
+const childOf = (parent: Place, given: Buffer | string): Place => {
+  if (typeof given === 'string' && parent.raw === undefined) {
+    return { path: join(parent.path, given), raw: undefined, relative: parent.relative === '' ? given : `${parent.relative}/${given}` };
+  }
+  const name = typeof given === 'string' ? Buffer.from(given) : given;
   const valid = isUtf8(name);
   const text = valid ? name.toString('utf8') : readableName(name);
   const relative = parent.relative === '' ? text : `${parent.relative}/${text}`;
@@ -91,15 +95,21 @@ const childOf = (parent: Place, name: Buffer): Place => {
 // opendir takes encoding 'buffer' (names as bytes), which @types/node does not declare.
 const BUFFER_NAMES = { encoding: 'buffer' } as unknown as OpenDirOptions;
 
-/** A directory's entries: all of a small one at once, or a stream over a large one. */
-type Listing = readonly Dirent<Buffer>[] | AsyncIterable<Dirent<Buffer>>;
+/** A directory entry, its name as text or, where it is not valid UTF-8, as bytes. */
+type Entry = Dirent | Dirent<Buffer>;
 
-// Reads small directories at once and opens large ones as a stream.
+/** A directory's entries: all of a small one at once, or a stream over a large one. */
+type Listing = readonly Entry[] | AsyncIterable<Entry>;
+
+// Reads small directories at once (names as text, the cheap way; as bytes only when a name did not
+// decode) and opens large ones as a stream of byte names.
 const openListing = async (directory: string | Buffer, relative: string, knownSize: number | undefined): Promise<Listing> => {
   if (isOrthancLevel(relative) || (knownSize ?? (await stat(directory)).size) <= WHOLE_LISTING_MAX_BYTES) {
+    const entries = await readdir(directory, { withFileTypes: true });
+    if (!entries.some((entry) => entry.name.includes('\uFFFD'))) return entries;
     return readdir(directory, { withFileTypes: true, encoding: 'buffer' });
   }
-  return (await opendir(directory, { ...BUFFER_NAMES, bufferSize: 256 })) as unknown as AsyncIterable<Dirent<Buffer>>;
+  return await opendir(directory, { ...BUFFER_NAMES, bufferSize: 256 });
 };
 
 /**
@@ -110,9 +120,9 @@ const openListing = async (directory: string | Buffer, relative: string, knownSi
 const READ_AHEAD = 16;
 
 // Starts reading the listings of the next sub-directories while the walk is busy with this one.
-const readAhead = (place: Place, listing: readonly Dirent<Buffer>[]): ((dirent: Dirent<Buffer>) => Promise<Listing> | undefined) => {
+const readAhead = (place: Place, listing: readonly Entry[]): ((dirent: Entry) => Promise<Listing> | undefined) => {
   const subdirectories = listing.filter((dirent) => dirent.isDirectory());
-  const pending = new Map<Dirent<Buffer>, Promise<Listing>>();
+  const pending = new Map<Entry, Promise<Listing>>();
   let next = 0;
   return (dirent) => {
     while (pending.size < READ_AHEAD && next < subdirectories.length) {

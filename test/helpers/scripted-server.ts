@@ -46,6 +46,10 @@ export const startScriptedServer = async (script: Script): Promise<ScriptedServe
         response.writeHead(200, { 'content-type': 'application/json' }).end('[]'); // an empty target's listing
         return;
       }
+      if (seen.method === 'GET' && seen.url.endsWith('/statistics')) {
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{"CountInstances": 0}');
+        return;
+      }
       script(uploads++, seen, response);
     });
   });
