@@ -7,11 +7,11 @@ import { DEFAULT_CONCURRENCY, defaultWorkers } from './options.js';
 import { createProgress } from './progress.js';
 
 const EPILOGUE = `Exit codes:
-  0  every DICOM instance was delivered and verified (inventory: every file sound; check: all on the target)
-  130 interrupted (Ctrl-C, SIGTERM): the files in flight were finished; the same command resumes
-  1  some files were rejected, failed, corrupt, missing or different on the target (see --report)
-  2  bad usage or configuration (unknown option, missing source, unwritable report, Orthanc still running)
-  3  the target is unreachable, not an Orthanc, refused the credentials, read-only or recycling
+  0    every DICOM instance was delivered and verified (inventory: every file sound; check: all on the target)
+  1    some files were rejected, failed, corrupt, missing or different on the target, or a study is incomplete (see --report)
+  2    bad usage or configuration (unknown option, missing source, unwritable report or folder, Orthanc still running)
+  3    the target is unreachable, not an Orthanc, refused the credentials, read-only, full or recycling
+  130  interrupted (Ctrl-C, SIGTERM): the files in flight were finished; the same command resumes
 
 Credentials come from the URL, else --username/--password, else ORTHANC_USERNAME/ORTHANC_PASSWORD.
 They are never printed.`;
@@ -20,9 +20,10 @@ const parseArguments = (argv: string[]) =>
   yargs(argv)
     .scriptName('orthanc-import')
     .usage(
-      '$0 <source> [target]\n$0 check <source> <target>\n\nImport every DICOM instance of a stopped Orthanc storage folder (compressed or not) or of any ' +
+      '$0 <source> [target]\n$0 check <source> <target>\n$0 <source> <directory>\n\nImport every DICOM instance of a stopped Orthanc storage folder (compressed or not) or of any ' +
         'folder of DICOM files into an Orthanc, and explain every file that was not sent. Without a target, take an inventory. ' +
-        '`check` uploads nothing and reports which source instances are absent or different on the target.',
+        '`check` uploads nothing and reports which source instances are absent or different on the target. ' +
+        'A folder as the target recovers the storage into plain DICOM files.',
     )
     .positional('source', { type: 'string', describe: 'OrthancStorage folder, folder of DICOM files, or one file' })
     .positional('target', { type: 'string', describe: 'Orthanc URL http(s)://[user:pass@]host:port[/prefix], or a folder to recover into' })
