@@ -247,22 +247,31 @@ export const runImport = async (options: ImportOptions, events: ImportEvents = {
       await uploader?.close();
     }
     completeness = source.index === undefined ? undefined : studies.summary();
+  } catch (error) {
+    // A run-stopping failure still leaves a complete JSON report of what was done before it.
+    const stopped = `the run stopped early: ${(error as Error).message}`;
+    await report?.finish(summarize(true, [...(assessment?.warnings ?? []), stopped])).catch(() => undefined);
+    throw error;
   } finally {
     await source.close();
   }
-  const summary = tally.summarize({
-    source: source.root,
-    target: options.output?.dir ?? options.target?.display ?? null,
-    recovery: options.output !== undefined,
-    check: options.check,
-    interrupted: options.signal?.aborted === true,
-    startedAt,
-    elapsedSeconds: (Date.now() - startedAt.getTime()) / 1000,
-    warnings: assessment?.warnings ?? [],
-    index: source.indexSummary,
-    studies: completeness,
-    filter: isEmptyFilter(options.filter) ? undefined : describeFilter(options.filter),
-  });
+  const summary = summarize(options.signal?.aborted === true, assessment?.warnings ?? []);
   await report?.finish(summary);
   return summary;
+
+  function summarize(interrupted: boolean, warnings: readonly string[]): Summary {
+    return tally.summarize({
+      source: source.root,
+      target: options.output?.dir ?? options.target?.display ?? null,
+      recovery: options.output !== undefined,
+      check: options.check,
+      interrupted,
+      startedAt,
+      elapsedSeconds: (Date.now() - startedAt.getTime()) / 1000,
+      warnings,
+      index: source.indexSummary,
+      studies: completeness,
+      filter: isEmptyFilter(options.filter) ? undefined : describeFilter(options.filter),
+    });
+  }
 };

@@ -1,7 +1,8 @@
 // Week-long runs: the importer killed or interrupted, the target restarted, refusing or full, and
 // a slow target; every time nothing is lost and the next run finishes the job.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -118,9 +119,16 @@ describe('a target that refuses, fills up or goes away for good stops the run at
     try {
       const journal = join(await mkdtemp(join(tmpdir(), 'oi-j-')), 'j.sqlite');
       const args = [folder, server.url, '--journal', journal, '--concurrency', '1', '--no-verify'];
-      const failed = await runCli(args);
+      const reportPath = `${journal}.report.json`;
+      const failed = await runCli([...args, '--report', reportPath]);
       expect(failed.code).toBe(3);
       expect(failed.stderr).toMatch(/refused the credentials during the run \(HTTP 401\)/);
+      // The report is still complete: what was done, and why the run stopped.
+      const report = JSON.parse(await readFile(reportPath, 'utf8')) as { summary: { interrupted: boolean; warnings: string[]; statuses: { Success: number } } };
+      expect(report.summary.interrupted).toBe(true);
+      expect(report.summary.statuses.Success).toBe(5);
+      expect(report.summary.warnings.join()).toMatch(/the run stopped early: .*HTTP 401/);
+      expect(existsSync(`${reportPath}.entries.tmp`)).toBe(false);
       refuse = false;
       const posts = (): number => server.requests.filter((request) => request.method === 'POST').length;
       const before = posts();
