@@ -6,6 +6,7 @@ import { orthancInstanceId } from './orthanc-id.js';
 import { digestFile, HEADER_LIMIT, isReadError, md5Of, openForReading, readStart, type StreamDigest } from './read-bytes.js';
 import { inspectIndexed } from './inspect-indexed.js';
 import type { Classified, DecodedDicom, Encoding, ExpectedFile, SkippedFile } from './types.js';
+import { errnoCode } from './errno.js';
 
 /** What a worker is asked to do for one file. */
 export interface InspectTask {
@@ -30,7 +31,7 @@ const skipped = (fileClass: SkippedFile['fileClass'], reason: string, encoding?:
   encoding === undefined ? { kind: 'skipped', fileClass, reason } : { kind: 'skipped', fileClass, reason, encoding };
 
 const describeIoError = (error: unknown): string => {
-  const code = (error as { code?: string }).code;
+  const code = errnoCode(error);
   return code === undefined ? (error as Error).message : `cannot read the file (${code})`;
 };
 

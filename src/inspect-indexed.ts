@@ -3,6 +3,7 @@ import { parseDicomHeader } from './decode/dicom-header.js';
 import { inflateOrthancFile, readAnnouncedSize, ZLIB_PREFIX_BYTES } from './decode/orthanc-zlib.js';
 import { digestFile, isReadError, md5Of, openForReading, readStart } from './read-bytes.js';
 import { BLANK_HEADER, type Classified, type Encoding, type ExpectedFile } from './types.js';
+import { errnoOrMessage } from './errno.js';
 
 /** The decoded content of a file, or why it does not match the index. */
 type Decoded =
@@ -27,7 +28,7 @@ const streamed = async (fd: number, start: number, inflate: boolean, expectedLen
     const digest = await digestFile(fd, start, inflate, expectedLength);
     return { ok: true, ...digest };
   } catch (error) {
-    const code = (error as { code?: string }).code ?? String(error);
+    const code = errnoOrMessage(error);
     if (isReadError(error)) return { ok: false, reason: `cannot read the file (${code})`, readError: code };
     return { ok: false, reason: `the zlib stream does not inflate (${(error as Error).message})` };
   }
@@ -70,7 +71,7 @@ export const inspectIndexed = async (limits: Limits, expected: ExpectedFile): Pr
   try {
     fd = openForReading(limits);
   } catch (error) {
-    const code = (error as { code?: string }).code ?? String(error);
+    const code = errnoOrMessage(error);
     if (code === 'ENOENT') {
       return { kind: 'skipped', fileClass: 'missing', encoding, diskSize: 0, reason: `the index lists instance ${expected.instanceId} but its file is not on disk` };
     }
@@ -92,7 +93,7 @@ export const inspectIndexed = async (limits: Limits, expected: ExpectedFile): Pr
     const base = { kind: 'dicom' as const, diskSize: size, encoding, header, decodedSize: decoded.length, md5: decoded.md5, orthancId: expected.instanceId };
     return decoded.bytes === undefined ? base : { ...base, bytes: decoded.bytes };
   } catch (error) {
-    return { kind: 'skipped', fileClass: 'failed', encoding, diskSize: 0, reason: `cannot read the file (${(error as { code?: string }).code ?? String(error)})` };
+    return { kind: 'skipped', fileClass: 'failed', encoding, diskSize: 0, reason: `cannot read the file (${errnoOrMessage(error)})` };
   } finally {
     closeSync(fd);
   }

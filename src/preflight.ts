@@ -1,6 +1,7 @@
 import { request } from 'undici';
 import { ImporterError } from './errors.js';
 import type { Target } from './target.js';
+import { errnoOrMessage } from './errno.js';
 
 /** What the target says about itself in GET /system (fields vary by version; absent = not reported). */
 export interface TargetSystem {
@@ -40,7 +41,7 @@ export const checkTarget = async (target: Target): Promise<TargetSystem> => {
     statusCode = response.statusCode;
     text = await response.body.text();
   } catch (error) {
-    const code = (error as { code?: string }).code ?? (error as Error).message;
+    const code = errnoOrMessage(error);
     throw new ImporterError('E_TARGET_UNREACHABLE', `Cannot reach the target ${target.display} (${code}). Is Orthanc running, and is the URL right?`, { cause: error });
   }
   if (statusCode === 401 || statusCode === 403) {

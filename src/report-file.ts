@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { ImporterError } from './errors.js';
 import type { Summary } from './report.js';
 import type { FileOutcome } from './types.js';
+import { errnoOrMessage } from './errno.js';
 
 /** One line of the JSON report's `notUploaded` list. */
 export interface ReportEntry {
@@ -43,7 +44,7 @@ const openStream = async (path: string): Promise<WriteStream> => {
   try {
     await once(stream, 'open');
   } catch (error) {
-    throw new ImporterError('E_REPORT', `Cannot write the report ${path} (${(error as { code?: string }).code ?? String(error)})`, { cause: error });
+    throw new ImporterError('E_REPORT', `Cannot write the report ${path} (${errnoOrMessage(error)})`, { cause: error });
   }
   return stream;
 };

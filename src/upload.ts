@@ -6,6 +6,7 @@ import { mapBounded } from './map-bounded.js';
 import { Outage, type OutageEvents } from './outage.js';
 import type { Target } from './target.js';
 import type { UploadStatus } from './types.js';
+import { errnoCode } from './errno.js';
 
 /** The body of one upload: bytes in memory, or a factory for a fresh stream (called again on retry). */
 export type UploadBody = Uint8Array | (() => Readable);
@@ -52,11 +53,8 @@ const parseAnswer = (text: string): OrthancAnswer => {
   }
 };
 
-const errorCode = (error: unknown): string | undefined => {
-  const own = (error as { code?: string }).code;
-  const cause = (error as { cause?: { code?: string } }).cause?.code;
-  return own ?? cause;
-};
+// undici wraps socket errors: their code is on the error or on its cause.
+const errorCode = (error: unknown): string | undefined => errnoCode(error) ?? errnoCode((error as { cause?: unknown }).cause);
 
 /** A raw answer of the target, or a delivery failure after retries. */
 export type Exchange =

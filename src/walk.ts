@@ -3,6 +3,7 @@ import type { BigIntStats, Dirent, OpenDirOptions } from 'node:fs';
 import { opendir, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { FileEntry } from './types.js';
+import { errnoOrMessage } from './errno.js';
 
 /** A walk result: a file to classify, or something that cannot be (with the reason). */
 export type WalkItem =
@@ -22,7 +23,6 @@ export interface WalkOptions {
  */
 const WHOLE_LISTING_MAX_BYTES = 1024 * 1024;
 
-const errorCode = (error: unknown): string => (error as { code?: string }).code ?? (error as Error).message;
 
 const HEX_PAIR = /^[0-9a-f]{2}$/i;
 
@@ -190,7 +190,7 @@ async function* walkDirectory(place: Place, walk: Walk, known?: BigIntStats, pre
       }
     }
   } catch (error) {
-    yield unreadable({ ...place, relative: place.relative || '.' }, 'failed', `cannot list the directory (${errorCode(error)})`);
+    yield unreadable({ ...place, relative: place.relative || '.' }, 'failed', `cannot list the directory (${errnoOrMessage(error)})`);
   } finally {
     if (id !== undefined) walk.ancestors.delete(id);
   }
@@ -203,7 +203,7 @@ async function* followDirectory(place: Place, walk: Walk, viaLink: boolean): Asy
   try {
     target = await stat(fsPath(place), { bigint: true });
   } catch (error) {
-    const code = errorCode(error);
+    const code = errnoOrMessage(error);
     yield unreadable(place, 'failed', viaLink ? brokenLink(code) : `cannot read the directory (${code})`);
     return;
   }

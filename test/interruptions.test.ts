@@ -6,10 +6,10 @@ import { mkdir, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { generateDicoms } from '../fixtures/make-dicoms.js';
 import { resolveOptions, runImport } from '../src/index.js';
-import { instanceMd5s, listInstances, orthancJson, startOrthanc, type RunningOrthanc } from './helpers/orthanc.js';
+import { instanceMd5s, listInstances, orthancJson, orthancsOfThisFile, type RunningOrthanc } from './helpers/orthanc.js';
 import { CLI, runCli } from './helpers/run-cli.js';
 import { startScriptedServer, stored } from './helpers/scripted-server.js';
 import { md5File } from './helpers/tree.js';
@@ -17,22 +17,13 @@ import { md5File } from './helpers/tree.js';
 const COUNT = 240;
 let folder: string;
 let expectedMd5s: string[];
-const running: RunningOrthanc[] = [];
-afterAll(async () => {
-  await Promise.all(running.map((orthanc) => orthanc.stop()));
-});
+const start = orthancsOfThisFile();
 
 beforeAll(async () => {
   folder = await mkdtemp(join(tmpdir(), 'oi-many-'));
   const files = await generateDicoms({ out: folder, count: COUNT, rows: 64, cols: 64, patients: 4, studies: 2, series: 3, seed: 41, prefix: 'RES' });
   expectedMd5s = (await Promise.all(files.map((file) => md5File(file)))).sort();
 });
-
-const start = async (options: Parameters<typeof startOrthanc>[0] = {}): Promise<RunningOrthanc> => {
-  const orthanc = await startOrthanc(options);
-  running.push(orthanc);
-  return orthanc;
-};
 
 const spawnCli = (args: readonly string[]): ChildProcess =>
   spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env['PATH'] ?? '', XDG_STATE_HOME: process.env['XDG_STATE_HOME'] ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });

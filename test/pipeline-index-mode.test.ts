@@ -2,23 +2,15 @@
 // their SQLite index into a fresh real Orthanc.
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseDicomHeader } from '../src/decode/dicom-header.js';
 import { resolveOptions, runImport, type ImportInput } from '../src/index.js';
-import { instanceMd5s, listInstances, orthancJson, startOrthanc, type RunningOrthanc } from './helpers/orthanc.js';
+import { instanceMd5s, listInstances, orthancJson, orthancsOfThisFile, type RunningOrthanc } from './helpers/orthanc.js';
 import { runCli } from './helpers/run-cli.js';
 import { fixtureDicoms, killOrthanc, uploadAll } from './helpers/storages.js';
 import { md5File, snapshotTree } from './helpers/tree.js';
 
-const running: RunningOrthanc[] = [];
-const start = async (...args: Parameters<typeof startOrthanc>): Promise<RunningOrthanc> => {
-  const orthanc = await startOrthanc(...args);
-  running.push(orthanc);
-  return orthanc;
-};
-afterAll(async () => {
-  await Promise.all(running.map((orthanc) => orthanc.stop()));
-});
+const start = orthancsOfThisFile();
 
 let files: string[];
 /** Orthanc instance ID -> MD5 of its original file. */

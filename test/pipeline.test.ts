@@ -6,21 +6,13 @@ import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveOptions, runImport } from '../src/index.js';
-import { instanceMd5s, orthancJson, startOrthanc, uploadToOrthanc, type RunningOrthanc } from './helpers/orthanc.js';
+import { instanceMd5s, orthancJson, orthancsOfThisFile, uploadToOrthanc, type RunningOrthanc } from './helpers/orthanc.js';
 import { copyNested, makeOriginals, type Originals } from './helpers/source-data.js';
 import { listFiles, md5File, snapshotTree } from './helpers/tree.js';
 
-const running: RunningOrthanc[] = [];
-const start = async (...args: Parameters<typeof startOrthanc>): Promise<RunningOrthanc> => {
-  const orthanc = await startOrthanc(...args);
-  running.push(orthanc);
-  return orthanc;
-};
-afterAll(async () => {
-  await Promise.all(running.map((orthanc) => orthanc.stop()));
-});
+const start = orthancsOfThisFile();
 
 let originals: Originals;
 /** Orthanc instance ID -> MD5 of the original file, as the source Orthanc named them. */

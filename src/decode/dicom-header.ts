@@ -3,6 +3,7 @@ import { inflateRawSync } from 'node:zlib';
 import type { DataSet, Element } from 'dicom-parser';
 import type { DicomHeader } from '../types.js';
 import { hasDicmPreamble } from './sniff.js';
+import { errnoCode } from '../errno.js';
 
 // dicom-parser is a UMD bundle: Node's ESM loader cannot see its named exports, require can.
 const dicomParser = createRequire(import.meta.url)('dicom-parser') as typeof import('dicom-parser');
@@ -18,7 +19,7 @@ const inflateDeflatedDataset = (bytes: Uint8Array, position: number): Uint8Array
   try {
     inflated = inflateRawSync(bytes.subarray(position), { maxOutputLength: MAX_INFLATED_DATASET });
   } catch (error) {
-    const code = (error as { code?: string }).code;
+    const code = errnoCode(error);
     throw new Error(code === 'ERR_BUFFER_TOO_LARGE' ? `the deflated dataset inflates to more than ${MAX_INFLATED_DATASET} bytes` : `the deflated dataset does not inflate (${(error as Error).message})`);
   }
   const whole = Buffer.allocUnsafe(position + inflated.length);

@@ -1,4 +1,5 @@
 import { inflateSync } from 'node:zlib';
+import { errnoCode } from '../errno.js';
 
 /** Bytes before the zlib stream in Orthanc's ZlibWithSize format: the uncompressed size, uint64 LE. */
 export const ZLIB_PREFIX_BYTES = 8;
@@ -43,7 +44,7 @@ export const inflateOrthancFile = (file: Uint8Array, maxDecodedSize: number): In
     // One byte of slack lets an over-long stream be told apart from an exact one without inflating it all.
     bytes = inflateSync(file.subarray(ZLIB_PREFIX_BYTES), { maxOutputLength: Math.max(1, announced + 1) });
   } catch (error) {
-    const code = (error as { code?: string }).code;
+    const code = errnoCode(error);
     if (code === 'ERR_BUFFER_TOO_LARGE') {
       return { ok: false, reason: `the zlib stream inflates to more than the ${announced} bytes announced` };
     }

@@ -13,6 +13,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ImporterError } from '../errors.js';
 import { diskFullError, type SpaceGuard } from './disk-space.js';
 import type { Layout } from './folder-layout.js';
+import { errnoCode } from '../errno.js';
 
 /** The decoded bytes, held, or a factory of a stream of them (called once per write). */
 export type WriteBody = Uint8Array | (() => NodeJS.ReadableStream);
@@ -46,13 +47,8 @@ const PARTIAL = '.partial-';
 // Folders already rid of stale partial files; forgotten past this many (cleaning again is harmless).
 const MAX_CLEANED_FOLDERS = 4096;
 
-const codeOf = (error: unknown): string | undefined => {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' ? code : undefined;
-};
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
-const isDiskFull = (error: unknown): boolean => codeOf(error) === 'ENOSPC' || codeOf(error) === 'EDQUOT';
+const isDiskFull = (error: unknown): boolean => errnoCode(error) === 'ENOSPC' || errnoCode(error) === 'EDQUOT';
 
 const unusable = (root: string, why: string, cause?: unknown): ImporterError =>
   new ImporterError('E_TARGET_FOLDER', `The target folder ${root} cannot be used: ${why}`, cause === undefined ? undefined : { cause });
@@ -117,7 +113,7 @@ export class FolderSink {
       const stats = await stat(absolute);
       if (!stats.isDirectory()) throw unusable(absolute, 'it exists and is not a folder');
     } catch (error) {
-      if (codeOf(error) !== 'ENOENT') throw error instanceof ImporterError ? error : unusable(absolute, messageOf(error), error);
+      if (errnoCode(error) !== 'ENOENT') throw error instanceof ImporterError ? error : unusable(absolute, messageOf(error), error);
       try {
         await mkdir(absolute, { recursive: true });
       } catch (mkdirError) {
@@ -173,7 +169,7 @@ export class FolderSink {
     const wanted = expected.md5.toLowerCase();
     let replacing = false;
     const existing = await lstat(target).catch((error: unknown) => {
-      if (codeOf(error) === 'ENOENT' || codeOf(error) === 'ENOTDIR') return undefined;
+      if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return undefined;
       throw error;
     });
     if (existing !== undefined) {
@@ -235,8 +231,8 @@ export class FolderSink {
       return { kind: replacing ? 'replaced' : 'written', path };
     } catch (error) {
       await removeQuietly(partial);
-      if (isDiskFull(error)) throw diskFullError(this.root, `the disk filled up while writing ${path} (${codeOf(error) ?? ''}); nothing half-written was kept`, error);
-      if (codeOf(error) === 'EROFS') throw unusable(this.root, `it became read-only while writing ${path}`, error);
+      if (isDiskFull(error)) throw diskFullError(this.root, `the disk filled up while writing ${path} (${errnoCode(error) ?? ''}); nothing half-written was kept`, error);
+      if (errnoCode(error) === 'EROFS') throw unusable(this.root, `it became read-only while writing ${path}`, error);
       return { kind: 'failed', path, reason: `${path} could not be written: ${messageOf(error)}` };
     } finally {
       this.ownPartials.delete(partial);

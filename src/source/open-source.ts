@@ -5,6 +5,7 @@ import type { SourceItem } from '../types.js';
 import { indexSource } from './index-source.js';
 import { OrthancIndex, type IndexSummary } from './orthanc-index.js';
 import { walkSource } from './walk-source.js';
+import { errnoOrMessage } from '../errno.js';
 
 /** Where the files of a run come from, and the index when there is one. */
 export interface OpenedSource {
@@ -29,7 +30,7 @@ const isDirectoryOrThrow = (path: string): boolean => {
   try {
     return statSync(path).isDirectory();
   } catch (error) {
-    throw new ImporterError('E_SOURCE', `Cannot read the source ${path} (${(error as { code?: string }).code ?? String(error)})`, { cause: error });
+    throw new ImporterError('E_SOURCE', `Cannot read the source ${path} (${errnoOrMessage(error)})`, { cause: error });
   }
 };
 

@@ -1,4 +1,5 @@
 // Real Orthanc for tests: start/stop (from fixtures/orthanc-process.ts) plus small REST helpers.
+import { afterAll } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { authHeaders, startOrthanc } from '../../fixtures/orthanc-process.js';
 import type { OrthancOptions, RunningOrthanc } from '../../fixtures/orthanc-process.js';
@@ -62,4 +63,18 @@ export async function instanceSizes(orthanc: RunningOrthanc): Promise<Map<string
     if (!Number.isSafeInteger(size)) throw new Error(`unexpected attachment size: ${text}`);
     return size;
   });
+}
+
+// Why: a test file starts Orthancs in many tests; all of them must be stopped at its end, even when
+// an assertion failed half-way. Call at the top level of a test file.
+export function orthancsOfThisFile(): (options?: OrthancOptions) => Promise<RunningOrthanc> {
+  const running: RunningOrthanc[] = [];
+  afterAll(async () => {
+    await Promise.all(running.map((orthanc) => orthanc.stop()));
+  });
+  return async (options) => {
+    const orthanc = await startOrthanc(options);
+    running.push(orthanc);
+    return orthanc;
+  };
 }

@@ -5,17 +5,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isImporterError } from '../../src/errors.js';
 import { freeBytes, SpaceGuard } from '../../src/sink/disk-space.js';
+import { refusal } from '../helpers/refusal.js';
 
 const MB = 1024 * 1024;
 
-const refusal = async (promise: Promise<unknown>): Promise<Error> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a refusal');
-};
 
 describe('freeBytes', () => {
   it('measures the filesystem of a folder, or of its nearest existing parent', async () => {

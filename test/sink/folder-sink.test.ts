@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { isImporterError } from '../../src/errors.js';
 import { SpaceGuard } from '../../src/sink/disk-space.js';
 import { FolderSink, type FolderSinkOptions } from '../../src/sink/folder-sink.js';
+import { refusal } from '../helpers/refusal.js';
 
 const md5 = (bytes: Uint8Array): string => createHash('md5').update(bytes).digest('hex');
 const expectedOf = (bytes: Uint8Array): { size: number; md5: string } => ({ size: bytes.byteLength, md5: md5(bytes) });
@@ -31,14 +32,6 @@ const filesUnder = (root: string): string[] => {
   return found.sort();
 };
 
-const refusal = async (promise: Promise<unknown>): Promise<Error> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a refusal');
-};
 
 // A stream of the bytes in small chunks, as the decoder gives them.
 const chunked = (bytes: Buffer): (() => Readable) => () => Readable.from((function* () {
