@@ -38,7 +38,8 @@ const decodeRaw = async (limits: Limits, fd: number, size: number): Promise<Deco
   size <= limits.inlineLimit ? whole(readStart(fd, size), limits.keepBytes) : streamed(fd, 0, false, size);
 
 const decodeZlib = async (limits: Limits, fd: number, size: number, expected: ExpectedFile): Promise<Decoded> => {
-  const prefix = readStart(fd, Math.min(size, ZLIB_PREFIX_BYTES));
+  // A file that will be inflated in memory is read once, prefix included.
+  const prefix = readStart(fd, size <= limits.inlineLimit ? size : ZLIB_PREFIX_BYTES);
   if (prefix.length < ZLIB_PREFIX_BYTES) return { ok: false, reason: `a compressed attachment of ${size} bytes has no size prefix` };
   const announced = readAnnouncedSize(prefix);
   if (announced !== expected.uncompressedSize) {
@@ -47,7 +48,7 @@ const decodeZlib = async (limits: Limits, fd: number, size: number, expected: Ex
   if (size > limits.inlineLimit || announced > limits.inlineLimit) {
     return streamed(fd, ZLIB_PREFIX_BYTES, true, announced);
   }
-  const inflated = inflateOrthancFile(readStart(fd, size), limits.maxDecodedSize);
+  const inflated = inflateOrthancFile(prefix, limits.maxDecodedSize);
   return inflated.ok ? whole(inflated.bytes, limits.keepBytes) : inflated;
 };
 

@@ -90,6 +90,8 @@ export class Uploader {
   readonly #target: Target;
   readonly #options: UploaderOptions;
   readonly #outage: Outage;
+  /** Whether the target has GET .../attachments/dicom/info (Orthanc >= 1.10); learnt from its answers. */
+  #hasInfoRoute: boolean | undefined;
 
   constructor(target: Target, options: UploaderOptions, events: OutageEvents = {}) {
     this.#target = target;
@@ -205,14 +207,21 @@ export class Uploader {
   // does not store MD5s), to prove the bytes arrived as they left.
   async storedAttachment(instanceId: string): Promise<StoredAttachment> {
     const base = `/instances/${encodeURIComponent(instanceId)}/attachments/dicom`;
-    const info = await this.#send('GET', `${base}/info`); // Orthanc >= 1.10.0: MD5 and size in one answer
-    if (info.kind === 'answer' && info.statusCode === 200) {
-      const parsed = parseAnswer(info.text) as { UncompressedMD5?: unknown; UncompressedSize?: unknown };
-      if (typeof parsed.UncompressedMD5 === 'string' && parsed.UncompressedMD5 !== '') return { kind: 'md5', md5: parsed.UncompressedMD5 };
-      if (typeof parsed.UncompressedSize === 'number') return { kind: 'size', size: parsed.UncompressedSize };
+    if (this.#hasInfoRoute !== false) {
+      const info = await this.#send('GET', `${base}/info`); // Orthanc >= 1.10.0: MD5 and size in one answer
+      if (info.kind === 'answer' && info.statusCode === 200) {
+        this.#hasInfoRoute = true;
+        const parsed = parseAnswer(info.text) as { UncompressedMD5?: unknown; UncompressedSize?: unknown };
+        if (typeof parsed.UncompressedMD5 === 'string' && parsed.UncompressedMD5 !== '') return { kind: 'md5', md5: parsed.UncompressedMD5 };
+        if (typeof parsed.UncompressedSize === 'number') return { kind: 'size', size: parsed.UncompressedSize };
+      }
     }
     const md5 = await this.#send('GET', `${base}/md5`);
-    if (md5.kind === 'answer' && md5.statusCode === 200 && /^[0-9a-f]{32}$/.test(md5.text.trim())) return { kind: 'md5', md5: md5.text.trim() };
+    if (md5.kind === 'answer' && md5.statusCode === 200 && /^[0-9a-f]{32}$/.test(md5.text.trim())) {
+      // The instance exists, so a missing /info means an Orthanc older than 1.10: stop asking it.
+      this.#hasInfoRoute ??= false;
+      return { kind: 'md5', md5: md5.text.trim() };
+    }
     const size = await this.#send('GET', `${base}/size`);
     if (size.kind === 'answer' && size.statusCode === 200 && /^\d+$/.test(size.text.trim())) return { kind: 'size', size: Number(size.text.trim()) };
     if (size.kind === 'answer' && size.statusCode === 404) return { kind: 'absent' };
