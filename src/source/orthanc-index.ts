@@ -122,7 +122,7 @@ export class OrthancIndex {
     const copy = await openIndexCopy(options.indexPath);
     try {
       const schema = readSchema(copy.db, options.indexPath);
-      copy.db.exec(UUID_INDEX); // Only in our copy: makes isAttachment O(log n) instead of a scan.
+      copy.db.exec(UUID_INDEX); // Only in our copy: makes attachment() O(log n) instead of a scan.
       const types = copy.db
         .prepare('SELECT fileType, COUNT(*) AS files, COALESCE(SUM(compressedSize), 0) AS bytes FROM AttachedFiles GROUP BY fileType ORDER BY fileType')
         .all() as { fileType: number; files: number; bytes: number }[];
@@ -169,17 +169,6 @@ export class OrthancIndex {
       };
       yield instance;
     }
-  }
-
-  // Why: a file in the storage folder that no AttachedFiles row names is an orphan (crash
-  // leftover or pending deletion) and must not be resurrected by a walk.
-  isAttachment(uuid: string): boolean {
-    return this.attachmentType(uuid) !== undefined;
-  }
-
-  // Why: lets a walk explain a non-imported file (type 3 cache, user attachment, ...).
-  attachmentType(uuid: string): number | undefined {
-    return this.attachment(uuid)?.fileType;
   }
 
   // Why: a walk of a large storage asks this for every file: one prepared statement, and the size
