@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPTION_NAMES } from '../src/cli-args.js';
 import { startOrthanc, type RunningOrthanc } from './helpers/orthanc.js';
 import { runCli } from './helpers/run-cli.js';
 import { startScriptedServer, stored } from './helpers/scripted-server.js';
@@ -29,16 +30,28 @@ describe('usage', () => {
   it('documents every option and the exit codes in --help', async () => {
     const { code, stdout } = await runCli(['--help']);
     expect(code).toBe(0);
-    for (const option of ['--dry-run', '--username', '--password', '--header', '--concurrency', '--workers', '--retries', '--report', '--max-decoded-size', '--quiet']) {
-      expect(stdout).toContain(option);
+    for (const option of OPTION_NAMES.filter((name) => !['skip-existing', 'verify'].includes(name))) {
+      expect(stdout).toContain(`--${option}`);
     }
+    // The two options that are on by default are documented by their negation.
+    expect(stdout).toContain('--no-skip-existing');
+    expect(stdout).toContain('--no-verify');
     expect(stdout).toContain('Exit codes');
     expect(stdout).toContain('Examples');
   });
 
+  it('prints the version of package.json with --version', async () => {
+    const { code, stdout } = await runCli(['--version']);
+    expect(code).toBe(0);
+    const manifest = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(stdout.trim()).toBe(manifest.version);
+  });
+
   it.each([
     [[], /source/],
-    [[SAMPLE_DICOM, '--bogus'], /Unknown argument: bogus/],
+    [[SAMPLE_DICOM, '--bogus'], /Unknown option '--bogus'/],
+    [[SAMPLE_DICOM, '--concurrency', 'many'], /Expected --concurrency to be a number, got 'many'/],
+    [[SAMPLE_DICOM, '--index', 'x', '--no-index'], /either --index FILE or --no-index/],
     [[join(FIXTURES, 'does-not-exist')], /does-not-exist \(ENOENT\)/],
     [[SAMPLE_DICOM, 'ftp://127.0.0.1/'], /http:\/\/ or https:\/\//],
     [[SAMPLE_DICOM, 'http://127.0.0.1:1', '--concurrency', '0'], /--concurrency/],
