@@ -1,6 +1,5 @@
-import { skippedOutcome } from './deliver.js';
 import type { Uploader } from './upload.js';
-import { BLANK_HEADER, treeFields, type Classified, type DecodedDicom, type FileEntry, type FileOutcome, type SourceItem } from './types.js';
+import { BLANK_HEADER, skippedOutcome, treeFields, type Classified, type DecodedDicom, type FileEntry, type FileOutcome, type SourceItem } from './types.js';
 import { compareStored } from './verify.js';
 
 

@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
+import { workerFile } from './worker-file.js';
+import type { Piscina } from 'piscina';
 import type { InspectTask } from './inspect-file.js';
 import type { Classified, ExpectedFile, FileEntry } from './types.js';
 
@@ -12,33 +11,32 @@ export interface ClassifierOptions {
   readonly keepBytes: boolean;
 }
 
-// The compiled worker sits in dist/workers; when this module runs from TypeScript sources
-// (vitest), the compiled copy under dist/ is the one piscina can load.
-const workerFile = (): string => {
-  const besideBuild = fileURLToPath(new URL('../workers/classify.js', import.meta.url));
-  if (existsSync(besideBuild)) return besideBuild;
-  return fileURLToPath(new URL('../dist/workers/classify.js', import.meta.url));
-};
 
 /** Main-thread facade over the worker pool: classify(entry) -> Classified. Knows nothing of HTTP. */
 export class Classifier {
-  readonly #pool: Piscina<InspectTask, Classified>;
+  #pool: Promise<Piscina<InspectTask, Classified>> | undefined;
   readonly #options: ClassifierOptions;
 
   constructor(options: ClassifierOptions) {
     this.#options = options;
-    // Threads start when the first file needs one: a resumed run that reads nothing starts none.
-    this.#pool = new Piscina({ filename: workerFile(), minThreads: 0, maxThreads: options.workers, idleTimeout: 60_000 });
   }
 
   // Runs the worker on one file; the pipeline bounds how many are in flight.
   async classify(entry: FileEntry, expected?: ExpectedFile): Promise<Classified> {
     const { inlineLimit, maxDecodedSize, keepBytes } = this.#options;
-    return this.#pool.run({ path: entry.path, rawPath: entry.rawPath, inlineLimit, maxDecodedSize, keepBytes, expected });
+    const pool = await (this.#pool ??= this.#start());
+    return pool.run({ path: entry.path, rawPath: entry.rawPath, inlineLimit, maxDecodedSize, keepBytes, expected });
   }
 
   // Lets started tasks finish, then stops the threads.
   async close(): Promise<void> {
-    await this.#pool.close();
+    await (await this.#pool)?.close();
+  }
+
+  // Threads (and piscina itself) are loaded when the first file needs one: a resumed run that reads
+  // nothing starts none.
+  async #start(): Promise<Piscina<InspectTask, Classified>> {
+    const { Piscina } = await import('piscina');
+    return new Piscina({ filename: workerFile('classify.js'), minThreads: 0, maxThreads: this.#options.workers, idleTimeout: 60_000 });
   }
 }

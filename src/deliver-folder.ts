@@ -1,8 +1,7 @@
-import { skippedOutcome } from './deliver.js';
 import { decodedStream } from './file-body.js';
 import { outputPath, type Layout } from './sink/folder-layout.js';
 import type { FolderSink } from './sink/folder-sink.js';
-import { treeFields, type Classified, type FileEntry, type FileOutcome } from './types.js';
+import { skippedOutcome, treeFields, type Classified, type FileEntry, type FileOutcome } from './types.js';
 
 /** Recovery: the folder the decoded files go to, and how they are named there. */
 export interface FolderDelivery {

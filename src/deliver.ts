@@ -1,6 +1,6 @@
 import { decodedStream } from './file-body.js';
 import type { Uploader, UploadResult } from './upload.js';
-import { treeFields, type Classified, type DecodedDicom, type FileEntry, type FileOutcome, type SkippedFile } from './types.js';
+import { skippedOutcome, treeFields, type Classified, type DecodedDicom, type FileEntry, type FileOutcome } from './types.js';
 import { compareStored } from './verify.js';
 
 /** The target side of a run: where to send, and how to check what arrived. */
@@ -45,12 +45,6 @@ const verifyOutcome = async (outcome: FileOutcome, dicom: DecodedDicom, delivery
     case 'absent':
       return { ...outcome, fileClass: 'failed', reason: 'the target accepted it, then did not hold it when checked (deleted or recycled since?)' };
   }
-};
-
-// The outcome of a file that is not delivered, whatever the target.
-export const skippedOutcome = (entry: FileEntry, classified: SkippedFile): FileOutcome => {
-  const { fileClass, reason, encoding } = classified;
-  return { path: entry.relativePath, size: classified.diskSize, fileClass, reason, ...(encoding === undefined ? {} : { encoding }) };
 };
 
 // Turns one classified file into its final outcome: uploaded and verified, or explained.

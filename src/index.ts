@@ -1,5 +1,6 @@
 // The library's public face: everything the CLI uses comes through here.
-export { runImport, type ImportEvents } from './pipeline.js';
+export { runImport } from './run.js';
+export type { ImportEvents } from './events.js';
 export { resolveOptions, type ImportInput, type ImportOptions } from './options.js';
 export { ImporterError, isImporterError, exitCodeFor, type ErrorCode } from './errors.js';
 export { formatSummary, type Summary, type Tally } from './report.js';

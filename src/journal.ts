@@ -4,12 +4,28 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ImporterError } from './errors.js';
+import type { Summary } from './report.js';
 import type { FileOutcome } from './types.js';
 
 /** One line of the target's listing. */
 export interface TargetInstance {
   readonly id: string;
   readonly size: number;
+}
+
+/** A pending write: an outcome (key, JSON) or a report line. */
+type PendingRow = readonly [key: string, outcome: string] | readonly [lines: string];
+
+/** Report lines stored per row, joined as the report's array needs them. */
+const LINES_PER_ROW = 512;
+
+const COMPLETE_RUN = 'complete-run';
+
+/** A run that left nothing to do: what it ran over and what it found, replayed while the source is unchanged. */
+export interface CompleteRun {
+  /** The source's fingerprint and the options that shape the outcomes, taken when the run began. */
+  readonly fingerprint: string;
+  readonly summary: Summary;
 }
 
 /** What a journal belongs to: a journal of another source or target must not be resumed. */
@@ -52,8 +68,9 @@ const openDatabase = (path: string): Database.Database => {
     db.pragma('synchronous = NORMAL');
     db.exec(`
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS outcomes (key TEXT PRIMARY KEY, outcome TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS target_instances (id TEXT PRIMARY KEY, size INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS outcomes (key TEXT PRIMARY KEY, outcome TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS target_instances (id TEXT PRIMARY KEY, size INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS report_lines (seq INTEGER PRIMARY KEY, lines TEXT NOT NULL);
     `);
     return db;
   } catch (error) {
@@ -72,8 +89,9 @@ export class Journal {
   readonly #lookup: Database.Statement<[string], { outcome: string }>;
   readonly #record: Database.Statement<[string, string]>;
   readonly #targetSize: Database.Statement<[string], { size: number }>;
-  readonly #commit: (rows: readonly (readonly [string, string])[]) => void;
-  #pending: (readonly [string, string])[] = [];
+  readonly #commit: (rows: readonly PendingRow[]) => void;
+  #pending: PendingRow[] = [];
+  #lines: string[] = [];
   #flushScheduled = false;
 
   private constructor(path: string, db: Database.Database) {
@@ -82,8 +100,12 @@ export class Journal {
     this.#lookup = db.prepare('SELECT outcome FROM outcomes WHERE key = ?');
     this.#record = db.prepare('INSERT INTO outcomes (key, outcome) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET outcome = excluded.outcome');
     this.#targetSize = db.prepare('SELECT size FROM target_instances WHERE id = ?');
-    this.#commit = db.transaction((rows: readonly (readonly [string, string])[]) => {
-      for (const [key, outcome] of rows) this.#record.run(key, outcome);
+    const entry = db.prepare<[string]>('INSERT INTO report_lines (lines) VALUES (?)');
+    this.#commit = db.transaction((rows: readonly PendingRow[]) => {
+      for (const row of rows) {
+        if (row.length === 2) this.#record.run(row[0], row[1]);
+        else entry.run(row[0]);
+      }
     });
   }
 
@@ -101,7 +123,7 @@ export class Journal {
           'give another --journal, or --restart to start this one afresh',
       );
     }
-    if (options.restart || !belongs) db.exec('DELETE FROM outcomes; DELETE FROM meta;');
+    if (options.restart || !belongs) db.exec('DELETE FROM outcomes; DELETE FROM meta; DELETE FROM report_lines;');
     const set = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
     set.run('source', identity.source);
     set.run('target', identity.target);
@@ -123,7 +145,24 @@ export class Journal {
   // end (one transaction instead of one per file): a kill loses at most those, files that were in
   // flight a moment ago, and the next run simply sends them again.
   record(key: string, outcome: FileOutcome): void {
-    this.#pending.push([key, JSON.stringify(outcome)]);
+    this.#push([key, JSON.stringify(outcome)]);
+  }
+
+  // Keeps a line of this run's report (a file not uploaded), in order, for a later run over an
+  // unchanged source that answers from the journal alone.
+  recordReportLine(line: string): void {
+    this.#lines.push(line);
+    if (this.#lines.length >= LINES_PER_ROW) this.#pushLines();
+  }
+
+  #pushLines(): void {
+    if (this.#lines.length === 0) return;
+    this.#push([this.#lines.join(',\n')]);
+    this.#lines = [];
+  }
+
+  #push(row: PendingRow): void {
+    this.#pending.push(row);
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
     setImmediate(() => {
@@ -138,6 +177,33 @@ export class Journal {
     const rows = this.#pending;
     this.#pending = [];
     this.#commit(rows);
+  }
+
+  // The complete run this journal vouches for, if the last run was one (see unchanged.ts).
+  completeRun(): CompleteRun | undefined {
+    const row = this.#db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get(COMPLETE_RUN);
+    return row === undefined ? undefined : (JSON.parse(row.value) as CompleteRun);
+  }
+
+  // A run that reads the source forgets the last complete run and its report lines first: it may
+  // stop half-way, and what it finds replaces them.
+  startRun(): void {
+    this.#db.prepare('DELETE FROM meta WHERE key = ?').run(COMPLETE_RUN);
+    this.#db.exec('DELETE FROM report_lines');
+    this.#lines = [];
+  }
+
+  // Records that the run just finished left nothing to do over this source, as it was when it began.
+  finishRun(run: CompleteRun): void {
+    this.#pushLines();
+    this.flush();
+    this.#db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(COMPLETE_RUN, JSON.stringify(run));
+  }
+
+  // The report lines of the last complete run, in order, streamed a few hundred at a time (each
+  // string holds several lines, joined as the report's array needs them).
+  *reportLines(): Generator<string> {
+    for (const row of this.#db.prepare<[], { lines: string }>('SELECT lines FROM report_lines ORDER BY seq').iterate()) yield row.lines;
   }
 
   // Replaces the listing of what the target holds (ID and file size), page by page.
@@ -162,6 +228,7 @@ export class Journal {
 
   // Flushes and closes.
   close(): void {
+    this.#pushLines();
     this.flush();
     this.#db.close();
   }

@@ -16,7 +16,7 @@
  */
 import { lstat } from 'node:fs/promises';
 import { checkOne, knownFromIndex } from './check.js';
-import { defaultJournalPath, Journal } from './journal.js';
+import { isFinal, type Journal } from './journal.js';
 import { alreadyOnTarget, journalKey, replayed, type Shortcuts } from './resume.js';
 import { Classifier } from './classify.js';
 import { deliver, type Delivery } from './deliver.js';
@@ -26,22 +26,19 @@ import { SpaceGuard } from './sink/disk-space.js';
 import { FolderSink } from './sink/folder-sink.js';
 import type { OrthancIndex } from './source/orthanc-index.js';
 import type { ImportOptions } from './options.js';
-import { assessTarget, checkTarget, type TargetAssessment, type TargetSystem } from './preflight.js';
+import { prepareTarget, type TargetAssessment } from './preflight.js';
+import type { ImportEvents } from './events.js';
 import { Tally, type Summary } from './report.js';
-import { ReportFile } from './report-file.js';
+import { ReportFile, reportLine } from './report-file.js';
 import { openSource } from './source/open-source.js';
+import type { FingerprintRequest, SourceFingerprint } from './unchanged.js';
+import { merge } from './merge.js';
+import type { LocatedSource } from './source/locate-source.js';
 import { StudyTally, type StudyCompleteness } from './studies.js';
-import { Uploader } from './upload.js';
+import type { Uploader } from './upload.js';
 import { treeFields, type Classified, type FileEntry, type FileOutcome, type SourceItem } from './types.js';
 import { describeFilter, isEmptyFilter, matchesFilter, type Filter, type FilterTags } from './filter.js';
 
-/** Callbacks through which the core reports progress; the CLI draws them, the core never prints. */
-export interface ImportEvents {
-  readonly onTarget?: (system: TargetSystem) => void;
-  readonly onWarning?: (message: string) => void;
-  readonly onInfo?: (message: string) => void;
-  readonly onOutcome?: (outcome: FileOutcome, tally: Tally) => void;
-}
 
 type Stage1 = {
   readonly entry: FileEntry;
@@ -69,6 +66,9 @@ interface StageContext {
   /** Recovery to a folder instead of an upload. */
   readonly folder: (FolderDelivery & { readonly space: SpaceGuard }) | undefined;
 }
+
+/** Outcomes taken between two turns of the event loop at most. */
+const OUTCOMES_PER_TURN = 256;
 
 /** Free space kept on the recovery folder's filesystem, for the journal, the report and the system. */
 const RESERVE_BYTES = 64 * 1024 * 1024;
@@ -162,34 +162,36 @@ const settle = async (stage: Stage1, context: StageContext, delivery: Delivery |
 };
 
 // Stops pulling new items once the signal is aborted (Ctrl-C); what is in flight finishes.
-async function* untilAborted<T>(items: AsyncIterable<T>, signal: AbortSignal | undefined): AsyncGenerator<T> {
+async function* untilAborted<T>(items: AsyncIterable<T> | Iterable<T>, signal: AbortSignal | undefined): AsyncGenerator<T> {
   for await (const item of items) {
     if (signal?.aborted === true) return;
     yield item;
   }
 }
 
-const prepareTarget = async (options: ImportOptions, events: ImportEvents): Promise<TargetAssessment | undefined> => {
-  if (options.target === undefined) return undefined;
-  const system = await checkTarget(options.target);
-  events.onTarget?.(system);
-  const assessment = assessTarget(system, options);
-  for (const warning of assessment.warnings) events.onWarning?.(warning);
-  return assessment;
-};
+// Starts pulling items once `ready` settles (its failure is for the items to meet, not this).
+async function* after<T>(ready: Promise<unknown> | undefined, items: AsyncIterable<T> | Iterable<T>): AsyncGenerator<T> {
+  await ready?.then(undefined, () => undefined);
+  yield* items;
+}
+
+/** A finished file: its outcome, and the journal key and study it counts for, if any. */
+type Settled = { readonly stage: Pick<Stage1, 'key' | 'studyId'>; readonly outcome: FileOutcome };
+
+// Outcomes known without reading the files (the storage walk), a batch at a time.
+async function* settledAtOnce(batches: AsyncIterable<readonly FileOutcome[]>): AsyncGenerator<readonly Settled[]> {
+  for await (const outcomes of batches) yield outcomes.map((outcome) => ({ stage: {}, outcome }));
+}
+
+// The staged results one by one, in the shape of settleAtOnce's batches.
+async function* single<T>(items: AsyncIterable<T>): AsyncGenerator<readonly T[]> {
+  for await (const item of items) yield [item];
+}
 
 // An instance counts for its study once it is safely on the target (verified, unless --no-verify),
 // or, in an inventory, once it is sound in the source.
 const countsForStudy = (outcome: FileOutcome, delivery: Delivery | undefined): boolean =>
   outcome.fileClass === 'dicom' && outcome.status !== 'FilteredOut' && (delivery === undefined || !delivery.verify || outcome.verified !== undefined);
-
-// Opens the journal of an import or a recovery (not of an inventory or a check).
-const openJournal = (options: ImportOptions, root: string): Journal | undefined => {
-  const targetName = options.output === undefined ? options.target?.display : `folder:${options.output.dir}`;
-  if (targetName === undefined || options.check) return undefined;
-  const identity = { source: root, target: targetName };
-  return Journal.open(options.journalPath ?? defaultJournalPath(identity), identity, { restart: options.restart });
-};
 
 // Loads the target's listing into the journal the first time an instance needs it (never, when the
 // journal already settles every file), so instances already there are not sent again.
@@ -202,47 +204,90 @@ const targetListing = (journal: Journal | undefined, uploader: Uploader | undefi
     }));
 };
 
-// Runs one import (or inventory, without a target) from start to summary: the library's entry point.
-export const runImport = async (options: ImportOptions, events: ImportEvents = {}): Promise<Summary> => {
-  const source = await openSource(options);
+/** How a run that read the source ended. */
+export interface SourceRun {
+  readonly summary: Summary;
+  /** Every outcome is final for this source as it is (nothing to retry, nothing filtered out). */
+  readonly leftNothingToDo: boolean;
+  /** The source's fingerprint, taken before the walk, when one was asked for. */
+  readonly fingerprint: SourceFingerprint | undefined;
+}
+
+// Outcomes a later run over the same, unchanged source could not improve on: a file missing from
+// an unchanged storage stays missing.
+const leavesNothingToDo = (outcome: FileOutcome, verify: boolean): boolean => isFinal(outcome, verify) || outcome.fileClass === 'missing';
+
+// Why: this is the run proper, loaded only when the source must be read (see run.ts).
+// Reads the source: index or walk -> workers -> uploads or folder -> journal, report and summary.
+export const importSource = async (
+  located: LocatedSource,
+  journal: Journal | undefined,
+  options: ImportOptions,
+  events: ImportEvents,
+  startedAt: Date,
+  fingerprint: { readonly known: SourceFingerprint | undefined; readonly wanted: FingerprintRequest | undefined },
+  /** The target's assessment when runImport asked for it already. */
+  preflight: Promise<TargetAssessment | undefined> | undefined,
+): Promise<SourceRun> => {
+  const source = await openSource(located, options, fingerprint.known === undefined ? fingerprint.wanted : undefined);
+  // Failing to take it only means that no later run can be answered from the journal.
+  const fingerprinted = fingerprint.known === undefined ? source.fingerprint?.catch(() => undefined) : Promise.resolve(fingerprint.known);
   const tally = new Tally();
   const studies = new StudyTally();
-  const startedAt = new Date();
+  let leftNothingToDo = true;
   let assessment: TargetAssessment | undefined;
   let report: ReportFile | undefined;
   let completeness: StudyCompleteness | undefined;
   try {
-    assessment = await prepareTarget(options, events);
+    assessment = await (preflight ?? prepareTarget(options, events));
     report = options.reportPath === undefined ? undefined : await ReportFile.open(options.reportPath);
     const outageEvents = { onDown: (reason: string) => events.onWarning?.(`the target stopped answering (${reason}); pausing`), onUp: (ms: number) => events.onWarning?.(`the target answers again after ${(ms / 1000).toFixed(0)} s; carrying on`) };
-    const uploader = options.target === undefined ? undefined : new Uploader(options.target, options, outageEvents);
+    // undici is loaded only by a run that may send something (see checkTarget).
+    const uploader = options.target === undefined ? undefined : new (await import('./upload.js')).Uploader(options.target, options, outageEvents);
     const delivery = uploader === undefined ? undefined : { uploader, verify: options.verify, transcoding: assessment?.transcoding ?? false };
     // A recovery checks every file's MD5 as it writes it, like a verified upload.
     const folder = await openFolder(options);
     const classifier = new Classifier({ ...options, keepBytes: (uploader !== undefined && !options.check) || folder !== undefined });
-    let journal: Journal | undefined;
     try {
-      journal = openJournal(options, source.root);
       const filter = isEmptyFilter(options.filter) ? undefined : options.filter;
       const listTarget = options.skipExisting ? targetListing(journal, uploader, events) : undefined;
-      // With nothing in the journal, every instance will ask for the listing: start it now.
-      if (listTarget !== undefined && journal?.isEmpty() === true) void listTarget().catch(() => undefined);
-      const context: StageContext = { classifier, check: options.check, shortcuts: { journal, verify: options.verify, listTarget }, filter, folder };
+      const replay = journal?.isEmpty() === false;
+      // With nothing in the journal, every instance will ask for the listing: start it now, and
+      // let the instances wait for it while the storage walk goes on.
+      const listing = listTarget !== undefined && !replay ? listTarget() : undefined;
+      listing?.catch(() => undefined);
+      const context: StageContext = { classifier, check: options.check, shortcuts: { journal, replay, verify: options.verify, listTarget }, filter, folder };
       if (folder !== undefined && source.index !== undefined) await checkRoomFor(source.index, context, folder);
-      const prepared = mapBounded(untilAborted(source.items, options.signal), options.workers * 4, (item) => prepare(item, context));
-      const settled = mapBounded(prepared, options.concurrency, async (stage) => ({ stage, outcome: await settle(stage, context, delivery) }));
-      for await (const { stage, outcome } of settled) {
+      const prepared = mapBounded(untilAborted(after(listing, source.items), options.signal), options.workers * 4, (item) => prepare(item, context));
+      const staged = mapBounded(prepared, options.concurrency, async (stage) => ({ stage, outcome: await settle(stage, context, delivery) }));
+      const known = source.settled === undefined ? [] : [settledAtOnce(untilAborted(source.settled, options.signal))];
+      // Counts, journals and reports one file's outcome.
+      const account = ({ stage, outcome }: Settled): string | undefined => {
         if (stage.key !== undefined && outcome.resumed !== true && outcome.fileClass !== 'excluded') journal?.record(stage.key, outcome);
+        if (!leavesNothingToDo(outcome, options.verify)) leftNothingToDo = false;
         tally.add(outcome);
         if (stage.studyId !== undefined) {
           studies.expect(stage.studyId);
           if (countsForStudy(outcome, delivery)) studies.add(stage.studyId);
         }
-        await report?.add(outcome);
+        const line = report === undefined && journal === undefined ? undefined : reportLine(outcome);
+        if (line !== undefined) journal?.recordReportLine(line);
         events.onOutcome?.(outcome, tally);
+        return line;
+      };
+      let sinceTurn = 0;
+      for await (const batch of merge(single(staged), ...known)) {
+        const lines = batch.map(account).filter((line) => line !== undefined);
+        if (lines.length > 0) await report?.addAll(lines);
+        // Files settled from the journal or the target's listing resolve as promises only: let
+        // timers, sockets and the storage walker's messages through now and then.
+        sinceTurn += batch.length;
+        if (sinceTurn >= OUTCOMES_PER_TURN) {
+          sinceTurn = 0;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
       }
     } finally {
-      journal?.close();
       await classifier.close();
       await uploader?.close();
     }
@@ -257,7 +302,7 @@ export const runImport = async (options: ImportOptions, events: ImportEvents = {
   }
   const summary = summarize(options.signal?.aborted === true, assessment?.warnings ?? []);
   await report?.finish(summary);
-  return summary;
+  return { summary, leftNothingToDo, fingerprint: await fingerprinted };
 
   function summarize(interrupted: boolean, warnings: readonly string[]): Summary {
     return tally.summarize({
@@ -275,3 +320,4 @@ export const runImport = async (options: ImportOptions, events: ImportEvents = {
     });
   }
 };
+

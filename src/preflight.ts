@@ -1,5 +1,8 @@
-import { request } from 'undici';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { ImporterError } from './errors.js';
+import type { ImportEvents } from './events.js';
+import type { ImportOptions } from './options.js';
 import type { Target } from './target.js';
 import { errnoOrMessage } from './errno.js';
 
@@ -27,19 +30,43 @@ export interface TargetAssessment {
 
 const CREDENTIALS_HINT = 'Give them in the URL, with --username/--password, or in ORTHANC_USERNAME/ORTHANC_PASSWORD.';
 
+/** How long GET /system may take before the target counts as unreachable. */
+const SYSTEM_TIMEOUT_MS = 15_000;
+/** GET /system answers about a kilobyte; anything far larger is not an Orthanc. */
+const SYSTEM_MAX_BYTES = 1024 * 1024;
+
+// One GET with node:http, not undici: loading undici and compiling its WebAssembly HTTP parser
+// costs a tenth of a second, which a resumed run that sends nothing should not pay (the
+// uploader loads it when there is something to send).
+const getText = (url: string, headers: Readonly<Record<string, string>>): Promise<{ statusCode: number; text: string }> =>
+  new Promise((resolve, reject) => {
+    const request = url.startsWith('https:') ? httpsRequest : httpRequest;
+    const onResponse = (response: IncomingMessage): void => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > SYSTEM_MAX_BYTES) response.destroy(Object.assign(new Error(`an answer over ${SYSTEM_MAX_BYTES} bytes`), { code: 'E2BIG' }));
+        else chunks.push(chunk);
+      });
+      response.on('end', () => {
+        resolve({ statusCode: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+      });
+      response.on('error', reject);
+    };
+    const req = request(url, { headers: { ...headers, connection: 'close' }, agent: false, timeout: SYSTEM_TIMEOUT_MS }, onResponse);
+    req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${SYSTEM_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })));
+    req.on('error', reject);
+    req.end();
+  });
+
 // Asks the target who it is before the first upload, so a wrong URL or refused credentials stop
 // the run with one clear message instead of marking every file as failed.
 export const checkTarget = async (target: Target): Promise<TargetSystem> => {
   let statusCode: number;
   let text: string;
   try {
-    const response = await request(`${target.origin}${target.prefix}/system`, {
-      headers: target.headers,
-      headersTimeout: 15_000,
-      bodyTimeout: 15_000,
-    });
-    statusCode = response.statusCode;
-    text = await response.body.text();
+    ({ statusCode, text } = await getText(`${target.origin}${target.prefix}/system`, target.headers));
   } catch (error) {
     const code = errnoOrMessage(error);
     throw new ImporterError('E_TARGET_UNREACHABLE', `Cannot reach the target ${target.display} (${code}). Is Orthanc running, and is the URL right?`, { cause: error });
@@ -96,4 +123,14 @@ export const assessTarget = (system: TargetSystem, options: { readonly allowRecy
     );
   }
   return { system, transcoding, warnings };
+};
+
+// Checks and assesses the target of a run (nothing without one), and passes on its warnings.
+export const prepareTarget = async (options: ImportOptions, events: ImportEvents): Promise<TargetAssessment | undefined> => {
+  if (options.target === undefined) return undefined;
+  const system = await checkTarget(options.target);
+  events.onTarget?.(system);
+  const assessment = assessTarget(system, options);
+  for (const warning of assessment.warnings) events.onWarning?.(warning);
+  return assessment;
 };

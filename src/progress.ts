@@ -1,4 +1,4 @@
-import ora, { type Ora } from 'ora';
+import type { Ora } from 'ora';
 import type { Tally } from './report.js';
 
 /** How the CLI shows a run in progress. */
@@ -27,14 +27,22 @@ export const createProgress = (options: { quiet: boolean; stream: NodeJS.WriteSt
   if (options.quiet) return { update: () => undefined, stop: () => undefined };
   let last = 0;
   if (options.stream.isTTY) {
-    const spinner: Ora = ora({ stream: options.stream, text: 'walking the source…' }).start();
+    // ora (and what it draws with) is loaded only for a terminal: a scripted run does not pay for it.
+    let spinner: Ora | undefined;
+    let stopped = false;
+    void import('ora').then(({ default: ora }) => {
+      if (!stopped) spinner = ora({ stream: options.stream, text: 'walking the source…' }).start();
+    });
     return {
       update: (tally) => {
-        if (Date.now() - last < SPINNER_INTERVAL_MS) return;
+        if (spinner === undefined || Date.now() - last < SPINNER_INTERVAL_MS) return;
         last = Date.now();
         spinner.text = line(tally, startedAt, options.uploading);
       },
-      stop: () => spinner.stop(),
+      stop: () => {
+        stopped = true;
+        spinner?.stop();
+      },
     };
   }
   last = startedAt;

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
+import { pipeline } from 'node:stream/promises';
 import { ImporterError } from './errors.js';
 import type { Summary } from './report.js';
 import type { FileOutcome } from './types.js';
@@ -20,6 +20,9 @@ export interface ReportEntry {
   readonly orthancMessage?: string;
   readonly orthancDetails?: string;
 }
+
+// The report's line for a file that was not uploaded; undefined for one that was.
+export const reportLine = (outcome: FileOutcome): string | undefined => (isNotUploaded(outcome) ? JSON.stringify(toEntry(outcome)) : undefined);
 
 // A file counts as not uploaded unless the target stored it (FilteredOut means it was dropped).
 // Files left out by the filters are counted in the summary, not listed: a partial migration of one
@@ -49,13 +52,18 @@ const openStream = async (path: string): Promise<WriteStream> => {
   return stream;
 };
 
+/** Lines of a replayed report gathered into one write. */
+const LINES_PER_WRITE = 512;
+
 /**
- * Writes the JSON report without holding its entries: they go to a side file as they happen, and
- * the final document ({summary, notUploaded: [...]}) is assembled from it at the end.
+ * Writes the JSON report without holding its entries: they go to a side file as they happen,
+ * already separated as the final array needs, and the final document ({summary, notUploaded:
+ * [...]}) is assembled from it at the end by a byte copy.
  */
 export class ReportFile {
   readonly #path: string;
   readonly #entries: WriteStream;
+  #separator = '\n';
 
   private constructor(path: string, entries: WriteStream) {
     this.#path = path;
@@ -67,10 +75,27 @@ export class ReportFile {
     return new ReportFile(path, await openStream(`${path}.entries.tmp`));
   }
 
-  // Records one file that was not uploaded; waits when the disk is slower than the run.
-  async add(outcome: FileOutcome): Promise<void> {
-    if (!isNotUploaded(outcome)) return;
-    if (!this.#entries.write(`${JSON.stringify(toEntry(outcome))}\n`)) await once(this.#entries, 'drain');
+  // Records one file that was not uploaded (a line from reportLine); waits when the disk is slower than the run.
+  async add(line: string): Promise<void> {
+    await this.#write(`${this.#separator}${line}`);
+    this.#separator = ',\n';
+  }
+
+  // Records many lines (a replayed report), a few hundred per write.
+  async addAll(lines: Iterable<string>): Promise<void> {
+    let chunk: string[] = [];
+    for (const line of lines) {
+      chunk.push(line);
+      if (chunk.length < LINES_PER_WRITE) continue;
+      await this.#write(`${this.#separator}${chunk.join(',\n')}`);
+      this.#separator = ',\n';
+      chunk = [];
+    }
+    if (chunk.length > 0) await this.add(chunk.join(',\n'));
+  }
+
+  async #write(text: string): Promise<void> {
+    if (!this.#entries.write(text)) await once(this.#entries, 'drain');
   }
 
   // Writes the final report and removes the side file.
@@ -79,11 +104,7 @@ export class ReportFile {
     await once(this.#entries, 'finish');
     const out = await openStream(this.#path);
     out.write(`{\n"summary": ${JSON.stringify(summary, null, 2)},\n"notUploaded": [`);
-    let first = true;
-    for await (const line of createInterface({ input: createReadStream(`${this.#path}.entries.tmp`), crlfDelay: Infinity })) {
-      if (!out.write(`${first ? '\n' : ',\n'}${line}`)) await once(out, 'drain');
-      first = false;
-    }
+    await pipeline(createReadStream(`${this.#path}.entries.tmp`), out, { end: false });
     out.end('\n]\n}\n');
     await once(out, 'finish');
     await rm(`${this.#path}.entries.tmp`, { force: true });

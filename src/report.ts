@@ -25,6 +25,11 @@ export interface Summary {
   readonly resumed: number;
   /** Instances not sent: the target already held them (same size). */
   readonly alreadyOnTarget: number;
+  /**
+   * When the source (index and storage folders) was unchanged since the complete run that began
+   * then: this run read and sent nothing, every outcome came from the journal.
+   */
+  readonly unchangedSince?: string;
   /** What the filters keep (partial migration); absent without filters. */
   readonly filter?: string;
   /** Patients, studies, series, dates and modalities of the DICOM found or delivered. */
@@ -181,6 +186,7 @@ export const formatSummary = (summary: Summary): string => {
   }
   if (summary.filter !== undefined) lines.push(`  filters: ${summary.filter} (everything else is counted as excluded)`);
   if (summary.dryRun) lines.push(`  ${formatCensus(summary.census)}`);
+  if (summary.unchangedSince !== undefined) lines.push(`  the source is unchanged since the complete run of ${summary.unchangedSince}: nothing was read or sent`);
   if (summary.resumed > 0) lines.push(`  ${summary.resumed} files not read again: done in an earlier run (journal)`);
   if (summary.alreadyOnTarget > 0) lines.push(`  ${summary.alreadyOnTarget} instances not sent: the target already held them (same size)`);
   for (const warning of summary.warnings) lines.push(`  warning: ${warning}`);

@@ -5,6 +5,8 @@ import type { DecodedDicom, FileEntry, FileOutcome, SourceItem } from './types.j
 /** What the run already knows before reading or sending a file. */
 export interface Shortcuts {
   readonly journal: Journal | undefined;
+  /** The journal held outcomes when the run began (else asking it for each file is wasted). */
+  readonly replay: boolean;
   readonly verify: boolean;
   /** Loads the target's listing into the journal (once, when first needed); absent: do not skip existing instances. */
   readonly listTarget: (() => Promise<void>) | undefined;
@@ -27,7 +29,7 @@ export const journalKey = async (item: SourceItem): Promise<string | undefined> 
 
 // An earlier run's final outcome for this file, replayed without reading it.
 export const replayed = (key: string | undefined, shortcuts: Shortcuts): FileOutcome | undefined => {
-  if (key === undefined || shortcuts.journal === undefined) return undefined;
+  if (key === undefined || shortcuts.journal === undefined || !shortcuts.replay) return undefined;
   const outcome = shortcuts.journal.lookup(key);
   return outcome !== undefined && isFinal(outcome, shortcuts.verify) ? { ...outcome, resumed: true } : undefined;
 };

@@ -176,6 +176,12 @@ export const treeFields = (tags: InstanceTags): Partial<FileOutcome> =>
     (['patientId', 'studyInstanceUid', 'seriesInstanceUid', 'accessionNumber', 'modality', 'studyDate'] as const).flatMap((name) => (tags[name] === '' ? [] : [[name, tags[name]]])),
   );
 
+// The outcome of a file that is not delivered, whatever the target.
+export const skippedOutcome = (entry: FileEntry, classified: SkippedFile): FileOutcome => {
+  const { fileClass, reason, encoding } = classified;
+  return { path: entry.relativePath, size: classified.diskSize, fileClass, reason, ...(encoding === undefined ? {} : { encoding }) };
+};
+
 /** One unit of work for the pipeline, as a source produces it. */
 export type SourceItem =
   /** Classify by content (walk mode, or an orphan included with --include-orphans). */

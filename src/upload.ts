@@ -36,6 +36,13 @@ const TRANSIENT_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_E
 const DOWN_CODES = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
 /** Bound on pauses for one request, so a target that answers /system but never an upload cannot loop forever. */
 const MAX_PAUSES_PER_REQUEST = 20;
+/**
+ * Instances per page of the target's listing, two pages in flight: Orthanc 1.10 lists every ID
+ * again for each page, so a thousand per page took a third longer than five thousand (10,000
+ * instances: 0.31 s against 0.23 s), and a page of 5,000 expanded instances is about 2 MB.
+ */
+const LISTING_PAGE_SIZE = 5000;
+const LISTING_PAGES_IN_FLIGHT = 2;
 
 interface OrthancAnswer {
   ID?: unknown;
@@ -182,14 +189,14 @@ export class Uploader {
   }
 
   // Lists what the target holds, so the run can skip instances already there without one request
-  // per file: the pages the instance count announces are fetched a few at a time, then pages follow
+  // per file: the pages the instance count announces are fetched two at a time, then pages follow
   // one by one until one is not full (instances may have arrived meanwhile).
-  async *listInstances(pageSize = 1000): AsyncGenerator<{ id: string; size: number }[]> {
+  async *listInstances(pageSize = LISTING_PAGE_SIZE): AsyncGenerator<{ id: string; size: number }[]> {
     const statistics = await this.#send('GET', '/statistics');
     const announced = statistics.kind === 'answer' && statistics.statusCode === 200 ? Number((parseAnswer(statistics.text) as { CountInstances?: unknown }).CountInstances) : 0;
     const pages = Number.isSafeInteger(announced) && announced > 0 ? Math.floor(announced / pageSize) : 0;
     const starts = Array.from({ length: pages }, (_, page) => page * pageSize);
-    for await (const { instances } of mapBounded(starts, this.#options.concurrency, (since) => this.#listPage(since, pageSize))) yield instances;
+    for await (const { instances } of mapBounded(starts, LISTING_PAGES_IN_FLIGHT, (since) => this.#listPage(since, pageSize))) yield instances;
     for (let since = pages * pageSize; ; since += pageSize) {
       const { instances, full } = await this.#listPage(since, pageSize);
       if (instances.length > 0) yield instances;

@@ -76,7 +76,9 @@ describe('a compressed storage (StorageCompression: true)', () => {
     const first = await runImport(resolveOptions({ source: storage, target: target.url }));
     expect(first.statuses.Success).toBe(originals.files.length);
     const resumed = await runImport(resolveOptions({ source: storage, target: target.url }));
-    expect(resumed.resumed).toBe(originals.files.length);
+    // Every instance replayed (and, when the storage is old enough to be trusted unchanged, every other file too).
+    expect(resumed.resumed).toBeGreaterThanOrEqual(originals.files.length);
+    expect(resumed.statuses.Success + resumed.statuses.AlreadyStored + resumed.alreadyOnTarget).toBe(0);
     expect(resumed.exitCode).toBe(0);
     const listed = await runImport(resolveOptions({ source: storage, target: target.url, restart: true }));
     expect(listed.alreadyOnTarget).toBe(originals.files.length);

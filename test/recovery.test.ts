@@ -87,7 +87,9 @@ describe('recovery to a folder', () => {
     const target = join(await mkdtemp(join(tmpdir(), 'oi-recovered-')), 'out');
     await recover({ target });
     const resumed = await recover({ target });
-    expect(resumed.resumed).toBe(resumed.classes.dicom.files);
+    // Every instance replayed (and, when the storage is old enough to be trusted unchanged, every other file too).
+    expect(resumed.resumed).toBeGreaterThanOrEqual(resumed.classes.dicom.files);
+    expect(resumed.statuses.Success).toBe(0);
     expect(resumed.exitCode).toBe(0);
   });
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isImporterError } from '../src/errors.js';
-import { isNotUploaded, ReportFile, type ReportEntry } from '../src/report-file.js';
+import { isNotUploaded, ReportFile, reportLine, type ReportEntry } from '../src/report-file.js';
 import { Tally, type Summary } from '../src/report.js';
 import type { FileOutcome } from '../src/types.js';
 
@@ -33,7 +33,8 @@ const writeReport = async (path: string, outcomes: readonly FileOutcome[]): Prom
   const tally = new Tally();
   for (const outcome of outcomes) {
     tally.add(outcome);
-    await report.add(outcome);
+    const line = reportLine(outcome);
+    if (line !== undefined) await report.add(line);
   }
   await report.finish(tally.summarize({ source: '/src', target: 'http://host:8042', startedAt: new Date(0), elapsedSeconds: 1, warnings: [], check: false }));
   return JSON.parse(await readFile(path, 'utf8')) as ReportDocument;

@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ImporterError } from '../errors.js';
-import { isLockedByAnotherProcess } from './running-orthanc.js';
+import { refuseIfRunning } from './running-orthanc.js';
 
-export const RUNNING_MESSAGE = 'Orthanc appears to be running on this storage: stop it first';
 
 /** The opened copy and what was copied. */
 export interface IndexCopy {
@@ -25,14 +24,6 @@ const sizeOf = async (path: string): Promise<number | undefined> => {
   }
 };
 
-async function refuseIfLocked(indexPath: string): Promise<void> {
-  for (const path of [indexPath, `${indexPath}-wal`, `${indexPath}-shm`]) {
-    if ((await sizeOf(path)) === undefined) continue;
-    if (await isLockedByAnotherProcess(path)) {
-      throw new ImporterError('E_SOURCE_LOCKED', `${RUNNING_MESSAGE} (${path} is locked by another process)`);
-    }
-  }
-}
 
 // Why: even a read-only SQLite open creates index-wal/index-shm beside the index, and the
 // source must stay byte-for-byte unchanged; a copy of index + index-wal (never index-shm, which
@@ -41,7 +32,7 @@ export async function openIndexCopy(indexPath: string): Promise<IndexCopy> {
   if ((await sizeOf(indexPath)) === undefined) {
     throw new ImporterError('E_SOURCE', `Orthanc index not found: ${indexPath}`);
   }
-  await refuseIfLocked(indexPath);
+  await refuseIfRunning(indexPath);
   const dir = await mkdtemp(join(tmpdir(), 'oi-index-'));
   try {
     const copy = join(dir, 'index');
@@ -51,7 +42,7 @@ export async function openIndexCopy(indexPath: string): Promise<IndexCopy> {
     // A hot rollback journal (crash while in DELETE journal mode) must travel with the index too.
     if ((await sizeOf(`${indexPath}-journal`)) !== undefined) await copyFile(`${indexPath}-journal`, `${copy}-journal`);
     // Orthanc may have started while we copied: the copy would then be a torn snapshot.
-    await refuseIfLocked(indexPath);
+    await refuseIfRunning(indexPath);
     let db: Database.Database;
     try {
       db = new Database(copy, { fileMustExist: true });

@@ -1,7 +1,9 @@
+import { lstatSync } from 'node:fs';
 import { basename, isAbsolute, relative, sep } from 'node:path';
-import type { SkippedFile, SourceItem } from '../types.js';
-import { walk } from '../walk.js';
-import type { IndexedInstance, OrthancIndex } from './orthanc-index.js';
+import { skippedOutcome, type FileOutcome, type SkippedFile, type SourceItem } from '../types.js';
+import type { WalkItem } from '../walk.js';
+import { storageWalk } from './storage-walk.js';
+import type { AttachmentCursor, IndexedInstance, OrthancIndex } from './orthanc-index.js';
 
 const UUID = /^[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}$/i;
 const INDEX_FILES = /^(index|index-wal|index-shm|index-journal)$/;
@@ -26,6 +28,7 @@ const otherAttachment = (fileType: number): SkippedFile => {
 };
 
 const relativeTo = (root: string, path: string): string => {
+  if (path.startsWith(`${root}${sep}`)) return sep === '/' ? path.slice(root.length + 1) : path.slice(root.length + 1).split(sep).join('/');
   const rel = relative(root, path);
   return rel.startsWith('..') || isAbsolute(rel) ? path : rel.split(sep).join('/');
 };
@@ -39,29 +42,75 @@ const instanceItem = (root: string, instance: IndexedInstance): SourceItem => {
   return { kind: 'indexed', entry, expected: { compressionType, compressedSize, uncompressedSize, uncompressedMd5, instanceId }, studyId: instance.studyId, key: `uuid:${instance.uuid}`, tags: instance.tags };
 };
 
-// Index mode: first every live instance the index lists (decoded and checked as the index says),
-// then a walk of the storage for everything else: other attachment types, the index itself, and
-// orphans (files the index does not reference: deleted instances, never uploaded by default).
-export async function* indexSource(index: OrthancIndex, storageRoot: string, includeOrphans: boolean): AsyncGenerator<SourceItem> {
+/** A file whose outcome is known without reading it. */
+export type SettledItem = Extract<SourceItem, { kind: 'settled' }>;
+
+const ORPHAN_REASON = 'an attachment file the index does not reference (a deleted instance left behind); not uploaded without --include-orphans';
+
+// What a file met by the storage walk is, from the index: 'live' for a live instance's file
+// (the instance stream has it), 'orphan' for a file in Orthanc's layout that the index does not
+// know, else its settled outcome.
+const storageFile = (item: WalkItem, attachments: AttachmentCursor): SettledItem | 'live' | 'orphan' => {
+  const { entry } = item;
+  if (item.kind === 'unreadable') return { kind: 'settled', entry, classified: settled(item.fileClass, item.reason) };
+  const attachment = attachments.find(basename(entry.path));
+  if (attachment?.fileType === 1) return 'live';
+  if (attachment !== undefined) return { kind: 'settled', entry, classified: { ...otherAttachment(attachment.fileType), diskSize: attachment.compressedSize }, sized: true };
+  if (INDEX_FILES.test(entry.relativePath)) return { kind: 'settled', entry, classified: settled('not-dicom', "Orthanc's SQLite index (read through a private copy, never opened in place)") };
+  if (isStorageLayout(entry.relativePath)) return 'orphan';
+  return { kind: 'settled', entry, classified: settled('not-dicom', 'not an Orthanc attachment and not referenced by the index') };
+};
+
+// Index mode, part one: every live instance the index lists, to be decoded and checked as it says.
+export function* indexedInstances(index: OrthancIndex, storageRoot: string): Generator<SourceItem> {
   for (const instance of index.instances()) yield instanceItem(storageRoot, instance);
-  for await (const item of walk(storageRoot)) {
-    const { entry } = item;
-    if (item.kind === 'unreadable') {
-      yield { kind: 'settled', entry, classified: settled(item.fileClass, item.reason) };
-      continue;
+}
+
+// A settled file's outcome, with its size on disk when the index did not give it.
+const outcomeOf = (item: SettledItem): FileOutcome => {
+  const { entry, classified } = item;
+  let size = classified.diskSize;
+  if (item.sized !== true) {
+    try {
+      size = lstatSync(entry.rawPath ?? entry.path).size;
+    } catch {
+      size = 0;
     }
-    const attachment = index.attachment(basename(entry.path));
-    if (attachment?.fileType === 1) continue; // a live instance: handled above
-    if (attachment !== undefined) {
-      yield { kind: 'settled', entry, classified: { ...otherAttachment(attachment.fileType), diskSize: attachment.compressedSize }, sized: true };
-    } else if (INDEX_FILES.test(entry.relativePath)) {
-      yield { kind: 'settled', entry, classified: settled('not-dicom', "Orthanc's SQLite index (read through a private copy, never opened in place)") };
-    } else if (isStorageLayout(entry.relativePath)) {
-      yield includeOrphans
-        ? { kind: 'file', entry }
-        : { kind: 'settled', entry, classified: settled('orphan', 'an attachment file the index does not reference (a deleted instance left behind); not uploaded without --include-orphans') };
-    } else {
-      yield { kind: 'settled', entry, classified: settled('not-dicom', 'not an Orthanc attachment and not referenced by the index') };
+  }
+  return skippedOutcome(entry, { ...classified, diskSize: size });
+};
+
+// Index mode, part two: the storage walk for everything else (other attachment types, the index
+// itself, orphans: files the index does not reference, deleted instances), all known without
+// reading them, as outcomes in batches. Orthanc's layout is read in UUID order and the index
+// alongside. Synchronous file-system calls: this runs in its own thread (workers/storage.ts).
+export async function* storageOutcomes(storageRoot: string, attachments: AttachmentCursor): AsyncGenerator<FileOutcome[]> {
+  for await (const items of storageWalk(storageRoot)) {
+    const batch: FileOutcome[] = [];
+    for (const item of items) {
+      const found = storageFile(item, attachments);
+      if (found === 'orphan') batch.push(outcomeOf({ kind: 'settled', entry: item.entry, classified: { ...settled('orphan', ORPHAN_REASON), diskSize: 0 } }));
+      else if (found !== 'live') batch.push(outcomeOf(found));
     }
+    if (batch.length > 0) yield batch;
+  }
+}
+
+// Index mode with --include-orphans: the instances, then the rest, orphans to be classified by
+// their content and uploaded like any file.
+export async function* indexSourceWithOrphans(index: OrthancIndex, storageRoot: string, beforeWalk: Promise<unknown> | undefined): AsyncGenerator<SourceItem> {
+  yield* indexedInstances(index, storageRoot);
+  await beforeWalk?.then(undefined, () => undefined);
+  const attachments = index.attachmentsInOrder();
+  try {
+    for await (const items of storageWalk(storageRoot)) {
+      for (const item of items) {
+        const found = storageFile(item, attachments);
+        if (found === 'orphan') yield { kind: 'file', entry: item.entry };
+        else if (found !== 'live') yield found;
+      }
+    }
+  } finally {
+    attachments.close();
   }
 }

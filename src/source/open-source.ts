@@ -1,16 +1,21 @@
-import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { ImporterError } from '../errors.js';
 import type { SourceItem } from '../types.js';
-import { indexSource } from './index-source.js';
+import { indexedInstances, indexSourceWithOrphans } from './index-source.js';
+import { scanStorage } from './storage-scan.js';
+import { fingerprintSource, type FingerprintRequest, type SourceFingerprint } from '../unchanged.js';
+import type { FileOutcome } from '../types.js';
 import { OrthancIndex, type IndexSummary } from './orthanc-index.js';
 import { walkSource } from './walk-source.js';
-import { errnoOrMessage } from '../errno.js';
+import type { LocatedSource } from './locate-source.js';
 
 /** Where the files of a run come from, and the index when there is one. */
 export interface OpenedSource {
   readonly root: string;
-  readonly items: AsyncIterable<SourceItem>;
+  /** What the stages (workers, uploads) must see. */
+  readonly items: AsyncIterable<SourceItem> | Iterable<SourceItem>;
+  /** Outcomes known without reading the files (index mode's storage walk), kept out of the stages. */
+  readonly settled: AsyncIterable<readonly FileOutcome[]> | undefined;
+  /** The fingerprint asked for, taken before the walk listed anything. */
+  readonly fingerprint: Promise<SourceFingerprint | undefined> | undefined;
   readonly index: OrthancIndex | undefined;
   readonly indexSummary: IndexSummary | undefined;
   close(): Promise<void>;
@@ -26,24 +31,25 @@ export interface SourceOptions {
   readonly followSymlinks: boolean;
 }
 
-const isDirectoryOrThrow = (path: string): boolean => {
-  try {
-    return statSync(path).isDirectory();
-  } catch (error) {
-    throw new ImporterError('E_SOURCE', `Cannot read the source ${path} (${errnoOrMessage(error)})`, { cause: error });
-  }
-};
 
-// Chooses the mode: the storage's own SQLite index when it has one (or --index names it), else a walk.
-export const openSource = async (options: SourceOptions): Promise<OpenedSource> => {
-  const root = resolve(options.source);
-  const isDirectory = isDirectoryOrThrow(root);
-  const found = isDirectory && options.useIndex && existsSync(join(root, 'index')) ? join(root, 'index') : undefined;
-  const indexPath = options.indexPath === undefined ? found : resolve(options.indexPath);
+// Opens the source located by locateSource: a private copy of the index, or a walker. In index
+// mode the storage is walked in a thread of its own, which takes the fingerprint first if asked.
+export const openSource = async (located: LocatedSource, options: SourceOptions, fingerprint?: FingerprintRequest): Promise<OpenedSource> => {
+  const { root, indexPath } = located;
   if (indexPath === undefined) {
-    return { root, items: walkSource(root, { followSymlinks: options.followSymlinks }), index: undefined, indexSummary: undefined, close: () => Promise.resolve() };
+    return { root, items: walkSource(root, { followSymlinks: options.followSymlinks }), settled: undefined, fingerprint: undefined, index: undefined, indexSummary: undefined, close: () => Promise.resolve() };
   }
-  if (!isDirectory) throw new ImporterError('E_USAGE', `--index needs a storage folder as the source, got the file ${root}`);
   const index = await OrthancIndex.open({ indexPath, storageRoot: root });
-  return { root, items: indexSource(index, root, options.includeOrphans), index, indexSummary: index.summary, close: () => index.close() };
+  const common = { root, index, indexSummary: index.summary };
+  if (options.includeOrphans) {
+    // Orphans are read and uploaded: the walk feeds the stages, in this thread.
+    const taken = fingerprint === undefined ? undefined : fingerprintSource(root, fingerprint);
+    return { ...common, items: indexSourceWithOrphans(index, root, taken), settled: undefined, fingerprint: taken, close: () => index.close() };
+  }
+  const scan = scanStorage({ root, indexCopy: index.copyPath, fingerprint });
+  const close = async (): Promise<void> => {
+    await scan.close();
+    await index.close();
+  };
+  return { ...common, items: indexedInstances(index, root), settled: scan.outcomes, fingerprint: scan.fingerprint, close };
 };

@@ -1,5 +1,6 @@
 // Drives an import from a stopped Orthanc's SQLite index, read from a private copy.
 import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { InstanceTags } from '../types.js';
 import type Database from 'better-sqlite3';
 import { resolveAttachment } from './custom-data.js';
@@ -7,7 +8,7 @@ import { openIndexCopy } from './index-copy.js';
 import { attachmentTypeName, readSchema } from './index-schema.js';
 import type { OptionalColumn } from './index-schema.js';
 
-export { RUNNING_MESSAGE } from './index-copy.js';
+export { RUNNING_MESSAGE } from './running-orthanc.js';
 
 /** One type-1 (DICOM) attachment of an instance resource, as the index describes it. */
 export interface IndexedInstance {
@@ -99,6 +100,43 @@ function instancesSql(columns: ReadonlySet<OptionalColumn>): string {
 }
 
 
+/** An attachment as the walk needs it: its type and its size on disk. */
+export interface StoredAttachment {
+  readonly uuid: string;
+  readonly fileType: number;
+  readonly compressedSize: number;
+}
+
+/** Finds attachments by UUID, cheaply when asked in ascending order. */
+export interface AttachmentCursor {
+  find(uuid: string): StoredAttachment | undefined;
+  close(): void;
+}
+
+const ATTACHMENT_BY_UUID = 'SELECT uuid, fileType, compressedSize FROM AttachedFiles WHERE uuid = ? LIMIT 1';
+
+// Why: a walk of Orthanc's layout meets files in UUID order; reading the attachments in the same
+// order alongside answers each file in one step, where a query per file costs ten times more.
+export const attachmentsInOrder = (db: Database.Database): AttachmentCursor => {
+  const byUuid = db.prepare<[string], StoredAttachment>(ATTACHMENT_BY_UUID);
+  const rows = db.prepare<[], StoredAttachment>('SELECT uuid, fileType, compressedSize FROM AttachedFiles ORDER BY uuid').iterate();
+  let current = rows.next();
+  let last = '';
+  return {
+    find: (uuid) => {
+      // A name out of order (a file outside the layout): ask the index directly.
+      if (uuid < last) return byUuid.get(uuid);
+      last = uuid;
+      while (current.done !== true && current.value.uuid < uuid) current = rows.next();
+      // Not met in order: absent, or ordered otherwise by SQLite than here (non-ASCII); ask to be sure.
+      return current.done !== true && current.value.uuid === uuid ? current.value : byUuid.get(uuid);
+    },
+    close: () => {
+      rows.return?.();
+    },
+  };
+};
+
 // Why: the index, not the directory walk, says which files are live DICOM instances, how each
 // is compressed and what it must hash to; this class answers that without touching the source.
 export class OrthancIndex {
@@ -173,9 +211,19 @@ export class OrthancIndex {
 
   // Why: a walk of a large storage asks this for every file: one prepared statement, and the size
   // on disk from the index, so the file need not be stat'ed.
-  attachment(uuid: string): { readonly fileType: number; readonly compressedSize: number } | undefined {
-    this.byUuid ??= this.db.prepare('SELECT fileType, compressedSize FROM AttachedFiles WHERE uuid = ? LIMIT 1');
-    return this.byUuid.get(uuid) as { fileType: number; compressedSize: number } | undefined;
+  attachment(uuid: string): StoredAttachment | undefined {
+    this.byUuid ??= this.db.prepare(ATTACHMENT_BY_UUID);
+    return this.byUuid.get(uuid) as StoredAttachment | undefined;
+  }
+
+  // Why: the walk of the storage (with --include-orphans, in this thread) reads the index alongside.
+  attachmentsInOrder(): AttachmentCursor {
+    return attachmentsInOrder(this.db);
+  }
+
+  // Why: a walk of the storage reads the same copy from another thread, through its own connection.
+  get copyPath(): string {
+    return join(this.dir, 'index');
   }
 
   // Why: the private copy can be as large as the index; it must not outlive the run.
@@ -189,7 +237,7 @@ export class OrthancIndex {
   }
 
   // Abandoned iterators keep their statement busy, and SQLite then refuses close(): track them.
-  private *track<T>(sql: string): Generator<T> {
+  private *track<T>(sql: string): Generator<T, void, undefined> {
     const rows = this.db.prepare(sql).iterate() as IterableIterator<T>;
     this.live.add(rows);
     try {

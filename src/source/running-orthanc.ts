@@ -1,5 +1,8 @@
 // Detects a live Orthanc on a storage by the fcntl locks SQLite holds on its index (Linux /proc/locks).
 import { readFile, stat } from 'node:fs/promises';
+import { ImporterError } from '../errors.js';
+
+export const RUNNING_MESSAGE = 'Orthanc appears to be running on this storage: stop it first';
 
 /** One lock line of /proc/locks, reduced to what identifies the locked file and its owner. */
 export interface ProcLock {
@@ -52,4 +55,22 @@ export async function isLockedByAnotherProcess(path: string, locksFile = '/proc/
   return parseProcLocks(text).some(
     (lock) => lock.inode === stats.ino && lock.major === major && lock.minor === minor && lock.pid !== process.pid,
   );
+}
+
+const isFile = async (path: string): Promise<boolean> => {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+};
+
+// Why: importing from a live Orthanc would read a moving target; its SQLite locks give it away.
+export async function refuseIfRunning(indexPath: string): Promise<void> {
+  for (const path of [indexPath, `${indexPath}-wal`, `${indexPath}-shm`]) {
+    if (!(await isFile(path))) continue;
+    if (await isLockedByAnotherProcess(path)) {
+      throw new ImporterError('E_SOURCE_LOCKED', `${RUNNING_MESSAGE} (${path} is locked by another process)`);
+    }
+  }
 }

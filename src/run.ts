@@ -1,0 +1,67 @@
+// The library's entry point: a run over a source unchanged since a complete run is answered from
+// the journal; any other run reads the source through the pipeline (pipeline.ts), which is only
+// loaded then (with undici, piscina and the rest), so that answer stays quick.
+import type { ImportEvents } from './events.js';
+import { defaultJournalPath, Journal } from './journal.js';
+import type { ImportOptions } from './options.js';
+import { prepareTarget } from './preflight.js';
+import { replayCompleteRun } from './replay.js';
+import type { Summary } from './report.js';
+import { isEmptyFilter } from './filter.js';
+import { locateSource, type LocatedSource } from './source/locate-source.js';
+import { refuseIfRunning } from './source/running-orthanc.js';
+import { fingerprintSource, outcomeOptionsKey, type FingerprintRequest, type SourceFingerprint } from './unchanged.js';
+
+// Opens the journal of an import or a recovery (not of an inventory or a check).
+const openJournal = (options: ImportOptions, root: string): Journal | undefined => {
+  const targetName = options.output === undefined ? options.target?.display : `folder:${options.output.dir}`;
+  if (targetName === undefined || options.check) return undefined;
+  const identity = { source: root, target: targetName };
+  return Journal.open(options.journalPath ?? defaultJournalPath(identity), identity, { restart: options.restart });
+};
+
+// What a complete run over this source is remembered by: index mode, with a journal, without
+// filters (a filtered run leaves the rest to do).
+const fingerprintWanted = (options: ImportOptions, located: LocatedSource, journal: Journal | undefined): FingerprintRequest | undefined => {
+  const { indexPath } = located;
+  if (journal === undefined || indexPath === undefined || !isEmptyFilter(options.filter)) return undefined;
+  return { indexPath, optionsKey: outcomeOptionsKey(options) };
+};
+
+// The fingerprint now, a running Orthanc refused first (/proc/locks is read on the thread pool
+// while the directories are read here).
+const fingerprintNow = async (root: string, wanted: FingerprintRequest): Promise<SourceFingerprint> => {
+  const [fingerprint] = await Promise.all([fingerprintSource(root, wanted), refuseIfRunning(wanted.indexPath)]);
+  return fingerprint;
+};
+
+// Runs one import (or inventory, without a target) from start to summary.
+export const runImport = async (options: ImportOptions, events: ImportEvents = {}): Promise<Summary> => {
+  const startedAt = new Date();
+  const located = locateSource(options);
+  const journal = openJournal(options, located.root);
+  try {
+    const wanted = fingerprintWanted(options, located, journal);
+    const complete = journal?.completeRun();
+    // Only a journal that vouches for a complete run needs the fingerprint now; otherwise the
+    // storage walker takes it, beside the run, before it lists anything.
+    // The target is asked who it is meanwhile (its answer serves either way).
+    const target = complete === undefined || wanted === undefined ? undefined : prepareTarget(options, events);
+    target?.catch(() => undefined);
+    const known = complete === undefined || wanted === undefined ? undefined : await fingerprintNow(located.root, wanted);
+    if (journal !== undefined && complete !== undefined && complete.fingerprint === known?.digest) {
+      const assessment = await target;
+      events.onInfo?.(`the source is unchanged since the complete run of ${complete.summary.startedAt}: its outcomes come from the journal ${journal.path}, nothing is read or sent`);
+      return await replayCompleteRun(complete, journal, { reportPath: options.reportPath, startedAt, warnings: assessment?.warnings ?? [] });
+    }
+    journal?.startRun();
+    const { importSource } = await import('./pipeline.js');
+    const { summary, leftNothingToDo, fingerprint } = await importSource(located, journal, options, events, startedAt, { known, wanted }, target);
+    if (journal !== undefined && fingerprint?.trustworthy === true && leftNothingToDo && !summary.interrupted) {
+      journal.finishRun({ fingerprint: fingerprint.digest, summary });
+    }
+    return summary;
+  } finally {
+    journal?.close();
+  }
+};

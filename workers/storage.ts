@@ -1,0 +1,59 @@
+// The storage walker's thread (see src/source/storage-scan.ts): the source's fingerprint first,
+// then every file of the storage that is not a live instance, classified from the index.
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { errnoOrMessage } from '../src/errno.js';
+import { storageOutcomes } from '../src/source/index-source.js';
+import { attachmentsInOrder } from '../src/source/orthanc-index.js';
+import type { StorageMessage, StorageTask } from '../src/source/storage-scan.js';
+import { fingerprintSource } from '../src/unchanged.js';
+
+const port = parentPort;
+const task = workerData as StorageTask;
+let pulls = 0;
+let wake: (() => void) | undefined;
+
+const send = (message: StorageMessage): void => {
+  port?.postMessage(message);
+};
+
+// Waits for the main thread to ask for the next message.
+const pulled = async (): Promise<void> => {
+  while (pulls === 0) {
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+  }
+  pulls--;
+};
+
+// Takes the fingerprint, walks, and answers each 'pull' with the next batch, then 'end'.
+const run = async (): Promise<void> => {
+  if (task.fingerprint !== undefined) send({ kind: 'fingerprint', fingerprint: await fingerprintSource(task.root, task.fingerprint) });
+  const db = new Database(task.indexCopy, { readonly: true, fileMustExist: true });
+  const attachments = attachmentsInOrder(db);
+  try {
+    for await (const outcomes of storageOutcomes(task.root, attachments)) {
+      await pulled();
+      send({ kind: 'outcomes', outcomes });
+    }
+    await pulled();
+    send({ kind: 'end' });
+  } finally {
+    attachments.close();
+    db.close();
+  }
+};
+
+port?.on('message', () => {
+  pulls++;
+  wake?.();
+  wake = undefined;
+});
+run().then(
+  () => port?.close(),
+  (error: unknown) => {
+    send({ kind: 'error', message: errnoOrMessage(error) });
+    port?.close();
+  },
+);
