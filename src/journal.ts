@@ -68,8 +68,10 @@ const openDatabase = (path: string): Database.Database => {
     db.pragma('synchronous = NORMAL');
     db.exec(`
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS outcomes (key TEXT PRIMARY KEY, outcome TEXT NOT NULL) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS target_instances (id TEXT PRIMARY KEY, size INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS outcomes (key TEXT PRIMARY KEY, outcome TEXT NOT NULL);
+      -- The target's listing is this run's alone: a temporary table, outside the write-ahead log
+      -- (looked up once per instance, it read three times slower from there).
+      CREATE TEMP TABLE target_listing (id TEXT PRIMARY KEY, size INTEGER NOT NULL) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS report_lines (seq INTEGER PRIMARY KEY, lines TEXT NOT NULL);
     `);
     return db;
@@ -99,7 +101,7 @@ export class Journal {
     this.#db = db;
     this.#lookup = db.prepare('SELECT outcome FROM outcomes WHERE key = ?');
     this.#record = db.prepare('INSERT INTO outcomes (key, outcome) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET outcome = excluded.outcome');
-    this.#targetSize = db.prepare('SELECT size FROM target_instances WHERE id = ?');
+    this.#targetSize = db.prepare('SELECT size FROM target_listing WHERE id = ?');
     const entry = db.prepare<[string]>('INSERT INTO report_lines (lines) VALUES (?)');
     this.#commit = db.transaction((rows: readonly PendingRow[]) => {
       for (const row of rows) {
@@ -208,8 +210,8 @@ export class Journal {
 
   // Replaces the listing of what the target holds (ID and file size), page by page.
   async loadTargetInstances(pages: AsyncIterable<readonly TargetInstance[]> | Iterable<readonly TargetInstance[]>): Promise<number> {
-    this.#db.exec('DELETE FROM target_instances');
-    const insert = this.#db.prepare('INSERT OR REPLACE INTO target_instances (id, size) VALUES (?, ?)');
+    this.#db.exec('DELETE FROM target_listing');
+    const insert = this.#db.prepare('INSERT OR REPLACE INTO target_listing (id, size) VALUES (?, ?)');
     const insertPage = this.#db.transaction((page: readonly TargetInstance[]) => {
       for (const { id, size } of page) insert.run(id, size);
     });

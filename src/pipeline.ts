@@ -30,8 +30,8 @@ import { prepareTarget, type TargetAssessment } from './preflight.js';
 import type { ImportEvents } from './events.js';
 import { Tally, type Summary } from './report.js';
 import { ReportFile, reportLine } from './report-file.js';
-import { openSource } from './source/open-source.js';
-import type { FingerprintRequest, SourceFingerprint } from './unchanged.js';
+import { openSource, type OpenedSource } from './source/open-source.js';
+import { stampIndex, type FingerprintWanted, type SourceFingerprint } from './unchanged.js';
 import { merge } from './merge.js';
 import type { LocatedSource } from './source/locate-source.js';
 import { StudyTally, type StudyCompleteness } from './studies.js';
@@ -217,50 +217,114 @@ export interface SourceRun {
 // an unchanged storage stays missing.
 const leavesNothingToDo = (outcome: FileOutcome, verify: boolean): boolean => isFinal(outcome, verify) || outcome.fileClass === 'missing';
 
-// Why: this is the run proper, loaded only when the source must be read (see run.ts).
-// Reads the source: index or walk -> workers -> uploads or folder -> journal, report and summary.
+/** The target side of a run: what the target said of itself, and the uploader when there is one. */
+interface OpenedTarget {
+  readonly assessment: TargetAssessment | undefined;
+  readonly uploader: Uploader | undefined;
+}
+
+const openTarget = async (options: ImportOptions, events: ImportEvents, preflight: Promise<TargetAssessment | undefined> | undefined): Promise<OpenedTarget> => {
+  const assessment = await (preflight ?? prepareTarget(options, events));
+  if (options.target === undefined) return { assessment, uploader: undefined };
+  const outageEvents = {
+    onDown: (reason: string) => events.onWarning?.(`the target stopped answering (${reason}); pausing`),
+    onUp: (ms: number) => events.onWarning?.(`the target answers again after ${(ms / 1000).toFixed(0)} s; carrying on`),
+  };
+  // undici is loaded only by a run that may send something (see checkTarget).
+  const { Uploader } = await import('./upload.js');
+  return { assessment, uploader: new Uploader(options.target, options, outageEvents) };
+};
+
+/** What the run reads from and where it reports, once both are open. */
+interface RunContext {
+  readonly source: OpenedSource;
+  readonly target: OpenedTarget;
+  readonly journal: Journal | undefined;
+  readonly options: ImportOptions;
+  readonly events: ImportEvents;
+  readonly startedAt: Date;
+  /** The target's listing on its way (a run with an empty journal), undefined otherwise. */
+  readonly listing: Promise<void> | undefined;
+  readonly listTarget: (() => Promise<void>) | undefined;
+  readonly replay: boolean;
+}
+
+// Why: this is the run proper, loaded only when the source must be read (see run.ts). The target
+// is asked first: with nothing in the journal every instance needs the target's listing, which is
+// then on its way while the source is opened.
 export const importSource = async (
   located: LocatedSource,
   journal: Journal | undefined,
   options: ImportOptions,
   events: ImportEvents,
   startedAt: Date,
-  fingerprint: { readonly known: SourceFingerprint | undefined; readonly wanted: FingerprintRequest | undefined },
+  fingerprint: { readonly known: SourceFingerprint | undefined; readonly wanted: FingerprintWanted | undefined },
   /** The target's assessment when runImport asked for it already. */
   preflight: Promise<TargetAssessment | undefined> | undefined,
 ): Promise<SourceRun> => {
-  const source = await openSource(located, options, fingerprint.known === undefined ? fingerprint.wanted : undefined);
-  // Failing to take it only means that no later run can be answered from the journal.
-  const fingerprinted = fingerprint.known === undefined ? source.fingerprint?.catch(() => undefined) : Promise.resolve(fingerprint.known);
+  const target = await openTarget(options, events, preflight);
+  try {
+    const listTarget = options.skipExisting ? targetListing(journal, target.uploader, events) : undefined;
+    const replay = journal?.isEmpty() === false;
+    const listing = listTarget !== undefined && !replay ? listTarget() : undefined;
+    listing?.catch(() => undefined);
+    const { known, wanted } = fingerprint;
+    // The index files' part of the fingerprint is taken before they are copied.
+    const stamp = known === undefined && wanted !== undefined ? stampIndex(wanted.root, wanted.indexPath, wanted.optionsKey) : undefined;
+    const source = await openSource(located, options, stamp);
+    try {
+      const run = await readSource({ source, target, journal, options, events, startedAt, listing, listTarget, replay });
+      // Failing to take it only means that no later run can be answered from the journal.
+      const taken = known ?? (await source.fingerprint?.catch(() => undefined));
+      return { ...run, fingerprint: taken };
+    } finally {
+      await source.close();
+    }
+  } finally {
+    await target.uploader?.close();
+  }
+};
+
+// Reads every file through the stages (and the walker's outcomes beside them) into the tally,
+// the journal and the report.
+const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint'>> => {
+  const { source, journal, options, events, listing } = run;
+  const { assessment, uploader } = run.target;
   const tally = new Tally();
   const studies = new StudyTally();
   let leftNothingToDo = true;
-  let assessment: TargetAssessment | undefined;
   let report: ReportFile | undefined;
   let completeness: StudyCompleteness | undefined;
+  const summarize = (interrupted: boolean, warnings: readonly string[]): Summary =>
+    tally.summarize({
+      source: source.root,
+      target: options.output?.dir ?? options.target?.display ?? null,
+      recovery: options.output !== undefined,
+      check: options.check,
+      interrupted,
+      startedAt: run.startedAt,
+      elapsedSeconds: (Date.now() - run.startedAt.getTime()) / 1000,
+      warnings,
+      index: source.indexSummary,
+      studies: completeness,
+      filter: isEmptyFilter(options.filter) ? undefined : describeFilter(options.filter),
+    });
   try {
-    assessment = await (preflight ?? prepareTarget(options, events));
     report = options.reportPath === undefined ? undefined : await ReportFile.open(options.reportPath);
-    const outageEvents = { onDown: (reason: string) => events.onWarning?.(`the target stopped answering (${reason}); pausing`), onUp: (ms: number) => events.onWarning?.(`the target answers again after ${(ms / 1000).toFixed(0)} s; carrying on`) };
-    // undici is loaded only by a run that may send something (see checkTarget).
-    const uploader = options.target === undefined ? undefined : new (await import('./upload.js')).Uploader(options.target, options, outageEvents);
     const delivery = uploader === undefined ? undefined : { uploader, verify: options.verify, transcoding: assessment?.transcoding ?? false };
     // A recovery checks every file's MD5 as it writes it, like a verified upload.
     const folder = await openFolder(options);
     const classifier = new Classifier({ ...options, keepBytes: (uploader !== undefined && !options.check) || folder !== undefined });
     try {
       const filter = isEmptyFilter(options.filter) ? undefined : options.filter;
-      const listTarget = options.skipExisting ? targetListing(journal, uploader, events) : undefined;
-      const replay = journal?.isEmpty() === false;
-      // With nothing in the journal, every instance will ask for the listing: start it now, and
-      // let the instances wait for it while the storage walk goes on.
-      const listing = listTarget !== undefined && !replay ? listTarget() : undefined;
-      listing?.catch(() => undefined);
-      const context: StageContext = { classifier, check: options.check, shortcuts: { journal, replay, verify: options.verify, listTarget }, filter, folder };
+      const context: StageContext = { classifier, check: options.check, shortcuts: { journal, replay: run.replay, verify: options.verify, listTarget: run.listTarget }, filter, folder };
       if (folder !== undefined && source.index !== undefined) await checkRoomFor(source.index, context, folder);
+      // Instances wait for the listing, if one is coming.
       const prepared = mapBounded(untilAborted(after(listing, source.items), options.signal), options.workers * 4, (item) => prepare(item, context));
       const staged = mapBounded(prepared, options.concurrency, async (stage) => ({ stage, outcome: await settle(stage, context, delivery) }));
-      const known = source.settled === undefined ? [] : [settledAtOnce(untilAborted(source.settled, options.signal))];
+      // The walker's batches are taken once the listing is in: Orthanc, which serves it, then has a
+      // core of its own, and the walk goes on beside the instances, which wait for the listing anyway.
+      const known = source.settled === undefined ? [] : [settledAtOnce(untilAborted(after(listing, source.settled), options.signal))];
       // Counts, journals and reports one file's outcome.
       const account = ({ stage, outcome }: Settled): string | undefined => {
         if (stage.key !== undefined && outcome.resumed !== true && outcome.fileClass !== 'excluded') journal?.record(stage.key, outcome);
@@ -289,7 +353,6 @@ export const importSource = async (
       }
     } finally {
       await classifier.close();
-      await uploader?.close();
     }
     completeness = source.index === undefined ? undefined : studies.summary();
   } catch (error) {
@@ -297,27 +360,9 @@ export const importSource = async (
     const stopped = `the run stopped early: ${(error as Error).message}`;
     await report?.finish(summarize(true, [...(assessment?.warnings ?? []), stopped])).catch(() => undefined);
     throw error;
-  } finally {
-    await source.close();
   }
   const summary = summarize(options.signal?.aborted === true, assessment?.warnings ?? []);
   await report?.finish(summary);
-  return { summary, leftNothingToDo, fingerprint: await fingerprinted };
-
-  function summarize(interrupted: boolean, warnings: readonly string[]): Summary {
-    return tally.summarize({
-      source: source.root,
-      target: options.output?.dir ?? options.target?.display ?? null,
-      recovery: options.output !== undefined,
-      check: options.check,
-      interrupted,
-      startedAt,
-      elapsedSeconds: (Date.now() - startedAt.getTime()) / 1000,
-      warnings,
-      index: source.indexSummary,
-      studies: completeness,
-      filter: isEmptyFilter(options.filter) ? undefined : describeFilter(options.filter),
-    });
-  }
+  return { summary, leftNothingToDo };
 };
 

@@ -10,7 +10,7 @@ import type { Summary } from './report.js';
 import { isEmptyFilter } from './filter.js';
 import { locateSource, type LocatedSource } from './source/locate-source.js';
 import { refuseIfRunning } from './source/running-orthanc.js';
-import { fingerprintSource, outcomeOptionsKey, type FingerprintRequest, type SourceFingerprint } from './unchanged.js';
+import { fingerprintSource, outcomeOptionsKey, stampIndex, type FingerprintWanted, type SourceFingerprint } from './unchanged.js';
 
 // Opens the journal of an import or a recovery (not of an inventory or a check).
 const openJournal = (options: ImportOptions, root: string): Journal | undefined => {
@@ -22,16 +22,16 @@ const openJournal = (options: ImportOptions, root: string): Journal | undefined 
 
 // What a complete run over this source is remembered by: index mode, with a journal, without
 // filters (a filtered run leaves the rest to do).
-const fingerprintWanted = (options: ImportOptions, located: LocatedSource, journal: Journal | undefined): FingerprintRequest | undefined => {
+const fingerprintWanted = (options: ImportOptions, located: LocatedSource, journal: Journal | undefined): FingerprintWanted | undefined => {
   const { indexPath } = located;
   if (journal === undefined || indexPath === undefined || !isEmptyFilter(options.filter)) return undefined;
-  return { indexPath, optionsKey: outcomeOptionsKey(options) };
+  return { root: located.root, indexPath, optionsKey: outcomeOptionsKey(options) };
 };
 
 // The fingerprint now, a running Orthanc refused first (/proc/locks is read on the thread pool
 // while the directories are read here).
-const fingerprintNow = async (root: string, wanted: FingerprintRequest): Promise<SourceFingerprint> => {
-  const [fingerprint] = await Promise.all([fingerprintSource(root, wanted), refuseIfRunning(wanted.indexPath)]);
+const fingerprintNow = async ({ root, indexPath, optionsKey }: FingerprintWanted): Promise<SourceFingerprint> => {
+  const [fingerprint] = await Promise.all([fingerprintSource(root, stampIndex(root, indexPath, optionsKey)), refuseIfRunning(indexPath)]);
   return fingerprint;
 };
 
@@ -48,7 +48,7 @@ export const runImport = async (options: ImportOptions, events: ImportEvents = {
     // The target is asked who it is meanwhile (its answer serves either way).
     const target = complete === undefined || wanted === undefined ? undefined : prepareTarget(options, events);
     target?.catch(() => undefined);
-    const known = complete === undefined || wanted === undefined ? undefined : await fingerprintNow(located.root, wanted);
+    const known = complete === undefined || wanted === undefined ? undefined : await fingerprintNow(wanted);
     if (journal !== undefined && complete !== undefined && complete.fingerprint === known?.digest) {
       const assessment = await target;
       events.onInfo?.(`the source is unchanged since the complete run of ${complete.summary.startedAt}: its outcomes come from the journal ${journal.path}, nothing is read or sent`);

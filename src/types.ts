@@ -170,11 +170,14 @@ export interface InstanceTags {
   readonly studyDate: string;
 }
 
+const TREE_FIELDS = ['patientId', 'studyInstanceUid', 'seriesInstanceUid', 'accessionNumber', 'modality', 'studyDate'] as const;
+
 // The tree fields a DICOM outcome carries, without empty values.
-export const treeFields = (tags: InstanceTags): Partial<FileOutcome> =>
-  Object.fromEntries(
-    (['patientId', 'studyInstanceUid', 'seriesInstanceUid', 'accessionNumber', 'modality', 'studyDate'] as const).flatMap((name) => (tags[name] === '' ? [] : [[name, tags[name]]])),
-  );
+export const treeFields = (tags: InstanceTags): Partial<FileOutcome> => {
+  const fields: Partial<Record<keyof InstanceTags, string>> = {};
+  for (const name of TREE_FIELDS) if (tags[name] !== '') fields[name] = tags[name];
+  return fields;
+};
 
 // The outcome of a file that is not delivered, whatever the target.
 export const skippedOutcome = (entry: FileEntry, classified: SkippedFile): FileOutcome => {

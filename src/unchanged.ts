@@ -116,12 +116,37 @@ const foldDirectories = async (fold: Fold, root: string): Promise<void> => {
   }
 };
 
-/** What a run asks of whoever takes the fingerprint (this thread or the storage walker's). */
-export interface FingerprintRequest {
+/** How a run's fingerprint is to be taken, when one is wanted. */
+export interface FingerprintWanted {
+  readonly root: string;
   readonly indexPath: string;
   /** outcomeOptionsKey() of the run. */
   readonly optionsKey: string;
 }
+
+/**
+ * The first part of a fingerprint: the run's options and the index files' metadata, taken just
+ * before the index is copied (the directories are read later, before the walk lists them).
+ */
+export interface IndexStamp {
+  readonly text: string;
+  /** A timestamp too recent to rely on. */
+  readonly recent: boolean;
+}
+
+// Why: the instances a run reads come from its copy of the index; what the copy was made from must
+// be what a later run compares, not what the index became while the run went on.
+export const stampIndex = (root: string, indexPath: string, optionsKey: string): IndexStamp => {
+  const now = Date.now();
+  const lines = [optionsKey, root, indexPath];
+  let recent = false;
+  for (const suffix of ['', '-wal', '-journal']) {
+    const stats = statSync(`${indexPath}${suffix}`, { throwIfNoEntry: false });
+    lines.push(stats === undefined ? `index${suffix} absent` : `index${suffix} ${stats.ino}:${stats.size}:${stats.mode}:${stats.mtimeMs}:${stats.ctimeMs}`);
+    if (stats !== undefined && Math.max(stats.mtimeMs, stats.ctimeMs) > now - RACY_MS) recent = true;
+  }
+  return { text: lines.join('\n'), recent };
+};
 
 // Why: what the outcomes of an import depend on besides the source: a run with other options (or
 // another version of this tool) must read the source again.
@@ -138,14 +163,9 @@ export const outcomeOptionsKey = (options: ImportOptions): string =>
 // Why: reading every directory's metadata (tens of milliseconds for 17,000 folders) is what lets a
 // second run over a storage of millions of files skip reading it, without trusting anything but the
 // filesystem. Synchronous reads, a few hundred directories per turn of the event loop.
-export const fingerprintSource = async (root: string, { indexPath, optionsKey }: FingerprintRequest): Promise<SourceFingerprint> => {
-  const fold = newFold(`${optionsKey}\n${root}\n${indexPath}\n`);
-  for (const suffix of ['', '-wal', '-journal']) {
-    const stats = statSync(`${indexPath}${suffix}`, { throwIfNoEntry: false });
-    foldText(fold, `index${suffix}${stats === undefined ? ' absent' : ''}`);
-    if (stats !== undefined) foldStats(fold, stats);
-  }
+export const fingerprintSource = async (root: string, stamp: IndexStamp): Promise<SourceFingerprint> => {
+  const fold = newFold(`${stamp.text}\n`);
   await foldDirectories(fold, root);
   flushValues(fold);
-  return { digest: fold.hash.digest('hex'), trustworthy: !fold.recent };
+  return { digest: fold.hash.digest('hex'), trustworthy: !fold.recent && !stamp.recent };
 };

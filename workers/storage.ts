@@ -17,18 +17,26 @@ const send = (message: StorageMessage): void => {
   port?.postMessage(message);
 };
 
-// Waits for the main thread to ask for the next message.
-const pulled = async (): Promise<void> => {
+// Waits until the main thread has asked for a message.
+const asked = async (): Promise<void> => {
   while (pulls === 0) {
     await new Promise<void>((resolve) => {
       wake = resolve;
     });
   }
+};
+
+// Waits for the main thread to ask for the next message, and takes that request.
+const pulled = async (): Promise<void> => {
+  await asked();
   pulls--;
 };
 
-// Takes the fingerprint, walks, and answers each 'pull' with the next batch, then 'end'.
+// Once first asked (the run asks when the target's listing is in, which Orthanc serves faster with
+// a core to itself): takes the fingerprint, walks, and answers each 'pull' with the next batch,
+// then 'end'.
 const run = async (): Promise<void> => {
+  await asked();
   if (task.fingerprint !== undefined) send({ kind: 'fingerprint', fingerprint: await fingerprintSource(task.root, task.fingerprint) });
   const db = new Database(task.indexCopy, { readonly: true, fileMustExist: true });
   const attachments = attachmentsInOrder(db);

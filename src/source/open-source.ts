@@ -1,7 +1,7 @@
 import type { SourceItem } from '../types.js';
 import { indexedInstances, indexSourceWithOrphans } from './index-source.js';
 import { scanStorage } from './storage-scan.js';
-import { fingerprintSource, type FingerprintRequest, type SourceFingerprint } from '../unchanged.js';
+import { fingerprintSource, type IndexStamp, type SourceFingerprint } from '../unchanged.js';
 import type { FileOutcome } from '../types.js';
 import { OrthancIndex, type IndexSummary } from './orthanc-index.js';
 import { walkSource } from './walk-source.js';
@@ -33,8 +33,9 @@ export interface SourceOptions {
 
 
 // Opens the source located by locateSource: a private copy of the index, or a walker. In index
-// mode the storage is walked in a thread of its own, which takes the fingerprint first if asked.
-export const openSource = async (located: LocatedSource, options: SourceOptions, fingerprint?: FingerprintRequest): Promise<OpenedSource> => {
+// mode the storage is walked in a thread of its own, which takes the fingerprint (from the index's
+// stamp) first if asked.
+export const openSource = async (located: LocatedSource, options: SourceOptions, fingerprint?: IndexStamp): Promise<OpenedSource> => {
   const { root, indexPath } = located;
   if (indexPath === undefined) {
     return { root, items: walkSource(root, { followSymlinks: options.followSymlinks }), settled: undefined, fingerprint: undefined, index: undefined, indexSummary: undefined, close: () => Promise.resolve() };

@@ -3,7 +3,7 @@
 import { Worker } from 'node:worker_threads';
 import { ImporterError } from '../errors.js';
 import type { FileOutcome } from '../types.js';
-import type { FingerprintRequest, SourceFingerprint } from '../unchanged.js';
+import type { IndexStamp, SourceFingerprint } from '../unchanged.js';
 import { workerFile } from '../worker-file.js';
 
 /** What the walker is asked to do. */
@@ -11,8 +11,8 @@ export interface StorageTask {
   readonly root: string;
   /** The private copy of the index (a connection of its own, in the walker's thread). */
   readonly indexCopy: string;
-  /** Take the source's fingerprint first, before any folder is listed (see unchanged.ts). */
-  readonly fingerprint: FingerprintRequest | undefined;
+  /** Take the source's fingerprint from this stamp first, before any folder is listed (see unchanged.ts). */
+  readonly fingerprint: IndexStamp | undefined;
 }
 
 /** What the walker says: its fingerprint, then batches of outcomes, one per 'pull'. */
