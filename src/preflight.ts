@@ -4,7 +4,7 @@ import { ImporterError } from './errors.js';
 import type { ImportEvents } from './events.js';
 import type { ImportOptions } from './options.js';
 import type { Target } from './target.js';
-import { errnoOrMessage } from './errno.js';
+import { errnoCode, errnoOrMessage } from './errno.js';
 
 /** What the target says about itself in GET /system (fields vary by version; absent = not reported). */
 export interface TargetSystem {
@@ -34,6 +34,7 @@ const CREDENTIALS_HINT = 'Give them in the URL, with --username/--password, or i
 const SYSTEM_TIMEOUT_MS = 15_000;
 /** GET /system answers about a kilobyte; anything far larger is not an Orthanc. */
 const SYSTEM_MAX_BYTES = 1024 * 1024;
+const TOO_LARGE = 'E_ANSWER_TOO_LARGE';
 
 // One GET with node:http, not undici: loading undici and compiling its WebAssembly HTTP parser
 // costs a tenth of a second, which a resumed run that sends nothing should not pay (the
@@ -46,7 +47,7 @@ const getText = (url: string, headers: Readonly<Record<string, string>>): Promis
       let size = 0;
       response.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size > SYSTEM_MAX_BYTES) response.destroy(Object.assign(new Error(`an answer over ${SYSTEM_MAX_BYTES} bytes`), { code: 'E2BIG' }));
+        if (size > SYSTEM_MAX_BYTES) response.destroy(Object.assign(new Error(`an answer over ${SYSTEM_MAX_BYTES} bytes`), { code: TOO_LARGE }));
         else chunks.push(chunk);
       });
       response.on('end', () => {
@@ -68,6 +69,9 @@ export const checkTarget = async (target: Target): Promise<TargetSystem> => {
   try {
     ({ statusCode, text } = await getText(`${target.origin}${target.prefix}/system`, target.headers));
   } catch (error) {
+    if (errnoCode(error) === TOO_LARGE) {
+      throw new ImporterError('E_TARGET_NOT_ORTHANC', `The target ${target.display} answered GET /system with over ${SYSTEM_MAX_BYTES} bytes: is it an Orthanc, and is the URL prefix right?`);
+    }
     const code = errnoOrMessage(error);
     throw new ImporterError('E_TARGET_UNREACHABLE', `Cannot reach the target ${target.display} (${code}). Is Orthanc running, and is the URL right?`, { cause: error });
   }

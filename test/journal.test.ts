@@ -84,6 +84,31 @@ describe('Journal', () => {
     journal.close();
   });
 
+  it('vouches for the last complete run, with its report lines in order, until a run starts or --restart', async () => {
+    const path = await newPath();
+    const journal = Journal.open(path, identity, { restart: false });
+    expect(journal.completeRun()).toBeUndefined();
+    const lines = Array.from({ length: 1300 }, (_, i) => JSON.stringify({ path: `f${i}`, class: 'pixel-data-cache' }));
+    for (const line of lines) journal.recordReportLine(line);
+    const summary = { startedAt: '2026-01-01T00:00:00.000Z' } as unknown as Parameters<Journal['finishRun']>[0]['summary'];
+    journal.finishRun({ fingerprint: 'f1', summary });
+    journal.close();
+    const again = Journal.open(path, identity, { restart: false });
+    expect(again.completeRun()).toEqual({ fingerprint: 'f1', summary });
+    // Several lines per stored row, joined as the report's array needs them.
+    expect([...again.reportLines()].join(',\n')).toBe(lines.join(',\n'));
+    again.startRun();
+    expect(again.completeRun()).toBeUndefined();
+    expect([...again.reportLines()]).toEqual([]);
+    again.recordReportLine(lines[0] ?? '');
+    again.finishRun({ fingerprint: 'f2', summary });
+    again.close();
+    const restarted = Journal.open(path, identity, { restart: true });
+    expect(restarted.completeRun()).toBeUndefined();
+    expect([...restarted.reportLines()]).toEqual([]);
+    restarted.close();
+  });
+
   it('puts the default journal under XDG_STATE_HOME, one per source and target', () => {
     const one = defaultJournalPath(identity, { XDG_STATE_HOME: '/state' });
     expect(one).toMatch(/^\/state\/orthanc-import\/journal-[0-9a-f]{16}\.sqlite$/);

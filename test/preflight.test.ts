@@ -41,6 +41,26 @@ describe('checkTarget', () => {
     await server.close();
     await expect(checkTarget(parseTarget(url, {}))).rejects.toSatisfy(failsWith('E_TARGET_UNREACHABLE'));
   });
+
+  it('stops reading an endless answer to GET /system: not an Orthanc', async () => {
+    const server = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const more = (): void => {
+        while (response.write(chunk));
+        response.once('drain', more);
+      };
+      more();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      await expect(checkTarget(parseTarget(`http://127.0.0.1:${port}`, {}))).rejects.toSatisfy(failsWith('E_TARGET_NOT_ORTHANC'));
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 });
 
 // Orthanc 1.10 (Debian) does not report these fields, so a scripted server answers GET /system as a

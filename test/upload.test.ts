@@ -4,7 +4,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ImporterError } from '../src/errors.js';
 import { parseTarget } from '../src/target.js';
 import { Uploader } from '../src/upload.js';
+import { instanceSizes, orthancsOfThisFile } from './helpers/orthanc.js';
 import { startScriptedServer, stored, type ScriptedServer } from './helpers/scripted-server.js';
+import { fixtureDicoms, uploadAll } from './helpers/storages.js';
 
 const body = new Uint8Array(1000).fill(7);
 let server: ScriptedServer | undefined;
@@ -93,5 +95,26 @@ describe('Uploader', () => {
     const result = await uploader.upload(body, body.length);
     expect(result.kind).toBe('failed');
     expect(server.requests.filter((request) => request.url.endsWith('/instances'))).toHaveLength(2);
+  });
+});
+
+describe('Uploader.listInstances against a real Orthanc', () => {
+  const start = orthancsOfThisFile();
+
+  it('lists every instance once with its file size, page after page', async () => {
+    const orthanc = await start();
+    const files = await fixtureDicoms();
+    const ids = await uploadAll(orthanc, files);
+    const lister = new Uploader(parseTarget(orthanc.url, {}), { concurrency: 2, retries: 1, retryDelayMs: 5, retryTimeoutMs: 2000 });
+    try {
+      for (const pageSize of [2, files.length, 1000]) {
+        const listed: { id: string; size: number }[] = [];
+        for await (const page of lister.listInstances(pageSize)) listed.push(...page);
+        expect(listed.map((instance) => instance.id).sort()).toEqual([...ids].sort());
+        expect(new Map(listed.map((instance) => [instance.id, instance.size]))).toEqual(await instanceSizes(orthanc));
+      }
+    } finally {
+      await lister.close();
+    }
   });
 });

@@ -34,3 +34,22 @@ export const listFiles = async (root: string): Promise<string[]> => {
   }
   return files;
 };
+
+/** How old a timestamp must be before a fingerprint relies on it (src/unchanged.ts), with a margin. */
+const TRUSTED_AGE_MS = 2100;
+
+// Why: a run's fingerprint is trusted only once every timestamp under the source is 2 s old; tests
+// that expect a later run to be answered from the journal wait for that instead of hoping for it.
+export const waitUntilTimestampsSettle = async (root: string): Promise<void> => {
+  let newest = 0;
+  const note = async (path: string): Promise<void> => {
+    const stats = await lstat(path);
+    newest = Math.max(newest, stats.mtimeMs, stats.ctimeMs);
+  };
+  await note(root);
+  for (const entry of await readdir(root, { withFileTypes: true, recursive: true })) {
+    if (entry.isDirectory() || entry.name.startsWith('index')) await note(join(entry.parentPath, entry.name));
+  }
+  const wait = newest + TRUSTED_AGE_MS - Date.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+};
