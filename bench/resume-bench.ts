@@ -10,11 +10,13 @@
 // Then the peak RSS of the CLI process (VmHWM, worker threads included) on a tree of 100,000 small
 // files (inventory and import), and of the same inventory over 10,000 files.
 import { spawn } from 'node:child_process';
-import { link, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { RunningOrthanc } from '../fixtures/orthanc-process.js';
 import { DEFAULT_CONCURRENCY, defaultWorkers } from '../src/options.js';
+import { storageWalk } from '../src/source/storage-walk.js';
+import { fingerprintSource, stampIndex } from '../src/unchanged.js';
 import {
   buildCompressedStorage,
   buildOnce,
@@ -57,8 +59,8 @@ const JUNK_EVERY = 10;
 const FILES_PER_DIR = 100;
 /** Rounds 2.. run A again only if the whole run is projected to stay under this. */
 const A_BUDGET_SECONDS = 600;
-/** Directory listings in flight for the parallel-walk diagnostic. */
-const WALK_PARALLEL = 32;
+/** Instances per page when the diagnostic lists the target (as the tool does: src/upload.ts). */
+const LISTING_PAGE = 10_000;
 const TARGET_B = 50;
 const TARGET_C = 20;
 /** Timeout of the JSON GETs to Orthanc (/system, /statistics, /instances pages). */
@@ -267,43 +269,24 @@ interface Diagnostics {
   nodeStart: number;
   cliVersion: number;
   listing: number;
-  walkSerial: number;
-  walkParallel: number;
-  directories: number;
+  /** The tool's own storage walk (the walker thread's work, here in this thread). */
+  walk: number;
+  /** The tool's fingerprint of the storage (what a run over an unchanged storage pays). */
+  fingerprint: number;
+  files: number;
 }
 
-// Why: a resumed run still lists the whole storage (Orthanc spreads 20,000 files over up to 65,536
-// xx/yy folders); one directory at a time against many in flight shows what the walk must cost.
-async function timeWalks(root: string): Promise<{ serial: number; parallel: number; directories: number }> {
-  let directories = 0;
-  const serialWalk = async (dir: string): Promise<void> => {
-    directories++;
-    for (const entry of await readdir(dir, { withFileTypes: true })) if (entry.isDirectory()) await serialWalk(join(dir, entry.name));
-  };
+// Why: a run that reads the storage walks all of it (Orthanc spreads 20,000 files over up to
+// 65,536 xx/yy folders), and one answered from the journal still reads every folder's metadata.
+async function timeStorage(root: string): Promise<{ walk: number; fingerprint: number; files: number }> {
+  let files = 0;
   let started = process.hrtime.bigint();
-  await serialWalk(root);
-  const serial = Number(process.hrtime.bigint() - started) / 1e9;
+  for await (const batch of storageWalk(root)) files += batch.length;
+  const walk = Number(process.hrtime.bigint() - started) / 1e9;
   started = process.hrtime.bigint();
-  await new Promise<void>((resolveWalk, reject) => {
-    const pending = [root];
-    let active = 0;
-    const pump = (): void => {
-      while (active < WALK_PARALLEL) {
-        const parent = pending.pop();
-        if (parent === undefined) return;
-        active++;
-        readdir(parent, { withFileTypes: true }).then((entries) => {
-          for (const entry of entries) if (entry.isDirectory()) pending.push(join(parent, entry.name));
-          active--;
-          if (active === 0 && pending.length === 0) resolveWalk();
-          else pump();
-        }, reject);
-      }
-    };
-    pump();
-  });
-  const parallel = Number(process.hrtime.bigint() - started) / 1e9;
-  return { serial, parallel, directories };
+  await fingerprintSource(root, stampIndex(root, join(root, 'index'), 'bench'));
+  const fingerprint = Number(process.hrtime.bigint() - started) / 1e9;
+  return { walk, fingerprint, files };
 }
 
 // Why: when a ratio is missed, the fixed costs (Node start, CLI start) and the target listing
@@ -323,11 +306,11 @@ async function diagnostics(ctx: Context, target: RunningOrthanc): Promise<Diagno
   };
   const listing = async (): Promise<number> => {
     let total = 0;
-    for (let since = 0; ; since += 1000) {
-      const page = await getJson(`${target.url}/instances?expand&since=${since}&limit=1000`, HTTP_TIMEOUT_MS);
+    for (let since = 0; ; since += LISTING_PAGE) {
+      const page = await getJson(`${target.url}/instances?expand&since=${since}&limit=${LISTING_PAGE}`, HTTP_TIMEOUT_MS);
       const items = Array.isArray(page) ? page.length : 0;
       total += items;
-      if (items < 1000) return total;
+      if (items < LISTING_PAGE) return total;
     }
   };
   const nodeStart: number[] = [];
@@ -340,14 +323,14 @@ async function diagnostics(ctx: Context, target: RunningOrthanc): Promise<Diagno
     listings.push(await time(async () => (listed = await listing())));
   }
   if (listed !== ctx.instances) console.warn(`WARNING: the listing returned ${listed} instances, expected ${ctx.instances}`);
-  const walks = [await timeWalks(ctx.storage), await timeWalks(ctx.storage), await timeWalks(ctx.storage)];
+  const storage = [await timeStorage(ctx.storage), await timeStorage(ctx.storage), await timeStorage(ctx.storage)];
   return {
     nodeStart: medianOfKnown(nodeStart),
     cliVersion: medianOfKnown(cliVersion),
     listing: medianOfKnown(listings),
-    walkSerial: medianOfKnown(walks.map((w) => w.serial)),
-    walkParallel: medianOfKnown(walks.map((w) => w.parallel)),
-    directories: walks[0]?.directories ?? 0,
+    walk: medianOfKnown(storage.map((s) => s.walk)),
+    fingerprint: medianOfKnown(storage.map((s) => s.fingerprint)),
+    files: storage[0]?.files ?? 0,
   };
 }
 
@@ -440,8 +423,8 @@ async function main(): Promise<number> {
     const variantSeconds = medianOfKnown(variant.filter((r) => r.ok).map((r) => r.seconds));
     if (diag !== undefined) {
       console.log('where a second run goes (medians of 3):');
-      console.log(`  node -e 0: ${diag.nodeStart.toFixed(2)} s; cli --version: ${diag.cliVersion.toFixed(2)} s; GET /instances?expand of ${n} instances (pages of 1000): ${diag.listing.toFixed(2)} s`);
-      console.log(`  listing the storage's ${diag.directories} directories in this process: one at a time ${diag.walkSerial.toFixed(2)} s, ${WALK_PARALLEL} in flight ${diag.walkParallel.toFixed(2)} s`);
+      console.log(`  node -e 0: ${diag.nodeStart.toFixed(2)} s; cli --version: ${diag.cliVersion.toFixed(2)} s; GET /instances?expand of ${n} instances (pages of ${LISTING_PAGE}): ${diag.listing.toFixed(2)} s`);
+      console.log(`  the storage's walk (${diag.files} files, the walker thread's work): ${diag.walk.toFixed(2)} s; its fingerprint: ${diag.fingerprint.toFixed(2)} s`);
       console.log(`  B with --no-skip-existing (journal only, no listing): ${variantSeconds.toFixed(2)} s -> A/B ${(medians.A / variantSeconds).toFixed(1)}x${variant.some((r) => !r.ok) ? ` (FAILED: ${variant.flatMap((r) => r.problems).join('; ')})` : ''}`);
     }
 

@@ -32,12 +32,12 @@ const pulled = async (): Promise<void> => {
   pulls--;
 };
 
-// Once first asked (the run asks when the target's listing is in, which Orthanc serves faster with
-// a core to itself): takes the fingerprint, walks, and answers each 'pull' with the next batch,
-// then 'end'.
+// Takes the fingerprint, then once first asked (the run asks when the target's listing is in, which
+// Orthanc serves faster without the walk beside it) walks, and answers each 'pull' with the next
+// batch, then 'end'.
 const run = async (): Promise<void> => {
-  await asked();
   if (task.fingerprint !== undefined) send({ kind: 'fingerprint', fingerprint: await fingerprintSource(task.root, task.fingerprint) });
+  await asked();
   const db = new Database(task.indexCopy, { readonly: true, fileMustExist: true });
   const attachments = attachmentsInOrder(db);
   try {
