@@ -1,6 +1,6 @@
 /*
- *  source                  walk: fs.readdir/opendir, depth-first, lazy
- *      │ SourceItem        index: live instances from Orthanc's SQLite index, then a walk for the rest
+ *  source                  walk mode: fs.readdir/opendir, depth-first, lazy
+ *      │ SourceItem        index mode: the live instances of Orthanc's SQLite index (UUID order)
  *      ▼
  *  mapBounded(4 × workers) ──► Classifier (piscina, --workers threads)
  *      │ {entry, Classified}      read → decode (zlib) → check against the index → parse header → MD5
@@ -8,7 +8,10 @@
  *  mapBounded(concurrency) ──► Uploader (undici Pool, --concurrency sockets): POST /instances, read back MD5
  *      │ FileOutcome
  *      ▼
- *  Tally + StudyTally + ReportFile + events.onOutcome
+ *  merge ◄── index mode: outcomes of every other file of the storage, in batches, from the
+ *      │     storage walker thread (source/storage-scan.ts), which needs no stage
+ *      ▼
+ *  Tally + StudyTally + journal + ReportFile + events.onOutcome
  *
  *  Each stage pulls from the one above only when it has a free slot and its last result was
  *  taken, so at most 4 × workers + concurrency decoded files exist at once, and a slow target

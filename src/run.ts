@@ -43,12 +43,13 @@ export const runImport = async (options: ImportOptions, events: ImportEvents = {
   try {
     const wanted = fingerprintWanted(options, located, journal);
     const complete = journal?.completeRun();
-    // Only a journal that vouches for a complete run needs the fingerprint now; otherwise the
-    // storage walker takes it, beside the run, before it lists anything.
-    // The target is asked who it is meanwhile (its answer serves either way).
-    const target = complete === undefined || wanted === undefined ? undefined : prepareTarget(options, events);
+    // Only a journal that vouches for a complete run needs the fingerprint now (otherwise the
+    // storage walker takes it, beside the run, before it lists anything); the target is asked who
+    // it is meanwhile, and its answer serves either way.
+    const compareNow = complete !== undefined && wanted !== undefined;
+    const target = compareNow ? prepareTarget(options, events) : undefined;
     target?.catch(() => undefined);
-    const known = complete === undefined || wanted === undefined ? undefined : await fingerprintNow(wanted);
+    const known = compareNow ? await fingerprintNow(wanted) : undefined;
     if (journal !== undefined && complete !== undefined && complete.fingerprint === known?.digest) {
       const assessment = await target;
       events.onInfo?.(`the source is unchanged since the complete run of ${complete.summary.startedAt}: its outcomes come from the journal ${journal.path}, nothing is read or sent`);

@@ -31,7 +31,6 @@ export interface SourceOptions {
   readonly followSymlinks: boolean;
 }
 
-
 // Opens the source located by locateSource: a private copy of the index, or a walker. In index
 // mode the storage is walked in a thread of its own, which takes the fingerprint (from the index's
 // stamp) first if asked.
@@ -45,9 +44,16 @@ export const openSource = async (located: LocatedSource, options: SourceOptions,
   if (options.includeOrphans) {
     // Orphans are read and uploaded: the walk feeds the stages, in this thread.
     const taken = fingerprint === undefined ? undefined : fingerprintSource(root, fingerprint);
+    taken?.catch(() => undefined); // awaited at the end of the run; a run that stops early does not
     return { ...common, items: indexSourceWithOrphans(index, root, taken), settled: undefined, fingerprint: taken, close: () => index.close() };
   }
-  const scan = scanStorage({ root, indexCopy: index.copyPath, fingerprint });
+  let scan: ReturnType<typeof scanStorage>;
+  try {
+    scan = scanStorage({ root, indexCopy: index.copyPath, fingerprint });
+  } catch (error) {
+    await index.close();
+    throw error;
+  }
   const close = async (): Promise<void> => {
     await scan.close();
     await index.close();
