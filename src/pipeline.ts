@@ -325,9 +325,9 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
       // Instances wait for the listing, if one is coming.
       const prepared = mapBounded(untilAborted(after(listing, source.items), options.signal), options.workers * 4, (item) => prepare(item, context));
       const staged = mapBounded(prepared, options.concurrency, async (stage) => ({ stage, outcome: await settle(stage, context, delivery) }));
-      // The walker's batches are taken once the listing is in: Orthanc, which serves it, then has a
-      // core of its own, and the walk goes on beside the instances, which wait for the listing anyway.
-      const known = source.settled === undefined ? [] : [settledAtOnce(untilAborted(after(listing, source.settled), options.signal))];
+      // The walker's outcomes are taken from the start: while the instances wait for the listing,
+      // this thread has nothing better to do.
+      const known = source.settled === undefined ? [] : [settledAtOnce(untilAborted(source.settled, options.signal))];
       // Counts, journals and reports one file's outcome.
       const account = ({ stage, outcome }: Settled): string | undefined => {
         if (stage.key !== undefined && outcome.resumed !== true && outcome.fileClass !== 'excluded') journal?.record(stage.key, outcome);

@@ -32,9 +32,8 @@ const pulled = async (): Promise<void> => {
   pulls--;
 };
 
-// Takes the fingerprint, then once first asked (the run asks when the target's listing is in, which
-// Orthanc serves faster without the walk beside it) walks, and answers each 'pull' with the next
-// batch, then 'end'.
+// Takes the fingerprint, then, once asked, walks and answers each 'pull' with the next batch, then
+// 'end'.
 const run = async (): Promise<void> => {
   if (task.fingerprint !== undefined) send({ kind: 'fingerprint', fingerprint: await fingerprintSource(task.root, task.fingerprint) });
   await asked();
