@@ -163,7 +163,6 @@ export class OrthancIndex {
   readonly summary: IndexSummary;
   private readonly live = new Set<IterableIterator<unknown>>();
   private closed = false;
-  private byUuid: Database.Statement | undefined;
 
   private constructor(
     private readonly db: Database.Database,
@@ -251,13 +250,6 @@ export class OrthancIndex {
       cache.set(seriesKey, found);
       return found;
     };
-  }
-
-  // Why: a walk of a large storage asks this for every file: one prepared statement, and the size
-  // on disk from the index, so the file need not be stat'ed.
-  attachment(uuid: string): StoredAttachment | undefined {
-    this.byUuid ??= this.db.prepare(ATTACHMENT_BY_UUID);
-    return this.byUuid.get(uuid) as StoredAttachment | undefined;
   }
 
   // Why: the walk of the storage (with --include-orphans, in this thread) reads the index alongside.

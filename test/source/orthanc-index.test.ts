@@ -5,11 +5,21 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { isImporterError } from '../../src/errors.js';
 import { OrthancIndex } from '../../src/source/orthanc-index.js';
-import type { IndexedInstance } from '../../src/source/orthanc-index.js';
+import type { IndexedInstance, StoredAttachment } from '../../src/source/orthanc-index.js';
 import { generateDicoms } from '../../fixtures/make-dicoms.js';
 import { listFiles, md5File, snapshotTree } from '../helpers/tree.js';
 import { SAMPLE_STORAGE, fixtureDicoms, killOrthanc, uploadAll, withOrthanc } from '../helpers/storages.js';
 import { orthancJson, startOrthanc } from '../helpers/orthanc.js';
+
+// One attachment by UUID, through the cursor the storage walk uses (closed after use).
+const attachmentOf = (index: OrthancIndex, uuid: string): StoredAttachment | undefined => {
+  const cursor = index.attachmentsInOrder();
+  try {
+    return cursor.find(uuid);
+  } finally {
+    cursor.close();
+  }
+};
 
 const tempDir = (name: string): Promise<string> => mkdtemp(join(tmpdir(), `oi-${name}-`));
 
@@ -64,7 +74,7 @@ describe('OrthancIndex on the committed sample storage', () => {
         expect(i.path).toBe(join(SAMPLE_STORAGE, i.uuid.slice(0, 2), i.uuid.slice(2, 4), i.uuid));
         expect(i.layoutProblem).toBeUndefined();
         expect(i.uncompressedMd5).toMatch(/^[0-9a-f]{32}$/);
-        expect(index.attachment(i.uuid)?.fileType).toBe(1);
+        expect(attachmentOf(index, i.uuid)?.fileType).toBe(1);
       }
       await expectFilesMatch(instances);
       expect(new Set(instances.map((i) => i.studyId)).size).toBe(4);
@@ -73,10 +83,10 @@ describe('OrthancIndex on the committed sample storage', () => {
       // Every attachment file (type 1 and type 3) is known; nothing else is.
       const files = (await listFiles(SAMPLE_STORAGE)).filter((f) => !f.endsWith('/index'));
       expect(files).toHaveLength(12);
-      const types = files.map((f) => index.attachment(f.slice(f.lastIndexOf('/') + 1))?.fileType);
+      const types = files.map((f) => attachmentOf(index, f.slice(f.lastIndexOf('/') + 1))?.fileType);
       expect(types.filter((t) => t === 3)).toHaveLength(3);
       expect(types.every((t) => t === 1 || t === 3)).toBe(true);
-      expect(index.attachment('00000000-0000-0000-0000-000000000000') !== undefined).toBe(false);
+      expect(attachmentOf(index, '00000000-0000-0000-0000-000000000000') !== undefined).toBe(false);
     } finally {
       await index.close();
     }
@@ -95,7 +105,7 @@ describe('OrthancIndex on the committed sample storage', () => {
       expect(iterator.next().done).toBe(false);
       const second = iterator.next();
       if (second.done === true) throw new Error('expected a second instance');
-      expect(index.attachment(second.value.uuid) !== undefined).toBe(true); // reads while iterating
+      expect(attachmentOf(index, second.value.uuid) !== undefined).toBe(true); // reads while iterating
       await index.close();
       expect(await readdir(privateTmp)).toEqual([]);
       expect(iterator.next().done).toBe(true);
@@ -155,10 +165,10 @@ describe('OrthancIndex on storages written by a real Orthanc', () => {
     const before = await snapshotTree(storageDir);
     const index = await OrthancIndex.open({ indexPath: join(storageDir, 'index'), storageRoot: storageDir });
     try {
-      for (const uuid of restored) expect(index.attachment(uuid) !== undefined).toBe(false);
+      for (const uuid of restored) expect(attachmentOf(index, uuid) !== undefined).toBe(false);
       const listed = [...index.instances()];
       expect(listed.map((i) => i.instanceId).sort()).toEqual(ids.filter((id) => !deleted.includes(id)).sort());
-      for (const i of listed) expect(index.attachment(i.uuid) !== undefined).toBe(true);
+      for (const i of listed) expect(attachmentOf(index, i.uuid) !== undefined).toBe(true);
     } finally {
       await index.close();
     }
