@@ -4,6 +4,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { opendirSync, readdirSync, statSync, type Dirent, type Stats } from 'node:fs';
 import { VERSION } from './version.js';
+import { WHOLE_LISTING_MAX_BYTES } from './walk.js';
 import { errnoOrMessage } from './errno.js';
 import type { ImportOptions } from './options.js';
 
@@ -12,6 +13,8 @@ import type { ImportOptions } from './options.js';
  * coarse filesystem clock (2 s on FAT, 1 s on ext3, a jiffy on ext4) would leave it as it is.
  */
 const RACY_MS = 2000;
+
+const tooRecent = (stats: Stats, now: number): boolean => Math.max(stats.mtimeMs, stats.ctimeMs) > now - RACY_MS;
 
 /** What a source looked like, as far as the outcomes of a run over it can depend on it. */
 export interface SourceFingerprint {
@@ -65,11 +68,9 @@ const foldStats = (fold: Fold, stats: Stats): void => {
   values[at++] = stats.ctimeMs;
   fold.used = at;
   if (at === values.length) flushValues(fold);
-  if (Math.max(stats.mtimeMs, stats.ctimeMs) > fold.now - RACY_MS) fold.recent = true;
+  if (tooRecent(stats, fold.now)) fold.recent = true;
 };
 
-/** A directory at most this large on disk is listed in one call; a larger one is streamed. */
-const WHOLE_LISTING_MAX_BYTES = 1024 * 1024;
 
 // The subdirectories of a directory, in listing order.
 function* subdirectories(path: string, size: number): Generator<Dirent> {
@@ -143,7 +144,7 @@ export const stampIndex = (root: string, indexPath: string, optionsKey: string):
   for (const suffix of ['', '-wal', '-journal']) {
     const stats = statSync(`${indexPath}${suffix}`, { throwIfNoEntry: false });
     lines.push(stats === undefined ? `index${suffix} absent` : `index${suffix} ${stats.ino}:${stats.size}:${stats.mode}:${stats.mtimeMs}:${stats.ctimeMs}`);
-    if (stats !== undefined && Math.max(stats.mtimeMs, stats.ctimeMs) > now - RACY_MS) recent = true;
+    if (stats !== undefined && tooRecent(stats, now)) recent = true;
   }
   return { text: lines.join('\n'), recent };
 };

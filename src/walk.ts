@@ -1,6 +1,5 @@
 import { isUtf8 } from 'node:buffer';
 import type { BigIntStats, Dirent, OpenDirOptions } from 'node:fs';
-import { readdirSync } from 'node:fs';
 import { lstat, opendir, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { FileEntry } from './types.js';
@@ -22,7 +21,7 @@ export interface WalkOptions {
  * times cheaper than a streamed listing, and Orthanc's xx/yy folders hold a file or two each);
  * a larger one, which may hold millions of entries, is streamed with fs.opendir.
  */
-const WHOLE_LISTING_MAX_BYTES = 1024 * 1024;
+export const WHOLE_LISTING_MAX_BYTES = 1024 * 1024;
 
 
 const HEX_PAIR = /^[0-9a-f]{2}$/i;
@@ -97,33 +96,21 @@ const childOf = (parent: Place, given: Buffer | string): Place => {
 const BUFFER_NAMES = { encoding: 'buffer' } as unknown as OpenDirOptions;
 
 /** A directory entry, its name as text or, where it is not valid UTF-8, as bytes. */
-export type Entry = Dirent | Dirent<Buffer>;
+type Entry = Dirent | Dirent<Buffer>;
 
 /** A directory's entries: all of a small one at once, or a stream over a large one. */
 type Listing = readonly Entry[] | AsyncIterable<Entry>;
-
-// Orders entries by name, as bytes would be for the ASCII names of Orthanc's layout.
-export const byName = (a: Entry, b: Entry): number => {
-  if (typeof a.name === 'string' && typeof b.name === 'string') return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-  return Buffer.compare(Buffer.from(a.name), Buffer.from(b.name));
-};
 
 // A name Node could not decode as UTF-8 comes back with replacement characters: such a directory
 // is listed again with names as bytes.
 export const undecodable = (entries: readonly Entry[]): boolean => entries.some((entry) => entry.name.includes('\uFFFD'));
 
-// Reads small directories at once and opens large ones as a stream of byte names. Orthanc's own
-// xx and xx/yy folders (a handful of entries each) are read synchronously: tens of thousands of
-// them cost a third as much that way as through the thread pool, and each takes microseconds.
+// Reads small directories at once (names as text, the cheap way; as bytes only when a name did not
+// decode) and opens large ones as a stream of byte names.
 const openListing = async (directory: string | Buffer, relative: string, knownSize: number | undefined): Promise<Listing> => {
-  // Sorted by name: Orthanc's layout then comes in UUID order, which lets the index be read alongside in one pass.
-  if (isOrthancLevel(relative)) {
-    const entries = readdirSync(directory, { withFileTypes: true });
-    return (undecodable(entries) ? readdirSync(directory, { withFileTypes: true, encoding: 'buffer' }) : entries).sort(byName);
-  }
-  if ((knownSize ?? (await stat(directory)).size) <= WHOLE_LISTING_MAX_BYTES) {
+  if (isOrthancLevel(relative) || (knownSize ?? (await stat(directory)).size) <= WHOLE_LISTING_MAX_BYTES) {
     const entries = await readdir(directory, { withFileTypes: true });
-    return (undecodable(entries) ? await readdir(directory, { withFileTypes: true, encoding: 'buffer' }) : entries).sort(byName);
+    return undecodable(entries) ? readdir(directory, { withFileTypes: true, encoding: 'buffer' }) : entries;
   }
   return await opendir(directory, { ...BUFFER_NAMES, bufferSize: 256 });
 };

@@ -17,26 +17,19 @@ const send = (message: StorageMessage): void => {
   port?.postMessage(message);
 };
 
-// Waits until the main thread has asked for a message.
-const asked = async (): Promise<void> => {
+// Waits for the main thread to ask for the next message, and takes that request.
+const pulled = async (): Promise<void> => {
   while (pulls === 0) {
     await new Promise<void>((resolve) => {
       wake = resolve;
     });
   }
-};
-
-// Waits for the main thread to ask for the next message, and takes that request.
-const pulled = async (): Promise<void> => {
-  await asked();
   pulls--;
 };
 
-// Takes the fingerprint, then, once asked, walks and answers each 'pull' with the next batch, then
-// 'end'.
+// Takes the fingerprint, then walks and answers each 'pull' with the next batch, then 'end'.
 const run = async (): Promise<void> => {
   if (task.fingerprint !== undefined) send({ kind: 'fingerprint', fingerprint: await fingerprintSource(task.root, task.fingerprint) });
-  await asked();
   const db = new Database(task.indexCopy, { readonly: true, fileMustExist: true });
   const attachments = attachmentsInOrder(db);
   try {

@@ -2,14 +2,15 @@
 // little per-file work as can be: a storage of millions of files is walked on every run that
 // reads it. Whatever does not fit the layout is left to the general walk (walk.ts).
 import { readdirSync, statSync, type Dirent } from 'node:fs';
-import { byName, undecodable, walk, walkWithin, type WalkItem } from '../walk.js';
+import { undecodable, walk, walkWithin, WHOLE_LISTING_MAX_BYTES, type WalkItem } from '../walk.js';
 
 /** Orthanc names its two folder levels with lower-case hex pairs. */
 const HEX_PAIR = /^[0-9a-f]{2}$/;
 /** Files handed on at once: per-file work stays plain function calls, not async steps. */
 const BATCH = 512;
-/** A storage root larger than this on disk is not Orthanc's layout (which holds ~260 entries). */
-const ROOT_MAX_BYTES = 1024 * 1024;
+
+// By name, as SQLite orders the UUIDs (bytes; the layout's names are ASCII).
+const byName = (a: Dirent, b: Dirent): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 /** A folder's entries, sorted by name; undefined when it cannot be listed or a name does not decode. */
 const listSorted = (path: string): Dirent[] | undefined => {
@@ -53,7 +54,8 @@ function* levelOne(root: string, xx: string, odd: string[]): Generator<WalkItem[
 export async function* storageWalk(root: string): AsyncGenerator<WalkItem[]> {
   let top: Dirent[] | undefined;
   try {
-    top = statSync(root).size <= ROOT_MAX_BYTES ? listSorted(root) : undefined;
+    // A root too large to list at once is not Orthanc's layout (which holds ~260 entries).
+    top = statSync(root).size <= WHOLE_LISTING_MAX_BYTES ? listSorted(root) : undefined;
   } catch {
     top = undefined;
   }
