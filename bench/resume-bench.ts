@@ -61,6 +61,13 @@ const FILES_PER_DIR = 100;
 const A_BUDGET_SECONDS = 600;
 /** Instances per page when the diagnostic lists the target (as the tool does: src/upload.ts). */
 const LISTING_PAGE = 10_000;
+/** Ways to list the target, the tool's first; each is timed 3 times. */
+const LISTING_VARIANTS = [
+  { label: `pages of ${LISTING_PAGE}, one at a time (the tool)`, size: LISTING_PAGE, inFlight: 1 },
+  { label: 'pages of 5000, two at a time', size: 5000, inFlight: 2 },
+  { label: 'pages of 5000, one at a time', size: 5000, inFlight: 1 },
+  { label: 'pages of 1000, one at a time', size: 1000, inFlight: 1 },
+] as const;
 const TARGET_B = 50;
 const TARGET_C = 20;
 /** Timeout of the JSON GETs to Orthanc (/system, /statistics, /instances pages). */
@@ -269,6 +276,8 @@ interface Diagnostics {
   nodeStart: number;
   cliVersion: number;
   listing: number;
+  /** The same listing in other page sizes (what chose the tool's). */
+  listingVariants: { label: string; seconds: number }[];
   /** The tool's own storage walk (the walker thread's work, here in this thread). */
   walk: number;
   /** The tool's fingerprint of the storage (what a run over an unchanged storage pays). */
@@ -304,30 +313,34 @@ async function diagnostics(ctx: Context, target: RunningOrthanc): Promise<Diagno
       child.once('exit', () => { resolveExit(); });
     });
   };
-  const listing = async (): Promise<number> => {
+  // All instances in pages of `size`, `inFlight` pages at a time (the tool: 10,000, one at a time).
+  const listing = async (size: number, inFlight: number): Promise<number> => {
     let total = 0;
-    for (let since = 0; ; since += LISTING_PAGE) {
-      const page = await getJson(`${target.url}/instances?expand&since=${since}&limit=${LISTING_PAGE}`, HTTP_TIMEOUT_MS);
-      const items = Array.isArray(page) ? page.length : 0;
-      total += items;
-      if (items < LISTING_PAGE) return total;
+    for (let since = 0; ; since += size * inFlight) {
+      const pages = await Promise.all(
+        Array.from({ length: inFlight }, (_, k) => getJson(`${target.url}/instances?expand&since=${since + k * size}&limit=${size}`, HTTP_TIMEOUT_MS)),
+      );
+      const counts = pages.map((page) => (Array.isArray(page) ? page.length : 0));
+      total += counts.reduce((sum, count) => sum + count, 0);
+      if (counts.some((count) => count < size)) return total;
     }
   };
   const nodeStart: number[] = [];
   const cliVersion: number[] = [];
-  const listings: number[] = [];
+  const listings = new Map(LISTING_VARIANTS.map((variant) => [variant.label, [] as number[]]));
   let listed = 0;
   for (let k = 0; k < 3; k++) {
     nodeStart.push(await time(() => bare(['-e', '0'])));
     cliVersion.push(await time(() => bare([CLI, '--version'])));
-    listings.push(await time(async () => (listed = await listing())));
+    for (const { label, size, inFlight } of LISTING_VARIANTS) listings.get(label)?.push(await time(async () => (listed = await listing(size, inFlight))));
   }
   if (listed !== ctx.instances) console.warn(`WARNING: the listing returned ${listed} instances, expected ${ctx.instances}`);
   const storage = [await timeStorage(ctx.storage), await timeStorage(ctx.storage), await timeStorage(ctx.storage)];
   return {
     nodeStart: medianOfKnown(nodeStart),
     cliVersion: medianOfKnown(cliVersion),
-    listing: medianOfKnown(listings),
+    listing: medianOfKnown(listings.get(LISTING_VARIANTS[0].label) ?? []),
+    listingVariants: LISTING_VARIANTS.map(({ label }) => ({ label, seconds: medianOfKnown(listings.get(label) ?? []) })),
     walk: medianOfKnown(storage.map((s) => s.walk)),
     fingerprint: medianOfKnown(storage.map((s) => s.fingerprint)),
     files: storage[0]?.files ?? 0,
@@ -424,6 +437,7 @@ async function main(): Promise<number> {
     if (diag !== undefined) {
       console.log('where a second run goes (medians of 3):');
       console.log(`  node -e 0: ${diag.nodeStart.toFixed(2)} s; cli --version: ${diag.cliVersion.toFixed(2)} s; GET /instances?expand of ${n} instances (pages of ${LISTING_PAGE}): ${diag.listing.toFixed(2)} s`);
+      console.log(`  listing variants: ${diag.listingVariants.map((v) => `${v.label} ${v.seconds.toFixed(2)} s`).join('; ')}`);
       console.log(`  the storage's walk (${diag.files} files, the walker thread's work): ${diag.walk.toFixed(2)} s; its fingerprint: ${diag.fingerprint.toFixed(2)} s`);
       console.log(`  B with --no-skip-existing (journal only, no listing): ${variantSeconds.toFixed(2)} s -> A/B ${(medians.A / variantSeconds).toFixed(1)}x${variant.some((r) => !r.ok) ? ` (FAILED: ${variant.flatMap((r) => r.problems).join('; ')})` : ''}`);
     }
