@@ -7,12 +7,6 @@ import { ImporterError } from './errors.js';
 import type { Summary } from './report.js';
 import type { FileOutcome } from './types.js';
 
-/** One line of the target's listing. */
-export interface TargetInstance {
-  readonly id: string;
-  readonly size: number;
-}
-
 /** A pending write: an outcome (key, JSON) or a report line. */
 type PendingRow = readonly [key: string, outcome: string] | readonly [lines: string];
 
@@ -69,9 +63,6 @@ const openDatabase = (path: string): Database.Database => {
     db.exec(`
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS outcomes (key TEXT PRIMARY KEY, outcome TEXT NOT NULL);
-      -- The target's listing is this run's alone: a temporary table, outside the write-ahead log
-      -- (looked up once per instance, it read three times slower from there).
-      CREATE TEMP TABLE target_listing (id TEXT PRIMARY KEY, size INTEGER NOT NULL) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS report_lines (seq INTEGER PRIMARY KEY, lines TEXT NOT NULL);
     `);
     return db;
@@ -90,7 +81,6 @@ export class Journal {
   readonly #db: Database.Database;
   readonly #lookup: Database.Statement<[string], { outcome: string }>;
   readonly #record: Database.Statement<[string, string]>;
-  readonly #targetSize: Database.Statement<[string], { size: number }>;
   readonly #commit: (rows: readonly PendingRow[]) => void;
   #pending: PendingRow[] = [];
   #lines: string[] = [];
@@ -101,7 +91,6 @@ export class Journal {
     this.#db = db;
     this.#lookup = db.prepare('SELECT outcome FROM outcomes WHERE key = ?');
     this.#record = db.prepare('INSERT INTO outcomes (key, outcome) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET outcome = excluded.outcome');
-    this.#targetSize = db.prepare('SELECT size FROM target_listing WHERE id = ?');
     const entry = db.prepare<[string]>('INSERT INTO report_lines (lines) VALUES (?)');
     this.#commit = db.transaction((rows: readonly PendingRow[]) => {
       for (const row of rows) {
@@ -206,26 +195,6 @@ export class Journal {
   // string holds several lines, joined as the report's array needs them).
   *reportLines(): Generator<string> {
     for (const row of this.#db.prepare<[], { lines: string }>('SELECT lines FROM report_lines ORDER BY seq').iterate()) yield row.lines;
-  }
-
-  // Replaces the listing of what the target holds (ID and file size), page by page.
-  async loadTargetInstances(pages: AsyncIterable<readonly TargetInstance[]> | Iterable<readonly TargetInstance[]>): Promise<number> {
-    this.#db.exec('DELETE FROM target_listing');
-    const insert = this.#db.prepare('INSERT OR REPLACE INTO target_listing (id, size) VALUES (?, ?)');
-    const insertPage = this.#db.transaction((page: readonly TargetInstance[]) => {
-      for (const { id, size } of page) insert.run(id, size);
-    });
-    let count = 0;
-    for await (const page of pages) {
-      insertPage(page);
-      count += page.length;
-    }
-    return count;
-  }
-
-  // The size of the DICOM file the target holds for this instance ID, if it holds one.
-  targetSize(instanceId: string): number | undefined {
-    return this.#targetSize.get(instanceId)?.size;
   }
 
   // Flushes and closes.

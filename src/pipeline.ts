@@ -20,14 +20,16 @@
 import { lstat } from 'node:fs/promises';
 import { checkOne, knownFromIndex } from './check.js';
 import { isFinal, type Journal } from './journal.js';
-import { alreadyOnTarget, journalKey, replayed, type Shortcuts } from './resume.js';
+import { alreadyOnTarget, journalKey, onTargetOutcome, replayed, type ComparedInstance, type Shortcuts } from './resume.js';
 import { Classifier } from './classify.js';
 import { deliver, type Delivery } from './deliver.js';
 import { mapBounded } from './map-bounded.js';
 import { writeToFolder, type FolderDelivery } from './deliver-folder.js';
 import { SpaceGuard } from './sink/disk-space.js';
 import { FolderSink } from './sink/folder-sink.js';
-import type { OrthancIndex } from './source/orthanc-index.js';
+import type { IndexedInstance, OrthancIndex } from './source/orthanc-index.js';
+import { instanceItem, outcomeOf } from './source/index-source.js';
+import { openRunListing, type ListingPlan, type RunListing } from './run-listing.js';
 import type { ImportOptions } from './options.js';
 import { prepareTarget, type TargetAssessment } from './preflight.js';
 import type { ImportEvents } from './events.js';
@@ -38,8 +40,8 @@ import { stampIndex, type FingerprintWanted, type SourceFingerprint } from './un
 import { merge } from './merge.js';
 import type { LocatedSource } from './source/locate-source.js';
 import { StudyTally, type StudyCompleteness } from './studies.js';
-import type { Uploader } from './upload.js';
-import { treeFields, type Classified, type FileEntry, type FileOutcome, type SourceItem } from './types.js';
+import { Uploader } from './upload.js';
+import { treeFields, type Classified, type ExpectedFile, type FileEntry, type FileOutcome, type SourceItem } from './types.js';
 import { describeFilter, isEmptyFilter, matchesFilter, type Filter, type FilterTags } from './filter.js';
 
 
@@ -113,6 +115,20 @@ const outcomeTags = (outcome: FileOutcome): FilterTags => ({
   studyDate: outcome.studyDate ?? '',
 });
 
+// How an instance of the index is compared with the target's listing.
+const comparedFromIndex = (expected: ExpectedFile): ComparedInstance => ({
+  instanceId: expected.instanceId,
+  decodedSize: expected.uncompressedSize,
+  diskSize: expected.compressedSize,
+  encoding: expected.compressionType === 2 ? 'zlib' : 'raw',
+});
+
+type IndexedItem = Extract<SourceItem, { kind: 'indexed' }>;
+
+// The index answers the filters before anything else, even an earlier run's outcome.
+const leftOutByIndex = (item: IndexedItem, filter: Filter | undefined): FileOutcome | undefined =>
+  filter !== undefined && !matchesFilter(item.tags, filter) ? excluded(item.entry, item.expected.compressedSize, treeFields(item.tags)) : undefined;
+
 // Stage 1: what is known already (journal, target listing, index) costs nothing; the rest is read
 // and decoded by a worker.
 const prepare = async (item: SourceItem, context: StageContext): Promise<Stage1> => {
@@ -121,25 +137,36 @@ const prepare = async (item: SourceItem, context: StageContext): Promise<Stage1>
     if (item.sized === true) return { entry: item.entry, classified: item.classified };
     return { entry: item.entry, classified: { ...item.classified, diskSize: await sizeOnDisk(item.entry.rawPath ?? item.entry.path) } };
   }
-  // The index answers the filters before anything else, even an earlier run's outcome.
-  if (item.kind === 'indexed' && context.filter !== undefined && !matchesFilter(item.tags, context.filter)) {
-    return { entry: item.entry, outcome: excluded(item.entry, item.expected.compressedSize, treeFields(item.tags)) };
-  }
+  const leftOut = item.kind === 'indexed' ? leftOutByIndex(item, context.filter) : undefined;
+  if (leftOut !== undefined) return { entry: item.entry, outcome: leftOut };
   const key = context.check ? undefined : await journalKey(item);
   const withKey = key === undefined ? {} : { key };
   const done = replayed(key, context.shortcuts);
   if (done !== undefined) return { entry: item.entry, outcome: done, ...studyId, ...withKey };
   if (item.kind === 'indexed') {
-    const { expected } = item;
-    const encoding = expected.compressionType === 2 ? 'zlib' : 'raw';
-    const onTarget = context.check ? undefined : await alreadyOnTarget(context.shortcuts, item.entry, { instanceId: expected.instanceId, decodedSize: expected.uncompressedSize, diskSize: expected.compressedSize, encoding });
+    const onTarget = context.check ? undefined : await alreadyOnTarget(context.shortcuts, item.entry, comparedFromIndex(item.expected));
     if (onTarget !== undefined) return { entry: item.entry, outcome: { ...onTarget, ...treeFields(item.tags) }, ...studyId, ...withKey };
     const known = context.check ? knownFromIndex(item) : undefined;
     if (known !== undefined) return { entry: item.entry, classified: known, ...studyId };
-    return { entry: item.entry, classified: await context.classifier.classify(item.entry, expected), ...studyId, ...withKey };
+    return { entry: item.entry, classified: await context.classifier.classify(item.entry, item.expected), ...studyId, ...withKey };
   }
   return { entry: item.entry, classified: await context.classifier.classify(item.entry), ...withKey };
 };
+
+// An instance a page of the target's listing names, settled as prepare would (without a journal
+// to replay): its outcome from the listing, unless its file cannot be located or the filters
+// leave it out.
+const settleListed =
+  (root: string, filter: Filter | undefined) =>
+  (instance: IndexedInstance, size: number): Settled => {
+    const item = instanceItem(root, instance);
+    if (item.kind === 'settled') return { stage: {}, outcome: outcomeOf(item) };
+    if (item.kind !== 'indexed') throw new Error('an index instance became a file to walk');
+    const leftOut = leftOutByIndex(item, filter);
+    if (leftOut !== undefined) return { stage: {}, outcome: leftOut };
+    const outcome = onTargetOutcome(item.entry, comparedFromIndex(item.expected), size);
+    return { stage: { key: item.key, studyId: item.studyId }, outcome: { ...outcome, ...treeFields(item.tags) } };
+  };
 
 // Stage 2: send (or check) what stage 1 could not settle; in walk mode the target's listing is
 // only usable now that the worker computed the instance ID.
@@ -196,15 +223,12 @@ async function* single<T>(items: AsyncIterable<T>): AsyncGenerator<readonly T[]>
 const countsForStudy = (outcome: FileOutcome, delivery: Delivery | undefined): boolean =>
   outcome.fileClass === 'dicom' && outcome.status !== 'FilteredOut' && (delivery === undefined || !delivery.verify || outcome.verified !== undefined);
 
-// Loads the target's listing into the journal the first time an instance needs it (never, when the
-// journal already settles every file), so instances already there are not sent again.
-const targetListing = (journal: Journal | undefined, uploader: Uploader | undefined, events: ImportEvents): (() => Promise<void>) | undefined => {
-  if (journal === undefined || uploader === undefined) return undefined;
-  let loading: Promise<void> | undefined;
-  return () =>
-    (loading ??= journal.loadTargetInstances(uploader.listInstances()).then((count) => {
-      events.onInfo?.(`the target already holds ${count} instances; those with the same file size are not sent again`);
-    }));
+// How the run lists the target: from the start when the journal settles nothing (every instance
+// needs the listing), on first need otherwise; not at all without a journal, a target, or with
+// --no-skip-existing. Listed from the start, the first page is asked for at once.
+const listingPlan = (options: ImportOptions, journal: Journal | undefined, uploader: Uploader | undefined, replay: boolean): ListingPlan | undefined => {
+  if (!options.skipExisting || journal === undefined || uploader === undefined) return undefined;
+  return replay ? { from: 'need', list: () => uploader.listInstances() } : { from: 'start', pages: uploader.listInstances() };
 };
 
 /** How a run that read the source ended. */
@@ -233,8 +257,6 @@ const openTarget = async (options: ImportOptions, events: ImportEvents, prefligh
     onDown: (reason: string) => events.onWarning?.(`the target stopped answering (${reason}); pausing`),
     onUp: (ms: number) => events.onWarning?.(`the target answers again after ${(ms / 1000).toFixed(0)} s; carrying on`),
   };
-  // undici is loaded only by a run that may send something (see checkTarget).
-  const { Uploader } = await import('./upload.js');
   return { assessment, uploader: new Uploader(options.target, options, outageEvents) };
 };
 
@@ -246,9 +268,7 @@ interface RunContext {
   readonly options: ImportOptions;
   readonly events: ImportEvents;
   readonly startedAt: Date;
-  /** The target's listing on its way (a run with an empty journal), undefined otherwise. */
-  readonly listing: Promise<void> | undefined;
-  readonly listTarget: (() => Promise<void>) | undefined;
+  readonly listing: ListingPlan | undefined;
   readonly replay: boolean;
 }
 
@@ -267,16 +287,15 @@ export const importSource = async (
 ): Promise<SourceRun> => {
   const target = await openTarget(options, events, preflight);
   try {
-    const listTarget = options.skipExisting ? targetListing(journal, target.uploader, events) : undefined;
     const replay = journal?.isEmpty() === false;
-    const listing = listTarget !== undefined && !replay ? listTarget() : undefined;
-    listing?.catch(() => undefined);
+    const listing = listingPlan(options, journal, target.uploader, replay);
     const { known, wanted } = fingerprint;
     // The index files' part of the fingerprint is taken before they are copied.
     const stamp = known === undefined && wanted !== undefined ? stampIndex(wanted.root, wanted.indexPath, wanted.optionsKey) : undefined;
-    const source = await openSource(located, options, stamp);
+    // An index listed from the start settles the instances the listing names (run-listing.ts).
+    const source = await openSource(located, options, stamp, listing?.from === 'start' && located.indexPath !== undefined ? 'unlisted' : 'all');
     try {
-      const run = await readSource({ source, target, journal, options, events, startedAt, listing, listTarget, replay });
+      const run = await readSource({ source, target, journal, options, events, startedAt, listing, replay });
       // Failing to take it only means that no later run can be answered from the journal.
       const taken = known ?? (await source.fingerprint?.catch(() => undefined));
       return { ...run, fingerprint: taken };
@@ -291,12 +310,13 @@ export const importSource = async (
 // Reads every file through the stages (and the walker's outcomes beside them) into the tally,
 // the journal and the report.
 const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint'>> => {
-  const { source, journal, options, events, listing } = run;
+  const { source, journal, options, events } = run;
   const { assessment, uploader } = run.target;
   const tally = new Tally();
   const studies = new StudyTally();
   let leftNothingToDo = true;
   let report: ReportFile | undefined;
+  let listing: RunListing<Settled> | undefined;
   let completeness: StudyCompleteness | undefined;
   const summarize = (interrupted: boolean, warnings: readonly string[]): Summary =>
     tally.summarize({
@@ -320,14 +340,17 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
     const classifier = new Classifier({ ...options, keepBytes: (uploader !== undefined && !options.check) || folder !== undefined });
     try {
       const filter = isEmptyFilter(options.filter) ? undefined : options.filter;
-      const context: StageContext = { classifier, check: options.check, shortcuts: { journal, replay: run.replay, verify: options.verify, listTarget: run.listTarget }, filter, folder };
+      listing = run.listing === undefined ? undefined : openRunListing(run.listing, source.index, events, settleListed(source.root, filter));
+      const context: StageContext = { classifier, check: options.check, shortcuts: { journal, replay: run.replay, verify: options.verify, listing: listing?.lookup }, filter, folder };
       if (folder !== undefined && source.index !== undefined) await checkRoomFor(source.index, context, folder);
       // Instances wait for the listing, if one is coming.
-      const prepared = mapBounded(untilAborted(after(listing, source.items), options.signal), options.workers * 4, (item) => prepare(item, context));
+      const prepared = mapBounded(untilAborted(after(listing?.loaded, source.items), options.signal), options.workers * 4, (item) => prepare(item, context));
       const staged = mapBounded(prepared, options.concurrency, async (stage) => ({ stage, outcome: await settle(stage, context, delivery) }));
       // The walker's outcomes are taken from the start: while the instances wait for the listing,
       // this thread has nothing better to do.
-      const known = source.settled === undefined ? [] : [settledAtOnce(untilAborted(source.settled, options.signal))];
+      const walked = source.settled === undefined ? [] : [settledAtOnce(untilAborted(source.settled, options.signal))];
+      const listed = listing?.settled === undefined ? [] : [untilAborted(listing.settled, options.signal)];
+      const known = [...walked, ...listed];
       // Counts, journals and reports one file's outcome.
       const account = ({ stage, outcome }: Settled): string | undefined => {
         if (stage.key !== undefined && outcome.resumed !== true && outcome.fileClass !== 'excluded') journal?.record(stage.key, outcome);
@@ -355,6 +378,7 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
         }
       }
     } finally {
+      listing?.close();
       await classifier.close();
     }
     completeness = source.index === undefined ? undefined : studies.summary();

@@ -1,10 +1,9 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { ImporterError } from './errors.js';
 import type { ImportEvents } from './events.js';
 import type { ImportOptions } from './options.js';
 import type { Target } from './target.js';
 import { errnoCode, errnoOrMessage } from './errno.js';
+import { ANSWER_TOO_LARGE, httpGet } from './http-get.js';
 
 /** What the target says about itself in GET /system (fields vary by version; absent = not reported). */
 export interface TargetSystem {
@@ -34,32 +33,6 @@ const CREDENTIALS_HINT = 'Give them in the URL, with --username/--password, or i
 const SYSTEM_TIMEOUT_MS = 15_000;
 /** GET /system answers about a kilobyte; anything far larger is not an Orthanc. */
 const SYSTEM_MAX_BYTES = 1024 * 1024;
-const TOO_LARGE = 'E_ANSWER_TOO_LARGE';
-
-// One GET with node:http, not undici: loading undici and compiling its WebAssembly HTTP parser
-// costs a tenth of a second, which a resumed run that sends nothing should not pay (the
-// uploader loads it when there is something to send).
-const getText = (url: string, headers: Readonly<Record<string, string>>): Promise<{ statusCode: number; text: string }> =>
-  new Promise((resolve, reject) => {
-    const request = url.startsWith('https:') ? httpsRequest : httpRequest;
-    const onResponse = (response: IncomingMessage): void => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      response.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > SYSTEM_MAX_BYTES) response.destroy(Object.assign(new Error(`an answer over ${SYSTEM_MAX_BYTES} bytes`), { code: TOO_LARGE }));
-        else chunks.push(chunk);
-      });
-      response.on('end', () => {
-        resolve({ statusCode: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
-      });
-      response.on('error', reject);
-    };
-    const req = request(url, { headers: { ...headers, connection: 'close' }, agent: false, timeout: SYSTEM_TIMEOUT_MS }, onResponse);
-    req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${SYSTEM_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })));
-    req.on('error', reject);
-    req.end();
-  });
 
 // Asks the target who it is before the first upload, so a wrong URL or refused credentials stop
 // the run with one clear message instead of marking every file as failed.
@@ -67,9 +40,9 @@ export const checkTarget = async (target: Target): Promise<TargetSystem> => {
   let statusCode: number;
   let text: string;
   try {
-    ({ statusCode, text } = await getText(`${target.origin}${target.prefix}/system`, target.headers));
+    ({ statusCode, text } = await httpGet(`${target.origin}${target.prefix}/system`, target.headers, { timeoutMs: SYSTEM_TIMEOUT_MS, maxBytes: SYSTEM_MAX_BYTES }));
   } catch (error) {
-    if (errnoCode(error) === TOO_LARGE) {
+    if (errnoCode(error) === ANSWER_TOO_LARGE) {
       throw new ImporterError('E_TARGET_NOT_ORTHANC', `The target ${target.display} answered GET /system with over ${SYSTEM_MAX_BYTES} bytes: is it an Orthanc, and is the URL prefix right?`);
     }
     const code = errnoOrMessage(error);

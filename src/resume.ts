@@ -8,8 +8,23 @@ export interface Shortcuts {
   /** The journal held outcomes when the run began (else asking it for each file is wasted). */
   readonly replay: boolean;
   readonly verify: boolean;
-  /** Loads the target's listing into the journal (once, when first needed); absent: do not skip existing instances. */
-  readonly listTarget: (() => Promise<void>) | undefined;
+  /** The target's listing; absent: do not skip existing instances. */
+  readonly listing: ListingLookup | undefined;
+}
+
+/** The target's listing as the stages ask it: complete once ready() settles, then one size per instance. */
+export interface ListingLookup {
+  ready(): Promise<void>;
+  size(instanceId: string): number | undefined;
+}
+
+/** An instance as the target's listing is compared with it. */
+export interface ComparedInstance {
+  readonly instanceId: string;
+  readonly decodedSize: number;
+  readonly diskSize: number;
+  readonly encoding: DecodedDicom['encoding'];
+  readonly md5?: string;
 }
 
 const OVERWRITE_HINT = 'set "OverwriteInstances": true on the target and run again with --no-skip-existing to replace it';
@@ -34,17 +49,10 @@ export const replayed = (key: string | undefined, shortcuts: Shortcuts): FileOut
   return outcome !== undefined && isFinal(outcome, shortcuts.verify) ? { ...outcome, resumed: true } : undefined;
 };
 
-// The outcome for an instance the target's listing already shows: skipped when its file has the
-// same size, a conflict when it differs (a pixel-less copy from an earlier naive import, say).
-export const alreadyOnTarget = async (
-  shortcuts: Shortcuts,
-  entry: FileEntry,
-  instance: { readonly instanceId: string; readonly decodedSize: number; readonly diskSize: number; readonly encoding: DecodedDicom['encoding']; readonly md5?: string },
-): Promise<FileOutcome | undefined> => {
-  if (shortcuts.listTarget === undefined || shortcuts.journal === undefined) return undefined;
-  await shortcuts.listTarget();
-  const size = shortcuts.journal.targetSize(instance.instanceId);
-  if (size === undefined) return undefined;
+// The outcome for an instance the target's listing shows with a file of `size` bytes: skipped when
+// its file has the same size, a conflict when it differs (a pixel-less copy from an earlier naive
+// import, say).
+export const onTargetOutcome = (entry: FileEntry, instance: ComparedInstance, size: number): FileOutcome => {
   const base = { path: entry.relativePath, size: instance.diskSize, encoding: instance.encoding, decodedSize: instance.decodedSize, instanceId: instance.instanceId, ...(instance.md5 === undefined ? {} : { md5: instance.md5 }) };
   if (size === instance.decodedSize) return { ...base, fileClass: 'dicom', status: 'AlreadyStored', verified: 'size', onTarget: true };
   return {
@@ -52,4 +60,13 @@ export const alreadyOnTarget = async (
     fileClass: 'conflict',
     reason: `the target already holds another version of this instance (${size} bytes, source ${instance.decodedSize}), perhaps a pixel-less copy; ${OVERWRITE_HINT}`,
   };
+};
+
+// The outcome for an instance the target's listing already shows, once the listing is complete;
+// undefined when the target does not hold it (or the run does not skip what the target holds).
+export const alreadyOnTarget = async (shortcuts: Shortcuts, entry: FileEntry, instance: ComparedInstance): Promise<FileOutcome | undefined> => {
+  if (shortcuts.listing === undefined) return undefined;
+  await shortcuts.listing.ready();
+  const size = shortcuts.listing.size(instance.instanceId);
+  return size === undefined ? undefined : onTargetOutcome(entry, instance, size);
 };

@@ -1,6 +1,6 @@
 // The library's entry point: a run over a source unchanged since a complete run is answered from
 // the journal; any other run reads the source through the pipeline (pipeline.ts), which is only
-// loaded then (with undici, piscina and the rest), so that answer stays quick.
+// loaded then (with piscina and the rest; undici once something is sent), so that answer stays quick.
 import type { ImportEvents } from './events.js';
 import { defaultJournalPath, Journal } from './journal.js';
 import type { ImportOptions } from './options.js';

@@ -1,11 +1,13 @@
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
 import { ImporterError } from './errors.js';
 import { Outage, type OutageEvents } from './outage.js';
+import type { TargetInstance } from './target-listing.js';
 import type { Target } from './target.js';
 import type { UploadStatus } from './types.js';
 import { errnoCode } from './errno.js';
+import { httpGet, type GetLimits } from './http-get.js';
 
 /** The body of one upload: bytes in memory, or a factory for a fresh stream (called again on retry). */
 export type UploadBody = Uint8Array | (() => Readable);
@@ -36,12 +38,27 @@ const DOWN_CODES = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUN
 /** Bound on pauses for one request, so a target that answers /system but never an upload cannot loop forever. */
 const MAX_PAUSES_PER_REQUEST = 20;
 /**
- * Instances per page of the target's listing. Orthanc 1.10 lists every ID again for each page, so
- * large pages cost it less (bench/resume-bench.ts, 10,000 instances: 0.29 s in pages of 1,000,
- * 0.27 s in pages of 5,000, one or two at a time, 0.25 s in one page); a page of 10,000 expanded
- * instances is about 4 MB of JSON.
+ * Instances per page of the target's listing: the first page is small, so that the run settles
+ * its instances while Orthanc prepares the next, and each page is twice the last, up to the
+ * largest. Orthanc 1.10 skips every instance before a page again for each page, so a large
+ * target is listed in large pages (bench/resume-bench.ts, 10,000 instances in one page: 0.25 s;
+ * in pages of 1,000: 0.29 s); a page of 10,000 expanded instances is about 4 MB of JSON.
  */
-const LISTING_PAGE_SIZE = 10_000;
+const LISTING_FIRST_PAGE = 1000;
+const LISTING_LARGEST_PAGE = 10_000;
+/** A page of 10,000 is about 4 MB; Orthanc may think long over one of a large target. */
+const LISTING_LIMITS: GetLimits = { timeoutMs: 300_000, maxBytes: 256 * 1024 * 1024 };
+/** GET /system while the target is away: any answer at all will do. */
+const PROBE_LIMITS: GetLimits = { timeoutMs: 10_000, maxBytes: 1024 * 1024 };
+
+/** One request to the target; `plain` ones go over node:http (see http-get.ts), the rest over the pool. */
+interface Outgoing {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly body?: UploadBody;
+  readonly size?: number;
+  readonly plain?: true;
+}
 
 interface OrthancAnswer {
   ID?: unknown;
@@ -90,9 +107,13 @@ const toUploadResult = (statusCode: number, text: string): UploadResult => {
   return details === undefined ? { kind: 'rejected', httpStatus: statusCode, message } : { kind: 'rejected', httpStatus: statusCode, message, details };
 };
 
-/** Talks to the target over one keep-alive pool: uploads to /instances and reads back what was stored. */
+/**
+ * Talks to the target over one keep-alive pool: uploads to /instances and reads back what was
+ * stored. undici, and the pool, are loaded only once something is sent: the listing and the
+ * probes of a target that went away go over node:http.
+ */
 export class Uploader {
-  readonly #pool: Pool;
+  #pool: Promise<Pool> | undefined;
   readonly #target: Target;
   readonly #options: UploaderOptions;
   readonly #outage: Outage;
@@ -103,29 +124,37 @@ export class Uploader {
     this.#target = target;
     this.#options = options;
     this.#outage = new Outage(() => this.#answers(), { timeoutMs: options.retryTimeoutMs, pollMs: options.outagePollMs ?? 1000 }, events);
-    // Orthanc closes idle keep-alive sockets after 1 s (KeepAliveTimeout): drop ours a little sooner.
-    this.#pool = new Pool(target.origin, {
-      connections: options.concurrency,
-      keepAliveTimeout: 800,
-      keepAliveMaxTimeout: 800,
-      // Orthanc announces "Keep-Alive: timeout=1"; undici subtracts 2 s from such hints by default,
-      // which would close every connection after one request.
-      keepAliveTimeoutThreshold: 200,
-    });
+  }
+
+  #openPool(): Promise<Pool> {
+    this.#pool ??= import('undici').then(
+      ({ Pool }) =>
+        // Orthanc closes idle keep-alive sockets after 1 s (KeepAliveTimeout): drop ours a little sooner.
+        new Pool(this.#target.origin, {
+          connections: this.#options.concurrency,
+          keepAliveTimeout: 800,
+          keepAliveMaxTimeout: 800,
+          // Orthanc announces "Keep-Alive: timeout=1"; undici subtracts 2 s from such hints by default,
+          // which would close every connection after one request.
+          keepAliveTimeoutThreshold: 200,
+        }),
+    );
+    return this.#pool;
+  }
+
+  async #exchange({ method, path, body, size, plain }: Outgoing): Promise<{ statusCode: number; text: string }> {
+    const url = `${this.#target.prefix}${path}`;
+    if (plain === true) return httpGet(`${this.#target.origin}${url}`, this.#target.headers, LISTING_LIMITS);
+    const headers = body === undefined ? this.#target.headers : { ...this.#target.headers, 'content-type': 'application/dicom', 'content-length': String(size) };
+    const pool = await this.#openPool();
+    const response = await pool.request({ method, path: url, headers, ...(body === undefined ? {} : { body: typeof body === 'function' ? body() : body }) });
+    return { statusCode: response.statusCode, text: await response.body.text() };
   }
 
   // One attempt: a transient failure is returned as such, an authentication refusal stops the run.
-  async #attempt(method: 'GET' | 'POST', path: string, body?: UploadBody, size?: number): Promise<Attempt> {
+  async #attempt(outgoing: Outgoing): Promise<Attempt> {
     try {
-      const headers = body === undefined ? this.#target.headers : { ...this.#target.headers, 'content-type': 'application/dicom', 'content-length': String(size) };
-      const response = await this.#pool.request({
-        method,
-        path: `${this.#target.prefix}${path}`,
-        headers,
-        ...(body === undefined ? {} : { body: typeof body === 'function' ? body() : body }),
-      });
-      const text = await response.body.text();
-      const { statusCode } = response;
+      const { statusCode, text } = await this.#exchange(outgoing);
       if (statusCode === 401 || statusCode === 403) {
         throw new ImporterError('E_TARGET_AUTH', `The target refused the credentials during the run (HTTP ${statusCode}); the run stops, run it again to resume`);
       }
@@ -148,10 +177,10 @@ export class Uploader {
 
   // Sends one request, retrying transient failures with backoff (every request here is idempotent:
   // a repeated upload is answered AlreadyStored).
-  async #send(method: 'GET' | 'POST', path: string, body?: UploadBody, size?: number): Promise<Exchange> {
+  async #send(outgoing: Outgoing): Promise<Exchange> {
     let pauses = 0;
     for (let attempt = 0; ; attempt++) {
-      const result = await this.#attempt(method, path, body, size);
+      const result = await this.#attempt(outgoing);
       if (result.kind === 'down' && pauses++ < MAX_PAUSES_PER_REQUEST) {
         await this.#outage.wait(result.reason);
         attempt--; // the target was away: that attempt does not count against --retries
@@ -168,18 +197,17 @@ export class Uploader {
   // Whether the target answers at all (any HTTP status): used while it is away.
   async #answers(): Promise<boolean> {
     try {
-      const response = await this.#pool.request({ method: 'GET', path: `${this.#target.prefix}/system`, headers: this.#target.headers });
-      await response.body.dump();
+      await httpGet(`${this.#target.origin}${this.#target.prefix}/system`, this.#target.headers, PROBE_LIMITS);
       return true;
     } catch {
       return false;
     }
   }
 
-  // One page of the target's listing ({ID, FileSize} from GET /instances?expand), and whether it was full.
-  // One page of the listing, as text (parsed once the next page is asked for).
+  // One page of the target's listing (GET /instances?expand: ID and FileSize), as text, parsed
+  // once the next page is asked for.
   async #fetchPage(since: number, pageSize: number): Promise<string> {
-    const page = await this.#send('GET', `/instances?expand&since=${since}&limit=${pageSize}`);
+    const page = await this.#send({ method: 'GET', path: `/instances?expand&since=${since}&limit=${pageSize}`, plain: true });
     if (page.kind === 'failed' || page.statusCode !== 200) {
       throw new ImporterError('E_TARGET_UNREACHABLE', `Cannot list the target's instances (${page.kind === 'failed' ? page.reason : `HTTP ${page.statusCode}`})`);
     }
@@ -187,13 +215,25 @@ export class Uploader {
   }
 
   // Lists what the target holds, so the run can skip instances already there without one request
-  // per file: page after page until one is not full. One page at a time, the next one asked for
-  // before this one is parsed (two pages at once saved Orthanc nothing).
-  async *listInstances(pageSize = LISTING_PAGE_SIZE): AsyncGenerator<{ id: string; size: number }[]> {
-    let next: Promise<string> | undefined = this.#fetchPage(0, pageSize);
-    for (let since = 0; next !== undefined; since += pageSize) {
+  // per file: page after page until one is not full. The first page is asked for at once (before
+  // the pages are iterated), each next one before this one is parsed (two pages at once saved
+  // Orthanc nothing).
+  listInstances(firstPage = LISTING_FIRST_PAGE, largestPage = LISTING_LARGEST_PAGE): AsyncGenerator<TargetInstance[]> {
+    const first = this.#fetchPage(0, firstPage);
+    first.catch(() => undefined); // surfaces when the pages are read
+    return this.#pages(first, firstPage, largestPage);
+  }
+
+  async *#pages(first: Promise<string>, firstPage: number, largestPage: number): AsyncGenerator<TargetInstance[]> {
+    let next: Promise<string> | undefined = first;
+    let since = 0;
+    let size = firstPage;
+    while (next !== undefined) {
       const items = JSON.parse(await next) as { ID?: unknown; FileSize?: unknown }[];
-      next = items.length >= pageSize ? this.#fetchPage(since + pageSize, pageSize) : undefined;
+      const full = items.length >= size;
+      since += size;
+      size = Math.min(size * 2, largestPage);
+      next = full ? this.#fetchPage(since, size) : undefined;
       // A failed prefetch surfaces when awaited, not as an unhandled rejection meanwhile.
       next?.catch(() => undefined);
       const instances = items.flatMap((item) => (typeof item.ID === 'string' && typeof item.FileSize === 'number' ? [{ id: item.ID, size: item.FileSize }] : []));
@@ -203,7 +243,7 @@ export class Uploader {
 
   // Uploads one DICOM file to /instances.
   async upload(body: UploadBody, size: number): Promise<UploadResult> {
-    const exchange = await this.#send('POST', '/instances', body, size);
+    const exchange = await this.#send({ method: 'POST', path: '/instances', body, size });
     return exchange.kind === 'failed' ? exchange : toUploadResult(exchange.statusCode, exchange.text);
   }
 
@@ -212,7 +252,7 @@ export class Uploader {
   async storedAttachment(instanceId: string): Promise<StoredAttachment> {
     const base = `/instances/${encodeURIComponent(instanceId)}/attachments/dicom`;
     if (this.#hasInfoRoute !== false) {
-      const info = await this.#send('GET', `${base}/info`); // Orthanc >= 1.10.0: MD5 and size in one answer
+      const info = await this.#send({ method: 'GET', path: `${base}/info` }); // Orthanc >= 1.10.0: MD5 and size in one answer
       if (info.kind === 'answer' && info.statusCode === 200) {
         this.#hasInfoRoute = true;
         const parsed = parseAnswer(info.text) as { UncompressedMD5?: unknown; UncompressedSize?: unknown };
@@ -220,13 +260,13 @@ export class Uploader {
         if (typeof parsed.UncompressedSize === 'number') return { kind: 'size', size: parsed.UncompressedSize };
       }
     }
-    const md5 = await this.#send('GET', `${base}/md5`);
+    const md5 = await this.#send({ method: 'GET', path: `${base}/md5` });
     if (md5.kind === 'answer' && md5.statusCode === 200 && /^[0-9a-f]{32}$/.test(md5.text.trim())) {
       // The instance exists, so a missing /info means an Orthanc older than 1.10: stop asking it.
       this.#hasInfoRoute ??= false;
       return { kind: 'md5', md5: md5.text.trim() };
     }
-    const size = await this.#send('GET', `${base}/size`);
+    const size = await this.#send({ method: 'GET', path: `${base}/size` });
     if (size.kind === 'answer' && size.statusCode === 200 && /^\d+$/.test(size.text.trim())) return { kind: 'size', size: Number(size.text.trim()) };
     if (size.kind === 'answer' && size.statusCode === 404) return { kind: 'absent' };
     const why = size.kind === 'failed' ? size.reason : `HTTP ${size.statusCode}`;
@@ -237,7 +277,7 @@ export class Uploader {
   // match (a PatientID in another character set hashes differently).
   async lookupInstance(sopInstanceUid: string): Promise<string | undefined> {
     if (sopInstanceUid === '') return undefined;
-    const answer = await this.#send('POST', '/tools/lookup', new TextEncoder().encode(sopInstanceUid), Buffer.byteLength(sopInstanceUid));
+    const answer = await this.#send({ method: 'POST', path: '/tools/lookup', body: new TextEncoder().encode(sopInstanceUid), size: Buffer.byteLength(sopInstanceUid) });
     if (answer.kind !== 'answer' || answer.statusCode !== 200) return undefined;
     const found: unknown = JSON.parse(answer.text);
     const instance = Array.isArray(found) ? (found as { Type?: unknown; ID?: unknown }[]).find((item) => item.Type === 'Instance') : undefined;
@@ -246,6 +286,6 @@ export class Uploader {
 
   // Closes the pooled connections once every request has settled.
   async close(): Promise<void> {
-    await this.#pool.close();
+    await (await this.#pool)?.close();
   }
 }

@@ -75,15 +75,6 @@ describe('Journal', () => {
     reopened.close();
   });
 
-  it('stores the target listing page by page and answers sizes by ID', async () => {
-    const journal = Journal.open(await newPath(), identity, { restart: false });
-    const pages = [[{ id: 'a', size: 1 }, { id: 'b', size: 2 }], [{ id: 'c', size: 3 }]];
-    expect(await journal.loadTargetInstances(pages)).toBe(3);
-    expect(journal.targetSize('c')).toBe(3);
-    expect(journal.targetSize('zz')).toBeUndefined();
-    journal.close();
-  });
-
   it('vouches for the last complete run, with its report lines in order, until a run starts or --restart', async () => {
     const path = await newPath();
     const journal = Journal.open(path, identity, { restart: false });

@@ -138,6 +138,55 @@ describe('index mode', () => {
   });
 });
 
+describe('a target that already holds part of the storage', () => {
+  const PIXEL_DATA = Buffer.from([0xe0, 0x7f, 0x10, 0x00]);
+
+  it('settles what its listing names without reading it, sends the rest, and calls a pixel-less copy a conflict', async () => {
+    const source = await start({ compression: true });
+    const ids = await upload(source, files);
+    const withPixels = [];
+    for (const file of files) if ((await readFile(file)).indexOf(PIXEL_DATA) > 0) withPixels.push(file);
+    const [held1 = '', held2 = '', cutOne = ''] = withPixels;
+    const heldFile = await attachmentPath(source, ids[files.indexOf(held1)] ?? '');
+    await source.stop();
+    // Garbled in place: read, it would be corrupt-source; settled from the listing, it is never read.
+    await writeFile(heldFile, Buffer.alloc((await readFile(heldFile)).length));
+    const target = await start();
+    await upload(target, [held1, held2]);
+    const whole = await readFile(cutOne);
+    const pixelLess = (await orthancJson<{ ID: string }>(target, '/instances', { body: whole.subarray(0, whole.indexOf(PIXEL_DATA)) })).ID;
+    const journalPath = `${source.storageDir}-journal.sqlite`;
+    const reportPath = `${source.storageDir}-report.json`;
+    const options = { source: source.storageDir, target: target.url, workers: 2, journalPath, reportPath };
+
+    const first = await runImport(resolveOptions(options));
+    expect(first.alreadyOnTarget).toBe(2);
+    expect(first.classes.conflict.files).toBe(1);
+    expect(first.statuses.Success).toBe(files.length - 3);
+    expect(first.classes.dicom.files).toBe(files.length - 1);
+    expect(first.studies?.incomplete.length).toBe(1); // the study of the conflicting instance
+    const report = JSON.parse(await readFile(reportPath, 'utf8')) as { notUploaded: { class: string; reason: string; instanceId?: string }[] };
+    expect(report.notUploaded.filter((entry) => entry.class === 'conflict')).toEqual([expect.objectContaining({ instanceId: pixelLess })]);
+    const onTarget = await instanceMd5s(target);
+    expect(new Map([...onTarget].filter(([id]) => id !== pixelLess))).toEqual(new Map([...only(ids)].filter(([id]) => id !== pixelLess)));
+
+    // Every outcome was journaled: the next run replays all but the conflict, which it asks the listing about again.
+    const second = await runImport(resolveOptions(options));
+    expect(second.resumed).toBe(files.length - 1);
+    expect(second.classes.conflict.files).toBe(1);
+    expect(second.statuses.Success + second.alreadyOnTarget).toBe(0);
+
+    // Filters apply to what the listing names: another patient's instances are excluded, not skipped.
+    const parsed = parseDicomHeader(whole, whole.length);
+    const patient = parsed.ok ? parsed.facts.header.patientId : '';
+    const filtered = await runImport(resolveOptions({ ...options, restart: true, patientIds: [patient] }));
+    expect(filtered.classes.excluded.files).toBeGreaterThan(0);
+    expect(filtered.classes.excluded.files + filtered.classes.dicom.files + filtered.classes.conflict.files).toBe(files.length);
+    expect(filtered.classes.conflict.files).toBe(1);
+    expect(filtered.statuses.Success).toBe(0);
+  });
+});
+
 describe('check (uploads nothing)', () => {
   it('proves a complete import, then names what is absent or different on the target', async () => {
     const source = await start({ compression: true });

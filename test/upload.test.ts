@@ -1,4 +1,6 @@
 // The uploader against scripted faults: what is retried, what is rejected, what stops the run.
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ImporterError } from '../src/errors.js';
@@ -98,18 +100,76 @@ describe('Uploader', () => {
   });
 });
 
+describe('Uploader.listInstances against scripted faults', () => {
+  // Answers GET /instances?expand... in turn with each of `answers` (then with the last one).
+  const listingServer = async (answers: readonly ((response: ServerResponse) => void)[]): Promise<{ url: string; close: () => Promise<void>; asked: () => number }> => {
+    let asked = 0;
+    const listing = createServer((request, response) => {
+      if (request.url?.includes('/instances?expand') !== true) {
+        response.writeHead(404).end();
+        return;
+      }
+      const answer = answers[Math.min(asked++, answers.length - 1)];
+      answer?.(response);
+    });
+    await new Promise<void>((resolve) => listing.listen(0, '127.0.0.1', resolve));
+    const { port } = listing.address() as AddressInfo;
+    return { url: `http://127.0.0.1:${port}`, asked: () => asked, close: () => new Promise((resolve) => listing.close(() => { resolve(); })) };
+  };
+  const page = (response: ServerResponse): void => {
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify([{ ID: 'one', FileSize: 12 }, { ID: 'two' }]));
+  };
+  const listAll = async (url: string): Promise<unknown[]> => {
+    const lister = new Uploader(parseTarget(url, {}), { concurrency: 1, retries: 2, retryDelayMs: 5, retryTimeoutMs: 2000, outagePollMs: 50 });
+    try {
+      const listed: unknown[] = [];
+      for await (const instances of lister.listInstances()) listed.push(...instances);
+      return listed;
+    } finally {
+      await lister.close();
+    }
+  };
+
+  it('retries a reset connection and a 503, and keeps only entries with an ID and a file size', async () => {
+    const server = await listingServer([(response) => response.socket?.destroy(), (response) => response.writeHead(503).end(), page]);
+    try {
+      expect(await listAll(server.url)).toEqual([{ id: 'one', size: 12 }]);
+      expect(server.asked()).toBe(3);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('stops the run on 401 with E_TARGET_AUTH, and names the listing when the target keeps failing', async () => {
+    const refusing = await listingServer([(response) => response.writeHead(401).end()]);
+    const failing = await listingServer([(response) => response.writeHead(500).end()]);
+    try {
+      await expect(listAll(refusing.url)).rejects.toSatisfy((error: unknown) => error instanceof ImporterError && error.code === 'E_TARGET_AUTH');
+      await expect(listAll(failing.url)).rejects.toThrow(/Cannot list the target's instances \(gave up after 3 attempts: HTTP 500/);
+    } finally {
+      await refusing.close();
+      await failing.close();
+    }
+  });
+});
+
 describe('Uploader.listInstances against a real Orthanc', () => {
   const start = orthancsOfThisFile();
 
-  it('lists every instance once with its file size, page after page', async () => {
+  it('lists every instance once with its file size, in pages that grow', async () => {
     const orthanc = await start();
     const files = await fixtureDicoms();
     const ids = await uploadAll(orthanc, files);
     const lister = new Uploader(parseTarget(orthanc.url, {}), { concurrency: 2, retries: 1, retryDelayMs: 5, retryTimeoutMs: 2000 });
     try {
-      for (const pageSize of [2, files.length, 1000]) {
+      for (const [first, largest] of [[1, 4], [2, 2], [files.length, files.length], [1000, 10_000]] as const) {
         const listed: { id: string; size: number }[] = [];
-        for await (const page of lister.listInstances(pageSize)) listed.push(...page);
+        const sizes: number[] = [];
+        for await (const page of lister.listInstances(first, largest)) {
+          listed.push(...page);
+          sizes.push(page.length);
+        }
+        if (first === 1) expect(sizes.slice(0, 3)).toEqual([1, 2, 4]);
         expect(listed.map((instance) => instance.id).sort()).toEqual([...ids].sort());
         expect(new Map(listed.map((instance) => [instance.id, instance.size]))).toEqual(await instanceSizes(orthanc));
       }

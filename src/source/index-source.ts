@@ -33,7 +33,8 @@ const relativeTo = (root: string, path: string): string => {
   return rel.startsWith('..') || isAbsolute(rel) ? path : rel.split(sep).join('/');
 };
 
-const instanceItem = (root: string, instance: IndexedInstance): SourceItem => {
+// An instance of the index as the stages take it (or, when its file cannot be found, its outcome).
+export const instanceItem = (root: string, instance: IndexedInstance): SourceItem => {
   const entry = { path: instance.path, relativePath: relativeTo(root, instance.path) };
   if (instance.layoutProblem !== undefined) {
     return { kind: 'settled', entry, classified: settled('failed', `the storage layout of instance ${instance.instanceId} is not supported: ${instance.layoutProblem}`) };
@@ -61,13 +62,14 @@ const storageFile = (item: WalkItem, attachments: AttachmentCursor): SettledItem
   return { kind: 'settled', entry, classified: settled('not-dicom', 'not an Orthanc attachment and not referenced by the index') };
 };
 
-// Index mode, part one: every live instance the index lists, to be decoded and checked as it says.
-export function* indexedInstances(index: OrthancIndex, storageRoot: string): Generator<SourceItem> {
-  for (const instance of index.instances()) yield instanceItem(storageRoot, instance);
+// Index mode, part one: every live instance the index lists (or only those the target's listing
+// did not name, when those were settled from it), to be decoded and checked as the index says.
+export function* indexedInstances(index: OrthancIndex, storageRoot: string, selection: 'all' | 'unlisted'): Generator<SourceItem> {
+  for (const instance of index.instances(selection)) yield instanceItem(storageRoot, instance);
 }
 
 // A settled file's outcome, with its size on disk when the index did not give it.
-const outcomeOf = (item: SettledItem): FileOutcome => {
+export const outcomeOf = (item: SettledItem): FileOutcome => {
   const { entry, classified } = item;
   let size = classified.diskSize;
   if (item.sized !== true) {
@@ -98,8 +100,13 @@ export async function* storageOutcomes(storageRoot: string, attachments: Attachm
 
 // Index mode with --include-orphans: the instances, then the rest, orphans to be classified by
 // their content and uploaded like any file.
-export async function* indexSourceWithOrphans(index: OrthancIndex, storageRoot: string, beforeWalk: Promise<unknown> | undefined): AsyncGenerator<SourceItem> {
-  yield* indexedInstances(index, storageRoot);
+export async function* indexSourceWithOrphans(
+  index: OrthancIndex,
+  storageRoot: string,
+  selection: 'all' | 'unlisted',
+  beforeWalk: Promise<unknown> | undefined,
+): AsyncGenerator<SourceItem> {
+  yield* indexedInstances(index, storageRoot, selection);
   await beforeWalk?.then(undefined, () => undefined);
   const attachments = index.attachmentsInOrder();
   try {

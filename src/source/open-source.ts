@@ -33,8 +33,9 @@ export interface SourceOptions {
 
 // Opens the source located by locateSource: a private copy of the index, or a walker. In index
 // mode the storage is walked in a thread of its own, which takes the fingerprint (from the index's
-// stamp) first if asked.
-export const openSource = async (located: LocatedSource, options: SourceOptions, fingerprint?: IndexStamp): Promise<OpenedSource> => {
+// stamp) first if asked; `instances` 'unlisted' leaves out the instances the target's listing
+// named (the run settles those from the listing itself).
+export const openSource = async (located: LocatedSource, options: SourceOptions, fingerprint?: IndexStamp, instances: 'all' | 'unlisted' = 'all'): Promise<OpenedSource> => {
   const { root, indexPath } = located;
   if (indexPath === undefined) {
     return { root, items: walkSource(root, { followSymlinks: options.followSymlinks }), settled: undefined, fingerprint: undefined, index: undefined, indexSummary: undefined, close: () => Promise.resolve() };
@@ -45,7 +46,7 @@ export const openSource = async (located: LocatedSource, options: SourceOptions,
     // Orphans are read and uploaded: the walk feeds the stages, in this thread.
     const taken = fingerprint === undefined ? undefined : fingerprintSource(root, fingerprint);
     taken?.catch(() => undefined); // awaited at the end of the run; a run that stops early does not
-    return { ...common, items: indexSourceWithOrphans(index, root, taken), settled: undefined, fingerprint: taken, close: () => index.close() };
+    return { ...common, items: indexSourceWithOrphans(index, root, instances, taken), settled: undefined, fingerprint: taken, close: () => index.close() };
   }
   let scan: ReturnType<typeof scanStorage>;
   try {
@@ -58,5 +59,5 @@ export const openSource = async (located: LocatedSource, options: SourceOptions,
     await scan.close();
     await index.close();
   };
-  return { ...common, items: indexedInstances(index, root), settled: scan.outcomes, fingerprint: scan.fingerprint, close };
+  return { ...common, items: indexedInstances(index, root, instances), settled: scan.outcomes, fingerprint: scan.fingerprint, close };
 };

@@ -7,6 +7,7 @@ import { resolveAttachment } from './custom-data.js';
 import { openIndexCopy } from './index-copy.js';
 import { attachmentTypeName, readSchema } from './index-schema.js';
 import type { OptionalColumn } from './index-schema.js';
+import { TARGET_LISTING_TABLE, TargetListing } from '../target-listing.js';
 
 export { RUNNING_MESSAGE } from './running-orthanc.js';
 
@@ -108,14 +109,25 @@ const SERIES_SQL = `SELECT st.publicId AS studyId,
 
 const UUID_INDEX = 'CREATE INDEX IF NOT EXISTS orthanc_import_uuid ON AttachedFiles(uuid)';
 
-function instancesSql(columns: ReadonlySet<OptionalColumn>): string {
+/**
+ * Which live instances a query returns: all of them, those of one page of the target's listing
+ * (its IDs as a JSON array, the query's parameter), or those no page of the listing named.
+ */
+type InstanceSelection = 'all' | 'listed' | 'unlisted';
+
+function instancesSql(columns: ReadonlySet<OptionalColumn>, selection: InstanceSelection): string {
   const opt = (name: OptionalColumn, alias: string): string => (columns.has(name) ? `a.${name} AS ${alias}` : `NULL AS ${alias}`);
-  return `SELECT a.uuid, a.compressionType, a.compressedSize, a.uncompressedSize,
+  const select = `SELECT a.uuid, a.compressionType, a.compressedSize, a.uncompressedSize,
       ${opt('uncompressedMD5', 'uncompressedMd5')}, ${opt('compressedMD5', 'compressedMd5')}, ${opt('customData', 'customData')},
-      i.publicId AS instanceId, i.parentId AS seriesKey
-    FROM Resources i
-    JOIN AttachedFiles a ON a.id = i.internalId AND a.fileType = 1
-    WHERE i.resourceType = 4
+      i.publicId AS instanceId, i.parentId AS seriesKey`;
+  const live = 'JOIN AttachedFiles a ON a.id = i.internalId AND a.fileType = 1';
+  if (selection === 'listed') {
+    // Each ID of the page found through Orthanc's index on publicId (the unary + keeps SQLite from
+    // choosing its resourceType index instead, which read every instance once per ID).
+    return `${select} FROM json_each(?) page CROSS JOIN Resources i ON i.publicId = page.value AND +i.resourceType = 4 ${live}`;
+  }
+  const unlisted = selection === 'unlisted' ? `AND NOT EXISTS (SELECT 1 FROM ${TARGET_LISTING_TABLE} t WHERE t.id = i.publicId)` : '';
+  return `${select} FROM Resources i ${live} WHERE i.resourceType = 4 ${unlisted}
     ORDER BY a.uuid`; /* random UUIDs spread the instances of a series apart: uploading many of one
        series at once made the target Orthanc spend a third more CPU (measured: 3.75 against 2.34 s per 1,000) */
 }
@@ -163,6 +175,8 @@ export class OrthancIndex {
   readonly summary: IndexSummary;
   private readonly live = new Set<IterableIterator<unknown>>();
   private closed = false;
+  private targetListing: TargetListing | undefined;
+  private listedQuery: { readonly statement: Database.Statement<[string], InstanceRow>; readonly toInstance: (row: InstanceRow) => IndexedInstance } | undefined;
 
   private constructor(
     private readonly db: Database.Database,
@@ -179,7 +193,7 @@ export class OrthancIndex {
     const copy = await openIndexCopy(options.indexPath);
     try {
       const schema = readSchema(copy.db, options.indexPath);
-      copy.db.exec(UUID_INDEX); // Only in our copy: makes attachment() O(log n) instead of a scan.
+      copy.db.exec(UUID_INDEX); // Only in our copy: attachments found and ordered by UUID without a scan.
       const types = copy.db
         .prepare('SELECT fileType, COUNT(*) AS files, COALESCE(SUM(compressedSize), 0) AS bytes FROM AttachedFiles GROUP BY fileType ORDER BY fileType')
         .all() as { fileType: number; files: number; bytes: number }[];
@@ -200,13 +214,35 @@ export class OrthancIndex {
     }
   }
 
-  // Why: the import streams instances in index order with flat memory, whatever the storage size.
-  *instances(): IterableIterator<IndexedInstance> {
+  // Why: the import streams instances in index order with flat memory, whatever the storage size;
+  // 'unlisted' leaves out the instances the target's listing named (already settled from it).
+  *instances(selection: 'all' | 'unlisted' = 'all'): IterableIterator<IndexedInstance> {
+    if (selection === 'unlisted') this.listing(); // no listing yet: every instance is unlisted
+    const toInstance = this.toInstance();
+    for (const row of this.track<InstanceRow>(instancesSql(this.columns, selection))) yield toInstance(row);
+  }
+
+  // Why: a page of the target's listing names instances in the target's order; this finds those
+  // of this index in one query, so they are settled while the next page is on its way.
+  instancesListed(ids: readonly string[]): IndexedInstance[] {
+    this.listedQuery ??= { statement: this.db.prepare<[string], InstanceRow>(instancesSql(this.columns, 'listed')), toInstance: this.toInstance() };
+    const { statement, toInstance } = this.listedQuery;
+    return statement.all(JSON.stringify(ids)).map(toInstance);
+  }
+
+  // Why: the target's listing is kept on this connection, so the queries above can join it.
+  listing(): TargetListing {
+    this.targetListing ??= TargetListing.on(this.db);
+    return this.targetListing;
+  }
+
+  // An index row as an instance, with its series' tags (from a bounded cache per caller).
+  private toInstance(): (row: InstanceRow) => IndexedInstance {
     const seriesTags = this.seriesTags();
-    for (const row of this.track<InstanceRow>(instancesSql(this.columns))) {
+    return (row) => {
       const location = resolveAttachment(this.storageRoot, row.uuid, row.customData);
       const { studyId, tags } = seriesTags(row.seriesKey);
-      const instance: IndexedInstance = {
+      return {
         uuid: row.uuid,
         path: location.path,
         compressionType: row.compressionType,
@@ -219,8 +255,7 @@ export class OrthancIndex {
         tags,
         ...(location.layoutProblem === undefined ? {} : { layoutProblem: location.layoutProblem }),
       };
-      yield instance;
-    }
+    };
   }
 
   // The tags of a series (and its study and patient), from a bounded cache.

@@ -114,6 +114,26 @@ describe('OrthancIndex on the committed sample storage', () => {
     }
   });
 
+  it('finds the instances a page of the target listing names, then streams only those no page named', async () => {
+    const index = await OrthancIndex.open({ indexPath: join(SAMPLE_STORAGE, 'index'), storageRoot: SAMPLE_STORAGE });
+    try {
+      const all = [...index.instances()];
+      expect([...index.instances('unlisted')]).toEqual(all); // nothing listed yet
+      const [one, two, ...rest] = all;
+      if (one === undefined || two === undefined) throw new Error('expected instances');
+      const page = [{ id: two.instanceId, size: 1 }, { id: 'not-in-this-index', size: 2 }, { id: one.instanceId, size: 3 }];
+      index.listing().add(page);
+      const found = index.instancesListed(page.map(({ id }) => id));
+      expect(found.map((instance) => instance.uuid).sort()).toEqual([one.uuid, two.uuid].sort());
+      expect(found.find((instance) => instance.uuid === one.uuid)).toEqual(one); // the same instance, tags and all
+      expect(index.listing().size(one.instanceId)).toBe(3);
+      expect([...index.instances('unlisted')]).toEqual(rest); // still in UUID order
+      expect(index.instancesListed([])).toEqual([]);
+    } finally {
+      await index.close();
+    }
+  });
+
   it('reads an index kept apart from the storage (IndexDirectory) with paths under the storage root', async () => {
     const indexDir = await tempDir('index-dir');
     await copyFile(join(SAMPLE_STORAGE, 'index'), join(indexDir, 'index'));

@@ -1,0 +1,36 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+
+/** The code of the error for an answer over the caller's size limit. */
+export const ANSWER_TOO_LARGE = 'E_ANSWER_TOO_LARGE';
+
+/** How long a GET may stay silent, and how large its answer may be. */
+export interface GetLimits {
+  readonly timeoutMs: number;
+  readonly maxBytes: number;
+}
+
+// Why: a GET over node:http, not undici: loading undici (which loads Node's own copy too) costs
+// about 60 ms (bench/startup-bench.ts), which a run that asks the target but sends nothing should
+// not pay. One connection per request: these are few (GET /system, pages of the listing).
+export const httpGet = (url: string, headers: Readonly<Record<string, string>>, limits: GetLimits): Promise<{ statusCode: number; text: string }> =>
+  new Promise((resolve, reject) => {
+    const request = url.startsWith('https:') ? httpsRequest : httpRequest;
+    const onResponse = (response: IncomingMessage): void => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > limits.maxBytes) response.destroy(Object.assign(new Error(`an answer over ${limits.maxBytes} bytes`), { code: ANSWER_TOO_LARGE }));
+        else chunks.push(chunk);
+      });
+      response.on('end', () => {
+        resolve({ statusCode: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+      });
+      response.on('error', reject);
+    };
+    const req = request(url, { headers: { ...headers, connection: 'close' }, agent: false, timeout: limits.timeoutMs }, onResponse);
+    req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${limits.timeoutMs / 1000} s`), { code: 'ETIMEDOUT' })));
+    req.on('error', reject);
+    req.end();
+  });

@@ -1,0 +1,59 @@
+import Database from 'better-sqlite3';
+
+/** One line of the target's listing: an instance it holds, and the size of its DICOM file. */
+export interface TargetInstance {
+  readonly id: string;
+  readonly size: number;
+}
+
+/** The table, for queries of the same connection that join it (see OrthancIndex). */
+export const TARGET_LISTING_TABLE = 'temp.target_listing';
+
+/**
+ * What the target holds, looked up once per instance of a run. A TEMP table keeps memory flat for
+ * millions of IDs; on the index copy's connection it also lets SQL join the listing with the index.
+ */
+export class TargetListing {
+  readonly #db: Database.Database;
+  readonly #ownsConnection: boolean;
+  readonly #size: Database.Statement<[string], { size: number }>;
+  readonly #addPage: (page: readonly TargetInstance[]) => void;
+
+  private constructor(db: Database.Database, ownsConnection: boolean) {
+    this.#db = db;
+    this.#ownsConnection = ownsConnection;
+    db.exec(`CREATE TEMP TABLE IF NOT EXISTS target_listing (id TEXT PRIMARY KEY, size INTEGER NOT NULL) WITHOUT ROWID; DELETE FROM ${TARGET_LISTING_TABLE}`);
+    this.#size = db.prepare(`SELECT size FROM ${TARGET_LISTING_TABLE} WHERE id = ?`);
+    const insert = db.prepare<[string, number]>(`INSERT OR REPLACE INTO ${TARGET_LISTING_TABLE} (id, size) VALUES (?, ?)`);
+    this.#addPage = db.transaction((page: readonly TargetInstance[]) => {
+      for (const { id, size } of page) insert.run(id, size);
+    });
+  }
+
+  // Why: a walk has no database to join the listing with; a private temporary one (deleted when
+  // closed) holds it.
+  static standalone(): TargetListing {
+    return new TargetListing(new Database(''), true);
+  }
+
+  // Why: in index mode the listing lives beside the index copy, so that one query finds the
+  // instances a page names and another the instances no page named.
+  static on(db: Database.Database): TargetListing {
+    return new TargetListing(db, false);
+  }
+
+  // Adds one page of the listing.
+  add(page: readonly TargetInstance[]): void {
+    this.#addPage(page);
+  }
+
+  // The size of the DICOM file the target holds for this instance ID, if it holds one.
+  size(instanceId: string): number | undefined {
+    return this.#size.get(instanceId)?.size;
+  }
+
+  // Closes the private database (a listing on another connection goes with that connection).
+  close(): void {
+    if (this.#ownsConnection) this.#db.close();
+  }
+}
