@@ -144,8 +144,8 @@ const prepare = async (item: SourceItem, context: StageContext): Promise<Stage1>
   const done = replayed(key, context.shortcuts);
   if (done !== undefined) return { entry: item.entry, outcome: done, ...studyId, ...withKey };
   if (item.kind === 'indexed') {
-    const onTarget = context.check ? undefined : await alreadyOnTarget(context.shortcuts, item.entry, comparedFromIndex(item.expected));
-    if (onTarget !== undefined) return { entry: item.entry, outcome: { ...onTarget, ...treeFields(item.tags) }, ...studyId, ...withKey };
+    const onTarget = context.check ? undefined : await alreadyOnTarget(context.shortcuts, item.entry, comparedFromIndex(item.expected), treeFields(item.tags));
+    if (onTarget !== undefined) return { entry: item.entry, outcome: onTarget, ...studyId, ...withKey };
     const known = context.check ? knownFromIndex(item) : undefined;
     if (known !== undefined) return { entry: item.entry, classified: known, ...studyId };
     return { entry: item.entry, classified: await context.classifier.classify(item.entry, item.expected), ...studyId, ...withKey };
@@ -164,8 +164,7 @@ const settleListed =
     if (item.kind !== 'indexed') throw new Error('an index instance became a file to walk');
     const leftOut = leftOutByIndex(item, filter);
     if (leftOut !== undefined) return { stage: {}, outcome: leftOut };
-    const outcome = onTargetOutcome(item.entry, comparedFromIndex(item.expected), size);
-    return { stage: { key: item.key, studyId: item.studyId }, outcome: { ...outcome, ...treeFields(item.tags) } };
+    return { stage: { key: item.key, studyId: item.studyId }, outcome: onTargetOutcome(item.entry, comparedFromIndex(item.expected), size, treeFields(item.tags)) };
   };
 
 // Stage 2: send (or check) what stage 1 could not settle; in walk mode the target's listing is

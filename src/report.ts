@@ -150,6 +150,10 @@ const LABELS: Record<FileClass, string> = {
 
 const megabytes = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
 
+// 12345 -> '12,345', as toLocaleString('en-US') writes it, without the 9 ms its first call takes
+// to set up a number format (a tenth of a run answered from the journal).
+const grouped = (count: number): string => String(count).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+
 const formatCensus = (census: CensusSummary): string => {
   const dates = census.studyDates === undefined ? 'no study dates' : `study dates ${census.studyDates.first} to ${census.studyDates.last}`;
   const modalities = Object.entries(census.modalities).map(([name, count]) => `${name} ${count}`).join(', ');
@@ -182,7 +186,7 @@ export const formatSummary = (summary: Summary): string => {
   }
   if (summary.studies !== undefined) {
     const what = summary.dryRun ? 'sound in the source' : 'complete on the target';
-    lines.push(`  studies ${what}: ${summary.studies.complete.toLocaleString('en-US')}/${summary.studies.total.toLocaleString('en-US')}`);
+    lines.push(`  studies ${what}: ${grouped(summary.studies.complete)}/${grouped(summary.studies.total)}`);
   }
   if (summary.filter !== undefined) lines.push(`  filters: ${summary.filter} (everything else is counted as excluded)`);
   if (summary.dryRun) lines.push(`  ${formatCensus(summary.census)}`);

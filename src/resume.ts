@@ -51,22 +51,23 @@ export const replayed = (key: string | undefined, shortcuts: Shortcuts): FileOut
 
 // The outcome for an instance the target's listing shows with a file of `size` bytes: skipped when
 // its file has the same size, a conflict when it differs (a pixel-less copy from an earlier naive
-// import, say).
-export const onTargetOutcome = (entry: FileEntry, instance: ComparedInstance, size: number): FileOutcome => {
-  const base = { path: entry.relativePath, size: instance.diskSize, encoding: instance.encoding, decodedSize: instance.decodedSize, instanceId: instance.instanceId, ...(instance.md5 === undefined ? {} : { md5: instance.md5 }) };
-  if (size === instance.decodedSize) return { ...base, fileClass: 'dicom', status: 'AlreadyStored', verified: 'size', onTarget: true };
+// import, say). `tags` (the instance's tree fields) join the outcome.
+export const onTargetOutcome = (entry: FileEntry, instance: ComparedInstance, size: number, tags: Partial<FileOutcome> = {}): FileOutcome => {
+  const { instanceId, decodedSize, diskSize, encoding, md5 } = instance;
+  const base = { path: entry.relativePath, size: diskSize, encoding, decodedSize, instanceId, ...(md5 === undefined ? {} : { md5 }), ...tags };
+  if (size === decodedSize) return { ...base, fileClass: 'dicom', status: 'AlreadyStored', verified: 'size', onTarget: true };
   return {
     ...base,
     fileClass: 'conflict',
-    reason: `the target already holds another version of this instance (${size} bytes, source ${instance.decodedSize}), perhaps a pixel-less copy; ${OVERWRITE_HINT}`,
+    reason: `the target already holds another version of this instance (${size} bytes, source ${decodedSize}), perhaps a pixel-less copy; ${OVERWRITE_HINT}`,
   };
 };
 
 // The outcome for an instance the target's listing already shows, once the listing is complete;
 // undefined when the target does not hold it (or the run does not skip what the target holds).
-export const alreadyOnTarget = async (shortcuts: Shortcuts, entry: FileEntry, instance: ComparedInstance): Promise<FileOutcome | undefined> => {
+export const alreadyOnTarget = async (shortcuts: Shortcuts, entry: FileEntry, instance: ComparedInstance, tags: Partial<FileOutcome> = {}): Promise<FileOutcome | undefined> => {
   if (shortcuts.listing === undefined) return undefined;
   await shortcuts.listing.ready();
   const size = shortcuts.listing.size(instance.instanceId);
-  return size === undefined ? undefined : onTargetOutcome(entry, instance, size);
+  return size === undefined ? undefined : onTargetOutcome(entry, instance, size, tags);
 };

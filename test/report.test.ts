@@ -108,6 +108,13 @@ describe('formatSummary', () => {
     expect(text).not.toContain('see the report');
   });
 
+  it('groups the thousands of the study counts', () => {
+    const tally = new Tally();
+    tally.add(outcome('dicom', 1, { status: 'Success' }));
+    const text = formatSummary({ ...summarize(tally), studies: { total: 1_234_568, complete: 999, incomplete: [] } });
+    expect(text).toContain('studies complete on the target: 999/1,234,568');
+  });
+
   it('words an inventory differently and shows no target answers', () => {
     const tally = new Tally();
     tally.add(outcome('dicom', 1));

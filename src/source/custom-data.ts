@@ -1,6 +1,6 @@
 // Where an attachment's file lives: the core's xx/yy/uuid layout, or the advanced-storage
 // plugin's customData JSON {"v":1,"p":path,"s":storageId,"o":isOwner}.
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, resolve, sep } from 'node:path';
 
 /** The resolved file of one attachment, with the reason when its layout cannot be followed. */
 export interface AttachmentLocation {
@@ -9,8 +9,10 @@ export interface AttachmentLocation {
 }
 
 // Why: Orthanc's FilesystemStorage::GetPath is the layout of every attachment without customData.
+// A plain concatenation (the root is resolved already): path.join costs a microsecond an instance.
 function legacyPath(storageRoot: string, uuid: string): string {
-  return join(storageRoot, uuid.slice(0, 2), uuid.slice(2, 4), uuid);
+  const root = storageRoot.endsWith(sep) ? storageRoot.slice(0, -1) : storageRoot;
+  return `${root}${sep}${uuid.slice(0, 2)}${sep}${uuid.slice(2, 4)}${sep}${uuid}`;
 }
 
 function customDataText(value: unknown): string {
