@@ -5,32 +5,39 @@ import Database from 'better-sqlite3';
 import { errnoOrMessage } from '../src/errno.js';
 import { storageOutcomes } from '../src/source/index-source.js';
 import { attachmentsInOrder } from '../src/source/orthanc-index.js';
-import type { StorageMessage, StorageTask } from '../src/source/storage-scan.js';
+import type { StorageMessage, StorageTask, WalkerRequest } from '../src/source/storage-scan.js';
 import { fingerprintSource } from '../src/unchanged.js';
 
 const port = parentPort;
 const task = workerData as StorageTask;
 let pulls = 0;
 let wake: (() => void) | undefined;
+let indexCopy: string | undefined;
 
 const send = (message: StorageMessage): void => {
   port?.postMessage(message);
 };
 
-// Waits for the main thread to ask for the next message, and takes that request.
-const pulled = async (): Promise<void> => {
-  while (pulls === 0) {
+// Waits until the main thread has said what `ready` looks for.
+const until = async (ready: () => boolean): Promise<void> => {
+  while (!ready()) {
     await new Promise<void>((resolve) => {
       wake = resolve;
     });
   }
+};
+
+// Waits for the main thread to ask for the next message, and takes that request.
+const pulled = async (): Promise<void> => {
+  await until(() => pulls > 0);
   pulls--;
 };
 
 // Takes the fingerprint, then walks and answers each 'pull' with the next batch, then 'end'.
 const run = async (): Promise<void> => {
   if (task.fingerprint !== undefined) send({ kind: 'fingerprint', fingerprint: await fingerprintSource(task.root, task.fingerprint) });
-  const db = new Database(task.indexCopy, { readonly: true, fileMustExist: true });
+  await until(() => indexCopy !== undefined);
+  const db = new Database(indexCopy ?? '', { readonly: true, fileMustExist: true });
   const attachments = attachmentsInOrder(db);
   try {
     for await (const outcomes of storageOutcomes(task.root, attachments)) {
@@ -45,8 +52,9 @@ const run = async (): Promise<void> => {
   }
 };
 
-port?.on('message', () => {
-  pulls++;
+port?.on('message', (request: WalkerRequest) => {
+  if (request.kind === 'index') indexCopy = request.copy;
+  else pulls++;
   wake?.();
   wake = undefined;
 });

@@ -1,6 +1,6 @@
 import type { SourceItem } from '../types.js';
 import { indexedInstances, indexSourceWithOrphans } from './index-source.js';
-import { scanStorage } from './storage-scan.js';
+import { scanStorage, type StorageScan } from './storage-scan.js';
 import { fingerprintSource, type IndexStamp, type SourceFingerprint } from '../unchanged.js';
 import type { FileOutcome } from '../types.js';
 import { OrthancIndex, type IndexSummary } from './orthanc-index.js';
@@ -40,24 +40,32 @@ export const openSource = async (located: LocatedSource, options: SourceOptions,
   if (indexPath === undefined) {
     return { root, items: walkSource(root, { followSymlinks: options.followSymlinks }), settled: undefined, fingerprint: undefined, index: undefined, indexSummary: undefined, close: () => Promise.resolve() };
   }
-  const index = await OrthancIndex.open({ indexPath, storageRoot: root });
-  const common = { root, index, indexSummary: index.summary };
   if (options.includeOrphans) {
     // Orphans are read and uploaded: the walk feeds the stages, in this thread.
+    const index = await OrthancIndex.open({ indexPath, storageRoot: root });
     const taken = fingerprint === undefined ? undefined : fingerprintSource(root, fingerprint);
     taken?.catch(() => undefined); // awaited at the end of the run; a run that stops early does not
-    return { ...common, items: indexSourceWithOrphans(index, root, instances, taken), settled: undefined, fingerprint: taken, close: () => index.close() };
+    return { root, index, indexSummary: index.summary, items: indexSourceWithOrphans(index, root, instances, taken), settled: undefined, fingerprint: taken, close: () => index.close() };
   }
-  let scan: ReturnType<typeof scanStorage>;
+  // The walker's thread starts up (and takes the fingerprint) while the index is copied.
+  const opening = OrthancIndex.open({ indexPath, storageRoot: root });
+  let scan: StorageScan;
   try {
-    scan = scanStorage({ root, indexCopy: index.copyPath, fingerprint });
+    scan = scanStorage({ root, fingerprint }, opening.then((index) => index.copyPath));
   } catch (error) {
-    await index.close();
+    await opening.then((index) => index.close(), () => undefined);
+    throw error;
+  }
+  let index: OrthancIndex;
+  try {
+    index = await opening;
+  } catch (error) {
+    await scan.close();
     throw error;
   }
   const close = async (): Promise<void> => {
     await scan.close();
     await index.close();
   };
-  return { ...common, items: indexedInstances(index, root, instances), settled: scan.outcomes, fingerprint: scan.fingerprint, close };
+  return { root, index, indexSummary: index.summary, items: indexedInstances(index, root, instances), settled: scan.outcomes, fingerprint: scan.fingerprint, close };
 };

@@ -9,11 +9,12 @@ import { workerFile } from '../worker-file.js';
 /** What the walker is asked to do. */
 export interface StorageTask {
   readonly root: string;
-  /** The private copy of the index (a connection of its own, in the walker's thread). */
-  readonly indexCopy: string;
   /** Take the source's fingerprint from this stamp first, before any folder is listed (see unchanged.ts). */
   readonly fingerprint: IndexStamp | undefined;
 }
+
+/** What the main thread tells the walker: the index copy to walk with, or to send another batch. */
+export type WalkerRequest = { readonly kind: 'index'; readonly copy: string } | { readonly kind: 'pull' };
 
 /** What the walker says: its fingerprint, then batches of outcomes, one per 'pull'. */
 export type StorageMessage =
@@ -38,9 +39,14 @@ export interface StorageScan {
  */
 const BATCHES_AHEAD = 8;
 
-// Why: the walker answers each 'pull' with a batch, so the run bounds what waits for it.
-export const scanStorage = (task: StorageTask): StorageScan => {
+// Why: the walker answers each 'pull' with a batch, so the run bounds what waits for it. It is
+// started before the index is copied: its thread starts up and takes the fingerprint meanwhile,
+// then walks once `indexCopy` (the private copy, read through a connection of its own) is there.
+export const scanStorage = (task: StorageTask, indexCopy: Promise<string>): StorageScan => {
   const worker = new Worker(workerFile('storage.js'), { workerData: task });
+  const request = (message: WalkerRequest): void => {
+    worker.postMessage(message);
+  };
   const inbox: StorageMessage[] = [];
   let wake: (() => void) | undefined;
   let settleFingerprint: (value: SourceFingerprint | undefined) => void = () => undefined;
@@ -76,15 +82,19 @@ export const scanStorage = (task: StorageTask): StorageScan => {
   };
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> => (closed ??= worker.terminate().then(() => undefined));
+  // A copy that cannot be made stops the run where it is awaited (openSource), not here.
+  indexCopy.then((copy) => {
+    if (closed === undefined) request({ kind: 'index', copy });
+  }, () => undefined);
   async function* outcomes(): AsyncGenerator<readonly FileOutcome[]> {
     try {
-      for (let ahead = 0; ahead < BATCHES_AHEAD; ahead++) worker.postMessage('pull');
+      for (let ahead = 0; ahead < BATCHES_AHEAD; ahead++) request({ kind: 'pull' });
       for (;;) {
         const message = await next();
         if (message.kind === 'end') return;
         if (message.kind === 'error') throw new ImporterError('E_SOURCE', `Cannot walk the storage ${task.root}: ${message.message}`);
         if (message.kind === 'outcomes') yield message.outcomes;
-        worker.postMessage('pull');
+        request({ kind: 'pull' });
       }
     } finally {
       await close();

@@ -27,7 +27,7 @@ describe('scanStorage (the storage walker thread)', () => {
   it('reports every file of a real storage that is not a live instance, once, classified from the index', async () => {
     const before = await snapshotTree(SAMPLE_STORAGE);
     await withIndex(async (index) => {
-      const scan = scanStorage({ root: SAMPLE_STORAGE, indexCopy: index.copyPath, fingerprint: undefined });
+      const scan = scanStorage({ root: SAMPLE_STORAGE, fingerprint: undefined }, Promise.resolve(index.copyPath));
       const outcomes = await readAll(scan.outcomes);
       await scan.close();
       expect(await scan.fingerprint).toBeUndefined();
@@ -45,22 +45,42 @@ describe('scanStorage (the storage walker thread)', () => {
   it('takes the fingerprint first when asked, the same as this thread would', async () => {
     await withIndex(async (index) => {
       const stamp = stampIndex(SAMPLE_STORAGE, join(SAMPLE_STORAGE, 'index'), 'options');
-      const scan = scanStorage({ root: SAMPLE_STORAGE, indexCopy: index.copyPath, fingerprint: stamp });
+      const scan = scanStorage({ root: SAMPLE_STORAGE, fingerprint: stamp }, Promise.resolve(index.copyPath));
       await readAll(scan.outcomes);
       expect(await scan.fingerprint).toEqual(await fingerprintSource(SAMPLE_STORAGE, stamp));
     });
   });
 
+  it('takes the fingerprint before the index copy is there, and walks once it is', async () => {
+    const stamp = stampIndex(SAMPLE_STORAGE, join(SAMPLE_STORAGE, 'index'), 'options');
+    let give: (copy: string) => void = () => undefined;
+    const copy = new Promise<string>((resolve) => {
+      give = resolve;
+    });
+    const scan = scanStorage({ root: SAMPLE_STORAGE, fingerprint: stamp }, copy);
+    expect(await scan.fingerprint).toEqual(await fingerprintSource(SAMPLE_STORAGE, stamp));
+    await withIndex(async (index) => {
+      give(index.copyPath);
+      expect((await readAll(scan.outcomes)).length).toBe((await listFiles(SAMPLE_STORAGE)).length - index.summary.instances);
+    });
+  });
+
+  it('stops when the index copy cannot be made, without walking', async () => {
+    const scan = scanStorage({ root: SAMPLE_STORAGE, fingerprint: undefined }, Promise.reject(new Error('no copy')));
+    await scan.close();
+    await scan.close();
+  });
+
   it('can be closed before it is read, and stops', async () => {
     await withIndex(async (index) => {
-      const scan = scanStorage({ root: SAMPLE_STORAGE, indexCopy: index.copyPath, fingerprint: undefined });
+      const scan = scanStorage({ root: SAMPLE_STORAGE, fingerprint: undefined }, Promise.resolve(index.copyPath));
       await scan.close();
       await scan.close();
     });
   });
 
   it('stops the run with a clear error when it cannot read the index copy', async () => {
-    const scan = scanStorage({ root: SAMPLE_STORAGE, indexCopy: '/no/such/index', fingerprint: undefined });
+    const scan = scanStorage({ root: SAMPLE_STORAGE, fingerprint: undefined }, Promise.resolve('/no/such/index'));
     const failure = await readAll(scan.outcomes).catch((error: unknown) => error);
     expect(isImporterError(failure) && failure.code === 'E_SOURCE').toBe(true);
     expect((failure as Error).message).toMatch(/Cannot walk the storage .*sample-storage/);
