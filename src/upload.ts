@@ -41,15 +41,26 @@ const MAX_PAUSES_PER_REQUEST = 20;
  * Instances per page of the target's listing: the first page is small, so that the run settles
  * its instances while Orthanc prepares the next, and each page is twice the last, up to the
  * largest. Orthanc 1.10 skips every instance before a page again for each page, so a large
- * target is listed in large pages (bench/resume-bench.ts, 10,000 instances in one page: 0.25 s;
- * in pages of 1,000: 0.29 s); a page of 10,000 expanded instances is about 4 MB of JSON.
+ * target is listed in large pages; a page of 10,000 expanded instances is about 4 MB of JSON.
  */
 const LISTING_FIRST_PAGE = 1000;
 const LISTING_LARGEST_PAGE = 10_000;
+/**
+ * Pages asked for and not yet read. Orthanc prepares a page while this process settles the last
+ * one; with two asked for, it does not wait for this process between pages (with three, it was
+ * slower again: more of Orthanc's threads at work on two cores).
+ */
+const LISTING_PAGES_AHEAD = 2;
 /** A page of 10,000 is about 4 MB; Orthanc may think long over one of a large target. */
 const LISTING_LIMITS: GetLimits = { timeoutMs: 300_000, maxBytes: 256 * 1024 * 1024 };
 /** GET /system while the target is away: any answer at all will do. */
 const PROBE_LIMITS: GetLimits = { timeoutMs: 10_000, maxBytes: 1024 * 1024 };
+
+/** A page of the listing asked for: its answer to come, and how many instances it may hold. */
+interface AskedPage {
+  readonly text: Promise<string>;
+  readonly size: number;
+}
 
 /** One request to the target; `plain` ones go over node:http (see http-get.ts), the rest over the pool. */
 interface Outgoing {
@@ -215,27 +226,29 @@ export class Uploader {
   }
 
   // Lists what the target holds, so the run can skip instances already there without one request
-  // per file: page after page until one is not full. The first page is asked for at once (before
-  // the pages are iterated), each next one before this one is parsed (two pages at once saved
-  // Orthanc nothing).
+  // per file: page after page until one is not full. The first pages are asked for at once (before
+  // the pages are iterated), and LISTING_PAGES_AHEAD stay asked for while one is read.
   listInstances(firstPage = LISTING_FIRST_PAGE, largestPage = LISTING_LARGEST_PAGE): AsyncGenerator<TargetInstance[]> {
-    const first = this.#fetchPage(0, firstPage);
-    first.catch(() => undefined); // surfaces when the pages are read
-    return this.#pages(first, firstPage, largestPage);
-  }
-
-  async *#pages(first: Promise<string>, firstPage: number, largestPage: number): AsyncGenerator<TargetInstance[]> {
-    let next: Promise<string> | undefined = first;
+    const asked: AskedPage[] = [];
     let since = 0;
     let size = firstPage;
-    while (next !== undefined) {
-      const items = JSON.parse(await next) as { ID?: unknown; FileSize?: unknown }[];
-      const full = items.length >= size;
+    const ask = (): void => {
+      const text = this.#fetchPage(since, size);
+      text.catch(() => undefined); // surfaces when the page is read
+      asked.push({ text, size });
       since += size;
       size = Math.min(size * 2, largestPage);
-      next = full ? this.#fetchPage(since, size) : undefined;
-      // A failed prefetch surfaces when awaited, not as an unhandled rejection meanwhile.
-      next?.catch(() => undefined);
+    };
+    while (asked.length < LISTING_PAGES_AHEAD) ask();
+    return this.#pages(asked, ask);
+  }
+
+  async *#pages(asked: AskedPage[], ask: () => void): AsyncGenerator<TargetInstance[]> {
+    for (let page = asked.shift(); page !== undefined; page = asked.shift()) {
+      const items = JSON.parse(await page.text) as { ID?: unknown; FileSize?: unknown }[];
+      // A page that is not full is the last one (those asked after it are empty).
+      if (items.length < page.size) asked.length = 0;
+      else ask();
       const instances = items.flatMap((item) => (typeof item.ID === 'string' && typeof item.FileSize === 'number' ? [{ id: item.ID, size: item.FileSize }] : []));
       if (instances.length > 0) yield instances;
     }
