@@ -29,17 +29,19 @@ export const reportLine = (outcome: FileOutcome): string | undefined => (isNotUp
 // patient would otherwise list every other file of the storage.
 export const isNotUploaded = (outcome: FileOutcome): boolean => (outcome.fileClass !== 'dicom' && outcome.fileClass !== 'excluded') || outcome.status === 'FilteredOut';
 
+// Absent fields stay undefined (JSON.stringify leaves them out): spreading them in conditionally
+// cost a few microseconds a line, the most of a second run's 10,000 cache files.
 const toEntry = (outcome: FileOutcome): ReportEntry => ({
   path: outcome.path,
   class: outcome.fileClass,
   reason: outcome.reason ?? (outcome.status === 'FilteredOut' ? 'the target answered FilteredOut (dropped by a filter there)' : ''),
   size: outcome.size,
-  ...(outcome.encoding === undefined ? {} : { encoding: outcome.encoding }),
-  ...(outcome.sopInstanceUid === undefined ? {} : { sopInstanceUid: outcome.sopInstanceUid }),
-  ...(outcome.instanceId === undefined ? {} : { instanceId: outcome.instanceId }),
-  ...(outcome.httpStatus === undefined ? {} : { httpStatus: outcome.httpStatus }),
-  ...(outcome.orthancMessage === undefined ? {} : { orthancMessage: outcome.orthancMessage }),
-  ...(outcome.orthancDetails === undefined ? {} : { orthancDetails: outcome.orthancDetails }),
+  encoding: outcome.encoding,
+  sopInstanceUid: outcome.sopInstanceUid,
+  instanceId: outcome.instanceId,
+  httpStatus: outcome.httpStatus,
+  orthancMessage: outcome.orthancMessage,
+  orthancDetails: outcome.orthancDetails,
 });
 
 const openStream = async (path: string): Promise<WriteStream> => {

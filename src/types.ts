@@ -182,7 +182,7 @@ export const treeFields = (tags: InstanceTags): Partial<FileOutcome> => {
 // The outcome of a file that is not delivered, whatever the target.
 export const skippedOutcome = (entry: FileEntry, classified: SkippedFile): FileOutcome => {
   const { fileClass, reason, encoding } = classified;
-  return { path: entry.relativePath, size: classified.diskSize, fileClass, reason, ...(encoding === undefined ? {} : { encoding }) };
+  return { path: entry.relativePath, size: classified.diskSize, fileClass, reason, encoding }; // encoding undefined unless known
 };
 
 /** One unit of work for the pipeline, as a source produces it. */

@@ -253,7 +253,7 @@ export class OrthancIndex {
         instanceId: row.instanceId,
         studyId,
         tags,
-        ...(location.layoutProblem === undefined ? {} : { layoutProblem: location.layoutProblem }),
+        layoutProblem: location.layoutProblem, // undefined, mostly (a literal: no spread per instance)
       };
     };
   }
