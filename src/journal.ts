@@ -15,6 +15,22 @@ const LINES_PER_ROW = 512;
 
 const COMPLETE_RUN = 'complete-run';
 
+// The fields of an outcome that `known` does not already give, when it carries every field of
+// `known` and the same path (else the whole outcome: lookup tells a short record by its missing
+// path, and could not tell a field the outcome lacks from one it shares).
+const beyond = (outcome: FileOutcome, known: Partial<FileOutcome>): Partial<FileOutcome> => {
+  const fields = outcome as unknown as Record<string, unknown>;
+  const given = known as Record<string, unknown>;
+  if (outcome.path !== known.path) return outcome;
+  for (const name in given) if (fields[name] === undefined) return outcome;
+  const kept: Record<string, unknown> = {};
+  for (const name in fields) {
+    const value = fields[name];
+    if (value !== undefined && value !== given[name]) kept[name] = value;
+  }
+  return kept;
+};
+
 /** A run that left nothing to do: what it ran over and what it found, replayed while the source is unchanged. */
 export interface CompleteRun {
   /** The source's fingerprint and the options that shape the outcomes, taken when the run began. */
@@ -126,17 +142,22 @@ export class Journal {
     return this.#db.prepare('SELECT 1 FROM outcomes LIMIT 1').get() === undefined;
   }
 
-  // The recorded outcome of a file, if any.
-  lookup(key: string): FileOutcome | undefined {
+  // The recorded outcome of a file, if any; `known` completes a record written with it (see record).
+  lookup(key: string, known?: Partial<FileOutcome>): FileOutcome | undefined {
     const row = this.#lookup.get(key);
-    return row === undefined ? undefined : (JSON.parse(row.outcome) as FileOutcome);
+    if (row === undefined) return undefined;
+    const stored = JSON.parse(row.outcome) as Partial<FileOutcome>;
+    // A whole record always has its path; a short one lacks exactly the fields `known` gives.
+    return (stored.path === undefined && known !== undefined ? Object.assign({}, known, stored) : stored) as FileOutcome;
   }
 
   // Records one outcome. The outcomes of one turn of the event loop are committed together, at its
   // end (one transaction instead of one per file): a kill loses at most those, files that were in
-  // flight a moment ago, and the next run simply sends them again.
-  record(key: string, outcome: FileOutcome): void {
-    this.#push([key, JSON.stringify(outcome)]);
+  // flight a moment ago, and the next run simply sends them again. `known` is what the index says
+  // of the file (index mode): when the outcome carries all of it, the record keeps only the rest
+  // (a fifth of the bytes for an instance already on the target), and lookup puts it back.
+  record(key: string, outcome: FileOutcome, known?: Partial<FileOutcome>): void {
+    this.#push([key, JSON.stringify(known === undefined ? outcome : beyond(outcome, known))]);
   }
 
   // Keeps a line of this run's report (a file not uploaded), in order, for a later run over an

@@ -52,6 +52,8 @@ type Stage1 = {
   readonly outcome?: FileOutcome;
   readonly studyId?: string;
   readonly key?: string;
+  /** What the index says of the file: the journal's record leaves it out (see Journal.record). */
+  readonly known?: Partial<FileOutcome>;
 };
 
 const sizeOnDisk = async (path: string | Buffer): Promise<number> => {
@@ -125,6 +127,13 @@ const comparedFromIndex = (expected: ExpectedFile): ComparedInstance => ({
 
 type IndexedItem = Extract<SourceItem, { kind: 'indexed' }>;
 
+// What the index says of an instance's outcome before its file is read: where it is, its sizes,
+// its encoding, its ID and its place in the tree.
+const indexedFields = (item: IndexedItem, tags: Partial<FileOutcome>): Partial<FileOutcome> => {
+  const { instanceId, decodedSize, diskSize, encoding } = comparedFromIndex(item.expected);
+  return Object.assign({ path: item.entry.relativePath, size: diskSize, encoding, decodedSize, instanceId }, tags);
+};
+
 // The index answers the filters before anything else, even an earlier run's outcome.
 const leftOutByIndex = (item: IndexedItem, filter: Filter | undefined): FileOutcome | undefined =>
   filter !== undefined && !matchesFilter(item.tags, filter) ? excluded(item.entry, item.expected.compressedSize, treeFields(item.tags)) : undefined;
@@ -132,7 +141,6 @@ const leftOutByIndex = (item: IndexedItem, filter: Filter | undefined): FileOutc
 // Stage 1: what is known already (journal, target listing, index) costs nothing; the rest is read
 // and decoded by a worker.
 const prepare = async (item: SourceItem, context: StageContext): Promise<Stage1> => {
-  const studyId = item.kind === 'indexed' ? { studyId: item.studyId } : {};
   if (item.kind === 'settled') {
     if (item.sized === true) return { entry: item.entry, classified: item.classified };
     return { entry: item.entry, classified: { ...item.classified, diskSize: await sizeOnDisk(item.entry.rawPath ?? item.entry.path) } };
@@ -140,17 +148,21 @@ const prepare = async (item: SourceItem, context: StageContext): Promise<Stage1>
   const leftOut = item.kind === 'indexed' ? leftOutByIndex(item, context.filter) : undefined;
   if (leftOut !== undefined) return { entry: item.entry, outcome: leftOut };
   const key = context.check ? undefined : await journalKey(item);
-  const withKey = key === undefined ? {} : { key };
-  const done = replayed(key, context.shortcuts);
-  if (done !== undefined) return { entry: item.entry, outcome: done, ...studyId, ...withKey };
   if (item.kind === 'indexed') {
-    const onTarget = context.check ? undefined : await alreadyOnTarget(context.shortcuts, item.entry, comparedFromIndex(item.expected), treeFields(item.tags));
-    if (onTarget !== undefined) return { entry: item.entry, outcome: onTarget, ...studyId, ...withKey };
-    const known = context.check ? knownFromIndex(item) : undefined;
-    if (known !== undefined) return { entry: item.entry, classified: known, ...studyId };
-    return { entry: item.entry, classified: await context.classifier.classify(item.entry, item.expected), ...studyId, ...withKey };
+    const tags = treeFields(item.tags);
+    const known = indexedFields(item, tags);
+    const indexed = { entry: item.entry, studyId: item.studyId, key, known };
+    const done = replayed(key, context.shortcuts, known);
+    if (done !== undefined) return { ...indexed, outcome: done };
+    const onTarget = context.check ? undefined : await alreadyOnTarget(context.shortcuts, item.entry, comparedFromIndex(item.expected), tags);
+    if (onTarget !== undefined) return { ...indexed, outcome: onTarget };
+    const fromIndex = context.check ? knownFromIndex(item) : undefined;
+    if (fromIndex !== undefined) return { entry: item.entry, classified: fromIndex, studyId: item.studyId };
+    return { ...indexed, classified: await context.classifier.classify(item.entry, item.expected) };
   }
-  return { entry: item.entry, classified: await context.classifier.classify(item.entry), ...withKey };
+  const done = replayed(key, context.shortcuts);
+  if (done !== undefined) return { entry: item.entry, outcome: done, key };
+  return { entry: item.entry, classified: await context.classifier.classify(item.entry), key };
 };
 
 // An instance a page of the target's listing names, settled as prepare would (without a journal
@@ -164,7 +176,9 @@ const settleListed =
     if (item.kind !== 'indexed') throw new Error('an index instance became a file to walk');
     const leftOut = leftOutByIndex(item, filter);
     if (leftOut !== undefined) return { stage: {}, outcome: leftOut };
-    return { stage: { key: item.key, studyId: item.studyId }, outcome: onTargetOutcome(item.entry, comparedFromIndex(item.expected), size, treeFields(item.tags)) };
+    const tags = treeFields(item.tags);
+    const outcome = onTargetOutcome(item.entry, comparedFromIndex(item.expected), size, tags);
+    return { stage: { key: item.key, studyId: item.studyId, known: indexedFields(item, tags) }, outcome };
   };
 
 // Stage 2: send (or check) what stage 1 could not settle; in walk mode the target's listing is
@@ -205,7 +219,7 @@ async function* after<T>(ready: Promise<unknown> | undefined, items: AsyncIterab
 }
 
 /** A finished file: its outcome, and the journal key and study it counts for, if any. */
-type Settled = { readonly stage: Pick<Stage1, 'key' | 'studyId'>; readonly outcome: FileOutcome };
+type Settled = { readonly stage: Pick<Stage1, 'key' | 'studyId' | 'known'>; readonly outcome: FileOutcome };
 
 // Outcomes known without reading the files (the storage walk), a batch at a time.
 async function* settledAtOnce(batches: AsyncIterable<readonly FileOutcome[]>): AsyncGenerator<readonly Settled[]> {
@@ -352,7 +366,7 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
       const known = [...walked, ...listed];
       // Counts, journals and reports one file's outcome.
       const account = ({ stage, outcome }: Settled): string | undefined => {
-        if (stage.key !== undefined && outcome.resumed !== true && outcome.fileClass !== 'excluded') journal?.record(stage.key, outcome);
+        if (stage.key !== undefined && outcome.resumed !== true && outcome.fileClass !== 'excluded') journal?.record(stage.key, outcome, stage.known);
         if (!leavesNothingToDo(outcome, options.verify)) leftNothingToDo = false;
         tally.add(outcome);
         if (stage.studyId !== undefined) {

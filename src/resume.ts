@@ -42,10 +42,11 @@ export const journalKey = async (item: SourceItem): Promise<string | undefined> 
   }
 };
 
-// An earlier run's final outcome for this file, replayed without reading it.
-export const replayed = (key: string | undefined, shortcuts: Shortcuts): FileOutcome | undefined => {
+// An earlier run's final outcome for this file, replayed without reading it (`known`: what the
+// index says of it, which its record may leave out).
+export const replayed = (key: string | undefined, shortcuts: Shortcuts, known?: Partial<FileOutcome>): FileOutcome | undefined => {
   if (key === undefined || shortcuts.journal === undefined || !shortcuts.replay) return undefined;
-  const outcome = shortcuts.journal.lookup(key);
+  const outcome = shortcuts.journal.lookup(key, known);
   return outcome !== undefined && isFinal(outcome, shortcuts.verify) ? { ...outcome, resumed: true } : undefined;
 };
 

@@ -25,6 +25,28 @@ describe('Journal', () => {
     again.close();
   });
 
+  it('keeps only what the index does not say (index mode), and gives the whole outcome back with it', async () => {
+    const path = await newPath();
+    const journal = Journal.open(path, identity, { restart: false });
+    const known: Partial<FileOutcome> = { path: 'a/b', size: 10, encoding: 'zlib', decodedSize: 30, instanceId: 'x', patientId: 'P' };
+    const onTarget: FileOutcome = { ...known, path: 'a/b', size: 10, fileClass: 'dicom', status: 'AlreadyStored', verified: 'size', onTarget: true };
+    journal.record('uuid:short', onTarget, known);
+    const otherId: FileOutcome = { ...onTarget, instanceId: 'y' }; // a field that differs is kept
+    journal.record('uuid:differs', otherId, known);
+    const lacking: FileOutcome = { path: 'a/b', size: 10, fileClass: 'corrupt-source', reason: 'cut' }; // lacks fields the index gives
+    journal.record('uuid:lacking', lacking, known);
+    const moved: FileOutcome = { ...onTarget, path: 'elsewhere' };
+    journal.record('uuid:moved', moved, known);
+    journal.close();
+    const again = Journal.open(path, identity, { restart: false });
+    expect(again.lookup('uuid:short', known)).toEqual(onTarget);
+    expect(again.lookup('uuid:short')).toEqual({ fileClass: 'dicom', status: 'AlreadyStored', verified: 'size', onTarget: true });
+    expect(again.lookup('uuid:differs', known)).toEqual(otherId);
+    expect(again.lookup('uuid:lacking', known)).toEqual(lacking); // recorded whole: nothing added back
+    expect(again.lookup('uuid:moved', known)).toEqual(moved);
+    again.close();
+  });
+
   it('commits what was recorded by the end of the event-loop turn, without waiting for close', async () => {
     const path = await newPath();
     const journal = Journal.open(path, identity, { restart: false });

@@ -175,6 +175,7 @@ describe('a target that already holds part of the storage', () => {
     expect(second.resumed).toBe(files.length - 1);
     expect(second.classes.conflict.files).toBe(1);
     expect(second.statuses.Success + second.alreadyOnTarget).toBe(0);
+    expect(second.census).toEqual(first.census); // replayed records give back what the index says of each instance
 
     // Filters apply to what the listing names: another patient's instances are excluded, not skipped.
     const parsed = parseDicomHeader(whole, whole.length);
