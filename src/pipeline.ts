@@ -10,6 +10,8 @@
  *      ▼
  *  merge ◄── index mode: outcomes of every other file of the storage, in batches, from the
  *      │     storage walker thread (source/storage-scan.ts), which needs no stage
+ *      │ ◄── index mode, listed from the start: the instances each page of the target's listing
+ *      │     names, settled as the page arrives (run-listing.ts); the source then gives the rest
  *      ▼
  *  Tally + StudyTally + journal + ReportFile + events.onOutcome
  *

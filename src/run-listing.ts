@@ -38,10 +38,10 @@ const settledPageByPage = <T>(pages: Pages, index: OrthancIndex, events: ImportE
     try {
       let count = 0;
       for await (const page of pages) {
-        store.add(page);
         count += page.length;
-        const sizes = new Map(page.map(({ id, size }) => [id, size]));
-        const found = index.instancesListed(page.map(({ id }) => id));
+        const found = index.addListingPage(page);
+        const sizes = new Map<string, number>();
+        for (const { id, size } of page) if (!sizes.has(id)) sizes.set(id, size); // the first one named, as kept
         if (found.length > 0) yield found.map((instance) => settle(instance, sizes.get(instance.instanceId) ?? 0));
       }
       announce(events, count);

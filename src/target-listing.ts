@@ -17,16 +17,17 @@ export class TargetListing {
   readonly #db: Database.Database;
   readonly #ownsConnection: boolean;
   readonly #size: Database.Statement<[string], { size: number }>;
-  readonly #addPage: (page: readonly TargetInstance[]) => void;
+  readonly #addPage: (page: readonly TargetInstance[]) => readonly TargetInstance[];
 
   private constructor(db: Database.Database, ownsConnection: boolean) {
     this.#db = db;
     this.#ownsConnection = ownsConnection;
     db.exec(`CREATE TEMP TABLE IF NOT EXISTS target_listing (id TEXT PRIMARY KEY, size INTEGER NOT NULL) WITHOUT ROWID; DELETE FROM ${TARGET_LISTING_TABLE}`);
     this.#size = db.prepare(`SELECT size FROM ${TARGET_LISTING_TABLE} WHERE id = ?`);
-    const insert = db.prepare<[string, number]>(`INSERT OR REPLACE INTO ${TARGET_LISTING_TABLE} (id, size) VALUES (?, ?)`);
+    const insert = db.prepare<[string, number]>(`INSERT INTO ${TARGET_LISTING_TABLE} (id, size) VALUES (?, ?) ON CONFLICT(id) DO NOTHING`);
     this.#addPage = db.transaction((page: readonly TargetInstance[]) => {
-      for (const { id, size } of page) insert.run(id, size);
+      const fresh = page.filter(({ id, size }) => insert.run(id, size).changes > 0);
+      return fresh.length === page.length ? page : fresh;
     });
   }
 
@@ -42,9 +43,10 @@ export class TargetListing {
     return new TargetListing(db, false);
   }
 
-  // Adds one page of the listing.
-  add(page: readonly TargetInstance[]): void {
-    this.#addPage(page);
+  // Adds one page of the listing; returns the instances no earlier page named (a target that
+  // changes while it is listed may name one twice; the first size named is kept).
+  add(page: readonly TargetInstance[]): readonly TargetInstance[] {
+    return this.#addPage(page);
   }
 
   // The size of the DICOM file the target holds for this instance ID, if it holds one.

@@ -5,8 +5,9 @@ import { TargetListing, TARGET_LISTING_TABLE } from '../src/target-listing.js';
 describe('TargetListing', () => {
   it('keeps the listing page by page in a private database and answers sizes by ID', () => {
     const listing = TargetListing.standalone();
-    listing.add([{ id: 'a', size: 1 }, { id: 'b', size: 2 }]);
-    listing.add([{ id: 'c', size: 3 }]);
+    const first = [{ id: 'a', size: 1 }, { id: 'b', size: 2 }];
+    expect(listing.add(first)).toBe(first);
+    expect(listing.add([{ id: 'c', size: 3 }, { id: 'a', size: 4 }])).toEqual([{ id: 'c', size: 3 }]); // named again: kept once
     expect(listing.size('c')).toBe(3);
     expect(listing.size('a')).toBe(1);
     expect(listing.size('zz')).toBeUndefined();

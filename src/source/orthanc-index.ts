@@ -7,7 +7,7 @@ import { resolveAttachment } from './custom-data.js';
 import { openIndexCopy } from './index-copy.js';
 import { attachmentTypeName, readSchema } from './index-schema.js';
 import type { OptionalColumn } from './index-schema.js';
-import { TARGET_LISTING_TABLE, TargetListing } from '../target-listing.js';
+import { TARGET_LISTING_TABLE, TargetListing, type TargetInstance } from '../target-listing.js';
 
 export { RUNNING_MESSAGE } from './running-orthanc.js';
 
@@ -176,6 +176,8 @@ export class OrthancIndex {
   private readonly live = new Set<IterableIterator<unknown>>();
   private closed = false;
   private targetListing: TargetListing | undefined;
+  /** Live instances addListingPage found so far (each once). */
+  private listedInstances = 0;
   private listedQuery: { readonly statement: Database.Statement<[string], InstanceRow>; readonly toInstance: (row: InstanceRow) => IndexedInstance } | undefined;
 
   private constructor(
@@ -217,17 +219,24 @@ export class OrthancIndex {
   // Why: the import streams instances in index order with flat memory, whatever the storage size;
   // 'unlisted' leaves out the instances the target's listing named (already settled from it).
   *instances(selection: 'all' | 'unlisted' = 'all'): IterableIterator<IndexedInstance> {
+    // Every live instance was named: nothing to query (a run over a target that holds it all).
+    if (selection === 'unlisted' && this.listedInstances === this.summary.instances) return;
     if (selection === 'unlisted') this.listing(); // no listing yet: every instance is unlisted
     const toInstance = this.toInstance();
     for (const row of this.track<InstanceRow>(instancesSql(this.columns, selection))) yield toInstance(row);
   }
 
-  // Why: a page of the target's listing names instances in the target's order; this finds those
-  // of this index in one query, so they are settled while the next page is on its way.
-  instancesListed(ids: readonly string[]): IndexedInstance[] {
+  // Why: a page of the target's listing names instances in the target's order; this keeps the
+  // page beside the index and finds, in one query, the instances of this index it names for the
+  // first time (a target that changes while it is listed may name one twice), so they are
+  // settled while the next page is on its way.
+  addListingPage(page: readonly TargetInstance[]): IndexedInstance[] {
+    const fresh = this.listing().add(page);
     this.listedQuery ??= { statement: this.db.prepare<[string], InstanceRow>(instancesSql(this.columns, 'listed')), toInstance: this.toInstance() };
     const { statement, toInstance } = this.listedQuery;
-    return statement.all(JSON.stringify(ids)).map(toInstance);
+    const found = statement.all(JSON.stringify(fresh.map(({ id }) => id))).map(toInstance);
+    this.listedInstances += found.length;
+    return found;
   }
 
   // Why: the target's listing is kept on this connection, so the queries above can join it.

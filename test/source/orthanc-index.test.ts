@@ -114,7 +114,7 @@ describe('OrthancIndex on the committed sample storage', () => {
     }
   });
 
-  it('finds the instances a page of the target listing names, then streams only those no page named', async () => {
+  it('finds the instances a page of the target listing names (each once), then streams only those no page named', async () => {
     const index = await OrthancIndex.open({ indexPath: join(SAMPLE_STORAGE, 'index'), storageRoot: SAMPLE_STORAGE });
     try {
       const all = [...index.instances()];
@@ -122,13 +122,17 @@ describe('OrthancIndex on the committed sample storage', () => {
       const [one, two, ...rest] = all;
       if (one === undefined || two === undefined) throw new Error('expected instances');
       const page = [{ id: two.instanceId, size: 1 }, { id: 'not-in-this-index', size: 2 }, { id: one.instanceId, size: 3 }];
-      index.listing().add(page);
-      const found = index.instancesListed(page.map(({ id }) => id));
+      const found = index.addListingPage(page);
       expect(found.map((instance) => instance.uuid).sort()).toEqual([one.uuid, two.uuid].sort());
       expect(found.find((instance) => instance.uuid === one.uuid)).toEqual(one); // the same instance, tags and all
       expect(index.listing().size(one.instanceId)).toBe(3);
       expect([...index.instances('unlisted')]).toEqual(rest); // still in UUID order
-      expect(index.instancesListed([])).toEqual([]);
+      // A target that changed while listed may name an instance again: it is not found twice.
+      expect(index.addListingPage([{ id: one.instanceId, size: 9 }])).toEqual([]);
+      expect(index.listing().size(one.instanceId)).toBe(3);
+      expect(index.addListingPage([])).toEqual([]);
+      index.addListingPage(rest.map((instance) => ({ id: instance.instanceId, size: 1 })));
+      expect([...index.instances('unlisted')]).toEqual([]);
     } finally {
       await index.close();
     }
