@@ -32,8 +32,9 @@ import { FolderSink } from './sink/folder-sink.js';
 import type { IndexedInstance, OrthancIndex } from './source/orthanc-index.js';
 import { instanceItem, outcomeOf } from './source/index-source.js';
 import { openRunListing, type ListingPlan, type RunListing } from './run-listing.js';
+import type { OpenedTarget } from './open-target.js';
 import type { ImportOptions } from './options.js';
-import { prepareTarget, type TargetAssessment } from './preflight.js';
+import type { TargetAssessment } from './preflight.js';
 import type { ImportEvents } from './events.js';
 import { Tally, type Summary } from './report.js';
 import { ReportFile, reportLine } from './report-file.js';
@@ -42,7 +43,7 @@ import { stampIndex, type FingerprintWanted, type SourceFingerprint } from './un
 import { merge } from './merge.js';
 import type { LocatedSource } from './source/locate-source.js';
 import { StudyTally, type StudyCompleteness } from './studies.js';
-import { Uploader } from './upload.js';
+import type { Uploader } from './upload.js';
 import { treeFields, type Classified, type ExpectedFile, type FileEntry, type FileOutcome, type SourceItem } from './types.js';
 import { describeFilter, isEmptyFilter, matchesFilter, type Filter, type FilterTags } from './filter.js';
 
@@ -238,14 +239,6 @@ async function* single<T>(items: AsyncIterable<T>): AsyncGenerator<readonly T[]>
 const countsForStudy = (outcome: FileOutcome, delivery: Delivery | undefined): boolean =>
   outcome.fileClass === 'dicom' && outcome.status !== 'FilteredOut' && (delivery === undefined || !delivery.verify || outcome.verified !== undefined);
 
-// How the run lists the target: from the start when the journal settles nothing (every instance
-// needs the listing), on first need otherwise; not at all without a journal, a target, or with
-// --no-skip-existing. Listed from the start, the first page is asked for at once.
-const listingPlan = (options: ImportOptions, journal: Journal | undefined, uploader: Uploader | undefined, replay: boolean): ListingPlan | undefined => {
-  if (!options.skipExisting || journal === undefined || uploader === undefined) return undefined;
-  return replay ? { from: 'need', list: () => uploader.listInstances() } : { from: 'start', pages: uploader.listInstances() };
-};
-
 /** How a run that read the source ended. */
 export interface SourceRun {
   readonly summary: Summary;
@@ -259,26 +252,11 @@ export interface SourceRun {
 // an unchanged storage stays missing.
 const leavesNothingToDo = (outcome: FileOutcome, verify: boolean): boolean => isFinal(outcome, verify) || outcome.fileClass === 'missing';
 
-/** The target side of a run: what the target said of itself, and the uploader when there is one. */
-interface OpenedTarget {
-  readonly assessment: TargetAssessment | undefined;
-  readonly uploader: Uploader | undefined;
-}
-
-const openTarget = async (options: ImportOptions, events: ImportEvents, preflight: Promise<TargetAssessment | undefined> | undefined): Promise<OpenedTarget> => {
-  const assessment = await (preflight ?? prepareTarget(options, events));
-  if (options.target === undefined) return { assessment, uploader: undefined };
-  const outageEvents = {
-    onDown: (reason: string) => events.onWarning?.(`the target stopped answering (${reason}); pausing`),
-    onUp: (ms: number) => events.onWarning?.(`the target answers again after ${(ms / 1000).toFixed(0)} s; carrying on`),
-  };
-  return { assessment, uploader: new Uploader(options.target, options, outageEvents) };
-};
-
 /** What the run reads from and where it reports, once both are open. */
 interface RunContext {
   readonly source: OpenedSource;
-  readonly target: OpenedTarget;
+  readonly assessment: TargetAssessment | undefined;
+  readonly uploader: Uploader | undefined;
   readonly journal: Journal | undefined;
   readonly options: ImportOptions;
   readonly events: ImportEvents;
@@ -287,9 +265,17 @@ interface RunContext {
   readonly replay: boolean;
 }
 
-// Why: this is the run proper, loaded only when the source must be read (see run.ts). The target
-// is asked first: with nothing in the journal every instance needs the target's listing, which is
-// then on its way while the source is opened.
+/** What runImport prepared before loading the pipeline: the target and its listing. */
+export interface TargetSide {
+  readonly target: OpenedTarget;
+  readonly listing: ListingPlan | undefined;
+  /** The journal held outcomes when the run began. */
+  readonly replay: boolean;
+}
+
+// Why: this is the run proper, loaded only when the source must be read (see run.ts), which asked
+// the target first: with nothing in the journal every instance needs the target's listing, whose
+// first pages are then on their way while this is loaded and the source opened.
 export const importSource = async (
   located: LocatedSource,
   journal: Journal | undefined,
@@ -297,20 +283,18 @@ export const importSource = async (
   events: ImportEvents,
   startedAt: Date,
   fingerprint: { readonly known: SourceFingerprint | undefined; readonly wanted: FingerprintWanted | undefined },
-  /** The target's assessment when runImport asked for it already. */
-  preflight: Promise<TargetAssessment | undefined> | undefined,
+  { target, listing, replay }: TargetSide,
 ): Promise<SourceRun> => {
-  const target = await openTarget(options, events, preflight);
+  const { uploader } = target;
   try {
-    const replay = journal?.isEmpty() === false;
-    const listing = listingPlan(options, journal, target.uploader, replay);
+    const assessment = await target.assessment;
     const { known, wanted } = fingerprint;
     // The index files' part of the fingerprint is taken before they are copied.
     const stamp = known === undefined && wanted !== undefined ? stampIndex(wanted.root, wanted.indexPath, wanted.optionsKey) : undefined;
     // An index listed from the start settles the instances the listing names (run-listing.ts).
     const source = await openSource(located, options, stamp, listing?.from === 'start' && located.indexPath !== undefined ? 'unlisted' : 'all');
     try {
-      const run = await readSource({ source, target, journal, options, events, startedAt, listing, replay });
+      const run = await readSource({ source, assessment, uploader, journal, options, events, startedAt, listing, replay });
       // Failing to take it only means that no later run can be answered from the journal.
       const taken = known ?? (await source.fingerprint?.catch(() => undefined));
       return { ...run, fingerprint: taken };
@@ -318,15 +302,14 @@ export const importSource = async (
       await source.close();
     }
   } finally {
-    await target.uploader?.close();
+    await uploader?.close();
   }
 };
 
 // Reads every file through the stages (and the walker's outcomes beside them) into the tally,
 // the journal and the report.
 const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint'>> => {
-  const { source, journal, options, events } = run;
-  const { assessment, uploader } = run.target;
+  const { source, journal, options, events, assessment, uploader } = run;
   const tally = new Tally();
   const studies = new StudyTally();
   let leftNothingToDo = true;

@@ -2,6 +2,7 @@
 // Asked for from the start when the journal holds nothing (every instance then needs it), else
 // only when a file first needs it.
 import type { ImportEvents } from './events.js';
+import type { Uploader } from './upload.js';
 import type { ListingLookup } from './resume.js';
 import type { IndexedInstance, OrthancIndex } from './source/orthanc-index.js';
 import { TargetListing, type TargetInstance } from './target-listing.js';
@@ -10,6 +11,28 @@ type Pages = AsyncIterable<readonly TargetInstance[]>;
 
 /** How a run lists the target: from the start (its pages already on their way), or on first need. */
 export type ListingPlan = { readonly from: 'start'; readonly pages: Pages } | { readonly from: 'need'; readonly list: () => Pages };
+
+// Why: a run lists the target from the start when the journal settles nothing (every instance needs
+// the listing), on first need otherwise; not at all without a journal, a target, or with
+// --no-skip-existing. Listed from the start, the first pages are asked for as soon as the target
+// has said who it is (`ready`: a target that is away or refuses is for that answer to report).
+export const listingPlan = (
+  options: { readonly skipExisting: boolean },
+  journaled: boolean,
+  uploader: Uploader | undefined,
+  replay: boolean,
+  ready: Promise<unknown>,
+): ListingPlan | undefined => {
+  if (!options.skipExisting || !journaled || uploader === undefined) return undefined;
+  if (replay) return { from: 'need', list: () => uploader.listInstances() };
+  const asked = ready.then(() => uploader.listInstances());
+  asked.catch(() => undefined); // the run stops on `ready` itself
+  return { from: 'start', pages: pagesOf(asked) };
+};
+
+async function* pagesOf(asked: Promise<Pages>): AsyncGenerator<readonly TargetInstance[]> {
+  yield* await asked;
+}
 
 /** The listing of one run, as the stages and the run's merge take it. */
 export interface RunListing<T> {

@@ -4,7 +4,9 @@
 import type { ImportEvents } from './events.js';
 import { defaultJournalPath, Journal } from './journal.js';
 import type { ImportOptions } from './options.js';
+import { openTarget } from './open-target.js';
 import { prepareTarget } from './preflight.js';
+import { listingPlan } from './run-listing.js';
 import { replayCompleteRun } from './replay.js';
 import type { Summary } from './report.js';
 import { isEmptyFilter } from './filter.js';
@@ -56,8 +58,13 @@ export const runImport = async (options: ImportOptions, events: ImportEvents = {
       return await replayCompleteRun(complete, journal, { reportPath: options.reportPath, startedAt, warnings: assessment?.warnings ?? [] });
     }
     journal?.startRun();
+    // The target is asked who it is and then, with nothing in the journal, for the first pages of
+    // its listing, while the pipeline is loaded: every instance will need them.
+    const opened = openTarget(options, events, target);
+    const replay = journal?.isEmpty() === false;
+    const listing = listingPlan(options, journal !== undefined, opened.uploader, replay, opened.assessment);
     const { importSource } = await import('./pipeline.js');
-    const { summary, leftNothingToDo, fingerprint } = await importSource(located, journal, options, events, startedAt, { known, wanted }, target);
+    const { summary, leftNothingToDo, fingerprint } = await importSource(located, journal, options, events, startedAt, { known, wanted }, { target: opened, listing, replay });
     if (journal !== undefined && fingerprint?.trustworthy === true && leftNothingToDo && !summary.interrupted) {
       journal.finishRun({ fingerprint: fingerprint.digest, summary });
     }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openRunListing } from '../src/run-listing.js';
+import { listingPlan, openRunListing } from '../src/run-listing.js';
+import type { Uploader } from '../src/upload.js';
 import { OrthancIndex } from '../src/source/orthanc-index.js';
 import type { TargetInstance } from '../src/target-listing.js';
 import { SAMPLE_STORAGE } from './helpers/storages.js';
@@ -81,5 +82,31 @@ describe('openRunListing', () => {
       for await (const batch of listing.settled ?? []) expect(batch).toBeDefined();
     }).rejects.toThrow('Cannot list the target');
     await listing.loaded;
+  });
+
+  it('is planned from the start with an empty journal, asked for once the target answered; on need otherwise; never without a journal', async () => {
+    let asked = 0;
+    const uploader = { listInstances: () => (asked++, pagesOf([[{ id: 'a', size: 1 }]])) } as unknown as Uploader;
+    const options = { skipExisting: true };
+    let answer: () => void = () => undefined;
+    const ready = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    const plan = listingPlan(options, true, uploader, false, ready);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(plan?.from).toBe('start');
+    expect(asked).toBe(0); // not before the target said who it is
+    answer();
+    await ready;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(asked).toBe(1);
+    const pages = [];
+    if (plan?.from === 'start') for await (const page of plan.pages) pages.push(page);
+    expect(pages).toEqual([[{ id: 'a', size: 1 }]]);
+    expect(listingPlan(options, true, uploader, true, ready)?.from).toBe('need');
+    expect(listingPlan(options, false, uploader, false, ready)).toBeUndefined();
+    expect(listingPlan(options, true, undefined, false, ready)).toBeUndefined();
+    expect(listingPlan({ skipExisting: false }, true, uploader, false, ready)).toBeUndefined();
+    expect(asked).toBe(1);
   });
 });
