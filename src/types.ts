@@ -179,10 +179,11 @@ export const treeFields = (tags: InstanceTags): Partial<FileOutcome> => {
   return fields;
 };
 
-// The outcome of a file that is not delivered, whatever the target.
-export const skippedOutcome = (entry: FileEntry, classified: SkippedFile): FileOutcome => {
+// The outcome of a file that is not delivered, whatever the target (`size`: its size on disk,
+// when measured since it was classified).
+export const skippedOutcome = (entry: FileEntry, classified: SkippedFile, size = classified.diskSize): FileOutcome => {
   const { fileClass, reason, encoding } = classified;
-  return { path: entry.relativePath, size: classified.diskSize, fileClass, reason, encoding }; // encoding undefined unless known
+  return { path: entry.relativePath, size, fileClass, reason, encoding }; // encoding undefined unless known
 };
 
 /** One unit of work for the pipeline, as a source produces it. */

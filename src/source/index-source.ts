@@ -15,16 +15,16 @@ const isStorageLayout = (relativePath: string): boolean => {
   return parts.length === 3 && UUID.test(name) && parts[0] === name.slice(0, 2) && parts[1] === name.slice(2, 4);
 };
 
-const settled = (fileClass: SkippedFile['fileClass'], reason: string): SkippedFile => ({ kind: 'skipped', fileClass, reason, diskSize: 0 });
+const settled = (fileClass: SkippedFile['fileClass'], reason: string, diskSize = 0): SkippedFile => ({ kind: 'skipped', fileClass, reason, diskSize });
 
 // Names another attachment type the way the report shows it; these are never uploaded.
-const otherAttachment = (fileType: number): SkippedFile => {
-  if (fileType === 2) return settled('json-summary', "Orthanc's dicom-as-json summary (attachment type 2 in the index)");
+const otherAttachment = (fileType: number, diskSize: number): SkippedFile => {
+  if (fileType === 2) return settled('json-summary', "Orthanc's dicom-as-json summary (attachment type 2 in the index)", diskSize);
   if (fileType === 3) {
-    return settled('pixel-data-cache', "Orthanc's dicom-until-pixel-data attachment (type 3 in the index); uploading it would create a pixel-less instance");
+    return settled('pixel-data-cache', "Orthanc's dicom-until-pixel-data attachment (type 3 in the index); uploading it would create a pixel-less instance", diskSize);
   }
   const kind = fileType >= 1024 ? `a user attachment (type ${fileType})` : `an attachment of type ${fileType}`;
-  return settled('not-dicom', `${kind} in the index, not a DICOM instance`);
+  return settled('not-dicom', `${kind} in the index, not a DICOM instance`, diskSize);
 };
 
 const relativeTo = (root: string, path: string): string => {
@@ -56,7 +56,7 @@ const storageFile = (item: WalkItem, attachments: AttachmentCursor): SettledItem
   if (item.kind === 'unreadable') return { kind: 'settled', entry, classified: settled(item.fileClass, item.reason) };
   const attachment = attachments.find(basename(entry.path));
   if (attachment?.fileType === 1) return 'live';
-  if (attachment !== undefined) return { kind: 'settled', entry, classified: { ...otherAttachment(attachment.fileType), diskSize: attachment.compressedSize }, sized: true };
+  if (attachment !== undefined) return { kind: 'settled', entry, classified: otherAttachment(attachment.fileType, attachment.compressedSize), sized: true };
   if (INDEX_FILES.test(entry.relativePath)) return { kind: 'settled', entry, classified: settled('not-dicom', "Orthanc's SQLite index (read through a private copy, never opened in place)") };
   if (isStorageLayout(entry.relativePath)) return 'orphan';
   return { kind: 'settled', entry, classified: settled('not-dicom', 'not an Orthanc attachment and not referenced by the index') };
@@ -71,15 +71,14 @@ export function* indexedInstances(index: OrthancIndex, storageRoot: string, sele
 // A settled file's outcome, with its size on disk when the index did not give it.
 export const outcomeOf = (item: SettledItem): FileOutcome => {
   const { entry, classified } = item;
-  let size = classified.diskSize;
-  if (item.sized !== true) {
-    try {
-      size = lstatSync(entry.rawPath ?? entry.path).size;
-    } catch {
-      size = 0;
-    }
+  if (item.sized === true) return skippedOutcome(entry, classified);
+  let size: number;
+  try {
+    size = lstatSync(entry.rawPath ?? entry.path).size;
+  } catch {
+    size = 0;
   }
-  return skippedOutcome(entry, { ...classified, diskSize: size });
+  return skippedOutcome(entry, classified, size);
 };
 
 // Index mode, part two: the storage walk for everything else (other attachment types, the index
