@@ -30,7 +30,7 @@ import { writeToFolder, type FolderDelivery } from './deliver-folder.js';
 import { SpaceGuard } from './sink/disk-space.js';
 import { FolderSink } from './sink/folder-sink.js';
 import type { IndexedInstance, OrthancIndex } from './source/orthanc-index.js';
-import { instanceItem, outcomeOf } from './source/index-source.js';
+import { instanceItem, outcomeOf, type IndexedItem } from './source/index-source.js';
 import { openRunListing, type ListingPlan, type RunListing } from './run-listing.js';
 import type { OpenedTarget } from './open-target.js';
 import type { ImportOptions } from './options.js';
@@ -128,8 +128,6 @@ const comparedFromIndex = (expected: ExpectedFile): ComparedInstance => ({
   encoding: expected.compressionType === 2 ? 'zlib' : 'raw',
 });
 
-type IndexedItem = Extract<SourceItem, { kind: 'indexed' }>;
-
 // What the index says of an instance's outcome before its file is read: where it is, its sizes,
 // its encoding, its ID and its place in the tree.
 const indexedFields = (item: IndexedItem, tags: Partial<FileOutcome>): Partial<FileOutcome> => {
@@ -176,7 +174,6 @@ const settleListed =
   (instance: IndexedInstance, size: number): Settled => {
     const item = instanceItem(root, instance);
     if (item.kind === 'settled') return { stage: {}, outcome: outcomeOf(item) };
-    if (item.kind !== 'indexed') throw new Error('an index instance became a file to walk');
     const leftOut = leftOutByIndex(item, filter);
     if (leftOut !== undefined) return { stage: {}, outcome: leftOut };
     const tags = treeFields(item.tags);

@@ -33,8 +33,14 @@ const relativeTo = (root: string, path: string): string => {
   return rel.startsWith('..') || isAbsolute(rel) ? path : rel.split(sep).join('/');
 };
 
+/** A file whose outcome is known without reading it. */
+export type SettledItem = Extract<SourceItem, { kind: 'settled' }>;
+
+/** An instance of the index, to be read as the index says. */
+export type IndexedItem = Extract<SourceItem, { kind: 'indexed' }>;
+
 // An instance of the index as the stages take it (or, when its file cannot be found, its outcome).
-export const instanceItem = (root: string, instance: IndexedInstance): SourceItem => {
+export const instanceItem = (root: string, instance: IndexedInstance): IndexedItem | SettledItem => {
   const entry = { path: instance.path, relativePath: relativeTo(root, instance.path) };
   if (instance.layoutProblem !== undefined) {
     return { kind: 'settled', entry, classified: settled('failed', `the storage layout of instance ${instance.instanceId} is not supported: ${instance.layoutProblem}`) };
@@ -42,9 +48,6 @@ export const instanceItem = (root: string, instance: IndexedInstance): SourceIte
   const { compressionType, compressedSize, uncompressedSize, uncompressedMd5, instanceId } = instance;
   return { kind: 'indexed', entry, expected: { compressionType, compressedSize, uncompressedSize, uncompressedMd5, instanceId }, studyId: instance.studyId, key: `uuid:${instance.uuid}`, tags: instance.tags };
 };
-
-/** A file whose outcome is known without reading it. */
-export type SettledItem = Extract<SourceItem, { kind: 'settled' }>;
 
 const ORPHAN_REASON = 'an attachment file the index does not reference (a deleted instance left behind); not uploaded without --include-orphans';
 
