@@ -215,8 +215,8 @@ export class Uploader {
     }
   }
 
-  // One page of the target's listing (GET /instances?expand: ID and FileSize), as text, parsed
-  // once the next page is asked for.
+  // One page of the target's listing (GET /instances?expand: ID and FileSize), as text (#pages
+  // parses it when its turn comes).
   async #fetchPage(since: number, pageSize: number): Promise<string> {
     const page = await this.#send({ method: 'GET', path: `/instances?expand&since=${since}&limit=${pageSize}`, plain: true });
     if (page.kind === 'failed' || page.statusCode !== 200) {

@@ -1,4 +1,4 @@
-// The journal on its own: durable records, identity, restart, torn writes, the target listing.
+// The journal on its own: durable records (short ones in index mode), identity, restart, torn writes.
 import { copyFileSync, existsSync, statSync, truncateSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
