@@ -150,8 +150,8 @@ const LABELS: Record<FileClass, string> = {
 
 const megabytes = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
 
-// 12345 -> '12,345', as toLocaleString('en-US') writes it, without the 9 ms its first call takes
-// to set up a number format (a tenth of a run answered from the journal).
+// 12345 -> '12,345', as toLocaleString('en-US') writes it, without the number format its first
+// call sets up (milliseconds that a run answered from the journal would notice).
 const grouped = (count: number): string => String(count).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 
 const formatCensus = (census: CensusSummary): string => {

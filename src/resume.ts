@@ -54,24 +54,18 @@ export const replayed = (key: string | undefined, shortcuts: Shortcuts, known?: 
 // its file has the same size, a conflict when it differs (a pixel-less copy from an earlier naive
 // import, say). `tags` (the instance's tree fields) join the outcome.
 export const onTargetOutcome = (entry: FileEntry, instance: ComparedInstance, size: number, tags: Partial<FileOutcome> = {}): FileOutcome => {
-  const { instanceId, decodedSize, diskSize: onDisk, encoding, md5 } = instance;
-  const path = entry.relativePath;
-  // Literals and Object.assign, not spreads: spreading these objects cost ten times more, and
-  // this runs for every instance of a second run.
-  const outcome: FileOutcome =
+  const { instanceId, decodedSize, diskSize, encoding, md5 } = instance;
+  // Literals and Object.assign, not spreads (V8's slow path): this runs for every instance of a
+  // second run.
+  const base = { path: entry.relativePath, size: diskSize, encoding, decodedSize, instanceId, md5 };
+  const verdict: Partial<FileOutcome> =
     size === decodedSize
-      ? { path, size: onDisk, encoding, decodedSize, instanceId, md5, fileClass: 'dicom', status: 'AlreadyStored', verified: 'size', onTarget: true }
+      ? { fileClass: 'dicom', status: 'AlreadyStored', verified: 'size', onTarget: true }
       : {
-          path,
-          size: onDisk,
-          encoding,
-          decodedSize,
-          instanceId,
-          md5,
           fileClass: 'conflict',
           reason: `the target already holds another version of this instance (${size} bytes, source ${decodedSize}), perhaps a pixel-less copy; ${OVERWRITE_HINT}`,
         };
-  return Object.assign(outcome, tags);
+  return Object.assign(base, verdict, tags) as FileOutcome;
 };
 
 // The outcome for an instance the target's listing already shows, once the listing is complete;

@@ -9,7 +9,7 @@ export interface AttachmentLocation {
 }
 
 // Why: Orthanc's FilesystemStorage::GetPath is the layout of every attachment without customData.
-// A plain concatenation (the root is resolved already): path.join costs a microsecond an instance.
+// A plain concatenation (the root is resolved already): path.join normalizes, once per instance.
 function legacyPath(storageRoot: string, uuid: string): string {
   const root = storageRoot.endsWith(sep) ? storageRoot.slice(0, -1) : storageRoot;
   return `${root}${sep}${uuid.slice(0, 2)}${sep}${uuid.slice(2, 4)}${sep}${uuid}`;
