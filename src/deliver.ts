@@ -37,7 +37,7 @@ const verifyOutcome = async (outcome: FileOutcome, dicom: DecodedDicom, delivery
   const verdict = compareStored(outcome.status, { md5: dicom.md5, size: dicom.decodedSize }, stored, delivery.transcoding);
   switch (verdict.kind) {
     case 'verified':
-      return { ...outcome, verified: verdict.by };
+      return verdict.file === undefined ? { ...outcome, verified: verdict.by } : { ...outcome, verified: verdict.by, targetFile: verdict.file };
     case 'conflict':
       return { ...outcome, fileClass: 'conflict', reason: verdict.reason };
     case 'unverified':

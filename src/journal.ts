@@ -15,6 +15,12 @@ const LINES_PER_ROW = 512;
 
 const COMPLETE_RUN = 'complete-run';
 
+/**
+ * Fields a short record keeps even when the index gives them: what a later run needs to confirm on
+ * the target, without the index, what this one delivered (see confirm-complete.ts).
+ */
+const ALWAYS_KEPT = new Set(['instanceId', 'decodedSize']);
+
 // The fields of an outcome that `known` does not already give, when it carries every field of
 // `known` and the same path (else the whole outcome: lookup tells a short record by its missing
 // path, and could not tell a field the outcome lacks from one it shares).
@@ -26,7 +32,7 @@ const beyond = (outcome: FileOutcome, known: Partial<FileOutcome>): Partial<File
   const kept: Record<string, unknown> = {};
   for (const name in fields) {
     const value = fields[name];
-    if (value !== undefined && value !== given[name]) kept[name] = value;
+    if (value !== undefined && (value !== given[name] || ALWAYS_KEPT.has(name))) kept[name] = value;
   }
   return kept;
 };
@@ -189,6 +195,12 @@ export class Journal {
     const rows = this.#pending;
     this.#pending = [];
     this.#commit(rows);
+  }
+
+  // Every recorded outcome, as recorded (a short record lacks what only the index gives), streamed.
+  *outcomes(): Generator<Partial<FileOutcome>> {
+    this.flush();
+    for (const row of this.#db.prepare<[], { outcome: string }>('SELECT outcome FROM outcomes').iterate()) yield JSON.parse(row.outcome) as Partial<FileOutcome>;
   }
 
   // The complete run this journal vouches for, if the last run was one (see unchanged.ts).

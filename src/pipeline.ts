@@ -1,6 +1,7 @@
 /*
  *  source                  walk mode: fs.readdir/opendir, depth-first, lazy
- *      │ SourceItem        index mode: the live instances of Orthanc's SQLite index (UUID order)
+ *      │ SourceItem        index mode: the live instances of Orthanc's SQLite index: those each page
+ *      │                   of the target's listing names first (run-listing.ts), then the rest (UUID order)
  *      ▼
  *  mapBounded(4 × workers) ──► Classifier (piscina, --workers threads)
  *      │ {entry, Classified}      read → decode (zlib) → check against the index → parse header → MD5
@@ -10,8 +11,6 @@
  *      ▼
  *  merge ◄── index mode: outcomes of every other file of the storage, in batches, from the
  *      │     storage walker thread (source/storage-scan.ts), which needs no stage
- *      │ ◄── index mode, listed from the start: the instances each page of the target's listing
- *      │     names, settled as the page arrives (run-listing.ts); the source then gives the rest
  *      ▼
  *  Tally + StudyTally + journal + ReportFile + events.onOutcome
  *
@@ -22,7 +21,7 @@
 import { lstat } from 'node:fs/promises';
 import { checkOne, knownFromIndex } from './check.js';
 import { isFinal, type Journal } from './journal.js';
-import { alreadyOnTarget, journalKey, onTargetOutcome, replayed, type ComparedInstance, type Shortcuts } from './resume.js';
+import { alreadyOnTarget, journalKey, recorded, replayed, type ComparedInstance, type Shortcuts } from './resume.js';
 import { Classifier } from './classify.js';
 import { deliver, type Delivery } from './deliver.js';
 import { mapBounded } from './map-bounded.js';
@@ -30,7 +29,7 @@ import { writeToFolder, type FolderDelivery } from './deliver-folder.js';
 import { SpaceGuard } from './sink/disk-space.js';
 import { FolderSink } from './sink/folder-sink.js';
 import type { IndexedInstance, OrthancIndex } from './source/orthanc-index.js';
-import { instanceItem, outcomeOf, type IndexedItem } from './source/index-source.js';
+import { instanceItem, type IndexedItem } from './source/index-source.js';
 import { openRunListing, type ListingPlan, type RunListing } from './run-listing.js';
 import type { OpenedTarget } from './open-target.js';
 import type { ImportOptions } from './options.js';
@@ -96,7 +95,7 @@ const checkRoomFor = async (index: OrthancIndex, context: StageContext, folder: 
   let bytes = 0;
   for (const instance of index.instances()) {
     if (context.filter !== undefined && !matchesFilter(instance.tags, context.filter)) continue;
-    if (replayed(`uuid:${instance.uuid}`, context.shortcuts) !== undefined) continue;
+    if (recorded(`uuid:${instance.uuid}`, context.shortcuts) !== undefined) continue;
     bytes += instance.uncompressedSize;
   }
   await folder.space.ensure(bytes, 'the instances that remain to be written');
@@ -126,6 +125,7 @@ const comparedFromIndex = (expected: ExpectedFile): ComparedInstance => ({
   decodedSize: expected.uncompressedSize,
   diskSize: expected.compressedSize,
   encoding: expected.compressionType === 2 ? 'zlib' : 'raw',
+  md5: expected.uncompressedMd5 === '' ? undefined : expected.uncompressedMd5,
 });
 
 // What the index says of an instance's outcome before its file is read: where it is, its sizes,
@@ -139,8 +139,8 @@ const indexedFields = (item: IndexedItem, tags: Partial<FileOutcome>): Partial<F
 const leftOutByIndex = (item: IndexedItem, filter: Filter | undefined): FileOutcome | undefined =>
   filter !== undefined && !matchesFilter(item.tags, filter) ? excluded(item.entry, item.expected.compressedSize, treeFields(item.tags)) : undefined;
 
-// Stage 1: what is known already (journal, target listing, index) costs nothing; the rest is read
-// and decoded by a worker.
+// Stage 1: what is known already costs little (the journal, the index; what the journal says was
+// delivered, or the listing shows, is read back from the target); the rest is read and decoded by a worker.
 const prepare = async (item: SourceItem, context: StageContext): Promise<Stage1> => {
   if (item.kind === 'settled') {
     if (item.sized === true) return { entry: item.entry, classified: item.classified };
@@ -153,7 +153,7 @@ const prepare = async (item: SourceItem, context: StageContext): Promise<Stage1>
     const tags = treeFields(item.tags);
     const known = indexedFields(item, tags);
     const indexed = { entry: item.entry, studyId: item.studyId, key, known };
-    const done = replayed(key, context.shortcuts, known);
+    const done = await replayed(key, context.shortcuts, known);
     if (done !== undefined) return { ...indexed, outcome: done };
     const onTarget = context.check ? undefined : await alreadyOnTarget(context.shortcuts, item.entry, comparedFromIndex(item.expected), tags);
     if (onTarget !== undefined) return { ...indexed, outcome: onTarget };
@@ -161,25 +161,10 @@ const prepare = async (item: SourceItem, context: StageContext): Promise<Stage1>
     if (fromIndex !== undefined) return { entry: item.entry, classified: fromIndex, studyId: item.studyId };
     return { ...indexed, classified: await context.classifier.classify(item.entry, item.expected) };
   }
-  const done = replayed(key, context.shortcuts);
+  const done = await replayed(key, context.shortcuts);
   if (done !== undefined) return { entry: item.entry, outcome: done, key };
   return { entry: item.entry, classified: await context.classifier.classify(item.entry), key };
 };
-
-// An instance a page of the target's listing names, settled as prepare would (without a journal
-// to replay): its outcome from the listing, unless its file cannot be located or the filters
-// leave it out.
-const settleListed =
-  (root: string, filter: Filter | undefined) =>
-  (instance: IndexedInstance, size: number): Settled => {
-    const item = instanceItem(root, instance);
-    if (item.kind === 'settled') return { stage: {}, outcome: outcomeOf(item) };
-    const leftOut = leftOutByIndex(item, filter);
-    if (leftOut !== undefined) return { stage: {}, outcome: leftOut };
-    const tags = treeFields(item.tags);
-    const outcome = onTargetOutcome(item.entry, comparedFromIndex(item.expected), size, tags);
-    return { stage: { key: item.key, studyId: item.studyId, known: indexedFields(item, tags) }, outcome };
-  };
 
 // Stage 2: send (or check) what stage 1 could not settle; in walk mode the target's listing is
 // only usable now that the worker computed the instance ID.
@@ -198,7 +183,8 @@ const settle = async (stage: Stage1, context: StageContext, delivery: Delivery |
   if (context.folder !== undefined) return writeToFolder(stage.entry, classified, context.folder);
   if (context.check && delivery !== undefined) return checkOne(stage.entry, classified, delivery.uploader);
   if (classified.kind === 'dicom' && delivery !== undefined) {
-    const onTarget = await alreadyOnTarget(context.shortcuts, stage.entry, { instanceId: classified.orthancId, ...classified });
+    const { orthancId: instanceId, decodedSize, diskSize, encoding, md5 } = classified;
+    const onTarget = await alreadyOnTarget(context.shortcuts, stage.entry, { instanceId, decodedSize, diskSize, encoding, md5 });
     if (onTarget !== undefined) return { ...onTarget, sopInstanceUid: classified.header.sopInstanceUid };
   }
   return deliver(stage.entry, classified, delivery);
@@ -217,6 +203,18 @@ async function* after<T>(ready: Promise<unknown> | undefined, items: AsyncIterab
   await ready?.then(undefined, () => undefined);
   yield* items;
 }
+
+// Index mode: the instances the target's listing names, as items, page by page; then the rest.
+async function* listedFirst(root: string, listed: AsyncIterable<readonly IndexedInstance[]>, rest: AsyncIterable<SourceItem> | Iterable<SourceItem>): AsyncGenerator<SourceItem> {
+  for await (const page of listed) for (const instance of page) yield instanceItem(root, instance);
+  yield* rest;
+}
+
+// The items of a run: with a listing, the walk's files wait for it; an index gives the listed instances first.
+const itemsOf = (source: OpenedSource, listing: RunListing | undefined): AsyncIterable<SourceItem> | Iterable<SourceItem> => {
+  if (listing === undefined) return source.items;
+  return listing.listed === undefined ? after(listing.loaded, source.items) : listedFirst(source.root, listing.listed, source.items);
+};
 
 /** A finished file: its outcome, and the journal key and study it counts for, if any. */
 type Settled = { readonly stage: Pick<Stage1, 'key' | 'studyId' | 'known'>; readonly outcome: FileOutcome };
@@ -289,7 +287,7 @@ export const importSource = async (
     // The index files' part of the fingerprint is taken before they are copied.
     const stamp = known === undefined && wanted !== undefined ? stampIndex(wanted.root, wanted.indexPath, wanted.optionsKey) : undefined;
     // An index listed from the start settles the instances the listing names (run-listing.ts).
-    const source = await openSource(located, options, stamp, listing?.from === 'start' && located.indexPath !== undefined ? 'unlisted' : 'all');
+    const source = await openSource(located, options, stamp, listing !== undefined && located.indexPath !== undefined ? 'unlisted' : 'all');
     try {
       const run = await readSource({ source, assessment, uploader, journal, options, events, startedAt, listing, replay });
       // Failing to take it only means that no later run can be answered from the journal.
@@ -311,7 +309,7 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
   const studies = new StudyTally();
   let leftNothingToDo = true;
   let report: ReportFile | undefined;
-  let listing: RunListing<Settled> | undefined;
+  let listing: RunListing | undefined;
   let completeness: StudyCompleteness | undefined;
   const summarize = (interrupted: boolean, warnings: readonly string[]): Summary =>
     tally.summarize({
@@ -335,17 +333,16 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
     const classifier = new Classifier({ ...options, keepBytes: (uploader !== undefined && !options.check) || folder !== undefined });
     try {
       const filter = isEmptyFilter(options.filter) ? undefined : options.filter;
-      listing = run.listing === undefined ? undefined : openRunListing(run.listing, source.index, events, settleListed(source.root, filter));
-      const context: StageContext = { classifier, check: options.check, shortcuts: { journal, replay: run.replay, verify: options.verify, listing: listing?.lookup }, filter, folder };
+      listing = run.listing === undefined ? undefined : openRunListing(run.listing, source.index, events);
+      const target = uploader === undefined ? undefined : { storedAttachment: (id: string) => uploader.storedAttachment(id), transcoding: delivery?.transcoding ?? false };
+      const shortcuts: Shortcuts = { journal, replay: run.replay, verify: options.verify, listing: listing?.lookup, target };
+      const context: StageContext = { classifier, check: options.check, shortcuts, filter, folder };
       if (folder !== undefined && source.index !== undefined) await checkRoomFor(source.index, context, folder);
-      // Instances wait for the listing, if one is coming.
-      const prepared = mapBounded(untilAborted(after(listing?.loaded, source.items), options.signal), options.workers * 4, (item) => prepare(item, context));
+      const prepared = mapBounded(untilAborted(itemsOf(source, listing), options.signal), options.workers * 4, (item) => prepare(item, context));
       const staged = mapBounded(prepared, options.concurrency, async (stage) => ({ stage, outcome: await settle(stage, context, delivery) }));
       // The walker's outcomes are taken from the start: while the instances wait for the listing,
       // this thread has nothing better to do.
-      const walked = source.settled === undefined ? [] : [settledAtOnce(untilAborted(source.settled, options.signal))];
-      const listed = listing?.settled === undefined ? [] : [untilAborted(listing.settled, options.signal)];
-      const known = [...walked, ...listed];
+      const known = source.settled === undefined ? [] : [settledAtOnce(untilAborted(source.settled, options.signal))];
       // Counts, journals and reports one file's outcome.
       const account = ({ stage, outcome }: Settled): string | undefined => {
         if (stage.key !== undefined && outcome.resumed !== true && outcome.fileClass !== 'excluded') journal?.record(stage.key, outcome, stage.known);

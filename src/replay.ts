@@ -1,16 +1,28 @@
+import type { Confirmation } from './confirm-complete.js';
 import type { CompleteRun, Journal } from './journal.js';
 import type { Summary } from './report.js';
 import { ReportFile } from './report-file.js';
+
+// What this run saw of the delivered instances on the target (a folder's files keep the earlier
+// run's word, until its target confirms them itself).
+const verification = (previous: Summary, confirmation: Confirmation | undefined): Pick<Summary, 'verified' | 'verifiedBy'> => {
+  if (confirmation === undefined) return { verified: previous.verified, verifiedBy: previous.verifiedBy };
+  const { listing, md5, size, presence } = confirmation;
+  return { verified: listing + md5 + size + presence, verifiedBy: { listing, md5, size, presence } };
+};
 
 /** What a replay needs to know of the run that asks for it. */
 export interface ReplayContext {
   readonly reportPath: string | undefined;
   readonly startedAt: Date;
   readonly warnings: readonly string[];
+  /** How this run saw the delivered instances on the target; undefined for a folder target. */
+  readonly confirmation: Confirmation | undefined;
 }
 
-// Why: over a source unchanged since a complete run, the journal already holds the answer; this
-// writes it as this run's summary and report (every file counted as resumed: none was read or sent).
+// Why: over a source unchanged since a complete run whose deliveries this run found on the target,
+// the journal holds the rest of the answer; this writes it as this run's summary and report (every
+// file counted as resumed: none was read or sent; verified as this run saw it on the target).
 export const replayCompleteRun = async (run: CompleteRun, journal: Journal, context: ReplayContext): Promise<Summary> => {
   const report = context.reportPath === undefined ? undefined : await ReportFile.open(context.reportPath);
   await report?.addAll(journal.reportLines());
@@ -27,6 +39,7 @@ export const replayCompleteRun = async (run: CompleteRun, journal: Journal, cont
     startedAt: context.startedAt.toISOString(),
     elapsedSeconds: Number(elapsedSeconds.toFixed(3)),
     statuses: { Success: 0, AlreadyStored: 0, FilteredOut: 0 },
+    ...verification(previous, context.confirmation),
     instancesPerSecond: Number((previous.instances / seconds).toFixed(1)),
     megabytesPerSecond: Number((previous.dicomBytes / 1e6 / seconds).toFixed(1)),
     warnings: [...context.warnings],

@@ -3,6 +3,18 @@ import type { IndexSummary } from './source/orthanc-index.js';
 import type { StudyCompleteness } from './studies.js';
 import { FILE_CLASSES, type FileClass, type FileOutcome, type UploadStatus } from './types.js';
 
+/** How this run saw delivered instances on the target (see FileOutcome.verified). */
+export type Proof = NonNullable<FileOutcome['verified']>;
+
+const PROOFS: readonly Proof[] = ['md5', 'listing', 'size', 'presence'];
+
+const PROOF_LABELS: Record<Proof, string> = {
+  md5: 'MD5 read back',
+  listing: 'listed with the same size, MD5 read back by an earlier run',
+  size: 'size only (the target tells no MD5)',
+  presence: 'presence only (the target transcodes)',
+};
+
 /** Files and bytes (on disk) counted for one class. */
 export interface ClassCount {
   files: number;
@@ -43,8 +55,10 @@ export interface Summary {
   readonly dicomBytes: number;
   readonly instancesPerSecond: number;
   readonly megabytesPerSecond: number;
-  /** Delivered instances whose stored copy was checked on the target (by MD5 unless said otherwise). */
+  /** Delivered instances whose stored copy this run saw on the target (by MD5 unless said otherwise). */
   readonly verified: number;
+  /** `verified`, by how this run saw them there. */
+  readonly verifiedBy: Readonly<Record<Proof, number>>;
   readonly warnings: readonly string[];
   /** Index mode only: what the source's SQLite index holds. */
   readonly index?: IndexSummary;
@@ -81,6 +95,7 @@ export class Tally {
   dicomBytes = 0;
   readonly census = new Census();
   verified = 0;
+  readonly verifiedBy: Record<Proof, number> = { md5: 0, listing: 0, size: 0, presence: 0 };
   resumed = 0;
   alreadyOnTarget = 0;
 
@@ -92,7 +107,10 @@ export class Tally {
     count.files++;
     count.bytes += outcome.size;
     if (outcome.fileClass === 'dicom') this.dicomBytes += outcome.decodedSize ?? outcome.size;
-    if (outcome.verified !== undefined) this.verified++;
+    if (outcome.verified !== undefined && outcome.fileClass === 'dicom') {
+      this.verified++;
+      this.verifiedBy[outcome.verified]++;
+    }
     // Statuses are the target's answers in this run: replayed and skipped files were not sent.
     if (outcome.resumed === true) this.resumed++;
     else if (outcome.onTarget === true) this.alreadyOnTarget++;
@@ -124,6 +142,7 @@ export class Tally {
       instancesPerSecond: Number((instances / seconds).toFixed(1)),
       megabytesPerSecond: Number((this.dicomBytes / 1e6 / seconds).toFixed(1)),
       verified: this.verified,
+      verifiedBy: { ...this.verifiedBy },
       warnings: [...context.warnings],
       ...(context.index === undefined ? {} : { index: context.index }),
       ...(context.studies === undefined ? {} : { studies: context.studies }),
@@ -146,6 +165,12 @@ const LABELS: Record<FileClass, string> = {
   absent: 'not on the target (check)',
   excluded: 'excluded by the filters (not errors)',
   failed: 'failed',
+};
+
+// '(98 MD5 read back, 2 listed with ...)', the kinds of proof this run had, when there were any.
+const describeProofs = (by: Readonly<Record<Proof, number>>): string => {
+  const parts = PROOFS.filter((proof) => by[proof] > 0).map((proof) => `${by[proof]} ${PROOF_LABELS[proof]}`);
+  return parts.length === 0 ? '' : ` (${parts.join(', ')})`;
 };
 
 const megabytes = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
@@ -178,7 +203,7 @@ export const formatSummary = (summary: Summary): string => {
   } else if (!summary.dryRun && !summary.check) {
     const { Success, AlreadyStored, FilteredOut } = summary.statuses;
     lines.push(`  target answers: ${Success} Success, ${AlreadyStored} AlreadyStored, ${FilteredOut} FilteredOut`);
-    lines.push(`  verified on the target: ${summary.verified} of ${summary.instances} delivered instances`);
+    lines.push(`  verified on the target by this run: ${summary.verified} of ${summary.instances} delivered instances${describeProofs(summary.verifiedBy)}`);
   }
   if (summary.index !== undefined) {
     const types = summary.index.attachmentTypes.map((type) => `${type.name} ${type.files}`).join(', ');

@@ -1,10 +1,11 @@
 // The library's entry point: a run over a source unchanged since a complete run is answered from
 // the journal; any other run reads the source through the pipeline (pipeline.ts), which is only
 // loaded then (with piscina and the rest; undici once something is sent), so that answer stays quick.
+import { confirmCompleteRun, type Confirmation } from './confirm-complete.js';
 import type { ImportEvents } from './events.js';
 import { defaultJournalPath, Journal } from './journal.js';
 import type { ImportOptions } from './options.js';
-import { openTarget } from './open-target.js';
+import { openTarget, type OpenedTarget } from './open-target.js';
 import { prepareTarget } from './preflight.js';
 import { listingPlan } from './run-listing.js';
 import { replayCompleteRun } from './replay.js';
@@ -37,6 +38,16 @@ const fingerprintNow = async ({ root, indexPath, optionsKey }: FingerprintWanted
   return fingerprint;
 };
 
+// The target's word on a complete run's deliveries: undefined when it no longer holds them all as
+// they were (or a folder target, until it is checked too), so the source is read again.
+const confirmOnTarget = async (journal: Journal, options: ImportOptions, opened: OpenedTarget, events: ImportEvents): Promise<Confirmation | undefined> => {
+  const assessment = await opened.assessment;
+  if (opened.uploader === undefined) return undefined;
+  const confirmation = await confirmCompleteRun(journal, { uploader: opened.uploader, verify: options.verify, transcoding: assessment?.transcoding ?? false });
+  if (confirmation === undefined) events.onInfo?.('the source is unchanged since the complete run, but the target no longer holds everything it delivered as it was: reading the source again');
+  return confirmation;
+};
+
 // Runs one import (or inventory, without a target) from start to summary.
 export const runImport = async (options: ImportOptions, events: ImportEvents = {}): Promise<Summary> => {
   const startedAt = new Date();
@@ -52,17 +63,21 @@ export const runImport = async (options: ImportOptions, events: ImportEvents = {
     const target = compareNow ? prepareTarget(options, events) : undefined;
     target?.catch(() => undefined);
     const known = compareNow ? await fingerprintNow(wanted) : undefined;
+    // The target is asked who it is and then for the first pages of its listing, while the
+    // pipeline is loaded: every instance will need them.
+    const opened = openTarget(options, events, target);
     if (journal !== undefined && complete !== undefined && complete.fingerprint === known?.digest) {
-      const assessment = await target;
-      events.onInfo?.(`the source is unchanged since the complete run of ${complete.summary.startedAt}: its outcomes come from the journal ${journal.path}, nothing is read or sent`);
-      return await replayCompleteRun(complete, journal, { reportPath: options.reportPath, startedAt, warnings: assessment?.warnings ?? [] });
+      const confirmation = await confirmOnTarget(journal, options, opened, events);
+      if (confirmation !== undefined) {
+        const { warnings } = (await opened.assessment) ?? { warnings: [] };
+        events.onInfo?.(`the source is unchanged since the complete run of ${complete.summary.startedAt}: its outcomes come from the journal ${journal.path}, each delivered instance was found on the target`);
+        await opened.uploader?.close();
+        return await replayCompleteRun(complete, journal, { reportPath: options.reportPath, startedAt, warnings, confirmation });
+      }
     }
     journal?.startRun();
-    // The target is asked who it is and then, with nothing in the journal, for the first pages of
-    // its listing, while the pipeline is loaded: every instance will need them.
-    const opened = openTarget(options, events, target);
     const replay = journal?.isEmpty() === false;
-    const listing = listingPlan(options, journal !== undefined, opened.uploader, replay, opened.assessment);
+    const listing = listingPlan(options, journal !== undefined, opened.uploader, opened.assessment);
     const { importSource } = await import('./pipeline.js');
     const { summary, leftNothingToDo, fingerprint } = await importSource(located, journal, options, events, startedAt, { known, wanted }, { target: opened, listing, replay });
     if (journal !== undefined && fingerprint?.trustworthy === true && leftNothingToDo && !summary.interrupted) {

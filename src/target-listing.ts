@@ -1,9 +1,14 @@
 import Database from 'better-sqlite3';
 
-/** One line of the target's listing: an instance it holds, and the size of its DICOM file. */
+/** One line of the target's listing: an instance it holds, and the size and UUID of its DICOM file. */
 export interface TargetInstance {
   readonly id: string;
   readonly size: number;
+  /**
+   * The attachment's UUID on the target ('' when not told): Orthanc never rewrites an attachment
+   * under the same UUID, so the same UUID is the same file as when its MD5 was read back.
+   */
+  readonly file: string;
 }
 
 /** The table, for queries of the same connection that join it (see OrthancIndex). */
@@ -16,17 +21,17 @@ export const TARGET_LISTING_TABLE = 'temp.target_listing';
 export class TargetListing {
   readonly #db: Database.Database;
   readonly #ownsConnection: boolean;
-  readonly #size: Database.Statement<[string], { size: number }>;
+  readonly #find: Database.Statement<[string], TargetInstance>;
   readonly #addPage: (page: readonly TargetInstance[]) => readonly TargetInstance[];
 
   private constructor(db: Database.Database, ownsConnection: boolean) {
     this.#db = db;
     this.#ownsConnection = ownsConnection;
-    db.exec(`CREATE TEMP TABLE IF NOT EXISTS target_listing (id TEXT PRIMARY KEY, size INTEGER NOT NULL) WITHOUT ROWID; DELETE FROM ${TARGET_LISTING_TABLE}`);
-    this.#size = db.prepare(`SELECT size FROM ${TARGET_LISTING_TABLE} WHERE id = ?`);
-    const insert = db.prepare<[string, number]>(`INSERT INTO ${TARGET_LISTING_TABLE} (id, size) VALUES (?, ?) ON CONFLICT(id) DO NOTHING`);
+    db.exec(`CREATE TEMP TABLE IF NOT EXISTS target_listing (id TEXT PRIMARY KEY, size INTEGER NOT NULL, file TEXT NOT NULL) WITHOUT ROWID; DELETE FROM ${TARGET_LISTING_TABLE}`);
+    this.#find = db.prepare(`SELECT id, size, file FROM ${TARGET_LISTING_TABLE} WHERE id = ?`);
+    const insert = db.prepare<[string, number, string]>(`INSERT INTO ${TARGET_LISTING_TABLE} (id, size, file) VALUES (?, ?, ?) ON CONFLICT(id) DO NOTHING`);
     this.#addPage = db.transaction((page: readonly TargetInstance[]) => {
-      const fresh = page.filter(({ id, size }) => insert.run(id, size).changes > 0);
+      const fresh = page.filter(({ id, size, file }) => insert.run(id, size, file).changes > 0);
       return fresh.length === page.length ? page : fresh;
     });
   }
@@ -49,9 +54,9 @@ export class TargetListing {
     return this.#addPage(page);
   }
 
-  // The size of the DICOM file the target holds for this instance ID, if it holds one.
-  size(instanceId: string): number | undefined {
-    return this.#size.get(instanceId)?.size;
+  // What the target holds for this instance ID (its DICOM file's size and UUID), if it holds it.
+  find(instanceId: string): TargetInstance | undefined {
+    return this.#find.get(instanceId);
   }
 
   // Closes the private database (a listing on another connection goes with that connection).

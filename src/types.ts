@@ -136,9 +136,18 @@ export interface FileOutcome {
   readonly instanceId?: string;
   /** Orthanc's Status when uploaded; absent in an inventory. */
   readonly status?: UploadStatus;
-  /** How the delivered bytes were checked on the target; absent when not checked. */
-  readonly verified?: 'md5' | 'size' | 'presence';
-  /** Not sent: the target already held it (same size), found in the bulk listing. */
+  /**
+   * How this run saw the delivered bytes on the target: its MD5 read back ('md5'), only its size or
+   * presence where the target tells no MD5 or transcodes, or listed with the same size while an
+   * earlier run read its MD5 back ('listing'); absent when not checked.
+   */
+  readonly verified?: 'md5' | 'size' | 'presence' | 'listing';
+  /**
+   * The UUID of the target's attachment whose MD5 this or an earlier run read back: while the
+   * target's listing shows the same UUID, it holds the same file (see TargetInstance.file).
+   */
+  readonly targetFile?: string;
+  /** Not sent: the target already held it (found in the bulk listing, its MD5 read back). */
   readonly onTarget?: true;
   /** Not read again: an earlier run's outcome, from the journal. */
   readonly resumed?: true;

@@ -99,7 +99,8 @@ type Attempt = Exchange | { readonly kind: 'transient' | 'down'; readonly reason
 
 /** What the target holds for one instance's DICOM attachment. */
 export type StoredAttachment =
-  | { readonly kind: 'md5'; readonly md5: string }
+  /** `file`: the attachment's UUID on the target, when told (GET .../info, Orthanc >= 1.10). */
+  | { readonly kind: 'md5'; readonly md5: string; readonly file?: string }
   | { readonly kind: 'size'; readonly size: number }
   | { readonly kind: 'absent' }
   | { readonly kind: 'unavailable'; readonly reason: string };
@@ -245,11 +246,13 @@ export class Uploader {
 
   async *#pages(asked: AskedPage[], ask: () => void): AsyncGenerator<TargetInstance[]> {
     for (let page = asked.shift(); page !== undefined; page = asked.shift()) {
-      const items = JSON.parse(await page.text) as { ID?: unknown; FileSize?: unknown }[];
+      const items = JSON.parse(await page.text) as { ID?: unknown; FileSize?: unknown; FileUuid?: unknown }[];
       // A page that is not full is the last one (those asked after it are empty).
       if (items.length < page.size) asked.length = 0;
       else ask();
-      const instances = items.flatMap((item) => (typeof item.ID === 'string' && typeof item.FileSize === 'number' ? [{ id: item.ID, size: item.FileSize }] : []));
+      const instances = items.flatMap((item) =>
+        typeof item.ID === 'string' && typeof item.FileSize === 'number' ? [{ id: item.ID, size: item.FileSize, file: typeof item.FileUuid === 'string' ? item.FileUuid : '' }] : [],
+      );
       if (instances.length > 0) yield instances;
     }
   }
@@ -268,8 +271,10 @@ export class Uploader {
       const info = await this.#send({ method: 'GET', path: `${base}/info` }); // Orthanc >= 1.10.0: MD5 and size in one answer
       if (info.kind === 'answer' && info.statusCode === 200) {
         this.#hasInfoRoute = true;
-        const parsed = parseAnswer(info.text) as { UncompressedMD5?: unknown; UncompressedSize?: unknown };
-        if (typeof parsed.UncompressedMD5 === 'string' && parsed.UncompressedMD5 !== '') return { kind: 'md5', md5: parsed.UncompressedMD5 };
+        const parsed = parseAnswer(info.text) as { UncompressedMD5?: unknown; UncompressedSize?: unknown; Uuid?: unknown };
+        if (typeof parsed.UncompressedMD5 === 'string' && parsed.UncompressedMD5 !== '') {
+          return typeof parsed.Uuid === 'string' ? { kind: 'md5', md5: parsed.UncompressedMD5, file: parsed.Uuid } : { kind: 'md5', md5: parsed.UncompressedMD5 };
+        }
         if (typeof parsed.UncompressedSize === 'number') return { kind: 'size', size: parsed.UncompressedSize };
       }
     }

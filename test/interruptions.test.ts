@@ -101,7 +101,7 @@ describe('interrupted runs resume', () => {
 });
 
 describe('a target that refuses, fills up or goes away for good stops the run at once', () => {
-  it('401 in the middle of a run: exit 3, the journal kept; the next run sends only the rest', async () => {
+  it('401 in the middle of a run: exit 3, the journal kept; the next run asks the target, not the journal', async () => {
     let refuse = true;
     const server = await startScriptedServer((index, _request, response) => {
       if (refuse && index >= 5) response.writeHead(401).end();
@@ -125,7 +125,9 @@ describe('a target that refuses, fills up or goes away for good stops the run at
       const before = posts();
       const again = await runCli(args);
       expect(again.code).toBe(0);
-      expect(posts() - before).toBe(COUNT - 5);
+      // The journal may spare reading the source, never asking the target: this scripted target
+      // lists none of the five it stored, so they are sent again with the rest.
+      expect(posts() - before).toBe(COUNT);
     } finally {
       await server.close();
     }

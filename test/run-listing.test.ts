@@ -25,88 +25,72 @@ afterEach(async () => {
 });
 
 describe('openRunListing', () => {
-  it('from the start in index mode: settles each page as it comes, and is loaded only after the last', async () => {
+  it('in index mode: gives the instances each page names as the page comes, and is loaded only after the last', async () => {
     const index = await openSample();
     const [one, two, ...rest] = [...index.instances()];
     if (one === undefined || two === undefined) throw new Error('expected instances');
-    const pages = [[{ id: one.instanceId, size: 10 }, { id: 'held-elsewhere', size: 1 }], [], [{ id: two.instanceId, size: 20 }]];
+    const pages = [[{ id: one.instanceId, size: 10, file: '' }, { id: 'held-elsewhere', size: 1, file: '' }], [], [{ id: two.instanceId, size: 20, file: '' }]];
     const infos: string[] = [];
-    const listing = openRunListing({ from: 'start', pages: pagesOf(pages) }, index, { onInfo: (text) => infos.push(text) }, (instance, size) => ({ uuid: instance.uuid, size }));
+    const listing = openRunListing({ pages: pagesOf(pages) }, index, { onInfo: (text) => infos.push(text) });
     let loaded = false;
-    void listing.loaded?.then(() => (loaded = true));
+    void listing.loaded.then(() => (loaded = true));
     const batches = [];
-    for await (const batch of listing.settled ?? []) {
-      batches.push(batch);
+    for await (const batch of listing.listed ?? []) {
+      batches.push(batch.map((instance) => instance.uuid));
+      // an instance already listed is answered at once, before the listing is complete
+      expect(await listing.lookup.find(batch[0]?.instanceId ?? '')).toBeDefined();
       expect(loaded).toBe(false);
     }
-    await listing.lookup.ready();
-    expect(loaded).toBe(true);
-    expect(batches).toEqual([[{ uuid: one.uuid, size: 10 }], [{ uuid: two.uuid, size: 20 }]]);
-    expect(listing.lookup.size('held-elsewhere')).toBe(1);
+    await listing.loaded;
+    expect(batches).toEqual([[one.uuid], [two.uuid]]);
+    expect((await listing.lookup.find('held-elsewhere'))?.size).toBe(1);
+    expect(await listing.lookup.find('not-there')).toBeUndefined();
     expect([...index.instances('unlisted')]).toEqual(rest);
     expect(infos).toEqual([expect.stringMatching(/already holds 3 instances/)]);
     listing.close();
   });
 
-  it('from the start without an index (walk mode): loads every page in the background, settles nothing itself', async () => {
-    const listing = openRunListing({ from: 'start', pages: pagesOf([[{ id: 'a', size: 1 }], [{ id: 'b', size: 2 }]]) }, undefined, {}, () => 'unused');
-    expect(listing.settled).toBeUndefined();
-    await listing.loaded;
-    expect(listing.lookup.size('b')).toBe(2);
+  it('without an index (walk mode): loads every page in the background, an unlisted instance answered once all are in', async () => {
+    const listing = openRunListing({ pages: pagesOf([[{ id: 'a', size: 1, file: '' }], [{ id: 'b', size: 2, file: '' }]]) }, undefined, {});
+    expect(listing.listed).toBeUndefined();
+    expect(await listing.lookup.find('b')).toEqual({ id: 'b', size: 2, file: '' });
+    expect(await listing.lookup.find('c')).toBeUndefined();
     listing.close();
   });
 
-  it('on first need: asks the target only when an instance needs it, and only once', async () => {
-    let asked = 0;
-    const list = (): AsyncGenerator<readonly TargetInstance[]> => {
-      asked++;
-      return pagesOf([[{ id: 'a', size: 1 }]]);
-    };
-    const listing = openRunListing({ from: 'need', list }, await openSample(), {}, () => 'unused');
-    expect(listing.loaded).toBeUndefined();
-    expect(listing.settled).toBeUndefined();
-    expect(asked).toBe(0);
-    await Promise.all([listing.lookup.ready(), listing.lookup.ready()]);
-    expect(asked).toBe(1);
-    expect(listing.lookup.size('a')).toBe(1);
-    listing.close();
-  });
-
-  it('from the start, a failed page stops the settled stream with its error and still opens the gate', async () => {
+  it('a failed page stops the listed stream with its error and still opens the gate', async () => {
     async function* failing(): AsyncGenerator<readonly TargetInstance[]> {
       yield* pagesOf([[]]);
       throw new Error('Cannot list the target');
     }
-    const listing = openRunListing({ from: 'start', pages: failing() }, await openSample(), {}, () => 'unused');
+    const listing = openRunListing({ pages: failing() }, await openSample(), {});
     await expect(async () => {
-      for await (const batch of listing.settled ?? []) expect(batch).toBeDefined();
+      for await (const batch of listing.listed ?? []) expect(batch).toBeDefined();
     }).rejects.toThrow('Cannot list the target');
     await listing.loaded;
   });
 
-  it('is planned from the start with an empty journal, asked for once the target answered; on need otherwise; never without a journal', async () => {
+  it('is planned with a journal and a target, asked for once the target answered; never without a journal or with --no-skip-existing', async () => {
     let asked = 0;
-    const uploader = { listInstances: () => (asked++, pagesOf([[{ id: 'a', size: 1 }]])) } as unknown as Uploader;
+    const uploader = { listInstances: () => (asked++, pagesOf([[{ id: 'a', size: 1, file: '' }]])) } as unknown as Uploader;
     const options = { skipExisting: true };
     let answer: () => void = () => undefined;
     const ready = new Promise<void>((resolve) => {
       answer = resolve;
     });
-    const plan = listingPlan(options, true, uploader, false, ready);
+    const plan = listingPlan(options, true, uploader, ready);
     await new Promise((resolve) => setImmediate(resolve));
-    expect(plan?.from).toBe('start');
     expect(asked).toBe(0); // not before the target said who it is
     answer();
     await ready;
     await new Promise((resolve) => setImmediate(resolve));
     expect(asked).toBe(1);
     const pages = [];
-    if (plan?.from === 'start') for await (const page of plan.pages) pages.push(page);
-    expect(pages).toEqual([[{ id: 'a', size: 1 }]]);
-    expect(listingPlan(options, true, uploader, true, ready)?.from).toBe('need');
-    expect(listingPlan(options, false, uploader, false, ready)).toBeUndefined();
-    expect(listingPlan(options, true, undefined, false, ready)).toBeUndefined();
-    expect(listingPlan({ skipExisting: false }, true, uploader, false, ready)).toBeUndefined();
+    for await (const page of plan?.pages ?? []) pages.push(page);
+    expect(pages).toEqual([[{ id: 'a', size: 1, file: '' }]]);
+    expect(listingPlan(options, false, uploader, ready)).toBeUndefined();
+    expect(listingPlan(options, true, undefined, ready)).toBeUndefined();
+    expect(listingPlan({ skipExisting: false }, true, uploader, ready)).toBeUndefined();
     expect(asked).toBe(1);
   });
 });

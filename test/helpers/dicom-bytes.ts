@@ -210,3 +210,15 @@ export const buildImplicitDataset = (spec: DicomSpec = {}): Uint8Array => {
 /** Orthanc's ZlibWithSize encoding: uint64 LE size (optionally a lie) + zlib stream at level 6. */
 export const orthancCompress = (bytes: Uint8Array, announced: bigint = BigInt(bytes.length)): Uint8Array =>
   concat(u64(announced), deflateSync(bytes, { level: 6 }));
+
+const PATIENT_NAME_PN = Buffer.from([0x10, 0x00, 0x10, 0x00, 0x50, 0x4e]);
+
+// Another version of a DICOM file, of the same size and with the same identifiers: one letter of
+// its PatientName changed (explicit VR only, where the element is found as such).
+export const sameSizeOtherVersion = (bytes: Buffer): Buffer => {
+  const at = bytes.indexOf(PATIENT_NAME_PN);
+  if (at < 0) throw new Error('no explicit PatientName element to change');
+  const copy = Buffer.from(bytes);
+  copy[at + 8] = copy[at + 8] === 0x5a ? 0x59 : 0x5a;
+  return copy;
+};

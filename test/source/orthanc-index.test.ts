@@ -121,17 +121,17 @@ describe('OrthancIndex on the committed sample storage', () => {
       expect([...index.instances('unlisted')]).toEqual(all); // nothing listed yet
       const [one, two, ...rest] = all;
       if (one === undefined || two === undefined) throw new Error('expected instances');
-      const page = [{ id: two.instanceId, size: 1 }, { id: 'not-in-this-index', size: 2 }, { id: one.instanceId, size: 3 }];
+      const page = [{ id: two.instanceId, size: 1, file: 'f' }, { id: 'not-in-this-index', size: 2, file: 'f' }, { id: one.instanceId, size: 3, file: 'f' }];
       const found = index.addListingPage(page);
       expect(found.map((instance) => instance.uuid).sort()).toEqual([one.uuid, two.uuid].sort());
       expect(found.find((instance) => instance.uuid === one.uuid)).toEqual(one); // the same instance, tags and all
-      expect(index.listing().size(one.instanceId)).toBe(3);
+      expect(index.listing().find(one.instanceId)?.size).toBe(3);
       expect([...index.instances('unlisted')]).toEqual(rest); // still in UUID order
       // A target that changed while listed may name an instance again: it is not found twice.
-      expect(index.addListingPage([{ id: one.instanceId, size: 9 }])).toEqual([]);
-      expect(index.listing().size(one.instanceId)).toBe(3);
+      expect(index.addListingPage([{ id: one.instanceId, size: 9, file: 'f' }])).toEqual([]);
+      expect(index.listing().find(one.instanceId)?.size).toBe(3);
       expect(index.addListingPage([])).toEqual([]);
-      index.addListingPage(rest.map((instance) => ({ id: instance.instanceId, size: 1 })));
+      index.addListingPage(rest.map((instance) => ({ id: instance.instanceId, size: 1, file: 'f' })));
       expect([...index.instances('unlisted')]).toEqual([]);
     } finally {
       await index.close();
