@@ -1,6 +1,6 @@
 import type { Uploader } from './upload.js';
 import { BLANK_HEADER, skippedOutcome, treeFields, type Classified, type DecodedDicom, type FileEntry, type FileOutcome, type SourceItem } from './types.js';
-import { compareStored } from './verify.js';
+import { compareStored, otherVersion } from './verify.js';
 
 
 // In a check, an indexed instance whose MD5 the index stored needs no reading at all.
@@ -38,7 +38,7 @@ export const checkOne = async (entry: FileEntry, classified: Classified, uploade
     case 'verified':
       return { ...base, fileClass: 'dicom', instanceId, verified: verdict.by };
     case 'conflict':
-      return { ...base, fileClass: 'conflict', instanceId, reason: verdict.reason };
+      return { ...base, fileClass: 'conflict', instanceId, reason: otherVersion(verdict.what, await uploader.storedCopy(instanceId), classified.header.transferSyntaxUid) };
     case 'absent':
       return { ...base, fileClass: 'absent', instanceId, reason: `instance ${instanceId} is not on the target` };
     case 'unverified':

@@ -1,7 +1,7 @@
 import { decodedStream } from './file-body.js';
 import type { Uploader, UploadResult } from './upload.js';
 import { skippedOutcome, treeFields, type Classified, type DecodedDicom, type FileEntry, type FileOutcome } from './types.js';
-import { compareStored } from './verify.js';
+import { compareStored, otherVersion } from './verify.js';
 
 /** The target side of a run: where to send, and how to check what arrived. */
 export interface Delivery {
@@ -38,8 +38,10 @@ const verifyOutcome = async (outcome: FileOutcome, dicom: DecodedDicom, delivery
   switch (verdict.kind) {
     case 'verified':
       return verdict.file === undefined ? { ...outcome, verified: verdict.by } : { ...outcome, verified: verdict.by, targetFile: verdict.file };
-    case 'conflict':
-      return { ...outcome, fileClass: 'conflict', reason: verdict.reason };
+    case 'conflict': {
+      const reason = outcome.status === 'AlreadyStored' ? otherVersion(verdict.what, await delivery.uploader.storedCopy(outcome.instanceId), dicom.header.transferSyntaxUid) : verdict.reason;
+      return { ...outcome, fileClass: 'conflict', reason };
+    }
     case 'unverified':
       return { ...outcome, reason: `delivered, not verified: ${verdict.reason}` };
     case 'absent':

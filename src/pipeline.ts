@@ -184,7 +184,7 @@ const settle = async (stage: Stage1, context: StageContext, delivery: Delivery |
   if (context.check && delivery !== undefined) return checkOne(stage.entry, classified, delivery.uploader);
   if (classified.kind === 'dicom' && delivery !== undefined) {
     const { orthancId: instanceId, decodedSize, diskSize, encoding, md5 } = classified;
-    const onTarget = await alreadyOnTarget(context.shortcuts, stage.entry, { instanceId, decodedSize, diskSize, encoding, md5 });
+    const onTarget = await alreadyOnTarget(context.shortcuts, stage.entry, { instanceId, decodedSize, diskSize, encoding, md5, transferSyntax: classified.header.transferSyntaxUid });
     if (onTarget !== undefined) return { ...onTarget, sopInstanceUid: classified.header.sopInstanceUid };
   }
   return deliver(stage.entry, classified, delivery);
@@ -334,7 +334,7 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
     try {
       const filter = isEmptyFilter(options.filter) ? undefined : options.filter;
       listing = run.listing === undefined ? undefined : openRunListing(run.listing, source.index, events);
-      const target = uploader === undefined ? undefined : { storedAttachment: (id: string) => uploader.storedAttachment(id), transcoding: delivery?.transcoding ?? false };
+      const target = uploader === undefined ? undefined : { storedAttachment: (id: string) => uploader.storedAttachment(id), storedCopy: (id: string) => uploader.storedCopy(id), transcoding: delivery?.transcoding ?? false };
       const shortcuts: Shortcuts = { journal, replay: run.replay, verify: options.verify, listing: listing?.lookup, target };
       const context: StageContext = { classifier, check: options.check, shortcuts, filter, folder };
       if (folder !== undefined && source.index !== undefined) await checkRoomFor(source.index, context, folder);

@@ -2,12 +2,13 @@ import { lstat } from 'node:fs/promises';
 import { isFinal, type Journal } from './journal.js';
 import type { TargetInstance } from './target-listing.js';
 import type { StoredAttachment } from './upload.js';
-import { compareStored } from './verify.js';
+import { compareStored, otherVersion, type StoredCopy } from './verify.js';
 import type { DecodedDicom, FileEntry, FileOutcome, SourceItem } from './types.js';
 
 /** What the run can ask the target about one instance it holds. */
 export interface TargetProbe {
   storedAttachment(instanceId: string): Promise<StoredAttachment>;
+  storedCopy(instanceId: string): Promise<StoredCopy | undefined>;
   /** The target rewrites incoming files: only presence can be proven. */
   readonly transcoding: boolean;
 }
@@ -37,9 +38,9 @@ export interface ComparedInstance {
   readonly encoding: DecodedDicom['encoding'];
   /** The source's MD5 of the decoded file; undefined while unknown (an index that stores none, unread). */
   readonly md5: string | undefined;
+  /** The source's transfer syntax, when its header was read (to say how another version differs). */
+  readonly transferSyntax?: string;
 }
-
-const OVERWRITE_HINT = 'to replace it, set "OverwriteInstances": true on the target and run again with --no-skip-existing';
 
 // The journal key of a file: the attachment UUID in index mode, path + size + mtime in walk mode
 // (a file changed since is read again).
@@ -70,13 +71,13 @@ type Seen =
   | { readonly kind: 'unknown' };
 
 // Asks the target for the MD5 of what it holds under this ID and compares it with the source's.
-const readBack = async (target: TargetProbe, instanceId: string, md5: string, size: number): Promise<Seen> => {
+const readBack = async (target: TargetProbe, instanceId: string, md5: string, size: number, transferSyntax?: string): Promise<Seen> => {
   const verdict = compareStored('AlreadyStored', { md5, size }, await target.storedAttachment(instanceId), target.transcoding);
   switch (verdict.kind) {
     case 'verified':
       return { kind: 'same', by: verdict.by, file: verdict.file };
     case 'conflict':
-      return { kind: 'other', reason: verdict.reason };
+      return { kind: 'other', reason: otherVersion(verdict.what, await target.storedCopy(instanceId), transferSyntax) };
     case 'absent':
       return { kind: 'gone' };
     case 'unverified':
@@ -84,9 +85,9 @@ const readBack = async (target: TargetProbe, instanceId: string, md5: string, si
   }
 };
 
-const otherSize = (listed: number, source: number): Seen => ({
+const otherSize = async (target: TargetProbe, instanceId: string, listed: number, source: number, transferSyntax?: string): Promise<Seen> => ({
   kind: 'other',
-  reason: `the target holds another version of this instance (${listed} bytes there, ${source} in the source); ${OVERWRITE_HINT}`,
+  reason: otherVersion(`${listed} bytes there, ${source} in the source`, await target.storedCopy(instanceId), transferSyntax),
 });
 
 // What the target holds now for an instance an earlier run recorded as delivered: the journal may
@@ -102,7 +103,7 @@ const seenOnTarget = async (outcome: FileOutcome, shortcuts: Shortcuts): Promise
   if (listing !== undefined) {
     const listed = await listing.find(instanceId);
     if (listed === undefined) return { kind: 'gone' };
-    if (listed.size !== decodedSize) return otherSize(listed.size, decodedSize);
+    if (listed.size !== decodedSize) return otherSize(target, instanceId, listed.size, decodedSize);
     if (provenBefore(outcome, listed)) return { kind: 'same', by: 'listing' };
   }
   return md5 === undefined ? { kind: 'unknown' } : readBack(target, instanceId, md5, decodedSize);
@@ -151,7 +152,7 @@ export const alreadyOnTarget = async (shortcuts: Shortcuts, entry: FileEntry, in
   if (listing === undefined || target === undefined || instance.md5 === undefined) return undefined;
   const listed = await listing.find(instance.instanceId);
   if (listed === undefined) return undefined;
-  const { md5, decodedSize } = instance;
-  const seen = listed.size === decodedSize ? await readBack(target, instance.instanceId, md5, decodedSize) : otherSize(listed.size, decodedSize);
+  const { instanceId, md5, decodedSize, transferSyntax } = instance;
+  const seen = listed.size === decodedSize ? await readBack(target, instanceId, md5, decodedSize, transferSyntax) : await otherSize(target, instanceId, listed.size, decodedSize, transferSyntax);
   return seen.kind === 'gone' ? undefined : onTargetOutcome(entry, instance, seen, tags);
 };

@@ -6,6 +6,7 @@ import { Outage, type OutageEvents } from './outage.js';
 import type { TargetInstance } from './target-listing.js';
 import type { Target } from './target.js';
 import type { UploadStatus } from './types.js';
+import type { StoredCopy } from './verify.js';
 import { errnoCode } from './errno.js';
 import { httpGet, type GetLimits } from './http-get.js';
 
@@ -289,6 +290,24 @@ export class Uploader {
     if (size.kind === 'answer' && size.statusCode === 404) return { kind: 'absent' };
     const why = size.kind === 'failed' ? size.reason : `HTTP ${size.statusCode}`;
     return { kind: 'unavailable', reason: `the target does not tell the stored file's MD5 or size (${why})` };
+  }
+
+  // What the target says of the copy it holds of an instance, to tell a user what the other
+  // version is; undefined when it does not say (an older Orthanc, a failure).
+  async storedCopy(instanceId: string): Promise<StoredCopy | undefined> {
+    const base = `/instances/${encodeURIComponent(instanceId)}`;
+    // The top-level elements of the stored file (small, whatever its pixel data), and its transfer syntax.
+    const [content, syntax] = await Promise.all([this.#send({ method: 'GET', path: `${base}/content` }), this.#send({ method: 'GET', path: `${base}/metadata/TransferSyntax` })]);
+    if (content.kind !== 'answer' || content.statusCode !== 200) return undefined;
+    let elements: unknown;
+    try {
+      elements = JSON.parse(content.text);
+    } catch {
+      return undefined;
+    }
+    if (!Array.isArray(elements)) return undefined;
+    const transferSyntax = syntax.kind === 'answer' && syntax.statusCode === 200 && /^[0-9.]+$/.test(syntax.text.trim()) ? syntax.text.trim() : undefined;
+    return { transferSyntax, pixelData: elements.includes('7fe0-0010') };
   }
 
   // Finds the instance with this SOP Instance UID on the target, for when its computed ID does not

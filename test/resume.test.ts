@@ -116,7 +116,7 @@ describe('a first run against a target that already holds instances', () => {
     const { notUploaded } = JSON.parse(await readFile(report, 'utf8')) as { notUploaded: { class: string; reason: string; path: string }[] };
     const conflict = notUploaded.find((entry) => entry.class === 'conflict');
     expect(conflict?.path).toBe(changed.slice(changed.lastIndexOf('/') + 1));
-    expect(conflict?.reason).toMatch(/another version of this instance \(MD5 [0-9a-f]{32}, source [0-9a-f]{32}\)/);
+    expect(conflict?.reason).toMatch(/another version of this instance \(MD5 [0-9a-f]{32}, source [0-9a-f]{32}; the copy there: transfer syntax [0-9.]+ as in the source, with pixel data\)/);
     expect(conflict?.reason).not.toMatch(/pixel-less/);
 
     // without a journal too (the same run, as a second run that lost it would be)
