@@ -75,6 +75,8 @@ describe('a run over a storage unchanged since a complete run', () => {
     expect(second.summary.statuses).toEqual({ Success: 0, AlreadyStored: 0, FilteredOut: 0 });
     expect(second.summary.verified).toBe(files.length);
     expect(second.summary.exitCode).toBe(0);
+    // Nothing was read or sent: no rate ("14878 instances/s" was the time of a replay).
+    expect(second.summary).toMatchObject({ instancesThisRun: 0, instancesPerSecond: 0, megabytesPerSecond: 0 });
     expect(second.notUploaded).toEqual(first.notUploaded);
     expect(second.notUploaded.some((entry) => entry.class === 'pixel-data-cache')).toBe(true);
     expect((await listInstances(target)).length).toBe(files.length);
@@ -91,6 +93,7 @@ describe('a run over a storage unchanged since a complete run', () => {
     const second = await importRun(storage, target, journal);
     expect(second.summary.unchangedSince).toBeUndefined();
     expect(second.summary.resumed).toBe(files.length); // the instances still come from the journal, not re-sent
+    expect(second.summary).toMatchObject({ instancesThisRun: 0, instancesPerSecond: 0 });
     expect(second.summary.classes['not-dicom'].files).toBe(first.summary.classes['not-dicom'].files + 1);
     expect(second.notUploaded).toContainEqual(expect.objectContaining({ path: `${leaf}/dropped-by-hand.txt`, class: 'not-dicom' }));
   });

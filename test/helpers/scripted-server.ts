@@ -9,6 +9,8 @@ export interface SeenRequest {
   readonly url: string;
   readonly headers: IncomingMessage['headers'];
   readonly bodyLength: number;
+  /** The body itself, for a script that forwards the request (test bodies are small). */
+  readonly body: Buffer;
 }
 
 export interface ScriptedServer {
@@ -31,12 +33,13 @@ export const startScriptedServer = async (script: Script): Promise<ScriptedServe
   const requests: SeenRequest[] = [];
   let uploads = 0;
   const server = createServer((request, response) => {
-    let bodyLength = 0;
+    const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => {
-      bodyLength += chunk.length;
+      chunks.push(chunk);
     });
     request.on('end', () => {
-      const seen = { method: request.method ?? '', url: request.url ?? '', headers: request.headers, bodyLength };
+      const body = Buffer.concat(chunks);
+      const seen = { method: request.method ?? '', url: request.url ?? '', headers: request.headers, bodyLength: body.length, body };
       requests.push(seen);
       if (seen.url.endsWith('/system')) {
         orthancSystem(response);
