@@ -119,6 +119,19 @@ describe('a run over a storage unchanged since a complete run', () => {
     expect(answered.summary.unchangedSince).toBe(resumed.summary.startedAt);
   });
 
+  it('is not replayed when the storage held no DICOM: the warning that explains exit 1 is said again', async () => {
+    const empty = await start();
+    await empty.stop();
+    await waitUntilTimestampsSettle(empty.storageDir);
+    const target = await start();
+    const journal = await newJournal();
+    for (let run = 0; run < 2; run++) {
+      const { summary } = await importRun(empty.storageDir, target, journal);
+      expect(summary.unchangedSince).toBeUndefined();
+      expect(summary).toMatchObject({ exitCode: 1, warnings: [`no DICOM found in ${empty.storageDir}: is it the right folder?`] });
+    }
+  });
+
   it('still refuses the storage of a running Orthanc', async () => {
     const storage = await buildStorage();
     const target = await start();
