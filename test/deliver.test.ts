@@ -47,7 +47,7 @@ const lossyProxy = (orthanc: RunningOrthanc, forwardUploads: boolean): Promise<S
       if (forwardUploads) await forward(orthanc, request);
       response.socket?.destroy();
     })();
-  });
+  }, { keepBodies: true });
 
 const importThrough = async (proxy: ScriptedServer): Promise<{ summary: Summary; reasons: string[] }> => {
   const dir = await mkdtemp(join(tmpdir(), 'oi-lost-j-'));
