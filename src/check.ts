@@ -24,15 +24,7 @@ export const checkOne = async (entry: FileEntry, classified: Classified, uploade
   if (classified.kind === 'skipped') return skippedOutcome(entry, classified);
   const { sopInstanceUid } = classified.header;
   const base = { path: entry.relativePath, size: classified.diskSize, encoding: classified.encoding, decodedSize: classified.decodedSize, md5: classified.md5, sopInstanceUid, ...treeFields(classified.header) };
-  let instanceId = classified.orthancId;
-  let stored = await uploader.storedAttachment(instanceId);
-  if (stored.kind === 'absent') {
-    const found = await uploader.lookupInstance(sopInstanceUid);
-    if (found !== undefined && found !== instanceId) {
-      instanceId = found;
-      stored = await uploader.storedAttachment(found);
-    }
-  }
+  const { instanceId, stored } = await uploader.findStored(classified.orthancId, sopInstanceUid);
   const verdict = compareStored('AlreadyStored', { md5: classified.md5, size: classified.decodedSize }, stored, false);
   switch (verdict.kind) {
     case 'verified':

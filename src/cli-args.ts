@@ -109,12 +109,14 @@ Examples:
 Exit codes:
   0    every DICOM instance was delivered and verified (inventory: every file sound; check: all on the
        target)
-  1    some files were rejected, failed, corrupt, missing or different on the target, or a study is
-       incomplete (see --report)
+  1    some files were rejected, failed, corrupt, missing or different on the target, a study is
+       incomplete (see --report), or the source holds no DICOM at all
   2    bad usage or configuration (unknown option, missing source, unwritable report or folder, Orthanc
        still running)
-  3    the target is unreachable, not an Orthanc, refused the credentials, read-only, full or recycling
+  3    the target is unreachable, not an Orthanc, refused the credentials, read-only, full (its disk,
+       or its own limit), recycling, or failed 50 uploads in a row the same way
   130  interrupted (Ctrl-C, SIGTERM): the files in flight were finished; the same command resumes
+  The JSON report's exitCode is always the exit code of the process.
 
 Credentials come from the URL, else --username/--password, else ORTHANC_USERNAME/ORTHANC_PASSWORD.
 They are never printed.

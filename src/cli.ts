@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The command line: flags in, exit code out. All the work happens in the library (index.ts).
 import { HELP, readArguments, UsageError, type CliArgs } from './cli-args.js';
-import { exitCodeFor, formatSummary, isImporterError, resolveOptions, runImport } from './index.js';
+import { exitCodeOf, formatSummary, isImporterError, resolveOptions, runImport } from './index.js';
 import { createProgress } from './progress.js';
 import { VERSION } from './version.js';
 
@@ -93,7 +93,8 @@ const main = async (): Promise<number> => {
     });
     progress.stop();
     process.stdout.write(`${formatSummary(summary)}\n`);
-    return summary.interrupted ? 130 : summary.exitCode;
+    // The library decides the exit code, so the JSON report (summary.exitCode) says the same.
+    return summary.exitCode;
   } finally {
     progress.stop();
   }
@@ -108,11 +109,7 @@ const exit = (code: number): void => {
 };
 
 main().then(exit, (error: unknown) => {
-  if (isImporterError(error)) {
-    process.stderr.write(`orthanc-import: ${error.message}\n`);
-    exit(exitCodeFor(error.code));
-    return;
-  }
-  process.stderr.write(`orthanc-import: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
-  exit(1);
+  if (isImporterError(error)) process.stderr.write(`orthanc-import: ${error.message}\n`);
+  else process.stderr.write(`orthanc-import: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+  exit(exitCodeOf(error));
 });

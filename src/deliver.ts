@@ -10,8 +10,21 @@ export interface Delivery {
   readonly transcoding: boolean;
 }
 
-const outcomeOfUpload = (entry: FileEntry, dicom: DecodedDicom, result: UploadResult): FileOutcome => {
-  const base = { path: entry.relativePath, size: dicom.diskSize, encoding: dicom.encoding, decodedSize: dicom.decodedSize, md5: dicom.md5, sopInstanceUid: dicom.header.sopInstanceUid, ...treeFields(dicom.header) };
+type FailedUpload = Extract<UploadResult, { kind: 'failed' }>;
+
+const baseOutcome = (entry: FileEntry, dicom: DecodedDicom): FileOutcome & { fileClass: 'dicom' } => ({
+  path: entry.relativePath,
+  size: dicom.diskSize,
+  encoding: dicom.encoding,
+  decodedSize: dicom.decodedSize,
+  md5: dicom.md5,
+  sopInstanceUid: dicom.header.sopInstanceUid,
+  ...treeFields(dicom.header),
+  fileClass: 'dicom',
+});
+
+const outcomeOfUpload = (entry: FileEntry, dicom: DecodedDicom, result: Exclude<UploadResult, FailedUpload>): FileOutcome => {
+  const base = baseOutcome(entry, dicom);
   switch (result.kind) {
     case 'stored':
       return { ...base, fileClass: 'dicom', status: result.status, instanceId: result.id, httpStatus: result.httpStatus };
@@ -25,8 +38,28 @@ const outcomeOfUpload = (entry: FileEntry, dicom: DecodedDicom, result: UploadRe
         orthancMessage: result.message,
         ...(result.details === undefined ? {} : { orthancDetails: result.details }),
       };
-    case 'failed':
-      return { ...base, fileClass: 'failed', instanceId: dicom.orthancId, reason: result.reason };
+  }
+};
+
+// Before an upload counts as failed (retries exhausted, its answer lost), the target is asked
+// whether it holds the instance: it may have stored it and lost only the answer.
+const afterFailedUpload = async (entry: FileEntry, dicom: DecodedDicom, result: FailedUpload, delivery: Delivery): Promise<FileOutcome> => {
+  const base = baseOutcome(entry, dicom);
+  const { uploader } = delivery;
+  const { instanceId, stored } = await uploader.findStored(dicom.orthancId, dicom.header.sopInstanceUid);
+  const verdict = compareStored('AlreadyStored', { md5: dicom.md5, size: dicom.decodedSize }, stored, delivery.transcoding);
+  switch (verdict.kind) {
+    case 'verified':
+      uploader.failures.reset();
+      return { ...base, status: 'Success', answerLost: true, instanceId, verified: verdict.by, targetFile: verdict.file, reason: `answer lost (${result.reason}); found on the target` };
+    case 'conflict':
+      return { ...base, fileClass: 'conflict', instanceId, reason: `answer lost (${result.reason}); ${verdict.reason}` };
+    case 'absent':
+      uploader.failures.add(result.cause, result.reason);
+      return { ...base, fileClass: 'failed', instanceId, reason: `${result.reason}; the target does not hold it` };
+    case 'unverified':
+      uploader.failures.add(result.cause, result.reason);
+      return { ...base, fileClass: 'failed', instanceId, reason: `${result.reason}; whether the target holds it is not known (${verdict.reason})` };
   }
 };
 
@@ -57,6 +90,7 @@ export const deliver = async (entry: FileEntry, classified: Classified, delivery
     return { path: entry.relativePath, size: diskSize, fileClass: 'dicom', encoding, decodedSize, md5, instanceId: orthancId, sopInstanceUid: classified.header.sopInstanceUid, ...treeFields(classified.header) };
   }
   const body = classified.bytes ?? (() => decodedStream(entry.rawPath ?? entry.path, classified.encoding));
-  const outcome = outcomeOfUpload(entry, classified, await delivery.uploader.upload(body, classified.decodedSize));
-  return verifyOutcome(outcome, classified, delivery);
+  const result = await delivery.uploader.upload(body, classified.decodedSize);
+  if (result.kind === 'failed') return afterFailedUpload(entry, classified, result, delivery);
+  return verifyOutcome(outcomeOfUpload(entry, classified, result), classified, delivery);
 };

@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'E_TARGET_READ_ONLY'
   | 'E_TARGET_RECYCLING'
   | 'E_TARGET_FULL'
+  | 'E_TARGET_FAILING'
   | 'E_TARGET_FOLDER'
   | 'E_DISK_FULL';
 
@@ -26,6 +27,7 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   E_TARGET_READ_ONLY: 3,
   E_TARGET_RECYCLING: 3,
   E_TARGET_FULL: 3,
+  E_TARGET_FAILING: 3,
   E_TARGET_FOLDER: 2,
   E_DISK_FULL: 3,
 };
@@ -50,3 +52,10 @@ export const isImporterError = (value: unknown): value is ImporterError =>
 
 // The process exit code documented in the README for a run-stopping failure.
 export const exitCodeFor = (code: ErrorCode): number => EXIT_CODES[code];
+
+/** The exit code of a run stopped by Ctrl-C or SIGTERM (the files in flight were finished). */
+export const INTERRUPTED_EXIT_CODE = 130;
+
+// Why: the JSON report of a run stopped by a failure and the process exit code must agree; both
+// take it from here (an unexpected error exits 1).
+export const exitCodeOf = (error: unknown): number => (isImporterError(error) ? exitCodeFor(error.code) : 1);

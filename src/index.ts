@@ -2,7 +2,7 @@
 export { runImport } from './run.js';
 export type { ImportEvents } from './events.js';
 export { resolveOptions, type ImportInput, type ImportOptions } from './options.js';
-export { ImporterError, isImporterError, exitCodeFor, type ErrorCode } from './errors.js';
+export { ImporterError, isImporterError, exitCodeFor, exitCodeOf, type ErrorCode } from './errors.js';
 export { formatSummary, type Summary, type Tally } from './report.js';
 export type { TargetSystem } from './preflight.js';
 export type { FileClass, FileOutcome, Classified, DicomHeader } from './types.js';

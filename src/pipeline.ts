@@ -41,7 +41,8 @@ import { openSource, type OpenedSource } from './source/open-source.js';
 import { stampIndex, type FingerprintWanted, type SourceFingerprint } from './unchanged.js';
 import { merge } from './merge.js';
 import type { LocatedSource } from './source/locate-source.js';
-import { StudyTally, type StudyCompleteness } from './studies.js';
+import { StudyTally } from './studies.js';
+import { exitCodeOf } from './errors.js';
 import type { Uploader } from './upload.js';
 import { treeFields, type Classified, type ExpectedFile, type FileEntry, type FileOutcome, type SourceItem } from './types.js';
 import { describeFilter, isEmptyFilter, matchesFilter, type Filter, type FilterTags } from './filter.js';
@@ -310,19 +311,21 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
   let leftNothingToDo = true;
   let report: ReportFile | undefined;
   let listing: RunListing | undefined;
-  let completeness: StudyCompleteness | undefined;
-  const summarize = (interrupted: boolean, warnings: readonly string[]): Summary =>
+  // `stoppedWith`: the exit code of the failure that stopped the run. An interrupted or stopped run
+  // claims no study complete: it only saw part of each.
+  const summarize = (interrupted: boolean, warnings: readonly string[], stoppedWith?: number): Summary =>
     tally.summarize({
       source: source.root,
       target: options.output?.dir ?? options.target?.display ?? null,
       recovery: options.output !== undefined,
       check: options.check,
       interrupted,
+      ...(stoppedWith === undefined ? {} : { stoppedWith }),
       startedAt: run.startedAt,
       elapsedSeconds: (Date.now() - run.startedAt.getTime()) / 1000,
       warnings,
       index: source.indexSummary,
-      studies: completeness,
+      studies: source.index === undefined ? undefined : studies.summary(interrupted),
       filter: isEmptyFilter(options.filter) ? undefined : describeFilter(options.filter),
     });
   try {
@@ -373,14 +376,17 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
       listing?.close();
       await classifier.close();
     }
-    completeness = source.index === undefined ? undefined : studies.summary();
   } catch (error) {
-    // A run-stopping failure still leaves a complete JSON report of what was done before it.
+    // A run-stopping failure still leaves a complete JSON report of what was done before it, with
+    // the exit code the process ends with.
     const stopped = `the run stopped early: ${(error as Error).message}`;
-    await report?.finish(summarize(true, [...(assessment?.warnings ?? []), stopped])).catch(() => undefined);
+    await report?.finish(summarize(true, [...(assessment?.warnings ?? []), stopped], exitCodeOf(error))).catch(() => undefined);
     throw error;
   }
-  const summary = summarize(options.signal?.aborted === true, assessment?.warnings ?? []);
+  const warnings = assessment?.warnings ?? [];
+  const summary = summarize(options.signal?.aborted === true, warnings);
+  // What the summary found to warn about (a source without DICOM) is said as a warning too.
+  for (const warning of summary.warnings.slice(warnings.length)) events.onWarning?.(warning);
   await report?.finish(summary);
   return { summary, leftNothingToDo };
 };

@@ -17,7 +17,8 @@ const line = (tally: Tally, startedAt: number, uploading: boolean): string => {
   const verb = uploading ? 'delivered' : 'found';
   return (
     `${tally.files} files classified, ${dicom} DICOM ${verb} (${(tally.dicomBytes / 1e6).toFixed(1)} MB), ${others} not uploaded` +
-    ` · ${(dicom / seconds).toFixed(0)} instances/s, ${(tally.dicomBytes / 1e6 / seconds).toFixed(1)} MB/s`
+    // The rate counts what this run read and sent itself, not what the journal or the target's listing settled.
+    ` · this run: ${(tally.thisRun / seconds).toFixed(0)} instances/s, ${(tally.thisRunBytes / 1e6 / seconds).toFixed(1)} MB/s`
   );
 };
 

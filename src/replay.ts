@@ -29,7 +29,6 @@ export const replayCompleteRun = async (run: CompleteRun, journal: Journal, cont
   const previous = run.summary;
   const files = Object.values(previous.classes).reduce((sum, count) => sum + count.files, 0);
   const elapsedSeconds = (Date.now() - context.startedAt.getTime()) / 1000;
-  const seconds = Math.max(elapsedSeconds, 1e-3);
   const summary: Summary = {
     ...previous,
     interrupted: false,
@@ -40,8 +39,11 @@ export const replayCompleteRun = async (run: CompleteRun, journal: Journal, cont
     elapsedSeconds: Number(elapsedSeconds.toFixed(3)),
     statuses: { Success: 0, AlreadyStored: 0, FilteredOut: 0 },
     ...verification(previous, context.confirmation),
-    instancesPerSecond: Number((previous.instances / seconds).toFixed(1)),
-    megabytesPerSecond: Number((previous.dicomBytes / 1e6 / seconds).toFixed(1)),
+    // Nothing was read or sent: no rate to speak of.
+    instancesThisRun: 0,
+    instancesPerSecond: 0,
+    megabytesPerSecond: 0,
+    answersLost: 0,
     warnings: [...context.warnings],
   };
   await report?.finish(summary);

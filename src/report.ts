@@ -1,5 +1,6 @@
 import { Census, type CensusSummary } from './census.js';
 import type { IndexSummary } from './source/orthanc-index.js';
+import { INTERRUPTED_EXIT_CODE } from './errors.js';
 import type { StudyCompleteness } from './studies.js';
 import { FILE_CLASSES, type FileClass, type FileOutcome, type UploadStatus } from './types.js';
 
@@ -31,7 +32,7 @@ export interface Summary {
   readonly check: boolean;
   /** A recovery: decoded files were written to the target folder. */
   readonly recovery: boolean;
-  /** Stopped early (Ctrl-C, SIGTERM): the next run resumes. */
+  /** Stopped early (Ctrl-C, SIGTERM, or a failure that stops the run): the next run resumes. */
   readonly interrupted: boolean;
   /** Files not read again: their outcome came from an earlier run's journal. */
   readonly resumed: number;
@@ -53,8 +54,16 @@ export interface Summary {
   /** DICOM instances and decoded bytes delivered to the target (or found, in an inventory). */
   readonly instances: number;
   readonly dicomBytes: number;
+  /**
+   * Of those, the instances this run read from the source and sent (or wrote, checked, or found, in
+   * an inventory), not replayed from the journal nor found in the target's listing: the rates count
+   * only these, over the run's time.
+   */
+  readonly instancesThisRun: number;
   readonly instancesPerSecond: number;
   readonly megabytesPerSecond: number;
+  /** Uploads whose answer was lost and whose instance was then found on the target with the same bytes. */
+  readonly answersLost: number;
   /** Delivered instances whose stored copy this run saw on the target (by MD5 unless said otherwise). */
   readonly verified: number;
   /** `verified`, by how this run saw them there. */
@@ -64,7 +73,8 @@ export interface Summary {
   readonly index?: IndexSummary;
   /** Index mode only: per-study completeness (verified on the target, or sound in the source for an inventory). */
   readonly studies?: StudyCompleteness;
-  readonly exitCode: 0 | 1;
+  /** The process's exit code (README, Exit codes): 130 interrupted, 2 or 3 stopped by a failure, 1, 0. */
+  readonly exitCode: number;
 }
 
 /** What the pipeline knows of a run besides the per-file counts. */
@@ -75,6 +85,8 @@ export interface RunContext {
   /** The target is a folder (recovery), not an Orthanc. */
   readonly recovery?: boolean;
   readonly interrupted?: boolean;
+  /** The exit code of the failure that stopped the run (exitCodeOf), when one did. */
+  readonly stoppedWith?: number;
   /** What the filters keep, when there are filters. */
   readonly filter?: string | undefined;
   readonly startedAt: Date;
@@ -83,6 +95,11 @@ export interface RunContext {
   readonly index?: IndexSummary | undefined;
   readonly studies?: StudyCompleteness | undefined;
 }
+
+/** Classes that make a run end with exit code 1. */
+const BAD_CLASSES = ['rejected', 'failed', 'corrupt', 'corrupt-source', 'missing', 'conflict', 'absent'] as const;
+
+const badFiles = (classes: Readonly<Record<FileClass, ClassCount>>): number => BAD_CLASSES.reduce((sum, name) => sum + classes[name].files, 0);
 
 const emptyClasses = (): Record<FileClass, ClassCount> =>
   Object.fromEntries(FILE_CLASSES.map((name) => [name, { files: 0, bytes: 0 }])) as Record<FileClass, ClassCount>;
@@ -98,6 +115,10 @@ export class Tally {
   readonly verifiedBy: Record<Proof, number> = { md5: 0, listing: 0, size: 0, presence: 0 };
   resumed = 0;
   alreadyOnTarget = 0;
+  /** DICOM instances (and their decoded bytes) this run read and sent itself: what the rates count. */
+  thisRun = 0;
+  thisRunBytes = 0;
+  answersLost = 0;
 
   // Counts one finished file.
   add(outcome: FileOutcome): void {
@@ -111,24 +132,38 @@ export class Tally {
       this.verified++;
       this.verifiedBy[outcome.verified]++;
     }
-    // Statuses are the target's answers in this run: replayed and skipped files were not sent.
+    // Statuses are the target's answers in this run: replayed and skipped files were not sent, and
+    // an upload whose answer was lost got none.
     if (outcome.resumed === true) this.resumed++;
     else if (outcome.onTarget === true) this.alreadyOnTarget++;
+    else if (outcome.answerLost === true) this.answersLost++;
     else if (outcome.status !== undefined) this.statuses[outcome.status]++;
+    if (outcome.fileClass === 'dicom' && outcome.resumed !== true && outcome.onTarget !== true) {
+      this.thisRun++;
+      this.thisRunBytes += outcome.decodedSize ?? outcome.size;
+    }
+  }
+
+  // No file of the source is a DICOM instance (an empty folder, only junk): most likely the wrong folder.
+  heldNoDicom(): boolean {
+    return (['dicom', 'rejected', 'conflict', 'absent', 'excluded', 'missing', 'corrupt-source'] as const).every((name) => this.classes[name].files === 0);
   }
 
   // Freezes the counts into the summary of a finished run.
   summarize(context: RunContext): Summary {
     const { files: instances } = this.classes.dicom;
     const seconds = Math.max(context.elapsedSeconds, 1e-3);
-    const bad = (['rejected', 'failed', 'corrupt', 'corrupt-source', 'missing', 'conflict', 'absent'] as const).reduce((sum, name) => sum + this.classes[name].files, 0);
+    const bad = badFiles(this.classes);
+    const interrupted = context.interrupted ?? false;
+    const noDicom = !interrupted && this.heldNoDicom();
+    const finished = bad > 0 || noDicom || (context.studies?.incomplete.length ?? 0) > 0 ? 1 : 0;
     return {
       source: context.source,
       target: context.target,
       dryRun: context.target === null,
       check: context.check,
       recovery: context.recovery ?? false,
-      interrupted: context.interrupted ?? false,
+      interrupted,
       resumed: this.resumed,
       alreadyOnTarget: this.alreadyOnTarget,
       ...(context.filter === undefined ? {} : { filter: context.filter }),
@@ -139,14 +174,16 @@ export class Tally {
       statuses: { ...this.statuses },
       instances,
       dicomBytes: this.dicomBytes,
-      instancesPerSecond: Number((instances / seconds).toFixed(1)),
-      megabytesPerSecond: Number((this.dicomBytes / 1e6 / seconds).toFixed(1)),
+      instancesThisRun: this.thisRun,
+      instancesPerSecond: Number((this.thisRun / seconds).toFixed(1)),
+      megabytesPerSecond: Number((this.thisRunBytes / 1e6 / seconds).toFixed(1)),
+      answersLost: this.answersLost,
       verified: this.verified,
       verifiedBy: { ...this.verifiedBy },
-      warnings: [...context.warnings],
+      warnings: noDicom ? [...context.warnings, `no DICOM found in ${context.source}: is it the right folder?`] : [...context.warnings],
       ...(context.index === undefined ? {} : { index: context.index }),
       ...(context.studies === undefined ? {} : { studies: context.studies }),
-      exitCode: bad > 0 || (context.studies?.incomplete.length ?? 0) > 0 ? 1 : 0,
+      exitCode: context.stoppedWith ?? (interrupted ? INTERRUPTED_EXIT_CODE : finished),
     };
   }
 }
@@ -202,14 +239,17 @@ export const formatSummary = (summary: Summary): string => {
     lines.push(`  files: ${summary.statuses.Success} written, ${summary.statuses.AlreadyStored} already there and identical`);
   } else if (!summary.dryRun && !summary.check) {
     const { Success, AlreadyStored, FilteredOut } = summary.statuses;
-    lines.push(`  target answers: ${Success} Success, ${AlreadyStored} AlreadyStored, ${FilteredOut} FilteredOut`);
+    const lost = summary.answersLost > 0 ? `, ${summary.answersLost} answers lost (found on the target with the same bytes)` : '';
+    lines.push(`  target answers: ${Success} Success, ${AlreadyStored} AlreadyStored, ${FilteredOut} FilteredOut${lost}`);
     lines.push(`  verified on the target by this run: ${summary.verified} of ${summary.instances} delivered instances${describeProofs(summary.verifiedBy)}`);
   }
   if (summary.index !== undefined) {
     const types = summary.index.attachmentTypes.map((type) => `${type.name} ${type.files}`).join(', ');
     lines.push(`  source index: schema ${summary.index.schemaVersion}, ${summary.index.instances} live instances; attachments: ${types}${summary.index.walReplayed ? '; its write-ahead log was replayed' : ''}`);
   }
-  if (summary.studies !== undefined) {
+  if (summary.studies?.notChecked === true) {
+    lines.push(`  studies: ${grouped(summary.studies.total)} begun, incomplete or not checked (the run stopped early)`);
+  } else if (summary.studies !== undefined) {
     const what = summary.dryRun ? 'sound in the source' : 'complete on the target';
     lines.push(`  studies ${what}: ${grouped(summary.studies.complete)}/${grouped(summary.studies.total)}`);
   }
@@ -221,12 +261,15 @@ export const formatSummary = (summary: Summary): string => {
   for (const warning of summary.warnings) lines.push(`  warning: ${warning}`);
   if (summary.interrupted) lines.push('  INTERRUPTED: the files in flight were finished; run the same command again to resume');
   const action = summary.check ? 'on the target with the same MD5, checked' : summary.dryRun ? 'would be uploaded' : 'delivered';
-  lines.push(
-    `  ${summary.instances} instances (${megabytes(summary.dicomBytes)} decoded) ${action} in ${summary.elapsedSeconds.toFixed(1)} s: ` +
-      `${summary.instancesPerSecond} instances/s, ${summary.megabytesPerSecond} MB/s`,
-  );
+  // The rates count only the instances this run read and sent itself (not those an earlier run or
+  // the target's listing accounts for).
+  const rate =
+    summary.instancesThisRun === 0
+      ? 'none of them by this run'
+      : `${summary.instancesThisRun === summary.instances ? 'all' : grouped(summary.instancesThisRun)} of them by this run, ${summary.instancesPerSecond} instances/s, ${summary.megabytesPerSecond} MB/s`;
+  lines.push(`  ${summary.instances} instances (${megabytes(summary.dicomBytes)} decoded) ${action} in ${summary.elapsedSeconds.toFixed(1)} s: ${rate}`);
   if (summary.statuses.FilteredOut > 0) lines.push('  warning: FilteredOut instances were dropped by a filter on the target');
-  if (summary.exitCode !== 0) {
+  if (summary.exitCode === 1 && (badFiles(summary.classes) > 0 || (summary.studies?.incomplete.length ?? 0) > 0)) {
     lines.push(
       summary.check
         ? '  the target does NOT hold every source instance with the same MD5: see the report (--report FILE.json)'

@@ -80,7 +80,8 @@ export const runImport = async (options: ImportOptions, events: ImportEvents = {
     const listing = listingPlan(options, journal !== undefined, opened.uploader, opened.assessment);
     const { importSource } = await import('./pipeline.js');
     const { summary, leftNothingToDo, fingerprint } = await importSource(located, journal, options, events, startedAt, { known, wanted }, { target: opened, listing, replay });
-    if (journal !== undefined && fingerprint?.trustworthy === true && leftNothingToDo && !summary.interrupted) {
+    // A run that found no DICOM is not remembered: its answer (exit 1) needs its warning, said anew.
+    if (journal !== undefined && fingerprint?.trustworthy === true && leftNothingToDo && !summary.interrupted && summary.instances > 0) {
       journal.finishRun({ fingerprint: fingerprint.digest, summary });
     }
     return summary;

@@ -151,6 +151,8 @@ export interface FileOutcome {
   readonly onTarget?: true;
   /** Not read again: an earlier run's outcome, from the journal. */
   readonly resumed?: true;
+  /** Sent, its answer lost (retries exhausted), then found on the target: no status was answered. */
+  readonly answerLost?: true;
   /** Recovery to a folder: where the decoded file is, relative to the target folder. */
   readonly output?: string;
   readonly httpStatus?: number;

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from 'undici';
 import { ImporterError } from './errors.js';
+import { FailureStreak } from './failure-streak.js';
 import { Outage, type OutageEvents } from './outage.js';
 import type { TargetInstance } from './target-listing.js';
 import type { Target } from './target.js';
@@ -17,7 +18,7 @@ export type UploadBody = Uint8Array | (() => Readable);
 export type UploadResult =
   | { readonly kind: 'stored'; readonly status: UploadStatus; readonly id: string; readonly httpStatus: number }
   | { readonly kind: 'rejected'; readonly httpStatus: number; readonly message: string; readonly details?: string }
-  | { readonly kind: 'failed'; readonly reason: string };
+  | { readonly kind: 'failed'; readonly reason: string; readonly cause: string };
 
 export interface UploaderOptions {
   readonly concurrency: number;
@@ -77,7 +78,15 @@ interface OrthancAnswer {
   Status?: unknown;
   Message?: unknown;
   Details?: unknown;
+  OrthancStatus?: unknown;
 }
+
+/**
+ * Orthanc's ErrorCode_CannotWriteFile. Orthanc 1.10 answers a full storage disk with HTTP 500
+ * {"Message": "Cannot write to file", "OrthancStatus": 14} (test/interruptions.test.ts, on a
+ * tmpfs); it sends 507 only for its own MaximumStorageSize limit.
+ */
+const CANNOT_WRITE_FILE = 14;
 
 const parseAnswer = (text: string): OrthancAnswer => {
   try {
@@ -91,12 +100,16 @@ const parseAnswer = (text: string): OrthancAnswer => {
 // undici wraps socket errors: their code is on the error or on its cause.
 const errorCode = (error: unknown): string | undefined => errnoCode(error) ?? errnoCode((error as { cause?: unknown }).cause);
 
-/** A raw answer of the target, or a delivery failure after retries. */
+/**
+ * A raw answer of the target, or a delivery failure after retries (`cause`: what failed, without
+ * the details that change from one request to the next: the HTTP status and Orthanc's message,
+ * or the socket error's code).
+ */
 export type Exchange =
   | { readonly kind: 'answer'; readonly statusCode: number; readonly text: string }
-  | { readonly kind: 'failed'; readonly reason: string };
+  | { readonly kind: 'failed'; readonly reason: string; readonly cause: string };
 
-type Attempt = Exchange | { readonly kind: 'transient' | 'down'; readonly reason: string };
+type Attempt = Exchange | { readonly kind: 'transient' | 'down'; readonly reason: string; readonly cause: string };
 
 /** What the target holds for one instance's DICOM attachment. */
 export type StoredAttachment =
@@ -132,6 +145,8 @@ export class Uploader {
   readonly #outage: Outage;
   /** Whether the target has GET .../attachments/dicom/info (Orthanc >= 1.10); learnt from its answers. */
   #hasInfoRoute: boolean | undefined;
+  /** Uploads failed for good in a row: a stored upload resets it, the deliverer counts the failures. */
+  readonly failures = new FailureStreak();
 
   constructor(target: Target, options: UploaderOptions, events: OutageEvents = {}) {
     this.#target = target;
@@ -175,16 +190,25 @@ export class Uploader {
         throw new ImporterError('E_TARGET_FULL', 'The target is full (HTTP 507, MaximumStorageSize in Reject mode); the run stops, free space there and run it again to resume');
       }
       if (TRANSIENT_STATUS.has(statusCode)) {
-        const message = parseAnswer(text).Message;
-        return { kind: 'transient', reason: `HTTP ${statusCode} ${typeof message === 'string' ? message : ''}`.trim() };
+        const { Message: message, OrthancStatus: orthancStatus } = parseAnswer(text);
+        if (statusCode === 500 && orthancStatus === CANNOT_WRITE_FILE) {
+          throw new ImporterError(
+            'E_TARGET_FULL',
+            `The target's disk is full: Orthanc answered HTTP 500 "Cannot write to file" (or its storage folder is not writable); ` +
+              'the run stops, free space there and run the same command again to resume',
+          );
+        }
+        const cause = `HTTP ${statusCode} ${typeof message === 'string' ? message : ''}`.trim();
+        return { kind: 'transient', reason: cause, cause };
       }
       return { kind: 'answer', statusCode, text };
     } catch (error) {
       if (error instanceof ImporterError) throw error;
       const code = errorCode(error);
       const reason = `${code ?? 'error'}: ${(error as Error).message}`;
-      if (code !== undefined && DOWN_CODES.has(code)) return { kind: 'down', reason };
-      return code !== undefined && TRANSIENT_CODES.has(code) ? { kind: 'transient', reason } : { kind: 'failed', reason };
+      const cause = code ?? (error as Error).message;
+      if (code !== undefined && DOWN_CODES.has(code)) return { kind: 'down', reason, cause };
+      return { kind: code !== undefined && TRANSIENT_CODES.has(code) ? 'transient' : 'failed', reason, cause };
     }
   }
 
@@ -201,7 +225,7 @@ export class Uploader {
       }
       if (result.kind === 'answer' || result.kind === 'failed') return result;
       if (attempt >= this.#options.retries) {
-        return { kind: 'failed', reason: `gave up after ${attempt + 1} attempts: ${result.reason}` };
+        return { kind: 'failed', reason: `gave up after ${attempt + 1} attempts: ${result.reason}`, cause: result.cause };
       }
       await sleep(backoff(attempt, this.#options.retryDelayMs));
     }
@@ -261,7 +285,10 @@ export class Uploader {
   // Uploads one DICOM file to /instances.
   async upload(body: UploadBody, size: number): Promise<UploadResult> {
     const exchange = await this.#send({ method: 'POST', path: '/instances', body, size });
-    return exchange.kind === 'failed' ? exchange : toUploadResult(exchange.statusCode, exchange.text);
+    if (exchange.kind === 'failed') return exchange;
+    const result = toUploadResult(exchange.statusCode, exchange.text);
+    if (result.kind === 'stored') this.failures.reset();
+    return result;
   }
 
   // Reads back the MD5 the target recorded for an instance's DICOM file (its size when the target
@@ -310,9 +337,17 @@ export class Uploader {
     return { transferSyntax, pixelData: elements.includes('7fe0-0010') };
   }
 
-  // Finds the instance with this SOP Instance UID on the target, for when its computed ID does not
-  // match (a PatientID in another character set hashes differently).
-  async lookupInstance(sopInstanceUid: string): Promise<string | undefined> {
+  // What the target holds for an instance: under its ID, else under the ID the target gives its
+  // SOP Instance UID (an ID computed from a header differs when the PatientID is in a character
+  // set other than Latin-1).
+  async findStored(instanceId: string, sopInstanceUid: string): Promise<{ readonly instanceId: string; readonly stored: StoredAttachment }> {
+    const stored = await this.storedAttachment(instanceId);
+    if (stored.kind !== 'absent') return { instanceId, stored };
+    const found = await this.#lookupInstance(sopInstanceUid);
+    return found === undefined || found === instanceId ? { instanceId, stored } : { instanceId: found, stored: await this.storedAttachment(found) };
+  }
+
+  async #lookupInstance(sopInstanceUid: string): Promise<string | undefined> {
     if (sopInstanceUid === '') return undefined;
     const answer = await this.#send({ method: 'POST', path: '/tools/lookup', body: new TextEncoder().encode(sopInstanceUid), size: Buffer.byteLength(sopInstanceUid) });
     if (answer.kind !== 'answer' || answer.statusCode !== 200) return undefined;

@@ -1,6 +1,6 @@
 // The command line from the outside: exit codes, messages, and secrets that never show.
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,6 +80,27 @@ describe('inventory (no target)', () => {
   });
 });
 
+// A folder of junk (and an empty one): most likely not the folder the user meant.
+const foldersWithoutDicom = async (): Promise<string[]> => {
+  const junk = await mkdtemp(join(tmpdir(), 'oi-junk-'));
+  await writeFile(join(junk, 'notes.txt'), 'not an image');
+  await mkdir(join(junk, 'sub'));
+  await writeFile(join(junk, 'sub', 'IMG0001'), Buffer.alloc(4096, 7));
+  return [junk, await mkdtemp(join(tmpdir(), 'oi-empty-'))];
+};
+
+const expectNoDicom = (source: string, result: { code: number | null; stdout: string; stderr: string }): void => {
+  expect(result.code).toBe(1);
+  expect(result.stdout).toContain(`  warning: no DICOM found in ${source}: is it the right folder?`);
+  expect(result.stderr).toContain(`warning: no DICOM found in ${source}: is it the right folder?`);
+};
+
+describe('a source without any DICOM instance', () => {
+  it('exits 1 with "no DICOM found in SOURCE", in an inventory', async () => {
+    for (const source of await foldersWithoutDicom()) expectNoDicom(source, await runCli([source]));
+  });
+});
+
 describe('targets', () => {
   let orthanc: RunningOrthanc;
   beforeAll(async () => {
@@ -107,6 +128,17 @@ describe('targets', () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/Imported .* into http:\/\/127\.0\.0\.1:\d+/);
     expect(stdout + stderr).not.toContain(SECRET);
+  });
+
+  it('exits 1 with "no DICOM found in SOURCE" for an import of a folder without DICOM, and the report says 1', async () => {
+    for (const source of await foldersWithoutDicom()) {
+      const reportPath = join(await mkdtemp(join(tmpdir(), 'oi-cli-')), 'r.json');
+      const result = await runCli([source, orthanc.url, '--report', reportPath], { ORTHANC_USERNAME: 'alice', ORTHANC_PASSWORD: SECRET });
+      expectNoDicom(source, result);
+      expect(result.stdout).toContain('0 instances (0.0 MB decoded) delivered');
+      const report = JSON.parse(await readFile(reportPath, 'utf8')) as { summary: { exitCode: number; warnings: string[] } };
+      expect(report.summary).toMatchObject({ exitCode: 1, warnings: [`no DICOM found in ${source}: is it the right folder?`] });
+    }
   });
 
   it('takes credentials from the URL and prints the URL without them', async () => {

@@ -33,7 +33,19 @@ describe('createProgress', () => {
     progress.update(tallyWith(3, 2));
     progress.stop();
     expect(written).toHaveLength(1);
-    expect(written[0]).toMatch(/^5 files classified, 3 DICOM delivered \(3\.0 MB\), 2 not uploaded · \d+ instances\/s/);
+    expect(written[0]).toMatch(/^5 files classified, 3 DICOM delivered \(3\.0 MB\), 2 not uploaded · this run: \d+ instances\/s/);
+  });
+
+  it('counts in its rate only what this run sent, not what the journal or the target listing settled', async () => {
+    const { stream, written } = fakeStream(false);
+    const progress = createProgress({ quiet: false, stream, uploading: true, intervalMs: 1 });
+    const tally = new Tally();
+    for (let i = 0; i < 500; i++) tally.add({ path: `r${i}`, size: 100, fileClass: 'dicom', decodedSize: 1_000_000, status: 'Success', verified: 'md5', resumed: true });
+    for (let i = 0; i < 500; i++) tally.add({ path: `t${i}`, size: 100, fileClass: 'dicom', decodedSize: 1_000_000, status: 'AlreadyStored', verified: 'size', onTarget: true });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    progress.update(tally);
+    progress.stop();
+    expect(written[0]).toMatch(/1000 DICOM delivered \(1000\.0 MB\), 0 not uploaded · this run: 0 instances\/s, 0\.0 MB\/s/);
   });
 
   it('writes nothing with --quiet', async () => {

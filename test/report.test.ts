@@ -69,6 +69,67 @@ describe('Tally', () => {
     expect(summarize(tally).exitCode).toBe(0);
   });
 
+  it('gives the exit code of an interrupted run (130) or of the failure that stopped it', () => {
+    const tally = new Tally();
+    tally.add(outcome('dicom', 1, { status: 'Success' }));
+    const base = { source: '/src', target: 'http://host:8042', startedAt, elapsedSeconds: 2, warnings: [], check: false };
+    expect(tally.summarize({ ...base, interrupted: true }).exitCode).toBe(130);
+    expect(tally.summarize({ ...base, interrupted: true, stoppedWith: 3 }).exitCode).toBe(3);
+    tally.add(outcome('failed', 1));
+    expect(tally.summarize({ ...base, interrupted: true }).exitCode).toBe(130);
+  });
+
+  it('says a source without any DICOM instance is most likely the wrong folder, with exit code 1', () => {
+    {
+      const tally = new Tally();
+      tally.add(outcome('not-dicom', 7));
+      for (const target of ['http://host:8042', null]) {
+        const summary = summarize(tally, target);
+        expect(summary.exitCode).toBe(1);
+        expect(summary.warnings).toEqual(['no DICOM found in /src: is it the right folder?']);
+        const text = formatSummary(summary);
+        expect(text).toContain('  warning: no DICOM found in /src: is it the right folder?');
+        expect(text).not.toContain('see the report');
+      }
+    }
+    expect(summarize(new Tally()).exitCode).toBe(1);
+  });
+
+  it('does not call a source without DICOM the wrong folder when it holds instances in any form', () => {
+    for (const fileClass of ['rejected', 'conflict', 'excluded', 'missing', 'corrupt-source'] as const) {
+      const tally = new Tally();
+      tally.add(outcome(fileClass, 1));
+      expect(summarize(tally).warnings).toEqual([]);
+    }
+  });
+
+  it('counts in the rates only the instances this run sent itself', () => {
+    const tally = new Tally();
+    tally.add(outcome('dicom', 1, { decodedSize: 4_000_000, status: 'Success', verified: 'md5' }));
+    tally.add(outcome('dicom', 1, { decodedSize: 9_000_000, status: 'Success', verified: 'md5', resumed: true }));
+    tally.add(outcome('dicom', 1, { decodedSize: 9_000_000, status: 'AlreadyStored', verified: 'size', onTarget: true }));
+    const summary = summarize(tally);
+    expect(summary).toMatchObject({ instances: 3, instancesThisRun: 1, instancesPerSecond: 0.5, megabytesPerSecond: 2 });
+    expect(formatSummary(summary)).toContain('3 instances (22.0 MB decoded) delivered in 2.0 s: 1 of them by this run, 0.5 instances/s, 2 MB/s');
+  });
+
+  it('gives no rate when this run sent nothing', () => {
+    const tally = new Tally();
+    for (let i = 0; i < 14_878; i++) tally.add(outcome('dicom', 1, { status: 'Success', verified: 'md5', resumed: true }));
+    const summary = summarize(tally);
+    expect(summary).toMatchObject({ instancesThisRun: 0, instancesPerSecond: 0, megabytesPerSecond: 0 });
+    expect(formatSummary(summary)).toMatch(/14878 instances \(0\.0 MB decoded\) delivered in 2\.0 s: none of them by this run$/m);
+  });
+
+  it('counts an upload whose answer was lost, found on the target, apart from the target answers', () => {
+    const tally = new Tally();
+    tally.add(outcome('dicom', 1, { status: 'Success', verified: 'md5' }));
+    tally.add(outcome('dicom', 1, { status: 'Success', verified: 'md5', answerLost: true }));
+    const summary = summarize(tally);
+    expect(summary).toMatchObject({ statuses: { Success: 1 }, answersLost: 1, verified: 2, exitCode: 0 });
+    expect(formatSummary(summary)).toContain('target answers: 1 Success, 0 AlreadyStored, 0 FilteredOut, 1 answers lost (found on the target with the same bytes)');
+  });
+
   it('is a dry run when there is no target', () => {
     expect(summarize(new Tally(), null).dryRun).toBe(true);
   });
@@ -113,6 +174,14 @@ describe('formatSummary', () => {
     tally.add(outcome('dicom', 1, { status: 'Success' }));
     const text = formatSummary({ ...summarize(tally), studies: { total: 1_234_568, complete: 999, incomplete: [] } });
     expect(text).toContain('studies complete on the target: 999/1,234,568');
+  });
+
+  it('claims no study complete for a run that stopped early', () => {
+    const tally = new Tally();
+    tally.add(outcome('dicom', 1, { status: 'Success' }));
+    const text = formatSummary({ ...summarize(tally), interrupted: true, studies: { total: 32, complete: 0, incomplete: [], notChecked: true } });
+    expect(text).toContain('studies: 32 begun, incomplete or not checked (the run stopped early)');
+    expect(text).not.toContain('studies complete');
   });
 
   it('words an inventory differently and shows no target answers', () => {

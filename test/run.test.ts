@@ -75,6 +75,8 @@ describe('a run over a storage unchanged since a complete run', () => {
     expect(second.summary.statuses).toEqual({ Success: 0, AlreadyStored: 0, FilteredOut: 0 });
     expect(second.summary.verified).toBe(files.length);
     expect(second.summary.exitCode).toBe(0);
+    // Nothing was read or sent: no rate ("14878 instances/s" was the time of a replay).
+    expect(second.summary).toMatchObject({ instancesThisRun: 0, instancesPerSecond: 0, megabytesPerSecond: 0 });
     expect(second.notUploaded).toEqual(first.notUploaded);
     expect(second.notUploaded.some((entry) => entry.class === 'pixel-data-cache')).toBe(true);
     expect((await listInstances(target)).length).toBe(files.length);
@@ -91,6 +93,7 @@ describe('a run over a storage unchanged since a complete run', () => {
     const second = await importRun(storage, target, journal);
     expect(second.summary.unchangedSince).toBeUndefined();
     expect(second.summary.resumed).toBe(files.length); // the instances still come from the journal, not re-sent
+    expect(second.summary).toMatchObject({ instancesThisRun: 0, instancesPerSecond: 0 });
     expect(second.summary.classes['not-dicom'].files).toBe(first.summary.classes['not-dicom'].files + 1);
     expect(second.notUploaded).toContainEqual(expect.objectContaining({ path: `${leaf}/dropped-by-hand.txt`, class: 'not-dicom' }));
   });
@@ -114,6 +117,19 @@ describe('a run over a storage unchanged since a complete run', () => {
     expect(resumed.summary.unchangedSince).toBeUndefined();
     const answered = await importRun(storage, target, journal);
     expect(answered.summary.unchangedSince).toBe(resumed.summary.startedAt);
+  });
+
+  it('is not replayed when the storage held no DICOM: the warning that explains exit 1 is said again', async () => {
+    const empty = await start();
+    await empty.stop();
+    await waitUntilTimestampsSettle(empty.storageDir);
+    const target = await start();
+    const journal = await newJournal();
+    for (let run = 0; run < 2; run++) {
+      const { summary } = await importRun(empty.storageDir, target, journal);
+      expect(summary.unchangedSince).toBeUndefined();
+      expect(summary).toMatchObject({ exitCode: 1, warnings: [`no DICOM found in ${empty.storageDir}: is it the right folder?`] });
+    }
   });
 
   it('still refuses the storage of a running Orthanc', async () => {

@@ -92,6 +92,23 @@ describe('Uploader', () => {
     );
   });
 
+  it('stops the run at once, without retrying, when the target cannot write its storage (its disk is full)', async () => {
+    // Orthanc 1.10's answer on a full storage disk (test/interruptions.test.ts sees it from a real one).
+    const answer = { HttpError: 'Internal Server Error', HttpStatus: 500, Message: 'Cannot write to file', Method: 'POST', OrthancError: 'Cannot write to file', OrthancStatus: 14, Uri: '/instances' };
+    const { server, uploader } = await setup((_index, _request, response) => response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify(answer)));
+    await expect(uploader.upload(body, body.length)).rejects.toSatisfy(
+      (error: unknown) => error instanceof ImporterError && error.code === 'E_TARGET_FULL' && /the target's disk is full/i.test(error.message),
+    );
+    expect(server.requests.filter((request) => request.url.endsWith('/instances'))).toHaveLength(1);
+  });
+
+  it('names the cause of a failure without what changes from one request to the next', async () => {
+    const { uploader } = await setup((_index, _request, response) => response.writeHead(500).end(JSON.stringify({ Message: 'SQLite: Cannot run a cached statement', OrthancStatus: 1009 })), 1);
+    expect(await uploader.upload(body, body.length)).toMatchObject({ kind: 'failed', cause: 'HTTP 500 SQLite: Cannot run a cached statement', reason: 'gave up after 2 attempts: HTTP 500 SQLite: Cannot run a cached statement' });
+    const reset = await setup((_index, _request, response) => response.socket?.destroy(), 0);
+    expect(await reset.uploader.upload(body, body.length)).toMatchObject({ kind: 'failed', cause: 'UND_ERR_SOCKET' });
+  });
+
   it('reports a target that stops answering as failed after retries, not as a crash', async () => {
     const { server, uploader } = await setup((_index, _request, response) => response.socket?.destroy(), 1);
     const result = await uploader.upload(body, body.length);

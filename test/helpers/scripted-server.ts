@@ -9,6 +9,8 @@ export interface SeenRequest {
   readonly url: string;
   readonly headers: IncomingMessage['headers'];
   readonly bodyLength: number;
+  /** The body itself, kept only when the server was started with `keepBodies` (to forward it). */
+  readonly body: Buffer;
 }
 
 export interface ScriptedServer {
@@ -27,16 +29,20 @@ export const orthancSystem = (response: ServerResponse): void => {
 };
 
 // Why: fault injection needs a server whose every answer the test decides.
-export const startScriptedServer = async (script: Script): Promise<ScriptedServer> => {
+// `keepBodies`: keep each request's body for the script (a forwarding proxy); otherwise only its
+// length is counted, so a test may stream gigabytes through.
+export const startScriptedServer = async (script: Script, { keepBodies = false } = {}): Promise<ScriptedServer> => {
   const requests: SeenRequest[] = [];
   let uploads = 0;
   const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
     let bodyLength = 0;
     request.on('data', (chunk: Buffer) => {
       bodyLength += chunk.length;
+      if (keepBodies) chunks.push(chunk);
     });
     request.on('end', () => {
-      const seen = { method: request.method ?? '', url: request.url ?? '', headers: request.headers, bodyLength };
+      const seen = { method: request.method ?? '', url: request.url ?? '', headers: request.headers, bodyLength, body: Buffer.concat(chunks) };
       requests.push(seen);
       if (seen.url.endsWith('/system')) {
         orthancSystem(response);
