@@ -242,6 +242,7 @@ describe('a full target disk (a real Orthanc whose storage is on a small tmpfs)'
       const dir = await mkdtemp(join(tmpdir(), 'oi-j-'));
       const args = [folder, target.url, '--journal', join(dir, 'j.sqlite')];
       const full = await runCli([...args, '--report', join(dir, 'full.json')]);
+      if (full.code !== 3) console.log(full.stdout, full.stderr);
       expect(full.code).toBe(3);
       expect(full.stderr).toMatch(/The target's disk is full: Orthanc answered HTTP 500 "Cannot write to file"/);
       const stopped = await summaryOf(join(dir, 'full.json'));
