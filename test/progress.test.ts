@@ -1,7 +1,6 @@
 // Progress for people: periodic plain lines when the output is not a terminal (or one that cannot
 // show a spinner), nothing when quiet; on a real terminal, Ctrl-C stops the run.
 import { mkdtemp } from 'node:fs/promises';
-import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -9,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createProgress } from '../src/progress.js';
 import { Tally } from '../src/report.js';
-import { startScriptedServer, stored, type ScriptedServer } from './helpers/scripted-server.js';
+import { heldTarget } from './helpers/scripted-server.js';
 import { runOnTerminal } from './helpers/terminal.js';
 
 const SAMPLE_DICOM = fileURLToPath(new URL('../fixtures/dicom', import.meta.url));
@@ -55,26 +54,6 @@ describe('createProgress', () => {
     expect(written).toEqual([]);
   });
 });
-
-// A target that holds every upload until the test lets it answer: a run as long as the test needs, without timing.
-const heldTarget = async (): Promise<{ server: ScriptedServer; release: () => void; firstUpload: Promise<void> }> => {
-  const held: ServerResponse[] = [];
-  let released = false;
-  let arrived: () => void = () => undefined;
-  const firstUpload = new Promise<void>((resolve) => {
-    arrived = resolve;
-  });
-  const server = await startScriptedServer((_index, _request, response) => {
-    if (released) stored(response);
-    else held.push(response);
-    arrived();
-  });
-  const release = (): void => {
-    released = true;
-    for (const response of held.splice(0)) stored(response);
-  };
-  return { server, release, firstUpload };
-};
 
 const journalIn = async (): Promise<string> => join(await mkdtemp(join(tmpdir(), 'oi-tty-')), 'j.sqlite');
 
