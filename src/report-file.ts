@@ -62,7 +62,8 @@ const reportPathProblem = (path: string): string | undefined => {
     accessSync(path, constants.W_OK);
     return undefined;
   } catch (error) {
-    if (errnoCode(error) !== 'ENOENT') return errnoOrMessage(error);
+    const code = errnoCode(error);
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') return errnoOrMessage(error);
   }
   const folder = dirname(resolve(path));
   try {
