@@ -21,6 +21,14 @@ const expectRefused = async (args: readonly string[], message: string | RegExp):
   expect(stdout).toBe('');
 };
 
+// root reads and writes anything: the CLI then runs as nobody (setpriv), the storage readable to it.
+const runAsAnotherUser = async (storage: string): Promise<{ code: number | null; stderr: string }> => {
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) for (const folder of [tmpdir(), join(storage, '..')]) await chmod(folder, 0o711);
+  const node = asRoot ? ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath] : [process.execPath];
+  return runCli([storage, '--quiet'], {}, { node });
+};
+
 describe('an unreadable index', () => {
   it('refuses an index that is not SQLite, naming it', async () => {
     const storage = await storageCopy();
@@ -44,12 +52,16 @@ describe('an unreadable index', () => {
   it('refuses an index this user may not read (EACCES), naming it', async () => {
     const storage = await storageCopy();
     await chmod(join(storage, 'index'), 0o000);
-    // root reads anything: the CLI then runs as nobody (setpriv), with everything else readable to it.
-    const asRoot = process.getuid?.() === 0;
-    if (asRoot) for (const folder of [tmpdir(), join(storage, '..')]) await chmod(folder, 0o711);
-    const node = asRoot ? ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath] : [process.execPath];
-    const { code, stderr } = await runCli([storage, '--quiet'], {}, { node });
+    const { code, stderr } = await runAsAnotherUser(storage);
     expect(stderr).toBe(`orthanc-import: Cannot read the Orthanc index ${join(storage, 'index')} (EACCES)\n`);
     expect(code).toBe(2);
+  });
+
+  it('reads an index this user may only read (mode 0444): the private copy is made writable', async () => {
+    const storage = await storageCopy();
+    await chmod(join(storage, 'index'), 0o444);
+    const { code, stderr } = await runAsAnotherUser(storage);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 });
