@@ -52,7 +52,9 @@ target. A folder as the target recovers the storage into plain DICOM files.
 
 Arguments:
   source                  OrthancStorage folder, folder of DICOM files, or one file
-  target                  Orthanc URL http(s)://[user:pass@]host:port[/prefix], or a folder to recover into
+  target                  Orthanc URL http(s)://[user:pass@]host:port[/prefix], or a folder to recover into,
+                          written as a path (/mnt/out, ./out, ../out) or already existing; anything else
+                          (127.0.0.1:8042, pacs.example.org) is refused: did you mean http://...?
 
 Options:
       --dry-run           Classify everything, upload nothing (same as no target)
@@ -64,7 +66,8 @@ Options:
       --retries N         Retries of a transient upload failure: reset, 5xx, 429 (default 4)
       --retry-timeout S   Seconds to wait for a target that went away before stopping; the run resumes
                           later (default 600)
-      --journal FILE      The journal that makes the run resumable
+      --journal FILE      The journal that makes the run resumable; one run at a time per journal (a
+                          second is refused, naming the PID of the first)
                           (default $XDG_STATE_HOME/orthanc-import/journal-<source+target>.sqlite)
       --restart           Ignore (and empty) the journal: start afresh
       --no-skip-existing  Send every instance, even those the target already holds
@@ -74,13 +77,15 @@ Options:
       --include-orphans   Also import files the index does not reference (deleted instances)
       --no-verify         Do not read back each instance's MD5 from the target
       --allow-recycling   Accept a target whose storage limits recycle (delete) old patients
-      --report FILE       Write a JSON report (summary + every file not uploaded) to this file
+      --report FILE       Write a JSON report (summary + every file not uploaded) to this file (checked
+                          before the run: a directory or a missing folder is refused)
       --max-decoded-size B  Largest size a compressed file may announce, bytes (default 32 GiB)
-  -q, --quiet             No progress display, only the summary
+  -q, --quiet             No progress display, only the summary (a spinner on a terminal; plain lines
+                          every 10 s elsewhere, on a 0-column terminal or with TERM=dumb)
   -h, --help              Show this help
       --version           Show the version
 
-Recovery to a folder:
+Recovery to a folder (refused with an Orthanc URL or without a target):
       --layout L          hierarchy: <PatientID>/<Study>/<Series>/<SOP>.dcm (default), flat: <SOP>.dcm,
                           orthanc: <Orthanc ID>.dcm
       --overwrite         Replace an existing different file (else it is a conflict)
@@ -111,15 +116,16 @@ Exit codes:
        target)
   1    some files were rejected, failed, corrupt, missing or different on the target, a study is
        incomplete (see --report), or the source holds no DICOM at all
-  2    bad usage or configuration (unknown option, missing source, unwritable report or folder, Orthanc
-       still running)
+  2    bad usage or configuration (unknown option, missing source, a target neither URL nor path,
+       unwritable report or folder, unreadable index, journal in use by another run, Orthanc still
+       running on the storage, whatever the options)
   3    the target is unreachable, not an Orthanc, refused the credentials, read-only, full (its disk,
        or its own limit), recycling, or failed 50 uploads in a row the same way
   130  interrupted (Ctrl-C, SIGTERM): the files in flight were finished; the same command resumes
   The JSON report's exitCode is always the exit code of the process.
 
 Credentials come from the URL, else --username/--password, else ORTHANC_USERNAME/ORTHANC_PASSWORD.
-They are never printed.
+They are never printed, whatever the URL's shape.
 `;
 
 /** The command line, read. */

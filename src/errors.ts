@@ -5,6 +5,7 @@ export type ErrorCode =
   | 'E_SOURCE_LOCKED'
   | 'E_REPORT'
   | 'E_JOURNAL'
+  | 'E_JOURNAL_LOCKED'
   | 'E_TARGET_UNREACHABLE'
   | 'E_TARGET_AUTH'
   | 'E_TARGET_NOT_ORTHANC'
@@ -21,6 +22,7 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   E_SOURCE_LOCKED: 2,
   E_REPORT: 2,
   E_JOURNAL: 2,
+  E_JOURNAL_LOCKED: 2,
   E_TARGET_UNREACHABLE: 3,
   E_TARGET_AUTH: 3,
   E_TARGET_NOT_ORTHANC: 3,

@@ -3,7 +3,9 @@ import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
+import { errnoCode } from './errno.js';
 import { ImporterError } from './errors.js';
+import { lockOwners } from './source/running-orthanc.js';
 import type { Summary } from './report.js';
 import type { FileOutcome } from './types.js';
 
@@ -75,20 +77,37 @@ export const isFinal = (outcome: FileOutcome, verify: boolean): boolean => {
   }
 };
 
+// Why: two runs of one job at once would send everything twice and mix their records; the lock is
+// SQLite's own (fcntl) on the journal, so the kernel releases it when a run dies, even by kill -9.
+const lockedBy = (path: string, error: unknown): ImporterError => {
+  const owners = lockOwners(path);
+  const who = owners.length === 0 ? 'another process' : `process ${owners.join(', ')}`;
+  return new ImporterError('E_JOURNAL_LOCKED', `The journal ${path} is in use by ${who}: another run of this job is in progress; wait for it to end (or stop it), or give another --journal`, { cause: error });
+};
+
 const openDatabase = (path: string): Database.Database => {
+  let db: Database.Database | undefined;
   try {
     mkdirSync(dirname(path), { recursive: true });
-    const db = new Database(path);
+    // No busy wait: a journal held by another run is refused at once.
+    db = new Database(path, { timeout: 0 });
+    // EXCLUSIVE before WAL: the lock, taken by the first write below, is held until close (and no
+    // shared-memory index is used, so no other process can even read the journal meanwhile).
+    db.pragma('locking_mode = EXCLUSIVE');
     // WAL + NORMAL: every record survives a kill -9 of this process; a torn last write is rolled back by SQLite.
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.exec(`
+      BEGIN EXCLUSIVE;
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS outcomes (key TEXT PRIMARY KEY, outcome TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS report_lines (seq INTEGER PRIMARY KEY, lines TEXT NOT NULL);
+      COMMIT;
     `);
     return db;
   } catch (error) {
+    db?.close();
+    if (errnoCode(error) === 'SQLITE_BUSY') throw lockedBy(path, error);
     throw new ImporterError('E_JOURNAL', `Cannot open the journal ${path} (${(error as Error).message})`, { cause: error });
   }
 };

@@ -4,6 +4,7 @@ import { LAYOUTS, type Layout } from './sink/folder-layout.js';
 import { ImporterError } from './errors.js';
 import { parseDateRange, type Filter } from './filter.js';
 import { parseTarget, type Target } from './target.js';
+import { isUrl, targetKind } from './target-kind.js';
 
 /** What a caller may give runImport; every field but `source` has a default. */
 export interface ImportInput {
@@ -75,10 +76,19 @@ export interface OutputFolder {
   readonly overwrite: boolean;
 }
 
-const isUrl = (text: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(text);
+// Why: --layout and --overwrite shape files written into a folder; with an Orthanc (or no target)
+// they would be silently ignored, and the user would believe they applied.
+const refuseRecoveryOptionsWithoutFolder = (input: ImportInput): void => {
+  const given = [input.layout === undefined ? undefined : '--layout', input.overwrite === true ? '--overwrite' : undefined].filter((name) => name !== undefined);
+  if (given.length === 0) return;
+  const options = given.join(' and ');
+  if (input.target === undefined) throw new ImporterError('E_USAGE', `${options} only apply to a recovery into a folder, and no target folder was given`);
+  if (isUrl(input.target)) throw new ImporterError('E_USAGE', `${options} only apply to a recovery into a folder, not to an Orthanc URL: leave them out`);
+};
 
 const outputFolder = (input: ImportInput): OutputFolder | undefined => {
-  if (input.target === undefined || isUrl(input.target) || input.dryRun === true) return undefined;
+  refuseRecoveryOptionsWithoutFolder(input);
+  if (input.target === undefined || (input.dryRun === true && input.check !== true) || targetKind(input.target) === 'url') return undefined;
   const layout = input.layout ?? 'hierarchy';
   if (!LAYOUTS.includes(layout as Layout)) throw new ImporterError('E_USAGE', `Expected --layout to be one of ${LAYOUTS.join(', ')}, got '${layout}'`);
   if (input.check === true) throw new ImporterError('E_USAGE', 'Expected an Orthanc URL to check against, got a folder');

@@ -22,17 +22,22 @@ const line = (tally: Tally, startedAt: number, uploading: boolean): string => {
   );
 };
 
+// A terminal a spinner can redraw: one that reports its width and is not 'dumb' (at 0 columns
+// ora's redraw never ends: it wrote escape codes without end and the run stalled).
+const canAnimate = (stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): boolean => stream.isTTY && stream.columns > 0 && env['TERM'] !== 'dumb';
+
 // Picks the display: an ora spinner on a terminal, a plain line every 10 s otherwise, or nothing.
-export const createProgress = (options: { quiet: boolean; stream: NodeJS.WriteStream; uploading: boolean; intervalMs?: number }): Progress => {
+export const createProgress = (options: { quiet: boolean; stream: NodeJS.WriteStream; uploading: boolean; intervalMs?: number; env?: NodeJS.ProcessEnv }): Progress => {
   const startedAt = Date.now();
   if (options.quiet) return { update: () => undefined, stop: () => undefined };
   let last = 0;
-  if (options.stream.isTTY) {
+  if (canAnimate(options.stream, options.env ?? process.env)) {
     // ora (and what it draws with) is loaded only for a terminal: a scripted run does not pay for it.
     let spinner: Ora | undefined;
     let stopped = false;
     void import('ora').then(({ default: ora }) => {
-      if (!stopped) spinner = ora({ stream: options.stream, text: 'walking the source…' }).start();
+      // discardStdin off: ora would put stdin in raw mode, where a typed Ctrl-C never becomes SIGINT.
+      if (!stopped) spinner = ora({ stream: options.stream, text: 'walking the source…', discardStdin: false }).start();
     });
     return {
       update: (tally) => {

@@ -1,11 +1,12 @@
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { accessSync, constants, createReadStream, createWriteStream, statSync, type WriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ImporterError } from './errors.js';
 import type { Summary } from './report.js';
 import type { FileOutcome } from './types.js';
-import { errnoOrMessage } from './errno.js';
+import { errnoCode, errnoOrMessage } from './errno.js';
 
 /** One line of the JSON report's `notUploaded` list. */
 export interface ReportEntry {
@@ -52,6 +53,33 @@ const openStream = async (path: string): Promise<WriteStream> => {
     throw new ImporterError('E_REPORT', `Cannot write the report ${path} (${errnoOrMessage(error)})`, { cause: error });
   }
   return stream;
+};
+
+// Why the report cannot be written, or undefined when it can (the path, or else its folder, is writable).
+const reportPathProblem = (path: string): string | undefined => {
+  try {
+    if (statSync(path).isDirectory()) return 'it is a directory: give a file name';
+    accessSync(path, constants.W_OK);
+    return undefined;
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') return errnoOrMessage(error);
+  }
+  const folder = dirname(resolve(path));
+  try {
+    if (!statSync(folder).isDirectory()) return `${folder} is not a folder`;
+    accessSync(folder, constants.W_OK | constants.X_OK);
+    return undefined;
+  } catch (error) {
+    return errnoCode(error) === 'ENOENT' ? `its folder ${folder} does not exist` : `its folder ${folder} is not writable (${errnoOrMessage(error)})`;
+  }
+};
+
+// Why: a report that cannot be written must stop the run before any source is read or target
+// asked, not after hours of work; probed without creating anything.
+export const probeReportPath = (path: string): void => {
+  const problem = reportPathProblem(path);
+  if (problem !== undefined) throw new ImporterError('E_REPORT', `Cannot write the report ${path} (${problem})`);
 };
 
 /** Lines of a replayed report gathered into one write. */

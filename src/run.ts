@@ -7,12 +7,13 @@ import { defaultJournalPath, Journal } from './journal.js';
 import type { ImportOptions } from './options.js';
 import { openTarget, type OpenedTarget } from './open-target.js';
 import { prepareTarget } from './preflight.js';
+import { probeReportPath } from './report-file.js';
 import { listingPlan } from './run-listing.js';
 import { replayCompleteRun } from './replay.js';
 import type { Summary } from './report.js';
 import { isEmptyFilter } from './filter.js';
 import { locateSource, type LocatedSource } from './source/locate-source.js';
-import { refuseIfRunning } from './source/running-orthanc.js';
+import { refuseIfRunning, refuseIfStorageRunning } from './source/running-orthanc.js';
 import { fingerprintSource, outcomeOptionsKey, stampIndex, type FingerprintWanted, type SourceFingerprint } from './unchanged.js';
 
 // Opens the journal of an import or a recovery (not of an inventory or a check).
@@ -51,7 +52,9 @@ const confirmOnTarget = async (journal: Journal, options: ImportOptions, opened:
 // Runs one import (or inventory, without a target) from start to summary.
 export const runImport = async (options: ImportOptions, events: ImportEvents = {}): Promise<Summary> => {
   const startedAt = new Date();
+  if (options.reportPath !== undefined) probeReportPath(options.reportPath);
   const located = locateSource(options);
+  await refuseIfStorageRunning(located);
   const journal = openJournal(options, located.root);
   try {
     const wanted = fingerprintWanted(options, located, journal);

@@ -1,4 +1,5 @@
 import { ImporterError } from './errors.js';
+import { redactUrl } from './redact.js';
 
 /** A parsed target Orthanc: where to send, and the headers every request carries. */
 export interface Target {
@@ -35,6 +36,15 @@ const parseHeaders = (lines: readonly string[]): Record<string, string> => {
   return headers;
 };
 
+// A user or password of the URL, percent-decoded; a malformed escape is refused without echoing it.
+const decodeCredential = (text: string): string => {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new ImporterError('E_USAGE', 'Expected the credentials of the target URL to be percent-encoded (a % must start an escape like %40)');
+  }
+};
+
 // Turns the user's target URL and credentials into a Target, credentials in the URL winning
 // over flags, and flags over the environment (the CLI resolves that order before calling).
 export const parseTarget = (raw: string, credentials: TargetCredentials): Target => {
@@ -42,13 +52,13 @@ export const parseTarget = (raw: string, credentials: TargetCredentials): Target
   try {
     url = new URL(raw);
   } catch {
-    throw new ImporterError('E_USAGE', `Expected the target to be an http(s):// URL of an Orthanc or a directory, got '${raw.replace(/\/\/[^@/]*@/, '//…@')}'`);
+    throw new ImporterError('E_USAGE', `Expected the target to be an http(s):// URL of an Orthanc or a directory, got '${redactUrl(raw)}'`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new ImporterError('E_USAGE', `Expected the target URL to start with http:// or https://, got '${url.protocol}'`);
   }
-  const username = url.username !== '' ? decodeURIComponent(url.username) : credentials.username;
-  const password = url.password !== '' ? decodeURIComponent(url.password) : credentials.password;
+  const username = url.username !== '' ? decodeCredential(url.username) : credentials.username;
+  const password = url.password !== '' ? decodeCredential(url.password) : credentials.password;
   const headers = parseHeaders(credentials.headers ?? []);
   if (username !== undefined && username !== '' && headers['authorization'] === undefined) {
     headers['authorization'] = `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}`;

@@ -1,6 +1,6 @@
 // The command line from the outside: exit codes, messages, and secrets that never show.
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,11 +56,85 @@ describe('usage', () => {
     [[SAMPLE_DICOM, 'ftp://127.0.0.1/'], /http:\/\/ or https:\/\//],
     [[SAMPLE_DICOM, 'http://127.0.0.1:1', '--concurrency', '0'], /--concurrency/],
     [[SAMPLE_DICOM, 'http://127.0.0.1:1', '--header', 'no colon'], /Name: value/],
+    [[SAMPLE_DICOM, 'http://127.0.0.1:1', '--layout', 'flat'], /--layout only apply to a recovery into a folder, not to an Orthanc URL/],
+    [[SAMPLE_DICOM, '--overwrite'], /--overwrite only apply to a recovery into a folder, and no target folder was given/],
   ])('exits 2 with a clear message for %j', async (args, message) => {
     const { code, stderr } = await runCli(args);
     expect(code).toBe(2);
     expect(stderr).toMatch(message);
     expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+});
+
+describe('mistakes refused before the run', () => {
+  it.each(['127.0.0.1:8042', 'localhost:8042', 'pacs.example.org', 'pacs:8042/orthanc'])('refuses the target %j (exit 2, the URL suggested) and creates no folder', async (target) => {
+    const cwd = await mkdtemp(join(tmpdir(), 'oi-cwd-'));
+    const { code, stdout, stderr } = await runCli([SAMPLE_DICOM, target], {}, { cwd });
+    expect(code).toBe(2);
+    expect(stderr).toContain(`did you mean http://${target}?`);
+    expect(stderr).toContain('a recovery folder is written ./');
+    expect(stdout).toBe('');
+    expect(await readdir(cwd)).toEqual([]);
+  });
+
+  it('recovers into a folder written as a path', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'oi-cwd-'));
+    const { code } = await runCli([SAMPLE_DICOM, './recovered', '--quiet', '--journal', join(cwd, 'j.sqlite')], {}, { cwd });
+    expect(code).toBe(0);
+    expect((await readdir(join(cwd, 'recovered'))).length).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['a directory', (dir: string): string => dir, /\(it is a directory: give a file name\)/],
+    ['a path whose folder is missing', (dir: string): string => join(dir, 'no', 'r.json'), /\(its folder .*no does not exist\)/],
+  ])('refuses a --report naming %s before the source is read or the target asked', async (_name, reportPath, reason) => {
+    const server = await startScriptedServer((_index, _request, response) => { stored(response); });
+    try {
+      const dir = await mkdtemp(join(tmpdir(), 'oi-report-'));
+      // The source does not exist: the report is refused first, so the source was not even looked at.
+      const { code, stderr } = await runCli([join(dir, 'no-source'), server.url, '--report', reportPath(dir)]);
+      expect(code).toBe(2);
+      expect(stderr).toMatch(reason);
+      expect(stderr).toMatch(/^orthanc-import: Cannot write the report /);
+      expect(server.requests).toEqual([]);
+      expect(await readdir(dir)).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('no secret in any output', () => {
+  it.each([
+    [`http://admin:my/${SECRET}@127.0.0.1:80800`, 2],
+    [`http://u:${SECRET}@[bad`, 2],
+    [`http://u:%E0%A4%A${SECRET}@127.0.0.1:1`, 2],
+    [`admin:${SECRET}@127.0.0.1:8042`, 2],
+  ])('keeps the password of %j out of the error', async (target, exitCode) => {
+    const { code, stdout, stderr } = await runCli([SAMPLE_DICOM, target]);
+    expect(code).toBe(exitCode);
+    expect(stderr).toMatch(/^orthanc-import: Expected /);
+    expect(stdout + stderr).not.toContain(SECRET);
+  });
+
+  it('keeps a password with a space (https://user:pa ss@h) out of the error, the report and the journal', async () => {
+    const server = await startScriptedServer((_index, _request, response) => { stored(response); });
+    try {
+      const dir = await mkdtemp(join(tmpdir(), 'oi-secret-'));
+      const journal = join(dir, 'j.sqlite');
+      const report = join(dir, 'r.json');
+      const target = server.url.replace('//', `//user:pa ss${SECRET}@`);
+      const { code, stdout, stderr } = await runCli([SAMPLE_DICOM, target, '--no-verify', '--journal', journal, '--report', report]);
+      expect(code).toBe(0);
+      expect(server.requests.find((request) => request.url.endsWith('/system'))?.headers.authorization).toBe(`Basic ${Buffer.from(`user:pa ss${SECRET}`).toString('base64')}`);
+      expect(stdout + stderr).not.toContain(SECRET);
+      for (const file of await readdir(dir)) expect((await readFile(join(dir, file))).includes(SECRET)).toBe(false);
+      const unreachable = await runCli([SAMPLE_DICOM, `https://user:pa ss${SECRET}@127.0.0.1:${await closedPort()}`]);
+      expect(unreachable.code).toBe(3);
+      expect(unreachable.stdout + unreachable.stderr).not.toContain(SECRET);
+    } finally {
+      await server.close();
+    }
   });
 });
 

@@ -4,12 +4,27 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ImporterError } from '../src/errors.js';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { exitCodeFor, ImporterError } from '../src/errors.js';
 import { defaultJournalPath, isFinal, Journal } from '../src/journal.js';
 import type { FileOutcome } from '../src/types.js';
+import { CLI, runCli } from './helpers/run-cli.js';
+import { heldTarget } from './helpers/scripted-server.js';
+
+const SAMPLE_DICOM = fileURLToPath(new URL('../fixtures/dicom', import.meta.url));
 
 const identity = { source: '/data/storage', target: 'http://127.0.0.1:8042' };
 const delivered: FileOutcome = { path: 'a/b', size: 10, fileClass: 'dicom', status: 'Success', verified: 'md5', instanceId: 'x' };
+const refusalOf = (open: () => unknown): ImporterError => {
+  try {
+    open();
+  } catch (error) {
+    if (error instanceof ImporterError) return error;
+    throw error;
+  }
+  throw new Error('expected a refusal');
+};
 const newPath = async (): Promise<string> => join(await mkdtemp(join(tmpdir(), 'oi-journal-')), 'journal.sqlite');
 
 describe('Journal', () => {
@@ -53,7 +68,11 @@ describe('Journal', () => {
     const journal = Journal.open(path, identity, { restart: false });
     journal.record('uuid:7', delivered);
     await new Promise((resolve) => setImmediate(resolve));
-    const reader = Journal.open(path, identity, { restart: false }); // a second connection, as after a kill
+    // The files as a kill would leave them (the journal is locked while open: copied, then reopened).
+    const copy = `${path}.copy`;
+    copyFileSync(path, copy);
+    copyFileSync(`${path}-wal`, `${copy}-wal`);
+    const reader = Journal.open(copy, identity, { restart: false });
     expect(reader.lookup('uuid:7')).toEqual(delivered);
     reader.close();
     journal.close();
@@ -127,6 +146,43 @@ describe('Journal', () => {
     const one = defaultJournalPath(identity, { XDG_STATE_HOME: '/state' });
     expect(one).toMatch(/^\/state\/orthanc-import\/journal-[0-9a-f]{16}\.sqlite$/);
     expect(defaultJournalPath({ ...identity, target: 'http://other:1' }, { XDG_STATE_HOME: '/state' })).not.toBe(one);
+  });
+});
+
+describe('one run per journal', () => {
+  it('refuses a second opening while the first holds it, with E_JOURNAL_LOCKED (exit 2)', async () => {
+    const path = await newPath();
+    const first = Journal.open(path, identity, { restart: false });
+    const refused = refusalOf(() => Journal.open(path, identity, { restart: false }));
+    expect(refused.code).toBe('E_JOURNAL_LOCKED');
+    expect(exitCodeFor(refused.code)).toBe(2);
+    expect(refused.message).toContain(path);
+    first.close();
+    Journal.open(path, identity, { restart: false }).close(); // released by close
+  });
+
+  it('refuses a second CLI run of the same job naming the PID of the first; after kill -9 of the first, the next run proceeds', async () => {
+    const { server, release, firstUpload } = await heldTarget();
+    try {
+      const path = await newPath();
+      const args = [SAMPLE_DICOM, server.url, '--no-verify', '--concurrency', '1', '--journal', path, '--quiet'];
+      const first = spawn(process.execPath, [CLI, ...args], { stdio: 'ignore' });
+      const firstExit = new Promise<NodeJS.Signals | null>((resolve) => first.once('exit', (_code, signal) => { resolve(signal); }));
+      await firstUpload; // the first run holds the journal, its first upload held by the target
+      const second = await runCli(args);
+      expect(second.code).toBe(2);
+      expect(second.stderr).toContain(`The journal ${path} is in use by process ${String(first.pid)}`);
+      expect(second.stderr).not.toMatch(/unexpected/);
+      first.kill('SIGKILL');
+      expect(await firstExit).toBe('SIGKILL');
+      release();
+      const third = await runCli(args);
+      expect(third.stderr).toBe('');
+      expect(third.code).toBe(0);
+      expect(third.stdout).toMatch(/Imported/);
+    } finally {
+      await server.close();
+    }
   });
 });
 

@@ -76,4 +76,25 @@ describe('resolveOptions', () => {
     expect(resolveOptions({ source: 's', target: 'ftp://nowhere', dryRun: true }).target).toBeUndefined();
     expect(codeOf({ source: 's', target: 'ftp://nowhere' })).toBe('E_USAGE');
   });
+
+  it('refuses --layout and --overwrite with an Orthanc URL or without a target, saying why', () => {
+    const message = (input: ImportInput): string => {
+      try {
+        resolveOptions(input);
+      } catch (error) {
+        if (isImporterError(error)) return `${error.code}: ${error.message}`;
+      }
+      return 'accepted';
+    };
+    expect(message({ source: 's', target: 'http://127.0.0.1:8042', layout: 'flat' })).toMatch(/^E_USAGE: --layout only apply to a recovery into a folder, not to an Orthanc URL/);
+    expect(message({ source: 's', target: 'http://127.0.0.1:8042', overwrite: true })).toMatch(/^E_USAGE: --overwrite only apply/);
+    expect(message({ source: 's', layout: 'flat', overwrite: true })).toMatch(/^E_USAGE: --layout and --overwrite only apply to a recovery into a folder, and no target folder was given/);
+    expect(message({ source: 's', target: './out', layout: 'flat', overwrite: true })).toBe('accepted');
+    expect(message({ source: 's', target: 'http://127.0.0.1:8042', overwrite: false })).toBe('accepted');
+  });
+
+  it('refuses a target typed like a host instead of making it a folder', () => {
+    expect(codeOf({ source: 's', target: '127.0.0.1:8042' })).toBe('E_USAGE');
+    expect(resolveOptions({ source: 's', target: './127.0.0.1:8042' }).output?.dir).toMatch(/\/127\.0\.0\.1:8042$/);
+  });
 });

@@ -136,6 +136,26 @@ describe('index mode', () => {
     expect(code).toBe(2);
     expect(stderr).toMatch(/Orthanc appears to be running on this storage: stop it first/);
   });
+
+  it('refuses it whatever the options: --no-index, or --index naming a copy of its index', async () => {
+    const source = await start();
+    await upload(source, files.slice(0, 1));
+    const copy = `${source.storageDir}-index-copy`;
+    await writeFile(copy, await readFile(join(source.storageDir, 'index')));
+    for (const options of [['--no-index'], ['--index', copy]]) {
+      const target = await start();
+      const { code, stdout, stderr } = await runCli([source.storageDir, target.url, ...options]);
+      expect(code).toBe(2);
+      expect(stderr).toContain(`Orthanc appears to be running on this storage: stop it first (${join(source.storageDir, 'index')} is locked by another process)`);
+      expect(stdout).toBe('');
+      expect(await listInstances(target)).toEqual([]);
+    }
+    await source.stop();
+    await writeFile(copy, await readFile(join(source.storageDir, 'index'))); // now a whole copy
+    const stopped = await runCli([source.storageDir, '--index', copy, '--quiet']); // stopped: the copy is read
+    expect(stopped.stderr).toBe('');
+    expect(stopped.code).toBe(0);
+  });
 });
 
 describe('a target that already holds part of the storage', () => {

@@ -1,8 +1,17 @@
-// Progress for people: periodic plain lines when the output is not a terminal, nothing when quiet.
+// Progress for people: periodic plain lines when the output is not a terminal (or one that cannot
+// show a spinner), nothing when quiet; on a real terminal, Ctrl-C stops the run.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createProgress } from '../src/progress.js';
 import { Tally } from '../src/report.js';
+import { heldTarget } from './helpers/scripted-server.js';
+import { runOnTerminal } from './helpers/terminal.js';
+
+const SAMPLE_DICOM = fileURLToPath(new URL('../fixtures/dicom', import.meta.url));
 
 const fakeStream = (isTTY: boolean): { stream: NodeJS.WriteStream; written: string[] } => {
   const written: string[] = [];
@@ -55,5 +64,47 @@ describe('createProgress', () => {
     progress.update(tallyWith(1, 1));
     progress.stop();
     expect(written).toEqual([]);
+  });
+});
+
+const journalIn = async (): Promise<string> => join(await mkdtemp(join(tmpdir(), 'oi-tty-')), 'j.sqlite');
+
+describe('on a real terminal', () => {
+  it('a Ctrl-C typed while the spinner shows stops the run as SIGINT does: in-flight finished, summary, exit 130', async () => {
+    const { server, release, firstUpload } = await heldTarget();
+    try {
+      const run = runOnTerminal([SAMPLE_DICOM, server.url, '--concurrency', '1', '--no-verify', '--journal', await journalIn()], { columns: 100 });
+      await firstUpload;
+      await run.waitFor(/walking the source|files classified/); // the spinner is up
+      run.type('\x03');
+      await run.waitFor(/SIGINT: finishing the files in flight/);
+      release();
+      const { code, output } = await run.exited;
+      expect(code).toBe(130);
+      expect(output).toMatch(/INTERRUPTED/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it.each([
+    ['a terminal of 0 columns', 0, {}],
+    ['TERM=dumb', 100, { TERM: 'dumb' }],
+  ])('%s gets plain lines, not a spinner, and the run ends', async (_name, columns, env) => {
+    const { server, release, firstUpload } = await heldTarget();
+    try {
+      const run = runOnTerminal([SAMPLE_DICOM, server.url, '--concurrency', '1', '--no-verify', '--journal', await journalIn()], { columns, env });
+      await firstUpload;
+      release();
+      const { code, output } = await run.exited;
+      expect(code).toBe(0);
+      // No cursor movement, no erased lines, no hidden cursor: what a spinner draws with.
+      expect(output.includes('\u001b[')).toBe(false);
+      expect(output).not.toMatch(/walking the source/);
+      expect(output.length).toBeLessThan(10_000);
+      expect(output).toMatch(/9 DICOM instances? delivered|delivered and verified|Imported/);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -1,9 +1,9 @@
-import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isImporterError } from '../src/errors.js';
-import { isNotUploaded, ReportFile, reportLine, type ReportEntry } from '../src/report-file.js';
+import { isNotUploaded, probeReportPath, ReportFile, reportLine, type ReportEntry } from '../src/report-file.js';
 import { Tally, type Summary } from '../src/report.js';
 import type { FileOutcome } from '../src/types.js';
 
@@ -112,5 +112,36 @@ describe('ReportFile', () => {
       expect(error.code).toBe('E_REPORT');
       expect(error.message).toContain('ENOENT');
     }
+  });
+});
+
+describe('probeReportPath', () => {
+  const problem = (path: string): string => {
+    try {
+      probeReportPath(path);
+    } catch (error) {
+      if (isImporterError(error)) return `${error.code}: ${error.message}`;
+      throw error;
+    }
+    return 'writable';
+  };
+
+  it('refuses a directory, a missing folder and a folder that is a file, creating nothing', async () => {
+    expect(problem(dir)).toBe(`E_REPORT: Cannot write the report ${dir} (it is a directory: give a file name)`);
+    expect(problem(join(dir, 'missing', 'r.json'))).toBe(`E_REPORT: Cannot write the report ${join(dir, 'missing', 'r.json')} (its folder ${join(dir, 'missing')} does not exist)`);
+    const file = join(dir, 'plain-file');
+    await writeFile(file, 'x');
+    expect(problem(join(file, 'r.json'))).toMatch(/^E_REPORT: .*plain-file is not a folder/);
+    await expect(access(join(dir, 'missing'))).rejects.toThrow();
+  });
+
+  it('accepts a new file in a writable folder, or an existing writable file, and leaves no file behind', async () => {
+    const fresh = join(dir, 'probe-fresh.json');
+    expect(problem(fresh)).toBe('writable');
+    await expect(access(fresh)).rejects.toThrow();
+    await expect(access(`${fresh}.entries.tmp`)).rejects.toThrow();
+    const existing = join(dir, 'probe-existing.json');
+    await writeFile(existing, '{}');
+    expect(problem(existing)).toBe('writable');
   });
 });

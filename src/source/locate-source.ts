@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ImporterError } from '../errors.js';
 import { errnoOrMessage } from '../errno.js';
@@ -12,6 +12,8 @@ const isDirectoryOrThrow = (path: string): boolean => {
   }
 };
 
+const isFile = (path: string): boolean => statSync(path, { throwIfNoEntry: false })?.isFile() === true;
+
 /** Where a run's files are, before anything is opened. */
 export interface LocatedSource {
   readonly root: string;
@@ -24,7 +26,7 @@ export interface LocatedSource {
 export const locateSource = (options: SourceOptions): LocatedSource => {
   const root = resolve(options.source);
   const isDirectory = isDirectoryOrThrow(root);
-  const found = isDirectory && options.useIndex && existsSync(join(root, 'index')) ? join(root, 'index') : undefined;
+  const found = isDirectory && options.useIndex && isFile(join(root, 'index')) ? join(root, 'index') : undefined;
   const indexPath = options.indexPath === undefined ? found : resolve(options.indexPath);
   if (indexPath !== undefined && !isDirectory) throw new ImporterError('E_USAGE', `--index needs a storage folder as the source, got the file ${root}`);
   return { root, isDirectory, indexPath };

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { InstanceTags } from '../types.js';
 import type Database from 'better-sqlite3';
 import { resolveAttachment } from './custom-data.js';
+import { ImporterError, isImporterError } from '../errors.js';
 import { openIndexCopy } from './index-copy.js';
 import { attachmentTypeName, readSchema } from './index-schema.js';
 import type { OptionalColumn } from './index-schema.js';
@@ -107,6 +108,11 @@ const SERIES_SQL = `SELECT st.publicId AS studyId,
     LEFT JOIN Resources pa ON pa.internalId = st.parentId
     WHERE se.internalId = ?`;
 
+// Why: a damaged index (truncated, pages garbled) fails inside SQLite's queries; the user must read
+// which file and why, and exit 2, not an unexpected error.
+const unreadableIndex = (indexPath: string, error: unknown): unknown =>
+  isImporterError(error) ? error : new ImporterError('E_SOURCE', `${indexPath} is not a readable Orthanc index: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+
 const UUID_INDEX = 'CREATE INDEX IF NOT EXISTS orthanc_import_uuid ON AttachedFiles(uuid)';
 
 /**
@@ -183,6 +189,7 @@ export class OrthancIndex {
   private constructor(
     private readonly db: Database.Database,
     private readonly dir: string,
+    private readonly indexPath: string,
     private readonly storageRoot: string,
     private readonly columns: ReadonlySet<OptionalColumn>,
     summary: IndexSummary,
@@ -208,11 +215,11 @@ export class OrthancIndex {
         studies: count('SELECT COUNT(*) AS n FROM Resources WHERE resourceType = 2'),
         optionalColumns: [...schema.columns],
       };
-      return new OrthancIndex(copy.db, copy.dir, options.storageRoot, schema.columns, summary);
+      return new OrthancIndex(copy.db, copy.dir, options.indexPath, options.storageRoot, schema.columns, summary);
     } catch (err) {
       copy.db.close();
       await rm(copy.dir, { recursive: true, force: true });
-      throw err;
+      throw unreadableIndex(options.indexPath, err);
     }
   }
 
@@ -322,6 +329,8 @@ export class OrthancIndex {
     this.live.add(rows);
     try {
       yield* rows;
+    } catch (err) {
+      throw unreadableIndex(this.indexPath, err);
     } finally {
       this.live.delete(rows);
     }

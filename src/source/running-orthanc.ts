@@ -1,5 +1,7 @@
 // Detects a live Orthanc on a storage by the fcntl locks SQLite holds on its index (Linux /proc/locks).
+import { readFileSync, statSync, type BigIntStats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ImporterError } from '../errors.js';
 
 export const RUNNING_MESSAGE = 'Orthanc appears to be running on this storage: stop it first';
@@ -40,6 +42,14 @@ export function parseProcLocks(text: string): ProcLock[] {
 const majorOf = (dev: bigint): number => Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn));
 const minorOf = (dev: bigint): number => Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn));
 
+// The processes (other than this one) holding a lock on the file of these stats.
+const ownersIn = (locks: string, stats: BigIntStats): number[] => {
+  const major = majorOf(stats.dev);
+  const minor = minorOf(stats.dev);
+  const owners = parseProcLocks(locks).filter((lock) => lock.inode === stats.ino && lock.major === major && lock.minor === minor && lock.pid !== process.pid);
+  return [...new Set(owners.map((lock) => lock.pid))];
+};
+
 // Why: Orthanc keeps its SQLite index under LOCKING_MODE=EXCLUSIVE while it runs; importing
 // from a live index would read a moving target, so the importer must refuse instead.
 export async function isLockedByAnotherProcess(path: string, locksFile = '/proc/locks'): Promise<boolean> {
@@ -49,12 +59,17 @@ export async function isLockedByAnotherProcess(path: string, locksFile = '/proc/
   } catch {
     return false; // Not Linux (or no procfs): no way to tell, so do not block.
   }
-  const stats = await stat(path, { bigint: true });
-  const major = majorOf(stats.dev);
-  const minor = minorOf(stats.dev);
-  return parseProcLocks(text).some(
-    (lock) => lock.inode === stats.ino && lock.major === major && lock.minor === minor && lock.pid !== process.pid,
-  );
+  return ownersIn(text, await stat(path, { bigint: true })).length > 0;
+}
+
+// Why: a refusal names who holds the lock (the PID of the run of a job already in progress);
+// empty when it cannot be told (no procfs, an OFD lock).
+export function lockOwners(path: string): number[] {
+  try {
+    return ownersIn(readFileSync('/proc/locks', 'utf8'), statSync(path, { bigint: true })).filter((pid) => pid > 0);
+  } catch {
+    return [];
+  }
 }
 
 const isFile = async (path: string): Promise<boolean> => {
@@ -73,4 +88,12 @@ export async function refuseIfRunning(indexPath: string): Promise<void> {
       throw new ImporterError('E_SOURCE_LOCKED', `${RUNNING_MESSAGE} (${path} is locked by another process)`);
     }
   }
+}
+
+// Why: a walk (--no-index) or another index (--index naming a copy) must not read the storage of a
+// live Orthanc either: the storage's own index, held by it, gives it away whatever the options.
+// (Index mode over that very index is checked where the index is copied.)
+export async function refuseIfStorageRunning(located: { readonly root: string; readonly isDirectory: boolean; readonly indexPath: string | undefined }): Promise<void> {
+  const ownIndex = join(located.root, 'index');
+  if (located.isDirectory && located.indexPath !== ownIndex) await refuseIfRunning(ownIndex);
 }

@@ -10,12 +10,15 @@ export interface CliResult {
   readonly stderr: string;
 }
 
+// `node` runs node through another command (e.g. setpriv, to run as another user).
 // Why: the CLI's contract (output, exit codes, secrets kept out of output) is only visible from outside.
-export const runCli = (args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> =>
+export const runCli = (args: readonly string[], env: Record<string, string> = {}, options: { readonly cwd?: string; readonly node?: readonly string[] } = {}): Promise<CliResult> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const [command = process.execPath, ...prefix] = options.node ?? [process.execPath];
+    const child = spawn(command, [...prefix, CLI, ...args], {
       env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', XDG_STATE_HOME: process.env['XDG_STATE_HOME'] ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: options.cwd,
     });
     let stdout = '';
     let stderr = '';

@@ -77,3 +77,24 @@ export const stored = (response: ServerResponse, status = 'Success'): void => {
   response.writeHead(200, { 'content-type': 'application/json' });
   response.end(JSON.stringify({ ID: 'aaaaaaaa-bbbbbbbb-cccccccc-dddddddd-eeeeeeee', Status: status, Path: '/instances/x' }));
 };
+
+// Why: a target that holds every upload until the test lets it answer gives a run as long as the
+// test needs (to type Ctrl-C, start a second run, kill -9), without any timing.
+export const heldTarget = async (): Promise<{ server: ScriptedServer; release: () => void; firstUpload: Promise<void> }> => {
+  const held: ServerResponse[] = [];
+  let released = false;
+  let arrived: () => void = () => undefined;
+  const firstUpload = new Promise<void>((resolve) => {
+    arrived = resolve;
+  });
+  const server = await startScriptedServer((_index, _request, response) => {
+    if (released) stored(response);
+    else held.push(response);
+    arrived();
+  });
+  const release = (): void => {
+    released = true;
+    for (const response of held.splice(0)) stored(response);
+  };
+  return { server, release, firstUpload };
+};
