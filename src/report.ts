@@ -103,7 +103,7 @@ export class Tally {
   summarize(context: RunContext): Summary {
     const { files: instances } = this.classes.dicom;
     const seconds = Math.max(context.elapsedSeconds, 1e-3);
-    const bad = (['rejected', 'failed', 'corrupt', 'corrupt-source', 'missing', 'conflict', 'absent'] as const).reduce((sum, name) => sum + this.classes[name].files, 0);
+    const bad = (['rejected', 'failed', 'corrupt', 'too-deep', 'corrupt-source', 'missing', 'conflict', 'absent'] as const).reduce((sum, name) => sum + this.classes[name].files, 0);
     return {
       source: context.source,
       target: context.target,
@@ -136,6 +136,7 @@ const LABELS: Record<FileClass, string> = {
   dicom: 'DICOM instances',
   'json-summary': 'JSON summaries (dicom-as-json)',
   'pixel-data-cache': 'pixel-data caches (dicom-until-pixel-data)',
+  'too-deep': 'nested too deep (not sent: it crashes common DICOM servers)',
   'not-dicom': 'not DICOM',
   orphan: 'orphans: in the storage layout, not in the index (deleted instances)',
   missing: 'missing: in the index, not on disk (already lost in the source)',

@@ -85,11 +85,20 @@ describe('inspectFile', () => {
     expect(result.reason).toMatch(/size prefix announces 1099511627776 bytes/);
   });
 
-  it('says pixel-data-cache for a compressed dicom-until-pixel-data attachment', async () => {
-    const file = orthancCompress(cutBeforePixelData(buildPart10()));
-    const result = asSkipped(await inspectFile(await task(await write('type3', file))));
-    expect(result.fileClass).toBe('pixel-data-cache');
-    expect(result.encoding).toBe('zlib');
+  it('calls a compressed dicom-until-pixel-data attachment a cache candidate, its full file the evidence that proves it one', async () => {
+    const full = buildPart10();
+    const cut = cutBeforePixelData(full);
+    const candidate = asDicom(await inspectFile(await task(await write('type3', orthancCompress(cut)))));
+    expect(candidate.cacheCandidate).toBe(true);
+    expect(candidate.pixelData).toBeUndefined();
+    expect(candidate.encoding).toBe('zlib');
+    const counterpart = asDicom(await inspectFile(await task(await write('type1', orthancCompress(full.bytes)))));
+    expect(counterpart.cacheCandidate).toBeUndefined();
+    expect(counterpart.pixelData).toEqual({ offset: cut.length, prefixMd5: md5(cut) });
+    expect(counterpart.orthancId).toBe(candidate.orthancId);
+    // Streamed (above the inline limit): the same evidence, from the decoded head.
+    const streamed = asDicom(await inspectFile(await task(await write('type1-big', orthancCompress(full.bytes)), { inlineLimit: 16 })));
+    expect(streamed.pixelData).toEqual(counterpart.pixelData);
   });
 
   describe('streamed path (decoded size above inlineLimit)', () => {
