@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeRealWorldShapes } from '../fixtures/real-world-shapes.js';
 import { inspectFile, type InspectTask } from '../src/inspect-file.js';
 import type { Classified, DecodedDicom, SkippedFile } from '../src/types.js';
 import { buildPart10, cutBeforePixelData, DEFAULT_IDS, orthancCompress } from './helpers/dicom-bytes.js';
@@ -142,6 +143,15 @@ describe('inspectFile', () => {
       const result = asSkipped(await inspectFile(await task(path, { inlineLimit: 1024 })));
       expect(result.fileClass).toBe('corrupt');
     });
+  });
+
+  it('says too-deep for a file nested 10,000 levels, even when the index lists it as an instance', async () => {
+    const path = (await writeRealWorldShapes(join(dir, 'shapes')))['nested-10000'];
+    const bytes = await readFile(path);
+    const reason = 'nested 10000 levels deep: not sent, it crashes common DICOM servers';
+    expect(await inspectFile(await task(path))).toMatchObject({ kind: 'skipped', fileClass: 'too-deep', reason });
+    const expected = { compressionType: 1 as const, compressedSize: bytes.length, uncompressedSize: bytes.length, uncompressedMd5: md5(bytes), instanceId: 'id' };
+    expect(await inspectFile(await task(path, { expected }))).toMatchObject({ kind: 'skipped', fileClass: 'too-deep', reason });
   });
 
   it('returns no bytes when keepBytes is false (raw and compressed)', async () => {
