@@ -108,6 +108,27 @@ describe('a raw folder', () => {
   });
 });
 
+describe('a re-run with a journal', () => {
+  it('proves a new cache against a full file the journal replays, by reading that file again', async () => {
+    const dir = join(work, 'resumed');
+    const cache = attachments.find((file) => file.fileType === 3);
+    const full = attachments.find((file) => file.fileType === 1 && file.instanceId === cache?.instanceId);
+    await rawCopy(dir, (file) => file === full);
+    const target = await start();
+    const journalPath = join(work, 'resumed-journal');
+    const first = await runImport(resolveOptions({ source: dir, target: target.url, journalPath }));
+    expect(first.classes.dicom.files).toBe(1);
+    await rawCopy(dir, (file) => file === cache);
+    const reportPath = join(work, 'resumed-report.json');
+    const second = await runImport(resolveOptions({ source: dir, target: target.url, journalPath, reportPath }));
+    expect(second.resumed).toBe(1);
+    expect(second.classes['pixel-data-cache'].files).toBe(1);
+    const report = JSON.parse(await readFile(reportPath, 'utf8')) as Report;
+    expect(report.notUploaded).toMatchObject([{ path: cache?.path, class: 'pixel-data-cache' }]);
+    expect((await instanceMd5s(target)).size).toBe(1);
+  });
+});
+
 describe('a compressed storage', () => {
   it('walked with --no-index: every instance sent and verified, only the type-3 files are caches, and check --no-index agrees', async () => {
     const { target, summary, classes } = await importInto(storage, { useIndex: false });
