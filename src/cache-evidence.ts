@@ -34,10 +34,19 @@ const cacheOf = (candidate: DecodedDicom, fullPath: string): SkippedFile => ({
   fileClass: 'pixel-data-cache',
   diskSize: candidate.diskSize,
   encoding: candidate.encoding,
+  instanceId: candidate.orthancId,
   reason:
     `the first ${candidate.decodedSize} bytes of ${fullPath} (instance ${candidate.orthancId}), up to its PixelData: ` +
     "Orthanc's dicom-until-pixel-data attachment (type 3); uploading it would create a pixel-less instance",
 });
+
+// A cache an earlier version journaled without evidence (no instance named) is read and decided
+// again; one decided on evidence stays as the journal has it.
+const redecideLegacy = async <T extends Staged>(stage: T, reclassify: (entry: FileEntry) => Promise<Classified>): Promise<T> => {
+  const { outcome, ...rest } = stage;
+  if (outcome?.fileClass !== 'pixel-data-cache' || outcome.resumed !== true || outcome.instanceId !== undefined) return stage;
+  return { ...rest, classified: await reclassify(stage.entry) } as unknown as T;
+};
 
 /**
  * Walk mode's proof that a file is Orthanc's dicom-until-pixel-data cache: its full counterpart is
@@ -91,7 +100,8 @@ export class CacheEvidence {
   // not taken this run. Nothing is held back past an aborted run's end: it is not journaled either,
   // so the next run decides it again.
   async *decide<T extends Staged>(stages: AsyncIterable<T>, reclassify: (entry: FileEntry) => Promise<Classified>, signal?: AbortSignal): AsyncGenerator<T> {
-    for await (const stage of stages) {
+    for await (const replayed of stages) {
+      const stage = await redecideLegacy(replayed, reclassify);
       const dicom = stage.classified?.kind === 'dicom' ? stage.classified : undefined;
       if (dicom?.cacheCandidate === true) {
         const full = this.#fullFor.get(dicom.orthancId, dicom.decodedSize, dicom.md5);

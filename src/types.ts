@@ -119,6 +119,8 @@ export interface SkippedFile {
   readonly diskSize: number;
   readonly encoding?: Encoding;
   readonly reason: string;
+  /** A pixel-data-cache proven by its counterpart (src/cache-evidence.ts): the instance it caches. */
+  readonly instanceId?: string;
 }
 
 /** What a worker returns for one file: a tagged value, never a thrown custom error. */
@@ -194,8 +196,9 @@ export const treeFields = (tags: InstanceTags): Partial<FileOutcome> => {
 // The outcome of a file that is not delivered, whatever the target (`size`: its size on disk,
 // when measured since it was classified).
 export const skippedOutcome = (entry: FileEntry, classified: SkippedFile, size = classified.diskSize): FileOutcome => {
-  const { fileClass, reason, encoding } = classified;
-  return { path: entry.relativePath, size, fileClass, reason, encoding }; // encoding undefined unless known
+  const { fileClass, reason, encoding, instanceId } = classified;
+  const outcome: FileOutcome = { path: entry.relativePath, size, fileClass, reason, encoding }; // encoding undefined unless known
+  return instanceId === undefined ? outcome : { ...outcome, instanceId };
 };
 
 /** One unit of work for the pipeline, as a source produces it. */

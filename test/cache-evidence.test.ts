@@ -11,7 +11,7 @@ import { SHAPE_NAMES, writeRealWorldShapes, type ShapeName } from '../fixtures/r
 import { CacheEvidence } from '../src/cache-evidence.js';
 import { inflateOrthancFile } from '../src/decode/orthanc-zlib.js';
 import { resolveOptions, runImport } from '../src/index.js';
-import type { Classified, DecodedDicom, FileEntry } from '../src/types.js';
+import type { Classified, DecodedDicom, FileEntry, FileOutcome } from '../src/types.js';
 import { instanceMd5s, orthancsOfThisFile, uploadToOrthanc } from './helpers/orthanc.js';
 import { md5File } from './helpers/tree.js';
 
@@ -173,7 +173,7 @@ describe('CacheEvidence.decide', () => {
   const other: DecodedDicom = { ...candidate, orthancId: 'id-2' };
   const never = (file: FileEntry): Promise<Classified> => Promise.reject(new Error(`not expected to read ${file.relativePath} again`));
 
-  const run = async (stages: { entry: FileEntry; classified?: Classified; outcome?: { path: string; size: number; fileClass: 'dicom'; instanceId: string } }[], reclassify = never, signal?: AbortSignal) => {
+  const run = async (stages: { entry: FileEntry; classified?: Classified; outcome?: FileOutcome }[], reclassify = never, signal?: AbortSignal) => {
     const evidence = CacheEvidence.open();
     try {
       const out: { name: string; fileClass: string; bytes?: Uint8Array | undefined }[] = [];
@@ -216,6 +216,11 @@ describe('CacheEvidence.decide', () => {
     const out = await run([replayedFull, { entry: entry('cache'), classified: candidate }], reclassify);
     expect(out.map((file) => [file.name, file.fileClass])).toEqual([['full', 'replayed'], ['cache', 'pixel-data-cache']]);
     expect(reread).toEqual(['full']);
+    // A cache journaled by an earlier version, without evidence, is decided again; one proven stays.
+    const legacy = { entry: entry('legacy'), outcome: { path: 'legacy', size: 300, fileClass: 'pixel-data-cache' as const, reason: 'an image header cut just before PixelData', resumed: true as const } };
+    const proven = { entry: entry('proven'), outcome: { ...legacy.outcome, path: 'proven', instanceId: 'id-1' } };
+    const again = await run([legacy, proven], (file) => Promise.resolve(file.relativePath === 'legacy' ? other : full));
+    expect(again.map((file) => [file.name, file.fileClass])).toEqual([['proven', 'replayed'], ['legacy', 'dicom']]);
     const aborted = new AbortController();
     aborted.abort();
     expect(await run([{ entry: entry('cache'), classified: candidate }], never, aborted.signal)).toEqual([]);
