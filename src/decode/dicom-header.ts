@@ -144,7 +144,7 @@ const parseUntilPixelData = (bytes: Uint8Array): Parsed | ParseError => {
     const shift = !hasDicmPreamble(bytes) && startsWithMetaGroup(bytes) ? 132 : 0;
     if (thrown instanceof TooDeep) return { error: thrown.message, notDicom: false, shift, tooDeep: true };
     // Nesting the depth walk could not follow, still too deep for the parser's stack.
-    if (thrown instanceof RangeError) return { error: tooDeepReason(undefined), notDicom: false, shift, tooDeep: true };
+    if (thrown instanceof RangeError && /call stack/i.test(thrown.message)) return { error: tooDeepReason(undefined), notDicom: false, shift, tooDeep: true };
     return { error: `the DICOM header does not parse (${describe(thrown)})`, notDicom, overrun: overrunIn(thrown, bytes.length + shift), shift };
   }
 };
