@@ -25,14 +25,18 @@ export class Census {
   #first = '';
   #last = '';
 
-  // Counts one DICOM instance found in the source or delivered to the target.
+  // Counts one DICOM instance found in the source or delivered to the target, grouped as Orthanc
+  // groups them: a patient by its PatientID (an empty one too), a study by PatientID and
+  // StudyInstanceUID, a series by those and SeriesInstanceUID (an outcome leaves out empty tags).
   add(outcome: FileOutcome): void {
     if (outcome.fileClass !== 'dicom') return;
     this.#instances++;
     this.#bytes += outcome.decodedSize ?? outcome.size;
-    if (outcome.patientId !== undefined) this.#patients.add(outcome.patientId);
-    if (outcome.studyInstanceUid !== undefined) this.#studies.add(outcome.studyInstanceUid);
-    if (outcome.seriesInstanceUid !== undefined) this.#series.add(outcome.seriesInstanceUid);
+    const patient = outcome.patientId ?? '';
+    const study = `${patient}|${outcome.studyInstanceUid ?? ''}`;
+    this.#patients.add(patient);
+    this.#studies.add(study);
+    this.#series.add(`${study}|${outcome.seriesInstanceUid ?? ''}`);
     const modality = outcome.modality ?? 'unknown';
     this.#modalities.set(modality, (this.#modalities.get(modality) ?? 0) + 1);
     const date = outcome.studyDate ?? '';

@@ -1,5 +1,5 @@
 import { closeSync, fstatSync } from 'node:fs';
-import { classifyContent, type ContentVerdict } from './decode/classify-content.js';
+import { cacheFacts, classifyContent, type ContentVerdict } from './decode/classify-content.js';
 import { checkAnnouncedSize, inflateOrthancFile, readAnnouncedSize, ZLIB_PREFIX_BYTES } from './decode/orthanc-zlib.js';
 import { sniff } from './decode/sniff.js';
 import { orthancInstanceId } from './orthanc-id.js';
@@ -35,9 +35,10 @@ const describeIoError = (error: unknown): string => {
   return code === undefined ? (error as Error).message : `cannot read the file (${code})`;
 };
 
-const toVerdict = (verdict: ContentVerdict, encoding: Encoding, size: number, md5: () => string, bytes?: Uint8Array): Verdict => {
+// `head`: the decoded bytes the verdict was reached on (the whole file, or its start).
+const toVerdict = (verdict: ContentVerdict, encoding: Encoding, size: number, md5: () => string, head: Uint8Array, bytes?: Uint8Array): Verdict => {
   if (verdict.kind !== 'dicom') return { ...verdict, encoding };
-  const decoded = { kind: 'dicom' as const, encoding, header: verdict.header, decodedSize: size, md5: md5(), orthancId: orthancInstanceId(verdict.header) };
+  const decoded = { kind: 'dicom' as const, encoding, header: verdict.header, decodedSize: size, md5: md5(), orthancId: orthancInstanceId(verdict.header), ...cacheFacts(verdict, head) };
   return bytes === undefined ? decoded : { ...decoded, bytes };
 };
 
@@ -55,7 +56,7 @@ const inspectLargeZlib = async (fd: number, announced: number): Promise<Verdict>
     const what = digest.length > announced ? `more than the ${announced}` : `${digest.length} bytes, ${announced}`;
     return skipped('corrupt', `the zlib stream inflates to ${what} bytes announced`, 'zlib');
   }
-  return toVerdict(classifyContent(digest.head, announced), 'zlib', announced, () => digest.md5);
+  return toVerdict(classifyContent(digest.head, announced), 'zlib', announced, () => digest.md5, digest.head);
 };
 
 const inspectZlib = async (task: InspectTask, fd: number, size: number, start: Uint8Array): Promise<Verdict> => {
@@ -66,7 +67,7 @@ const inspectZlib = async (task: InspectTask, fd: number, size: number, start: U
   const inflated = inflateOrthancFile(start, task.maxDecodedSize);
   if (!inflated.ok) return skipped('corrupt', inflated.reason, 'zlib');
   const bytes = inflated.bytes;
-  return toVerdict(classifyContent(bytes, bytes.length), 'zlib', bytes.length, () => md5Of(bytes), task.keepBytes ? bytes : undefined);
+  return toVerdict(classifyContent(bytes, bytes.length), 'zlib', bytes.length, () => md5Of(bytes), bytes, task.keepBytes ? bytes : undefined);
 };
 
 // A raw file too large to hold: parse its head, hash it as a stream.
@@ -79,7 +80,7 @@ const inspectLargeRaw = async (fd: number, size: number): Promise<Verdict> => {
     const what = digest.length > size ? 'grew' : 'shrank';
     return skipped('failed', `the file ${what} while it was read (${size} bytes when opened)`, 'raw');
   }
-  return toVerdict(verdict, 'raw', size, () => digest.md5);
+  return toVerdict(verdict, 'raw', size, () => digest.md5, head);
 };
 
 const inspectOpen = async (task: InspectTask, fd: number, size: number): Promise<Verdict> => {
@@ -88,7 +89,7 @@ const inspectOpen = async (task: InspectTask, fd: number, size: number): Promise
   const start = readStart(fd, size <= task.inlineLimit ? size : 64 * 1024);
   if (sniff(start) === 'orthanc-zlib') return inspectZlib(task, fd, size, start);
   if (start.length < size) return inspectLargeRaw(fd, size);
-  return toVerdict(classifyContent(start, size), 'raw', size, () => md5Of(start), task.keepBytes ? start : undefined);
+  return toVerdict(classifyContent(start, size), 'raw', size, () => md5Of(start), start, task.keepBytes ? start : undefined);
 };
 
 // Reads one file and says what it is: the single place where bytes on disk become a Classified value.

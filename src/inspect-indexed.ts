@@ -1,4 +1,5 @@
 import { closeSync, fstatSync } from 'node:fs';
+import { cacheFacts } from './decode/classify-content.js';
 import { parseDicomHeader } from './decode/dicom-header.js';
 import { inflateOrthancFile, readAnnouncedSize, ZLIB_PREFIX_BYTES } from './decode/orthanc-zlib.js';
 import { digestFile, isReadError, md5Of, openForReading, readStart } from './read-bytes.js';
@@ -90,8 +91,11 @@ export const inspectIndexed = async (limits: Limits, expected: ExpectedFile): Pr
     const problem = checkAgainstIndex(decoded, expected);
     if (problem !== undefined || !decoded.ok) return corrupt(problem ?? 'unreadable');
     const parsed = parseDicomHeader(decoded.head, decoded.length);
+    if (!parsed.ok && parsed.tooDeep === true) return { kind: 'skipped', fileClass: 'too-deep', encoding, diskSize: size, reason: parsed.reason };
     const header = parsed.ok ? parsed.facts.header : BLANK_HEADER;
-    const base = { kind: 'dicom' as const, diskSize: size, encoding, header, decodedSize: decoded.length, md5: decoded.md5, orthancId: expected.instanceId };
+    // A live instance is never a cache (the index says what it is), but may prove an orphan to be one.
+    const evidence = parsed.ok ? cacheFacts({ pixelDataOffset: parsed.facts.pixelDataOffset, cacheCandidate: false }, decoded.head) : {};
+    const base = { kind: 'dicom' as const, diskSize: size, encoding, header, decodedSize: decoded.length, md5: decoded.md5, orthancId: expected.instanceId, ...evidence };
     return decoded.bytes === undefined ? base : { ...base, bytes: decoded.bytes };
   } catch (error) {
     return { kind: 'skipped', fileClass: 'failed', encoding, diskSize: 0, reason: `cannot read the file (${errnoOrMessage(error)})` };

@@ -67,6 +67,7 @@ export const isFinal = (outcome: FileOutcome, verify: boolean): boolean => {
       return outcome.status !== undefined && (!verify || outcome.verified !== undefined || outcome.status === 'FilteredOut');
     case 'json-summary':
     case 'pixel-data-cache':
+    case 'too-deep':
     case 'not-dicom':
     case 'orphan':
     case 'corrupt':

@@ -22,6 +22,7 @@ import { lstat } from 'node:fs/promises';
 import { checkOne, knownFromIndex } from './check.js';
 import { isFinal, type Journal } from './journal.js';
 import { alreadyOnTarget, journalKey, recorded, replayed, type ComparedInstance, type Shortcuts } from './resume.js';
+import { CacheEvidence } from './cache-evidence.js';
 import { Classifier } from './classify.js';
 import { deliver, type Delivery } from './deliver.js';
 import { mapBounded } from './map-bounded.js';
@@ -334,6 +335,7 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
     // A recovery checks every file's MD5 as it writes it, like a verified upload.
     const folder = await openFolder(options);
     const classifier = new Classifier({ ...options, keepBytes: (uploader !== undefined && !options.check) || folder !== undefined });
+    const evidence = source.index === undefined || options.includeOrphans ? CacheEvidence.open() : undefined;
     try {
       const filter = isEmptyFilter(options.filter) ? undefined : options.filter;
       listing = run.listing === undefined ? undefined : openRunListing(run.listing, source.index, events);
@@ -342,7 +344,9 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
       const context: StageContext = { classifier, check: options.check, shortcuts, filter, folder };
       if (folder !== undefined && source.index !== undefined) await checkRoomFor(source.index, context, folder);
       const prepared = mapBounded(untilAborted(itemsOf(source, listing), options.signal), options.workers * 4, (item) => prepare(item, context));
-      const staged = mapBounded(prepared, options.concurrency, async (stage) => ({ stage, outcome: await settle(stage, context, delivery) }));
+      // Files classified by content are a dicom-until-pixel-data cache only on evidence (cache-evidence.ts).
+      const decided = evidence === undefined ? prepared : evidence.decide(prepared, (entry) => classifier.classify(entry), options.signal);
+      const staged = mapBounded(decided, options.concurrency, async (stage) => ({ stage, outcome: await settle(stage, context, delivery) }));
       // The walker's outcomes are taken from the start: while the instances wait for the listing,
       // this thread has nothing better to do.
       const known = source.settled === undefined ? [] : [settledAtOnce(untilAborted(source.settled, options.signal))];
@@ -375,6 +379,7 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
     } finally {
       listing?.close();
       await classifier.close();
+      evidence?.close();
     }
   } catch (error) {
     // A run-stopping failure still leaves a complete JSON report of what was done before it, with

@@ -97,7 +97,7 @@ export interface RunContext {
 }
 
 /** Classes that make a run end with exit code 1. */
-const BAD_CLASSES = ['rejected', 'failed', 'corrupt', 'corrupt-source', 'missing', 'conflict', 'absent'] as const;
+const BAD_CLASSES = ['rejected', 'failed', 'corrupt', 'too-deep', 'corrupt-source', 'missing', 'conflict', 'absent'] as const;
 
 const badFiles = (classes: Readonly<Record<FileClass, ClassCount>>): number => BAD_CLASSES.reduce((sum, name) => sum + classes[name].files, 0);
 
@@ -192,6 +192,7 @@ const LABELS: Record<FileClass, string> = {
   dicom: 'DICOM instances',
   'json-summary': 'JSON summaries (dicom-as-json)',
   'pixel-data-cache': 'pixel-data caches (dicom-until-pixel-data)',
+  'too-deep': 'nested too deep (not sent: it crashes common DICOM servers)',
   'not-dicom': 'not DICOM',
   orphan: 'orphans: in the storage layout, not in the index (deleted instances)',
   missing: 'missing: in the index, not on disk (already lost in the source)',

@@ -8,6 +8,7 @@ export type FileClass =
   | 'dicom'
   | 'json-summary'
   | 'pixel-data-cache'
+  | 'too-deep'
   | 'not-dicom'
   | 'orphan'
   | 'missing'
@@ -23,6 +24,7 @@ export const FILE_CLASSES: readonly FileClass[] = [
   'dicom',
   'json-summary',
   'pixel-data-cache',
+  'too-deep',
   'not-dicom',
   'orphan',
   'missing',
@@ -82,6 +84,12 @@ export const BLANK_HEADER: DicomHeader = {
   studyDate: '',
 };
 
+/** What proves a file to be another's dicom-until-pixel-data cache: a prefix of it ending at PixelData. */
+export interface PixelDataEvidence {
+  readonly offset: number;
+  readonly prefixMd5: string;
+}
+
 /** A file the worker recognised as a DICOM instance to deliver. */
 export interface DecodedDicom {
   readonly kind: 'dicom';
@@ -95,6 +103,10 @@ export interface DecodedDicom {
   readonly md5: string;
   /** The Orthanc instance ID computed from the four identifiers. */
   readonly orthancId: string;
+  /** Where PixelData begins in the decoded bytes, and the MD5 of the bytes before it (src/cache-evidence.ts). */
+  readonly pixelData?: PixelDataEvidence;
+  /** No PixelData, and the file could be another's dicom-until-pixel-data cache (src/cache-evidence.ts). */
+  readonly cacheCandidate?: true;
   /** The decoded bytes when small enough to hold; otherwise the uploader streams them from disk. */
   readonly bytes?: Uint8Array;
 }
@@ -102,11 +114,13 @@ export interface DecodedDicom {
 /** A file that is not delivered, with the class and a human reason. */
 export interface SkippedFile {
   readonly kind: 'skipped';
-  readonly fileClass: 'json-summary' | 'pixel-data-cache' | 'not-dicom' | 'orphan' | 'missing' | 'corrupt' | 'corrupt-source' | 'failed';
+  readonly fileClass: 'json-summary' | 'pixel-data-cache' | 'too-deep' | 'not-dicom' | 'orphan' | 'missing' | 'corrupt' | 'corrupt-source' | 'failed';
   /** Size of the file on disk (0 when it could not be read). */
   readonly diskSize: number;
   readonly encoding?: Encoding;
   readonly reason: string;
+  /** A pixel-data-cache proven by its counterpart (src/cache-evidence.ts): the instance it caches. */
+  readonly instanceId?: string;
 }
 
 /** What a worker returns for one file: a tagged value, never a thrown custom error. */
@@ -193,8 +207,9 @@ export const treeFields = (tags: InstanceTags): Partial<FileOutcome> => {
 // The outcome of a file that is not delivered, whatever the target (`size`: its size on disk,
 // when measured since it was classified).
 export const skippedOutcome = (entry: FileEntry, classified: SkippedFile, size = classified.diskSize): FileOutcome => {
-  const { fileClass, reason, encoding } = classified;
-  return { path: entry.relativePath, size, fileClass, reason, encoding }; // encoding undefined unless known
+  const { fileClass, reason, encoding, instanceId } = classified;
+  const outcome: FileOutcome = { path: entry.relativePath, size, fileClass, reason, encoding }; // encoding undefined unless known
+  return instanceId === undefined ? outcome : { ...outcome, instanceId };
 };
 
 /** One unit of work for the pipeline, as a source produces it. */

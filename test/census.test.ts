@@ -1,6 +1,12 @@
 // The inventory's census: what a migration plan needs.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SHAPE_NAMES, writeRealWorldShapes } from '../fixtures/real-world-shapes.js';
 import { Census } from '../src/census.js';
+import { resolveOptions, runImport } from '../src/index.js';
+import { orthancJson, orthancsOfThisFile, uploadToOrthanc } from './helpers/orthanc.js';
 import type { FileOutcome } from '../src/types.js';
 
 const dicom = (patientId: string, study: string, series: string, modality: string, studyDate: string): FileOutcome => ({
@@ -38,5 +44,27 @@ describe('Census', () => {
     const census = new Census();
     census.add(dicom('P1', 'S1', 'R1', 'OT', ''));
     expect(census.summary().studyDates).toBeUndefined();
+  });
+});
+
+describe('the census of an inventory agrees with the server', () => {
+  const start = orthancsOfThisFile();
+
+  it('counts patients, studies and series as Orthanc does: an empty PatientID is a patient, one study UID in two patients is two studies', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'oi-census-'));
+    try {
+      const paths = await writeRealWorldShapes(dir);
+      await rm(paths['nested-10000']);
+      const inventory = await runImport(resolveOptions({ source: dir }));
+      const target = await start();
+      for (const name of SHAPE_NAMES) if (name !== 'nested-10000') await uploadToOrthanc(target, paths[name]);
+      const server = await orthancJson<{ CountPatients: number; CountStudies: number; CountSeries: number }>(target, '/statistics');
+      const { patients, studies, series } = inventory.census;
+      expect({ patients, studies, series }).toEqual({ patients: server.CountPatients, studies: server.CountStudies, series: server.CountSeries });
+      // Not a vacuous agreement: the empty PatientID and the shared study UID both count.
+      expect(server.CountStudies).toBe(SHAPE_NAMES.length - 2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeRealWorldShapes } from '../fixtures/real-world-shapes.js';
 import { inspectFile, type InspectTask } from '../src/inspect-file.js';
 import type { Classified, DecodedDicom, SkippedFile } from '../src/types.js';
 import { buildPart10, cutBeforePixelData, DEFAULT_IDS, orthancCompress } from './helpers/dicom-bytes.js';
@@ -85,11 +86,20 @@ describe('inspectFile', () => {
     expect(result.reason).toMatch(/size prefix announces 1099511627776 bytes/);
   });
 
-  it('says pixel-data-cache for a compressed dicom-until-pixel-data attachment', async () => {
-    const file = orthancCompress(cutBeforePixelData(buildPart10()));
-    const result = asSkipped(await inspectFile(await task(await write('type3', file))));
-    expect(result.fileClass).toBe('pixel-data-cache');
-    expect(result.encoding).toBe('zlib');
+  it('calls a compressed dicom-until-pixel-data attachment a cache candidate, its full file the evidence that proves it one', async () => {
+    const full = buildPart10();
+    const cut = cutBeforePixelData(full);
+    const candidate = asDicom(await inspectFile(await task(await write('type3', orthancCompress(cut)))));
+    expect(candidate.cacheCandidate).toBe(true);
+    expect(candidate.pixelData).toBeUndefined();
+    expect(candidate.encoding).toBe('zlib');
+    const counterpart = asDicom(await inspectFile(await task(await write('type1', orthancCompress(full.bytes)))));
+    expect(counterpart.cacheCandidate).toBeUndefined();
+    expect(counterpart.pixelData).toEqual({ offset: cut.length, prefixMd5: md5(cut) });
+    expect(counterpart.orthancId).toBe(candidate.orthancId);
+    // Streamed (above the inline limit): the same evidence, from the decoded head.
+    const streamed = asDicom(await inspectFile(await task(await write('type1-big', orthancCompress(full.bytes)), { inlineLimit: 16 })));
+    expect(streamed.pixelData).toEqual(counterpart.pixelData);
   });
 
   describe('streamed path (decoded size above inlineLimit)', () => {
@@ -133,6 +143,15 @@ describe('inspectFile', () => {
       const result = asSkipped(await inspectFile(await task(path, { inlineLimit: 1024 })));
       expect(result.fileClass).toBe('corrupt');
     });
+  });
+
+  it('says too-deep for a file nested 10,000 levels, even when the index lists it as an instance', async () => {
+    const path = (await writeRealWorldShapes(join(dir, 'shapes')))['nested-10000'];
+    const bytes = await readFile(path);
+    const reason = 'nested 10000 levels deep: not sent, it crashes common DICOM servers';
+    expect(await inspectFile(await task(path))).toMatchObject({ kind: 'skipped', fileClass: 'too-deep', reason });
+    const expected = { compressionType: 1 as const, compressedSize: bytes.length, uncompressedSize: bytes.length, uncompressedMd5: md5(bytes), instanceId: 'id' };
+    expect(await inspectFile(await task(path, { expected }))).toMatchObject({ kind: 'skipped', fileClass: 'too-deep', reason });
   });
 
   it('returns no bytes when keepBytes is false (raw and compressed)', async () => {

@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SHAPE_NAMES, writeRealWorldShapes } from '../fixtures/real-world-shapes.js';
+import { inspectFile } from '../src/inspect-file.js';
 import { orthancInstanceId } from '../src/orthanc-id.js';
+import { orthancJson, orthancsOfThisFile, uploadToOrthanc } from './helpers/orthanc.js';
 import { BLANK_HEADER, type DicomHeader } from '../src/types.js';
 
 const header = (patientId: string, study: string, series: string, sop: string): DicomHeader => ({
@@ -48,5 +54,29 @@ describe('orthancInstanceId', () => {
     expect(orthancInstanceId(header('P', 'X', 'B', 'C'))).not.toBe(base);
     expect(orthancInstanceId(header('P', 'A', 'X', 'C'))).not.toBe(base);
     expect(orthancInstanceId(header('P', 'A', 'B', 'X'))).not.toBe(base);
+  });
+});
+
+describe('the real-world shapes: the ID computed from the parsed header is the one a real Orthanc gives', () => {
+  const start = orthancsOfThisFile();
+
+  it('for every shape Orthanc stores (NUL byte, trailing spaces, empty PatientID, UTF-8 and Latin-1 included)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'oi-id-shapes-'));
+    try {
+      const paths = await writeRealWorldShapes(dir);
+      const target = await start();
+      // nested-10000 kills Orthanc 1.10.1 (test/decode/sequence-depth.test.ts); it is never sent.
+      const stored = SHAPE_NAMES.filter((name) => name !== 'nested-10000');
+      for (const name of stored) {
+        const classified = await inspectFile({ path: paths[name], inlineLimit: 1 << 20, maxDecodedSize: 1 << 30, keepBytes: false });
+        if (classified.kind !== 'dicom') throw new Error(`${name}: ${classified.fileClass} ${classified.reason}`);
+        const answer = await uploadToOrthanc(target, paths[name]);
+        expect({ name, id: classified.orthancId }).toEqual({ name, id: answer.ID });
+        const patient = await orthancJson<{ MainDicomTags: { PatientID?: string } }>(target, `/instances/${answer.ID}/patient`);
+        expect({ name, patientId: classified.header.patientId }).toEqual({ name, patientId: patient.MainDicomTags.PatientID ?? '' });
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,15 +1,31 @@
-import type { DicomHeader, SkippedFile } from '../types.js';
+import type { DecodedDicom, DicomHeader, SkippedFile } from '../types.js';
 import { parseDicomHeader } from './dicom-header.js';
-import { sniff } from './sniff.js';
+import { hasDicmPreamble, sniff } from './sniff.js';
+import { md5Of } from '../read-bytes.js';
 
-/** The verdict on decoded content: a DICOM instance to deliver, or a class and a reason. */
-export type ContentVerdict = { readonly kind: 'dicom'; readonly header: DicomHeader } | Omit<SkippedFile, 'encoding' | 'diskSize'>;
+/**
+ * The verdict on decoded content: a DICOM instance to deliver, or a class and a reason. A DICOM
+ * instance says where its PixelData begins, or, without PixelData, whether it could be the
+ * dicom-until-pixel-data cache of another file (src/cache-evidence.ts decides).
+ */
+export type ContentVerdict =
+  | { readonly kind: 'dicom'; readonly header: DicomHeader; readonly pixelDataOffset: number | undefined; readonly cacheCandidate: boolean }
+  | Omit<SkippedFile, 'encoding' | 'diskSize'>;
 
 const skip = (fileClass: SkippedFile['fileClass'], reason: string): ContentVerdict => ({ kind: 'skipped', fileClass, reason });
 
 const DICOM_AS_JSON_KEY = /^[0-9a-f]{4},[0-9a-f]{4}$/i;
+/** The Type of an entry in Orthanc's dicom-as-json format (FromDcmtkBridge, DicomToJsonFormat_Full). */
+const DICOM_AS_JSON_TYPES = new Set(['String', 'Sequence', 'Null', 'TooLong', 'Binary']);
 
-// Orthanc's dicom-as-json summaries are objects keyed "gggg,eeee" holding {Name, Type, Value}.
+const isSummaryEntry = (entry: unknown): boolean => {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return false;
+  const { Name, Type } = entry as { Name?: unknown; Type?: unknown };
+  return typeof Name === 'string' && typeof Type === 'string' && DICOM_AS_JSON_TYPES.has(Type) && 'Value' in entry;
+};
+
+// Orthanc's dicom-as-json summaries are objects keyed "gggg,eeee" holding {Name, Type, Value};
+// anything else (DICOM-JSON of PS3.18, keyed "ggggeeee" with {vr, Value}; any other JSON) is not one.
 const classifyJson = (bytes: Uint8Array): ContentVerdict => {
   let value: unknown;
   try {
@@ -17,8 +33,8 @@ const classifyJson = (bytes: Uint8Array): ContentVerdict => {
   } catch {
     return skip('not-dicom', 'text that starts like JSON but is neither JSON nor DICOM');
   }
-  const keys = typeof value === 'object' && value !== null && !Array.isArray(value) ? Object.keys(value) : [];
-  if (keys.length > 0 && keys.every((key) => DICOM_AS_JSON_KEY.test(key))) {
+  const entries = typeof value === 'object' && value !== null && !Array.isArray(value) ? Object.entries(value) : [];
+  if (entries.length > 0 && entries.every(([key, entry]) => DICOM_AS_JSON_KEY.test(key) && isSummaryEntry(entry))) {
     return skip('json-summary', "Orthanc's dicom-as-json summary (attachment type 2, written up to Orthanc 1.9.0)");
   }
   return skip('not-dicom', 'a JSON document, not a DICOM file');
@@ -49,15 +65,23 @@ export const classifyContent = (head: Uint8Array, totalSize: number): ContentVer
       break;
   }
   const parsed = parseDicomHeader(head, totalSize);
-  if (!parsed.ok) return skip(parsed.notDicom ? 'not-dicom' : 'corrupt', parsed.reason);
+  if (!parsed.ok) return skip(parsed.tooDeep === true ? 'too-deep' : parsed.notDicom ? 'not-dicom' : 'corrupt', parsed.reason);
   const { facts } = parsed;
   if (facts.isDicomdir) return skip('not-dicom', 'a DICOMDIR (a media directory, not an instance)');
-  if (facts.isImage && !facts.hasPixelData && !facts.hasFloatPixelData && facts.endsBeforePixelData) {
-    return skip(
-      'pixel-data-cache',
-      `an image header cut just before PixelData (7FE0,0010), SOP Instance UID ${facts.header.sopInstanceUid}: ` +
-        "Orthanc's dicom-until-pixel-data attachment (type 3); uploading it would create a pixel-less instance",
-    );
+  // Orthanc writes its type-3 cache only for files with the preamble (orthanc-internals.md section 3).
+  const cacheCandidate = hasDicmPreamble(head) && !facts.hasPixelData && facts.endsBeforePixelData;
+  return { kind: 'dicom', header: facts.header, pixelDataOffset: facts.pixelDataOffset, cacheCandidate };
+};
+
+// What a DICOM verdict tells src/cache-evidence.ts: the MD5 of the bytes before PixelData (taken
+// from `head`, the decoded bytes the verdict was reached on), or that the file could be a cache.
+export const cacheFacts = (
+  verdict: { readonly pixelDataOffset: number | undefined; readonly cacheCandidate: boolean },
+  head: Uint8Array,
+): Pick<DecodedDicom, 'pixelData' | 'cacheCandidate'> => {
+  const offset = verdict.pixelDataOffset;
+  if (offset !== undefined && offset <= head.length) {
+    return { pixelData: { offset, prefixMd5: md5Of(head.subarray(0, offset)) } };
   }
-  return { kind: 'dicom', header: facts.header };
+  return verdict.cacheCandidate ? { cacheCandidate: true } : {};
 };

@@ -3,6 +3,8 @@ import { inflateRawSync } from 'node:zlib';
 import type { DataSet, Element } from 'dicom-parser';
 import type { DicomHeader } from '../types.js';
 import { hasDicmPreamble } from './sniff.js';
+import { MAX_SEQUENCE_DEPTH, sequenceDepth } from './sequence-depth.js';
+import { decoderFor, latin1 } from './character-set.js';
 import { errnoCode } from '../errno.js';
 
 // dicom-parser is a UMD bundle: Node's ESM loader cannot see its named exports, require can.
@@ -44,12 +46,15 @@ export interface HeaderFacts {
   readonly hasFloatPixelData: boolean;
   /** The file ends exactly where PixelData would begin: nothing at or after (7FE0,0010). */
   readonly endsBeforePixelData: boolean;
+  /** Where the (7FE0,0010) element (its tag) begins in the bytes parsed; absent without one, or when deflated. */
+  readonly pixelDataOffset: number | undefined;
   readonly isDicomdir: boolean;
 }
 
 export type HeaderResult =
   | { readonly ok: true; readonly facts: HeaderFacts }
-  | { readonly ok: false; readonly notDicom: boolean; readonly reason: string };
+  /** `tooDeep`: the sequences nest deeper than MAX_SEQUENCE_DEPTH (the reason says how deep). */
+  | { readonly ok: false; readonly notDicom: boolean; readonly reason: string; readonly tooDeep?: true };
 
 const isVrLetter = (b: number | undefined): boolean => b !== undefined && b >= 0x41 && b <= 0x5a;
 
@@ -77,7 +82,37 @@ const describe = (thrown: unknown): string => {
 type Parsed = { dataSet: DataSet; assumedSyntax?: string; prefixShift: number };
 
 // Parses up to the PixelData element, coping with files stored without preamble or meta header.
-type ParseError = { error: string; notDicom: boolean; overrun?: Element | undefined; shift: number };
+type ParseError = { error: string; notDicom: boolean; overrun?: Element | undefined; shift: number; tooDeep?: true };
+
+/** Thrown before parsing a dataset whose sequences nest too deep to parse safely. */
+class TooDeep extends Error {}
+
+const tooDeepReason = (depth: number | undefined): string =>
+  `nested ${depth === undefined ? 'too many' : String(depth)} levels deep: not sent, it crashes common DICOM servers`;
+
+type ParseOptions = { untilTag: string; inflater: typeof inflateDeflatedDataset; TransferSyntaxUID?: string };
+
+// How deep the dataset's sequences nest, measured without recursion (a Part 10 file's dataset
+// starts after its meta header, in the syntax the meta header names).
+const nestingOf = (bytes: Uint8Array, options: ParseOptions): number => {
+  let syntax = options.TransferSyntaxUID;
+  let start = 0;
+  let dataset = bytes;
+  if (syntax === undefined) {
+    const meta = dicomParser.readPart10Header(bytes) as DataSet & { position: number };
+    syntax = meta.string('x00020010')?.trim() ?? EXPLICIT_LE;
+    start = meta.position;
+    if (syntax === DEFLATED) dataset = inflateDeflatedDataset(bytes, start);
+  }
+  return sequenceDepth(dataset, { start, explicitVr: syntax !== IMPLICIT_LE, littleEndian: syntax !== EXPLICIT_BE });
+};
+
+// dicom-parser, refusing beforehand a dataset nested deeper than it (or a server) can follow.
+const parseGuarded = (bytes: Uint8Array, options: ParseOptions): DataSet => {
+  const depth = nestingOf(bytes, options);
+  if (depth > MAX_SEQUENCE_DEPTH) throw new TooDeep(tooDeepReason(depth));
+  return dicomParser.parseDicom(bytes, options);
+};
 
 // The element dicom-parser was reading when it ran out of bytes: it stores an element before it
 // checks that its value fits, and throws the partial dataset along with the error.
@@ -90,23 +125,26 @@ const overrunIn = (thrown: unknown, available: number): Element | undefined => {
 const parseUntilPixelData = (bytes: Uint8Array): Parsed | ParseError => {
   const options = { untilTag: PIXEL_DATA, inflater: inflateDeflatedDataset };
   try {
-    if (hasDicmPreamble(bytes)) return { dataSet: dicomParser.parseDicom(bytes, options), prefixShift: 0 };
+    if (hasDicmPreamble(bytes)) return { dataSet: parseGuarded(bytes, options), prefixShift: 0 };
     if (startsWithMetaGroup(bytes)) {
       // A meta header without its preamble: give the parser the preamble it expects.
       const padded = new Uint8Array(bytes.length + 132);
       padded.set([0x44, 0x49, 0x43, 0x4d], 128);
       padded.set(bytes, 132);
-      return { dataSet: dicomParser.parseDicom(padded, options), prefixShift: 132 };
+      return { dataSet: parseGuarded(padded, options), prefixShift: 132 };
     }
     const assumedSyntax = guessRawSyntax(bytes);
     if (assumedSyntax === undefined) {
       return { error: 'no DICM preamble and not a DICOM dataset', notDicom: true, shift: 0 };
     }
-    const dataSet = dicomParser.parseDicom(bytes, { ...options, TransferSyntaxUID: assumedSyntax });
+    const dataSet = parseGuarded(bytes, { ...options, TransferSyntaxUID: assumedSyntax });
     return { dataSet, assumedSyntax, prefixShift: 0 };
   } catch (thrown) {
     const notDicom = !hasDicmPreamble(bytes) && !startsWithMetaGroup(bytes);
     const shift = !hasDicmPreamble(bytes) && startsWithMetaGroup(bytes) ? 132 : 0;
+    if (thrown instanceof TooDeep) return { error: thrown.message, notDicom: false, shift, tooDeep: true };
+    // Nesting the depth walk could not follow, still too deep for the parser's stack.
+    if (thrown instanceof RangeError && /call stack/i.test(thrown.message)) return { error: tooDeepReason(undefined), notDicom: false, shift, tooDeep: true };
     return { error: `the DICOM header does not parse (${describe(thrown)})`, notDicom, overrun: overrunIn(thrown, bytes.length + shift), shift };
   }
 };
@@ -155,12 +193,32 @@ const checkPixelData = (dataSet: DataSet, totalSize: number, whole: boolean, shi
 /** How dicom-parser says it needed bytes past the end of what it was given. */
 const RAN_OUT = /past end of buffer|buffer overrun|cannot be greater than or equal to 'byteArray' length/;
 
-const read = (dataSet: DataSet, tag: string): string => dataSet.string(tag)?.trim() ?? '';
+// Reads a text element as Orthanc does: up to a NUL byte, decoded in the dataset's character set,
+// without leading or trailing spaces.
+const readText = (dataSet: DataSet, tag: string, decode: (bytes: Uint8Array) => string): string => {
+  const element = dataSet.elements[tag];
+  if (element === undefined || element.length === UNDEFINED_LENGTH) return '';
+  const value = dataSet.byteArray.subarray(element.dataOffset, element.dataOffset + element.length);
+  const nul = value.indexOf(0);
+  return decode(nul === -1 ? value : value.subarray(0, nul)).trim();
+};
+
+const read = (dataSet: DataSet, tag: string): string => readText(dataSet, tag, latin1);
+
+// Where the PixelData element's tag begins in the bytes given (dicom-parser gives its value's offset).
+const pixelDataStart = (dataSet: DataSet, shift: number, littleEndian: boolean): number | undefined => {
+  const pixel = dataSet.elements[PIXEL_DATA];
+  if (pixel === undefined) return undefined;
+  const tag = littleEndian ? [0xe0, 0x7f, 0x10, 0x00] : [0x7f, 0xe0, 0x00, 0x10];
+  const at = [12, 8].map((header) => pixel.dataOffset - header).find((start) => start >= 0 && tag.every((byte, i) => dataSet.byteArray[start + i] === byte));
+  return at === undefined ? undefined : at - shift;
+};
 
 // Reads the identifiers and the facts the classifier needs, parsing no further than the pixel data.
 export const parseDicomHeader = (bytes: Uint8Array, totalSize: number): HeaderResult => {
   const parsed = parseUntilPixelData(bytes);
   if ('error' in parsed) {
+    if (parsed.tooDeep === true) return { ok: false, notDicom: false, reason: parsed.error, tooDeep: true };
     if (parsed.notDicom || !RAN_OUT.test(parsed.error)) return { ok: false, notDicom: parsed.notDicom, reason: parsed.error };
     // dicom-parser's words for running out of bytes; say what it means for the file.
     const whole = bytes.length >= totalSize;
@@ -177,14 +235,15 @@ export const parseDicomHeader = (bytes: Uint8Array, totalSize: number): HeaderRe
   const { dataSet, assumedSyntax, prefixShift } = parsed;
   const whole = bytes.length === totalSize;
   const syntax = assumedSyntax ?? read(dataSet, 'x00020010');
+  const decode = decoderFor(read(dataSet, 'x00080005'));
   const header: DicomHeader = {
-    patientId: read(dataSet, 'x00100020'),
+    patientId: readText(dataSet, 'x00100020', decode),
     studyInstanceUid: read(dataSet, 'x0020000d'),
     seriesInstanceUid: read(dataSet, 'x0020000e'),
     sopInstanceUid: read(dataSet, 'x00080018'),
     sopClassUid: read(dataSet, 'x00080016') || read(dataSet, 'x00020002'),
     transferSyntaxUid: syntax,
-    accessionNumber: read(dataSet, 'x00080050'),
+    accessionNumber: readText(dataSet, 'x00080050', decode),
     modality: read(dataSet, 'x00080060'),
     studyDate: read(dataSet, 'x00080020'),
   };
@@ -208,6 +267,7 @@ export const parseDicomHeader = (bytes: Uint8Array, totalSize: number): HeaderRe
       hasPixelData: PIXEL_DATA in dataSet.elements,
       hasFloatPixelData: 'x7fe00008' in dataSet.elements || 'x7fe00009' in dataSet.elements,
       endsBeforePixelData: whole && tags.every((tag) => tag < PIXEL_DATA || tag.startsWith('x0002')),
+      pixelDataOffset: syntax === DEFLATED ? undefined : pixelDataStart(dataSet, prefixShift, syntax !== EXPLICIT_BE),
       isDicomdir: read(dataSet, 'x00020002') === DICOMDIR_CLASS || 'x00041220' in dataSet.elements,
     },
   };

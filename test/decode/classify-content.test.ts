@@ -22,13 +22,13 @@ describe('classifyContent', () => {
     expect(classOf(classify(buildPart10({ pixelData: 'encapsulated' }).bytes))).toBe('dicom');
   });
 
-  it('says pixel-data-cache for an image header cut just before PixelData, naming the SOP Instance UID', () => {
-    const verdict = classify(cutBeforePixelData(buildPart10()));
-    expect(verdict.kind).toBe('skipped');
-    if (verdict.kind === 'skipped') {
-      expect(verdict.fileClass).toBe('pixel-data-cache');
-      expect(verdict.reason).toContain(DEFAULT_IDS.sopInstanceUid);
-    }
+  it('says dicom, a cache candidate, for an image header cut just before PixelData: only its counterpart can prove it a cache', () => {
+    const full = buildPart10();
+    const cut = cutBeforePixelData(full);
+    expect(classify(cut)).toMatchObject({ kind: 'dicom', cacheCandidate: true, pixelDataOffset: undefined });
+    expect(classify(full.bytes)).toMatchObject({ kind: 'dicom', cacheCandidate: false, pixelDataOffset: cut.length });
+    // Orthanc writes its cache only for files with the preamble: without it, no candidate.
+    expect(classify(cutBeforePixelData(buildPart10({ preamble: false })))).toMatchObject({ kind: 'dicom', cacheCandidate: false });
   });
 
   it('says corrupt when PixelData declares more bytes than remain', () => {
@@ -67,6 +67,18 @@ describe('classifyContent', () => {
       '7fe0,0010': { Name: 'PixelData', Type: 'TooLong', Value: null },
     };
     expect(classOf(classify(utf8(JSON.stringify(summary, null, 3))))).toBe('json-summary');
+  });
+
+  it('says not-dicom for DICOM-JSON (PS3.18: keys "ggggeeee" holding {vr, Value})', () => {
+    const dicomJson = { '00100010': { vr: 'PN', Value: [{ Alphabetic: 'DOE^JOHN' }] }, '00080018': { vr: 'UI', Value: ['1.2.3'] } };
+    expect(classOf(classify(utf8(JSON.stringify(dicomJson))))).toBe('not-dicom');
+    expect(classOf(classify(utf8(JSON.stringify([dicomJson]))))).toBe('not-dicom');
+  });
+
+  it('says not-dicom for JSON keyed like tags but not holding {Name, Type, Value} with a known Type', () => {
+    for (const entry of ['1.2.3', { Name: 'SOPInstanceUID', Value: '1.2.3' }, { Name: 'SOPInstanceUID', Type: 'Banana', Value: '1.2.3' }, { vr: 'UI', Value: ['1.2.3'] }]) {
+      expect(classOf(classify(utf8(JSON.stringify({ '0008,0018': entry }))))).toBe('not-dicom');
+    }
   });
 
   it('says not-dicom for other JSON, for arrays and for broken JSON', () => {

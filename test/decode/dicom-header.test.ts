@@ -92,6 +92,15 @@ describe('parseDicomHeader', () => {
     expect(facts.endsBeforePixelData).toBe(false);
   });
 
+  it('says where the PixelData element begins, in the bytes given, with or without preamble', () => {
+    for (const preamble of [true, false]) {
+      const built = buildPart10({ pixelBytes: 512, preamble });
+      expect(factsOf(whole(built.bytes)).pixelDataOffset).toBe(built.pixelDataOffset);
+    }
+    expect(factsOf(whole(buildPart10({ pixelData: 'encapsulated' }).bytes)).pixelDataOffset).toBe(buildPart10({ pixelData: 'encapsulated' }).pixelDataOffset);
+    expect(factsOf(whole(cutBeforePixelData(buildPart10()))).pixelDataOffset).toBeUndefined();
+  });
+
   it('fails (as DICOM, not as not-DICOM) when PixelData declares more bytes than remain', () => {
     const { bytes } = buildPart10({ pixelBytes: 64, pixelLengthOverride: 4096 });
     const failure = failureOf(whole(bytes));
