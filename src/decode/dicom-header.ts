@@ -157,6 +157,15 @@ const RAN_OUT = /past end of buffer|buffer overrun|cannot be greater than or equ
 
 const read = (dataSet: DataSet, tag: string): string => dataSet.string(tag)?.trim() ?? '';
 
+// PatientID as Orthanc reads it (and names the instance by): cut at a NUL byte, without its
+// trailing spaces, but with its leading spaces, tabs and other whitespace (Orthanc 1.10 gives
+// ' ABC' and 'ABC' two patient IDs, so two instance IDs, where trim() would merge them).
+const readPatientId = (dataSet: DataSet): string => {
+  const element = dataSet.elements['x00100020'];
+  if (element === undefined || element.length === 0) return '';
+  return dicomParser.readFixedString(dataSet.byteArray, element.dataOffset, element.length).replace(/ +$/, '');
+};
+
 // Reads the identifiers and the facts the classifier needs, parsing no further than the pixel data.
 export const parseDicomHeader = (bytes: Uint8Array, totalSize: number): HeaderResult => {
   const parsed = parseUntilPixelData(bytes);
@@ -178,7 +187,7 @@ export const parseDicomHeader = (bytes: Uint8Array, totalSize: number): HeaderRe
   const whole = bytes.length === totalSize;
   const syntax = assumedSyntax ?? read(dataSet, 'x00020010');
   const header: DicomHeader = {
-    patientId: read(dataSet, 'x00100020'),
+    patientId: readPatientId(dataSet),
     studyInstanceUid: read(dataSet, 'x0020000d'),
     seriesInstanceUid: read(dataSet, 'x0020000e'),
     sopInstanceUid: read(dataSet, 'x00080018'),

@@ -17,6 +17,8 @@ const bytesOf = (text: string): Buffer => Buffer.from(text.repeat(1000));
 const newRoot = async (): Promise<string> => join(await mkdtemp(join(tmpdir(), 'oi-sink-')), 'out');
 const options: FolderSinkOptions = { layout: 'hierarchy', overwrite: false };
 const PATH = 'PAT/1.2/1.2.3/1.2.3.4.dcm';
+// The instance these tests write: their bytes are not DICOM, so no file names another instance.
+const INSTANCE = { orthancId: '0123abcd-00000000-00000000-00000000-00000000', headerId: undefined };
 
 // Every file under root, relative, '/'-separated (hidden ones included).
 const filesUnder = (root: string): string[] => {
@@ -92,7 +94,7 @@ describe('FolderSink.write', () => {
     const root = await newRoot();
     const sink = await FolderSink.open(root, options);
     const bytes = bytesOf('dicom');
-    expect(await sink.write(PATH, bytes, expectedOf(bytes))).toEqual({ kind: 'written', path: PATH });
+    expect(await sink.write(PATH, bytes, expectedOf(bytes), INSTANCE)).toEqual({ kind: 'written', path: PATH });
     expect(readFileSync(join(root, PATH)).equals(bytes)).toBe(true);
     expect(filesUnder(root)).toEqual([PATH]);
   });
@@ -106,7 +108,7 @@ describe('FolderSink.write', () => {
       calls++;
       return chunked(bytes)();
     };
-    expect(await sink.write('1.2.3.dcm', factory, expectedOf(bytes))).toEqual({ kind: 'written', path: '1.2.3.dcm' });
+    expect(await sink.write('1.2.3.dcm', factory, expectedOf(bytes), INSTANCE)).toEqual({ kind: 'written', path: '1.2.3.dcm' });
     expect(calls).toBe(1);
     expect(readFileSync(join(root, '1.2.3.dcm')).equals(bytes)).toBe(true);
     expect(filesUnder(root)).toEqual(['1.2.3.dcm']);
@@ -116,10 +118,10 @@ describe('FolderSink.write', () => {
     const root = await newRoot();
     const sink = await FolderSink.open(root, options);
     const bytes = bytesOf('same');
-    await sink.write(PATH, bytes, expectedOf(bytes));
+    await sink.write(PATH, bytes, expectedOf(bytes), INSTANCE);
     const past = new Date('2001-02-03T04:05:06Z');
     utimesSync(join(root, PATH), past, past);
-    expect(await sink.write(PATH, chunked(bytes), expectedOf(bytes))).toEqual({ kind: 'identical', path: PATH });
+    expect(await sink.write(PATH, chunked(bytes), expectedOf(bytes), INSTANCE)).toEqual({ kind: 'identical', path: PATH });
     expect(statSync(join(root, PATH)).mtime.getTime()).toBe(past.getTime());
     expect(filesUnder(root)).toEqual([PATH]);
   });
@@ -128,9 +130,9 @@ describe('FolderSink.write', () => {
     const root = await newRoot();
     const sink = await FolderSink.open(root, options);
     const original = bytesOf('original');
-    await sink.write(PATH, original, expectedOf(original));
+    await sink.write(PATH, original, expectedOf(original), INSTANCE);
     const other = bytesOf('other version');
-    const result = await sink.write(PATH, other, expectedOf(other));
+    const result = await sink.write(PATH, other, expectedOf(other), INSTANCE);
     expect(result.kind).toBe('conflict');
     const reason = result.kind === 'conflict' ? result.reason : '';
     expect(reason).toContain(md5(original));
@@ -141,19 +143,19 @@ describe('FolderSink.write', () => {
     // Same size, other bytes: still a conflict.
     const sameSize = Buffer.from(original);
     sameSize[10] = 0;
-    expect((await sink.write(PATH, sameSize, expectedOf(sameSize))).kind).toBe('conflict');
+    expect((await sink.write(PATH, sameSize, expectedOf(sameSize), INSTANCE)).kind).toBe('conflict');
     expect(readFileSync(join(root, PATH)).equals(original)).toBe(true);
   });
 
   it('replaces a different file with --overwrite', async () => {
     const root = await newRoot();
     const original = bytesOf('original');
-    await (await FolderSink.open(root, options)).write(PATH, original, expectedOf(original));
+    await (await FolderSink.open(root, options)).write(PATH, original, expectedOf(original), INSTANCE);
     const sink = await FolderSink.open(root, { ...options, overwrite: true });
     const other = bytesOf('other version');
-    expect(await sink.write(PATH, chunked(other), expectedOf(other))).toEqual({ kind: 'replaced', path: PATH });
+    expect(await sink.write(PATH, chunked(other), expectedOf(other), INSTANCE)).toEqual({ kind: 'replaced', path: PATH });
     expect(readFileSync(join(root, PATH)).equals(other)).toBe(true);
-    expect(await sink.write(PATH, other, expectedOf(other))).toEqual({ kind: 'identical', path: PATH });
+    expect(await sink.write(PATH, other, expectedOf(other), INSTANCE)).toEqual({ kind: 'identical', path: PATH });
     expect(filesUnder(root)).toEqual([PATH]);
   });
 
@@ -166,7 +168,7 @@ describe('FolderSink.write', () => {
     const tooLong = { size: bytes.length - 1, md5: md5(bytes) };
     for (const expected of [wrongMd5, tooShort, tooLong]) {
       for (const body of [bytes, chunked(bytes)]) {
-        const result = await sink.write(PATH, body, expected);
+        const result = await sink.write(PATH, body, expected, INSTANCE);
         expect(result.kind).toBe('failed');
         expect(result.kind === 'failed' ? result.reason : '').toMatch(/not the expected ones.*nothing written/);
         expect(existsSync(join(root, PATH))).toBe(false);
@@ -185,7 +187,7 @@ describe('FolderSink.write', () => {
         yield bytes.subarray(0, 1000);
         throw new Error('source file removed');
       })());
-    const result = await sink.write(PATH, failing, expectedOf(bytes));
+    const result = await sink.write(PATH, failing, expectedOf(bytes), INSTANCE);
     expect(result.kind).toBe('failed');
     expect(result.kind === 'failed' ? result.reason : '').toMatch(/source file removed/);
     expect(filesUnder(root)).toEqual([]);
@@ -196,16 +198,16 @@ describe('FolderSink.write', () => {
     const space = new SpaceGuard(root, { reserveBytes: 0, freeBytes: () => Promise.resolve(1000) });
     const sink = await FolderSink.open(root, { ...options, space });
     const bytes = bytesOf('too big');
-    const error = await refusal(sink.write(PATH, bytes, expectedOf(bytes)));
+    const error = await refusal(sink.write(PATH, bytes, expectedOf(bytes), INSTANCE));
     expect(isImporterError(error)).toBe(true);
     expect(error.message).toMatch(/^Not enough free disk space in .*: \d+ MB needed .*, 0 MB free; free space and run the same command again to resume$/);
     expect(filesUnder(root)).toEqual([]);
     // An identical file needs no room: a resumed run goes past what is already there.
     const small = Buffer.from('tiny');
     const roomy = await FolderSink.open(root, options);
-    await roomy.write(PATH, bytes, expectedOf(bytes));
-    expect((await sink.write(PATH, bytes, expectedOf(bytes))).kind).toBe('identical');
-    await sink.write('PAT/other.dcm', small, expectedOf(small));
+    await roomy.write(PATH, bytes, expectedOf(bytes), INSTANCE);
+    expect((await sink.write(PATH, bytes, expectedOf(bytes), INSTANCE)).kind).toBe('identical');
+    await sink.write('PAT/other.dcm', small, expectedOf(small), INSTANCE);
     expect(filesUnder(root)).toEqual([PATH, 'PAT/other.dcm'].sort());
   });
 
@@ -219,7 +221,7 @@ describe('FolderSink.write', () => {
         yield bytes.subarray(0, 1000);
         throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
       })());
-    const error = await refusal(sink.write(PATH, full, expectedOf(bytes)));
+    const error = await refusal(sink.write(PATH, full, expectedOf(bytes), INSTANCE));
     expect(isImporterError(error)).toBe(true);
     expect(error.message).toMatch(/^Not enough free disk space in .*the disk filled up while writing PAT\/1\.2\/1\.2\.3\/1\.2\.3\.4\.dcm.*run the same command again to resume$/);
     expect(filesUnder(root)).toEqual([]);
@@ -230,7 +232,7 @@ describe('FolderSink.write', () => {
     const bytes = bytesOf('parallel'); // 8000 bytes
     const space = new SpaceGuard(root, { reserveBytes: 0, freeBytes: () => Promise.resolve(bytes.length * 2.5) });
     const sink = await FolderSink.open(root, { ...options, layout: 'flat', space, durable: false });
-    const results = await Promise.allSettled([1, 2, 3].map((n) => sink.write(`${n}.dcm`, chunked(bytes), expectedOf(bytes))));
+    const results = await Promise.allSettled([1, 2, 3].map((n) => sink.write(`${n}.dcm`, chunked(bytes), expectedOf(bytes), INSTANCE)));
     expect(results.filter((result) => result.status === 'rejected')).toHaveLength(1);
     expect(filesUnder(root)).toHaveLength(2);
   });
@@ -243,7 +245,7 @@ describe('FolderSink.write', () => {
     writeFileSync(stale, 'half of an instance');
     const sink = await FolderSink.open(root, options);
     const bytes = bytesOf('complete');
-    expect((await sink.write(PATH, bytes, expectedOf(bytes))).kind).toBe('written');
+    expect((await sink.write(PATH, bytes, expectedOf(bytes), INSTANCE)).kind).toBe('written');
     expect(existsSync(stale)).toBe(false);
     expect(filesUnder(root)).toEqual([PATH]);
   });
@@ -253,7 +255,7 @@ describe('FolderSink.write', () => {
     const sink = await FolderSink.open(root, options);
     const first = bytesOf('first');
     const second = bytesOf('second');
-    const results = await Promise.all([sink.write(PATH, chunked(first), expectedOf(first)), sink.write(PATH, chunked(second), expectedOf(second))]);
+    const results = await Promise.all([sink.write(PATH, chunked(first), expectedOf(first), INSTANCE), sink.write(PATH, chunked(second), expectedOf(second), INSTANCE)]);
     expect(results.map((result) => result.kind)).toEqual(['written', 'conflict']);
     expect(readFileSync(join(root, PATH)).equals(first)).toBe(true);
     expect(filesUnder(root)).toEqual([PATH]);
@@ -264,9 +266,9 @@ describe('FolderSink.write', () => {
     const sink = await FolderSink.open(root, options);
     mkdirSync(join(root, PATH), { recursive: true });
     const bytes = bytesOf('x');
-    expect((await sink.write(PATH, bytes, expectedOf(bytes))).kind).toBe('failed');
+    expect((await sink.write(PATH, bytes, expectedOf(bytes), INSTANCE)).kind).toBe('failed');
     for (const path of ['../escape.dcm', '/abs.dcm', 'a//b.dcm', 'a\\b.dcm', '']) {
-      await expect(sink.write(path, bytes, expectedOf(bytes))).rejects.toThrow(TypeError);
+      await expect(sink.write(path, bytes, expectedOf(bytes), INSTANCE)).rejects.toThrow(TypeError);
     }
     expect(existsSync(join(dirname(root), 'escape.dcm'))).toBe(false);
   });
