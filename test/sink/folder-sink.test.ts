@@ -1,6 +1,6 @@
 // Writing instances into a target folder: atomic, checked, never overwriting silently.
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -10,6 +10,9 @@ import { isImporterError } from '../../src/errors.js';
 import { SpaceGuard } from '../../src/sink/disk-space.js';
 import { FolderSink, type FolderSinkOptions } from '../../src/sink/folder-sink.js';
 import { refusal } from '../helpers/refusal.js';
+import { buildPart10 } from '../helpers/dicom-bytes.js';
+import { parseDicomHeader } from '../../src/decode/dicom-header.js';
+import { orthancInstanceId } from '../../src/orthanc-id.js';
 
 const md5 = (bytes: Uint8Array): string => createHash('md5').update(bytes).digest('hex');
 const expectedOf = (bytes: Uint8Array): { size: number; md5: string } => ({ size: bytes.byteLength, md5: md5(bytes) });
@@ -271,5 +274,83 @@ describe('FolderSink.write', () => {
       await expect(sink.write(path, bytes, expectedOf(bytes), INSTANCE)).rejects.toThrow(TypeError);
     }
     expect(existsSync(join(dirname(root), 'escape.dcm'))).toBe(false);
+  });
+});
+
+describe('FolderSink.write: one instance, one path', () => {
+  // Two instances sharing a SOP Instance UID in two patients: one natural name in the flat layout.
+  const dicomOf = (patientId: string, pixelBytes = 64): { bytes: Buffer; instance: { orthancId: string; headerId: string } } => {
+    const bytes = Buffer.from(buildPart10({ patientId, sopInstanceUid: '1.2.3.4', pixelBytes }).bytes);
+    const parsed = parseDicomHeader(bytes, bytes.length);
+    if (!parsed.ok) throw new Error(parsed.reason);
+    const id = orthancInstanceId(parsed.facts.header);
+    return { bytes, instance: { orthancId: id, headerId: id } };
+  };
+  const NAME = '1.2.3.4.dcm';
+  const flat: FolderSinkOptions = { layout: 'flat', overwrite: false };
+
+  it('puts a second instance beside the first as <name>~<8 hex of its Orthanc ID>.dcm, whatever the order, and finds both there again', async () => {
+    const a = dicomOf('PAT-A');
+    const b = dicomOf('PAT-B');
+    const besideB = `1.2.3.4~${b.instance.orthancId.slice(0, 8)}.dcm`;
+    const root = await newRoot();
+    const sink = await FolderSink.open(root, flat);
+    expect(await sink.write(NAME, a.bytes, expectedOf(a.bytes), a.instance)).toEqual({ kind: 'written', path: NAME });
+    expect(await sink.write(NAME, b.bytes, expectedOf(b.bytes), b.instance)).toEqual({ kind: 'written', path: besideB });
+    // Again, in the other order: each finds its own file.
+    expect(await sink.write(NAME, b.bytes, expectedOf(b.bytes), b.instance)).toEqual({ kind: 'identical', path: besideB });
+    expect(await sink.write(NAME, a.bytes, expectedOf(a.bytes), a.instance)).toEqual({ kind: 'identical', path: NAME });
+    // The first file deleted: the second stays where it is, the first comes back to its name.
+    unlinkSync(join(root, NAME));
+    expect(await sink.write(NAME, b.bytes, expectedOf(b.bytes), b.instance)).toEqual({ kind: 'identical', path: besideB });
+    expect(await sink.write(NAME, a.bytes, expectedOf(a.bytes), a.instance)).toEqual({ kind: 'written', path: NAME });
+    expect(filesUnder(root)).toEqual([NAME, besideB].sort());
+    expect(readFileSync(join(root, NAME)).equals(a.bytes)).toBe(true);
+    expect(readFileSync(join(root, besideB)).equals(b.bytes)).toBe(true);
+  });
+
+  it('two instances written at once never share a path', async () => {
+    const a = dicomOf('PAT-A');
+    const b = dicomOf('PAT-B');
+    const root = await newRoot();
+    const sink = await FolderSink.open(root, flat);
+    const results = await Promise.all([sink.write(NAME, chunked(a.bytes), expectedOf(a.bytes), a.instance), sink.write(NAME, chunked(b.bytes), expectedOf(b.bytes), b.instance)]);
+    expect(results.map((result) => result.kind)).toEqual(['written', 'written']);
+    expect(new Set(results.map((result) => result.path)).size).toBe(2);
+    expect(filesUnder(root)).toHaveLength(2);
+  });
+
+  it('--overwrite replaces another version of the same instance, never another instance', async () => {
+    const a = dicomOf('PAT-A');
+    const aOther = dicomOf('PAT-A', 128); // the same instance, other pixels
+    const b = dicomOf('PAT-B', 128);
+    const root = await newRoot();
+    await (await FolderSink.open(root, flat)).write(NAME, a.bytes, expectedOf(a.bytes), a.instance);
+    const plain = await FolderSink.open(root, flat);
+    const conflict = await plain.write(NAME, aOther.bytes, expectedOf(aOther.bytes), aOther.instance);
+    expect(conflict.kind).toBe('conflict');
+    expect(conflict.kind === 'conflict' ? conflict.reason : '').toMatch(/already holds another version of this instance .*--overwrite replaces it/);
+    const sink = await FolderSink.open(root, { ...flat, overwrite: true });
+    const other = await sink.write(NAME, b.bytes, expectedOf(b.bytes), b.instance);
+    expect(other).toEqual({ kind: 'written', path: `1.2.3.4~${b.instance.orthancId.slice(0, 8)}.dcm` });
+    expect(readFileSync(join(root, NAME)).equals(a.bytes)).toBe(true);
+    expect(await sink.write(NAME, aOther.bytes, expectedOf(aOther.bytes), aOther.instance)).toEqual({ kind: 'replaced', path: NAME });
+    expect(readFileSync(join(root, NAME)).equals(aOther.bytes)).toBe(true);
+    expect(filesUnder(root)).toHaveLength(2);
+  });
+
+  it('writes nothing when both names are held by other instances', async () => {
+    const a = dicomOf('PAT-A');
+    const b = dicomOf('PAT-B');
+    const c = dicomOf('PAT-C');
+    const root = await newRoot();
+    mkdirSync(root, { recursive: true });
+    writeFileSync(join(root, NAME), a.bytes);
+    writeFileSync(join(root, `1.2.3.4~${c.instance.orthancId.slice(0, 8)}.dcm`), b.bytes);
+    const sink = await FolderSink.open(root, { ...flat, overwrite: true });
+    const result = await sink.write(NAME, c.bytes, expectedOf(c.bytes), c.instance);
+    expect(result.kind).toBe('failed');
+    expect(result.kind === 'failed' ? result.reason : '').toMatch(/both hold other instances; nothing written/);
+    expect(filesUnder(root)).toHaveLength(2);
   });
 });
