@@ -142,9 +142,11 @@ const leftOutByIndex = (item: IndexedItem, filter: Filter | undefined): FileOutc
   filter !== undefined && !matchesFilter(item.tags, filter) ? excluded(item.entry, item.expected.compressedSize, treeFields(item.tags)) : undefined;
 
 // Recovery: a replayed outcome stands only while the file it records is in the folder with its
-// size (a file deleted since is read and written again).
-const confirmedInFolder = async (done: FileOutcome | undefined, context: StageContext): Promise<FileOutcome | undefined> =>
-  done === undefined || context.folder === undefined || (await confirmRecorded(context.folder.sink.root, done)) ? done : undefined;
+// size, older than this run (a file deleted since is read and written again).
+const confirmedInFolder = async (done: FileOutcome | undefined, context: StageContext): Promise<FileOutcome | undefined> => {
+  const sink = context.folder?.sink;
+  return done === undefined || sink === undefined || (await confirmRecorded(sink.root, done, sink.openedAt)) ? done : undefined;
+};
 
 // Stage 1: what is known already costs little (the journal, the index; what the journal says was
 // delivered, or the listing shows, is read back from the target); the rest is read and decoded by a worker.

@@ -1,7 +1,7 @@
 // Recovery without any server: a compressed storage written by a real Orthanc becomes a folder of
 // plain DICOM files, byte for byte the originals, readable by a DICOM toolkit (dcmtk's dcmftest).
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +14,7 @@ import { listFiles, md5File, snapshotTree, waitUntilTimestampsSettle } from './h
 import { buildPart10, type DicomSpec } from './helpers/dicom-bytes.js';
 import { parseDicomHeader } from '../src/decode/dicom-header.js';
 import { orthancInstanceId } from '../src/orthanc-id.js';
+import { Journal } from '../src/journal.js';
 
 const run = promisify(execFile);
 let originals: Originals;
@@ -243,6 +244,44 @@ describe('recovery: one instance, one path', () => {
     expect(await md5sOf(target)).toEqual(sourceMd5s);
     // Whole again: answered from the journal once more.
     expect((await recoverInto(indexed, target)).unchangedSince).toBeDefined();
+  });
+
+  it('a folder deleted after the two instances of one flat name were written in one order, written again in the other: both are on disk, each where the journal says', async () => {
+    // The walk meets files in the directory's order: the first name gets PAT-B, the last PAT-A,
+    // the others ordinary instances, enough for PAT-B's file to be written again before PAT-A's
+    // record is looked at.
+    const source = await mkdtemp(join(tmpdir(), 'oi-order-'));
+    const names = Array.from({ length: 24 }, (_, n) => `f${n}.dcm`);
+    for (const name of names) await writeFile(join(source, name), '');
+    const order = (await readdir(source)).filter((name) => names.includes(name));
+    const [first, last] = [order[0] ?? '', order.at(-1) ?? ''];
+    for (const [n, name] of order.entries()) {
+      const spec = name === first ? specs['pat-b.dcm'] : name === last ? specs['pat-a.dcm'] : { patientId: 'PAT-F', sopInstanceUid: `${SOP}.9.${n}` };
+      await writeFile(join(source, name), buildPart10({ ...spec, pixelBytes: 4096 }).bytes);
+    }
+    await waitUntilTimestampsSettle(source); // walk-mode journal keys hold the mtime
+    const target = join(await mkdtemp(join(tmpdir(), 'oi-order-out-')), 'out');
+    const slow = { layout: 'flat' as const, workers: 1, concurrency: 1 };
+    // PAT-A alone first (it takes the plain name), then everything (PAT-B goes beside it).
+    expect((await recoverInto(source, target, { ...slow, patientIds: ['PAT-A'] })).exitCode).toBe(0);
+    expect((await recoverInto(source, target, slow)).exitCode).toBe(0);
+    expect(await readFile(join(target, `${SOP}.dcm`))).toEqual(await readFile(join(source, last)));
+    await rm(target, { recursive: true });
+    // Now PAT-B comes first and finds the plain name free; PAT-A's record names that path.
+    const again = await recoverInto(source, target, slow);
+    expect(again.exitCode).toBe(0);
+    const sourceSums = await Promise.all(order.map((name) => md5File(join(source, name))));
+    expect(await md5sOf(target)).toEqual(sourceSums.sort());
+    const journal = Journal.open(`${target}.journal.sqlite`, { source, target: `folder:${target}` }, { restart: false });
+    try {
+      const outputs = [...journal.outcomes()].map((outcome) => outcome.output);
+      expect(new Set(outputs).size).toBe(order.length);
+      for (const outcome of [...journal.outcomes()]) {
+        expect(await md5File(join(target, outcome.output ?? ''))).toBe(outcome.md5);
+      }
+    } finally {
+      journal.close();
+    }
   });
 
   for (const mode of ['walk', 'index'] as const) {

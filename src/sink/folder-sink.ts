@@ -113,6 +113,11 @@ export class FolderSink {
   readonly root: string;
   readonly layout: Layout;
   readonly overwrite: boolean;
+  /**
+   * When the folder was opened, by the folder's own clock (the mtime of a file created then): a
+   * file modified since may have been written by this run, so it cannot confirm an older record.
+   */
+  readonly openedAt: number;
   private readonly space: SpaceGuard | undefined;
   private readonly durable: boolean;
   // Writes to the same path run one after the other (the same instance twice in a source).
@@ -121,8 +126,9 @@ export class FolderSink {
   private readonly ownPartials = new Set<string>();
   private pendingBytes = 0;
 
-  private constructor(root: string, options: FolderSinkOptions) {
+  private constructor(root: string, openedAt: number, options: FolderSinkOptions) {
     this.root = root;
+    this.openedAt = openedAt;
     this.layout = options.layout;
     this.overwrite = options.overwrite;
     this.space = options.space;
@@ -145,16 +151,21 @@ export class FolderSink {
     }
     // A real file, not access(): access() lets root through whatever the permissions say.
     const probe = join(absolute, `.write-test${PARTIAL}${process.pid}-${randomBytes(4).toString('hex')}`);
+    let openedAt: number;
     try {
       const handle = await open(probe, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY);
-      await handle.close();
+      try {
+        openedAt = (await handle.stat()).mtimeMs;
+      } finally {
+        await handle.close();
+      }
     } catch (error) {
       if (isDiskFull(error)) throw diskFullError(absolute, 'not even an empty file can be created', error);
       throw unusable(absolute, `it is not writable (${messageOf(error)})`, error);
     } finally {
       await removeQuietly(probe);
     }
-    return new FolderSink(absolute, options);
+    return new FolderSink(absolute, openedAt, options);
   }
 
   /**

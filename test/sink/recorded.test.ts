@@ -1,5 +1,5 @@
 // A recorded recovery outcome is believed only while its file is in the folder with its size.
-import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +29,13 @@ describe('confirmRecorded', () => {
     expect(await confirmRecorded(root, recovered('P/S/1.dcm', 5))).toBe(false);
   });
 
+  it('does not confirm a file modified since the given moment (one this run may have written over a deleted one)', async () => {
+    const root = await folderWith({ 'a.dcm': '12345' });
+    const { mtimeMs } = statSync(join(root, 'a.dcm'));
+    expect(await confirmRecorded(root, recovered('a.dcm', 5), mtimeMs + 1)).toBe(true);
+    expect(await confirmRecorded(root, recovered('a.dcm', 5), mtimeMs)).toBe(false);
+  });
+
   it('cannot confirm a recovered outcome that does not say where or how big, and lets an outcome that claims no file stand', async () => {
     const root = await folderWith({});
     expect(await confirmRecorded(root, { path: 'a', size: 1, fileClass: 'dicom', status: 'Success', decodedSize: 1 })).toBe(false);
@@ -38,10 +45,11 @@ describe('confirmRecorded', () => {
 });
 
 describe('firstMissing', () => {
-  it('names the first recorded file missing across pages, or nothing when all are there', async () => {
+  it('names a recorded file missing among many, or nothing when all are there', async () => {
     const root = await folderWith({ 'a.dcm': 'aa', 'b.dcm': 'bbb' });
-    const pages = [[recovered('a.dcm', 2)], Array.from({ length: 100 }, () => recovered('b.dcm', 3))];
-    expect(await firstMissing(root, pages)).toBeUndefined();
-    expect(await firstMissing(root, [...pages, [recovered('c.dcm', 1)]])).toBe('c.dcm');
+    const outcomes = [recovered('a.dcm', 2), ...Array.from({ length: 100 }, () => recovered('b.dcm', 3))];
+    expect(await firstMissing(root, outcomes)).toBeUndefined();
+    expect(await firstMissing(root, [...outcomes, recovered('c.dcm', 1)])).toBe('c.dcm');
+    expect(await firstMissing(root, [recovered('c.dcm', 1), ...outcomes])).toBe('c.dcm');
   });
 });
