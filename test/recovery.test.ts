@@ -15,6 +15,7 @@ import { buildPart10, type DicomSpec } from './helpers/dicom-bytes.js';
 import { parseDicomHeader } from '../src/decode/dicom-header.js';
 import { orthancInstanceId } from '../src/orthanc-id.js';
 import { Journal } from '../src/journal.js';
+import { HELP } from '../src/cli-args.js';
 
 const run = promisify(execFile);
 let originals: Originals;
@@ -164,6 +165,11 @@ describe('recovery: one instance, one path', () => {
   const mtimes = async (dir: string): Promise<Map<string, number>> =>
     new Map(await Promise.all((await listFiles(dir)).map(async (file) => [file, (await stat(file)).mtimeMs] as const)));
 
+  it('--help says where a second instance of one name goes, and what --overwrite replaces', () => {
+    expect(HELP).toMatch(/<name>~<first 8 hex of the Orthanc ID>\.dcm beside it/);
+    expect(HELP).toMatch(/another instance's file is never replaced/);
+  });
+
   it('Orthanc gives every source file an instance of its own, and the parser agrees with it', () => {
     expect(new Set(ids.values()).size).toBe(Object.keys(specs).length);
     for (const [name, spec] of Object.entries(specs)) {
@@ -237,7 +243,9 @@ describe('recovery: one instance, one path', () => {
     const replayed = await recoverInto(indexed, target);
     expect(replayed.unchangedSince).toBeDefined(); // the shortcut is taken while the folder is whole
     await rm(target, { recursive: true });
-    const again = await recoverInto(indexed, target);
+    const said: string[] = [];
+    const again = await runImport(resolveOptions({ source: indexed, target, journalPath: `${target}.journal.sqlite` }), { onInfo: (text) => said.push(text) });
+    expect(said.join('\n')).toMatch(/is no longer in .*out as the journal records it: the source is read again/);
     expect(again.unchangedSince).toBeUndefined();
     expect(again.exitCode).toBe(0);
     expect(again.statuses.Success).toBe(Object.keys(specs).length);
