@@ -87,8 +87,10 @@ Options:
 
 Recovery to a folder (refused with an Orthanc URL or without a target):
       --layout L          hierarchy: <PatientID>/<Study>/<Series>/<SOP>.dcm (default), flat: <SOP>.dcm,
-                          orthanc: <Orthanc ID>.dcm
-      --overwrite         Replace an existing different file (else it is a conflict)
+                          orthanc: <Orthanc ID>.dcm; a name taken by another instance's file gives
+                          <name>~<first 8 hex of the Orthanc ID>.dcm beside it (one path per instance)
+      --overwrite         Replace an existing other version of the same instance (else it is a
+                          conflict); another instance's file is never replaced
 
 Filters (partial migrations; repeat an option to keep several values):
       --patient-id ID     Only this PatientID

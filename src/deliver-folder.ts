@@ -1,4 +1,5 @@
 import { decodedStream } from './file-body.js';
+import { orthancInstanceId } from './orthanc-id.js';
 import { outputPath, type Layout } from './sink/folder-layout.js';
 import type { FolderSink } from './sink/folder-sink.js';
 import { skippedOutcome, treeFields, type Classified, type FileEntry, type FileOutcome } from './types.js';
@@ -13,9 +14,12 @@ export interface FolderDelivery {
 // explains why not: the recovery counterpart of deliver().
 export const writeToFolder = async (entry: FileEntry, classified: Classified, delivery: FolderDelivery): Promise<FileOutcome> => {
   if (classified.kind === 'skipped') return skippedOutcome(entry, classified);
-  const output = outputPath(delivery.layout, classified.header, classified.orthancId);
+  const natural = outputPath(delivery.layout, classified.header, classified.orthancId);
   const body = classified.bytes ?? (() => decodedStream(entry.rawPath ?? entry.path, classified.encoding));
-  const result = await delivery.sink.write(output, body, { size: classified.decodedSize, md5: classified.md5 });
+  // Another instance's file there sends this one beside it: `output` is where it really is.
+  const instance = { orthancId: classified.orthancId, headerId: orthancInstanceId(classified.header) };
+  const result = await delivery.sink.write(natural, body, { size: classified.decodedSize, md5: classified.md5 }, instance);
+  const output = result.path;
   const base = {
     path: entry.relativePath,
     size: classified.diskSize,

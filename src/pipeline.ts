@@ -29,6 +29,7 @@ import { mapBounded } from './map-bounded.js';
 import { writeToFolder, type FolderDelivery } from './deliver-folder.js';
 import { SpaceGuard } from './sink/disk-space.js';
 import { FolderSink } from './sink/folder-sink.js';
+import { confirmRecorded } from './sink/recorded.js';
 import type { IndexedInstance, OrthancIndex } from './source/orthanc-index.js';
 import { instanceItem, type IndexedItem } from './source/index-source.js';
 import { openRunListing, type ListingPlan, type RunListing } from './run-listing.js';
@@ -141,6 +142,13 @@ const indexedFields = (item: IndexedItem, tags: Partial<FileOutcome>): Partial<F
 const leftOutByIndex = (item: IndexedItem, filter: Filter | undefined): FileOutcome | undefined =>
   filter !== undefined && !matchesFilter(item.tags, filter) ? excluded(item.entry, item.expected.compressedSize, treeFields(item.tags)) : undefined;
 
+// Recovery: a replayed outcome stands only while the file it records is in the folder with its
+// size, older than this run (a file deleted since is read and written again).
+const confirmedInFolder = async (done: FileOutcome | undefined, context: StageContext): Promise<FileOutcome | undefined> => {
+  const sink = context.folder?.sink;
+  return done === undefined || sink === undefined || (await confirmRecorded(sink.root, done, sink.openedAt)) ? done : undefined;
+};
+
 // Stage 1: what is known already costs little (the journal, the index; what the journal says was
 // delivered, or the listing shows, is read back from the target); the rest is read and decoded by a worker.
 const prepare = async (item: SourceItem, context: StageContext): Promise<Stage1> => {
@@ -155,7 +163,7 @@ const prepare = async (item: SourceItem, context: StageContext): Promise<Stage1>
     const tags = treeFields(item.tags);
     const known = indexedFields(item, tags);
     const indexed = { entry: item.entry, studyId: item.studyId, key, known };
-    const done = await replayed(key, context.shortcuts, known);
+    const done = await confirmedInFolder(await replayed(key, context.shortcuts, known), context);
     if (done !== undefined) return { ...indexed, outcome: done };
     const onTarget = context.check ? undefined : await alreadyOnTarget(context.shortcuts, item.entry, comparedFromIndex(item.expected), tags);
     if (onTarget !== undefined) return { ...indexed, outcome: onTarget };
@@ -163,7 +171,7 @@ const prepare = async (item: SourceItem, context: StageContext): Promise<Stage1>
     if (fromIndex !== undefined) return { entry: item.entry, classified: fromIndex, studyId: item.studyId };
     return { ...indexed, classified: await context.classifier.classify(item.entry, item.expected) };
   }
-  const done = await replayed(key, context.shortcuts);
+  const done = await confirmedInFolder(await replayed(key, context.shortcuts), context);
   if (done !== undefined) return { entry: item.entry, outcome: done, key };
   return { entry: item.entry, classified: await context.classifier.classify(item.entry), key };
 };

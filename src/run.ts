@@ -1,6 +1,7 @@
 // The library's entry point: a run over a source unchanged since a complete run is answered from
 // the journal; any other run reads the source through the pipeline (pipeline.ts), which is only
 // loaded then (with piscina and the rest; undici once something is sent), so that answer stays quick.
+import { resolve } from 'node:path';
 import { confirmCompleteRun, type Confirmation } from './confirm-complete.js';
 import type { ImportEvents } from './events.js';
 import { defaultJournalPath, Journal } from './journal.js';
@@ -10,6 +11,7 @@ import { prepareTarget } from './preflight.js';
 import { probeReportPath } from './report-file.js';
 import { listingPlan } from './run-listing.js';
 import { replayCompleteRun } from './replay.js';
+import { firstMissing } from './sink/recorded.js';
 import type { Summary } from './report.js';
 import { isEmptyFilter } from './filter.js';
 import { locateSource, type LocatedSource } from './source/locate-source.js';
@@ -40,13 +42,22 @@ const fingerprintNow = async ({ root, indexPath, optionsKey }: FingerprintWanted
 };
 
 // The target's word on a complete run's deliveries: undefined when it no longer holds them all as
-// they were (or a folder target, until it is checked too), so the source is read again.
+// they were (a folder target: see folderStillHolds), so the source is read again.
 const confirmOnTarget = async (journal: Journal, options: ImportOptions, opened: OpenedTarget, events: ImportEvents): Promise<Confirmation | undefined> => {
   const assessment = await opened.assessment;
   if (opened.uploader === undefined) return undefined;
   const confirmation = await confirmCompleteRun(journal, { uploader: opened.uploader, verify: options.verify, transcoding: assessment?.transcoding ?? false });
   if (confirmation === undefined) events.onInfo?.('the source is unchanged since the complete run, but the target no longer holds everything it delivered as it was: reading the source again');
   return confirmation;
+};
+
+// A recovery is answered from the journal only while its folder holds every file the journal
+// records; otherwise the run goes on as any other, and writes again what is missing.
+const folderStillHolds = async (options: ImportOptions, journal: Journal, events: ImportEvents): Promise<boolean> => {
+  if (options.output === undefined) return false;
+  const missing = await firstMissing(resolve(options.output.dir), journal.outcomes());
+  if (missing !== undefined) events.onInfo?.(`${missing} is no longer in ${options.output.dir} as the journal records it: the source is read again`);
+  return missing === undefined;
 };
 
 // Runs one import (or inventory, without a target) from start to summary.
@@ -70,8 +81,10 @@ export const runImport = async (options: ImportOptions, events: ImportEvents = {
     // pipeline is loaded: every instance will need them.
     const opened = openTarget(options, events, target);
     if (journal !== undefined && complete !== undefined && complete.fingerprint === known?.digest) {
-      const confirmation = await confirmOnTarget(journal, options, opened, events);
-      if (confirmation !== undefined) {
+      // A recovery folder confirms every recorded file itself (sink/recorded.ts).
+      const folderWhole = await folderStillHolds(options, journal, events);
+      const confirmation = folderWhole ? undefined : await confirmOnTarget(journal, options, opened, events);
+      if (folderWhole || confirmation !== undefined) {
         const { warnings } = (await opened.assessment) ?? { warnings: [] };
         events.onInfo?.(`the source is unchanged since the complete run of ${complete.summary.startedAt}: its outcomes come from the journal ${journal.path}, each delivered instance was found on the target`);
         await opened.uploader?.close();

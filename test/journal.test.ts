@@ -63,6 +63,19 @@ describe('Journal', () => {
     again.close();
   });
 
+  it('keeps the output path and decoded size of a recovered file in a short record, and streams every record back', async () => {
+    const path = await newPath();
+    const journal = Journal.open(path, identity, { restart: false });
+    const known: Partial<FileOutcome> = { path: 'a/b', size: 10, encoding: 'raw', decodedSize: 10, instanceId: 'x' };
+    const recovered: FileOutcome = { ...known, path: 'a/b', size: 10, fileClass: 'dicom', status: 'Success', verified: 'md5', output: 'P/1.dcm' };
+    journal.record('uuid:recovered', recovered, known);
+    for (let n = 0; n < 1500; n++) journal.record(`file:${n}`, { ...delivered, path: `f${n}` });
+    const outcomes = [...journal.outcomes()];
+    expect(outcomes).toHaveLength(1501);
+    expect(outcomes.find((outcome) => outcome.output !== undefined)).toMatchObject({ output: 'P/1.dcm', decodedSize: 10 });
+    journal.close();
+  });
+
   it('commits what was recorded by the end of the event-loop turn, without waiting for close', async () => {
     const path = await newPath();
     const journal = Journal.open(path, identity, { restart: false });

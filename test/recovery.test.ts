@@ -1,7 +1,7 @@
 // Recovery without any server: a compressed storage written by a real Orthanc becomes a folder of
 // plain DICOM files, byte for byte the originals, readable by a DICOM toolkit (dcmtk's dcmftest).
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,7 +10,12 @@ import { resolveOptions, runImport, type ImportInput } from '../src/index.js';
 import { startOrthanc, uploadToOrthanc } from './helpers/orthanc.js';
 import { runCli } from './helpers/run-cli.js';
 import { makeOriginals, type Originals } from './helpers/source-data.js';
-import { listFiles, md5File, snapshotTree } from './helpers/tree.js';
+import { listFiles, md5File, snapshotTree, waitUntilTimestampsSettle } from './helpers/tree.js';
+import { buildPart10, type DicomSpec } from './helpers/dicom-bytes.js';
+import { parseDicomHeader } from '../src/decode/dicom-header.js';
+import { orthancInstanceId } from '../src/orthanc-id.js';
+import { Journal } from '../src/journal.js';
+import { HELP } from '../src/cli-args.js';
 
 const run = promisify(execFile);
 let originals: Originals;
@@ -112,5 +117,230 @@ describe('recovery to a folder', () => {
       await mkdir(target, { recursive: true });
       expect(await listFiles(target)).toEqual([]);
     });
+  });
+});
+
+// One instance, one path: instances that one natural name would merge, from a raw folder (walk
+// mode) and from a storage written by a real Orthanc (index mode), in every layout.
+describe('recovery: one instance, one path', () => {
+  const SOP = '1.2.826.0.1.3680043.2.1125.9.1';
+  // Name -> the file's spec: two patients with one SOP Instance UID; a PatientID with a leading
+  // space, which Orthanc keeps (another patient, another instance); an ordinary instance.
+  const specs: Record<string, DicomSpec> = {
+    'pat-a.dcm': { patientId: 'PAT-A', sopInstanceUid: SOP, pixelBytes: 4096 },
+    'pat-b.dcm': { patientId: 'PAT-B', sopInstanceUid: SOP, pixelBytes: 4096 },
+    'lead-plain.dcm': { patientId: 'PAT-L', sopInstanceUid: `${SOP}.2`, pixelBytes: 2048 },
+    'lead-space.dcm': { patientId: ' PAT-L', sopInstanceUid: `${SOP}.2`, pixelBytes: 2048 },
+    'other.dcm': { patientId: 'PAT-A', sopInstanceUid: `${SOP}.3`, pixelBytes: 1024 },
+  };
+  let raw: string;
+  let indexed: string;
+  /** Orthanc's ID for each source file, as Orthanc itself answered its upload. */
+  const ids = new Map<string, string>();
+  const sourceMd5s: string[] = [];
+
+  beforeAll(async () => {
+    raw = await mkdtemp(join(tmpdir(), 'oi-same-sop-'));
+    for (const [name, spec] of Object.entries(specs)) {
+      await writeFile(join(raw, name), buildPart10(spec).bytes);
+      sourceMd5s.push(await md5File(join(raw, name)));
+    }
+    sourceMd5s.sort();
+    const orthanc = await startOrthanc({ compression: true });
+    try {
+      for (const name of Object.keys(specs)) {
+        const answer = await uploadToOrthanc(orthanc, join(raw, name));
+        expect(answer.Status).toBe('Success');
+        ids.set(name, answer.ID);
+      }
+    } finally {
+      await orthanc.stop();
+    }
+    indexed = orthanc.storageDir;
+    await waitUntilTimestampsSettle(indexed);
+  });
+
+  const recoverInto = async (source: string, target: string, extra: Partial<ImportInput> = {}) =>
+    runImport(resolveOptions({ source, target, journalPath: `${target}.journal.sqlite`, ...extra }));
+  const mtimes = async (dir: string): Promise<Map<string, number>> =>
+    new Map(await Promise.all((await listFiles(dir)).map(async (file) => [file, (await stat(file)).mtimeMs] as const)));
+
+  it('--help says where a second instance of one name goes, and what --overwrite replaces', () => {
+    expect(HELP).toMatch(/<name>~<first 8 hex of the Orthanc ID>\.dcm beside it/);
+    expect(HELP).toMatch(/another instance's file is never replaced/);
+  });
+
+  it('Orthanc gives every source file an instance of its own, and the parser agrees with it', () => {
+    expect(new Set(ids.values()).size).toBe(Object.keys(specs).length);
+    for (const [name, spec] of Object.entries(specs)) {
+      const bytes = buildPart10(spec).bytes;
+      const parsed = parseDicomHeader(bytes, bytes.length);
+      expect(parsed.ok && orthancInstanceId(parsed.facts.header)).toBe(ids.get(name));
+    }
+  });
+
+  for (const layout of ['flat', 'hierarchy', 'orthanc'] as const) {
+    for (const mode of ['walk', 'index'] as const) {
+      it(`${layout} layout, ${mode} mode: one file per instance, each the source byte for byte, and a re-run rewrites and claims nothing`, async () => {
+        const source = mode === 'walk' ? raw : indexed;
+        const target = join(await mkdtemp(join(tmpdir(), 'oi-same-sop-out-')), 'out');
+        const first = await recoverInto(source, target, { layout });
+        expect(first.exitCode).toBe(0);
+        expect(first.classes.conflict.files).toBe(0);
+        expect(first.statuses.Success).toBe(Object.keys(specs).length);
+        expect(await md5sOf(target)).toEqual(sourceMd5s);
+        for (const file of await listFiles(target)) expect((await run('dcmftest', [file])).stdout).toMatch(/^yes:/);
+        if (layout === 'flat') {
+          const names = (await listFiles(target)).map((file) => basename(file)).sort();
+          const tagged = names.filter((name) => name.startsWith(`${SOP}~`));
+          expect(names).toContain(`${SOP}.dcm`);
+          expect(tagged).toHaveLength(1);
+          // The tag is the first 8 hex digits of the Orthanc ID of the instance written second.
+          expect([ids.get('pat-a.dcm'), ids.get('pat-b.dcm')].map((id) => `${SOP}~${id?.slice(0, 8) ?? ''}.dcm`)).toContain(tagged[0]);
+        }
+        if (layout === 'orthanc') {
+          expect((await listFiles(target)).map((file) => basename(file, '.dcm')).sort()).toEqual([...ids.values()].sort());
+        }
+        const before = await mtimes(target);
+        const again = await recoverInto(source, target, { layout });
+        expect(again.exitCode).toBe(0);
+        expect(again.statuses.Success).toBe(0);
+        expect(again.classes.conflict.files).toBe(0);
+        expect(await mtimes(target)).toEqual(before);
+        // From scratch (journal emptied): every file found where it is, none written again.
+        const restarted = await recoverInto(source, target, { layout, restart: true });
+        expect(restarted.statuses.AlreadyStored).toBe(Object.keys(specs).length);
+        expect(await mtimes(target)).toEqual(before);
+      });
+    }
+  }
+
+  it('--overwrite replaces another version of the same instance, never the file of another instance', async () => {
+    const target = join(await mkdtemp(join(tmpdir(), 'oi-same-sop-out-')), 'out');
+    await mkdir(target, { recursive: true });
+    // At the flat name of the two instances: the file of a third one (PAT-C, the same SOP Instance UID).
+    const third = buildPart10({ patientId: 'PAT-C', sopInstanceUid: SOP, pixelBytes: 4096 }).bytes;
+    await writeFile(join(target, `${SOP}.dcm`), third);
+    // At the name of an ordinary instance: another version of it (other pixels).
+    const otherVersion = buildPart10({ ...specs['other.dcm'], pixelBytes: 512 }).bytes;
+    await writeFile(join(target, `${SOP}.3.dcm`), otherVersion);
+    const refused = await recoverInto(raw, target, { layout: 'flat' });
+    expect(refused.classes.conflict.files).toBe(1);
+    expect(refused.exitCode).toBe(1);
+    const summary = await recoverInto(raw, target, { layout: 'flat', overwrite: true });
+    expect(summary.exitCode).toBe(0);
+    expect(Buffer.from(await readFile(join(target, `${SOP}.dcm`))).equals(Buffer.from(third))).toBe(true);
+    expect(await md5File(join(target, `${SOP}.3.dcm`))).toBe(await md5File(join(raw, 'other.dcm')));
+    for (const name of ['pat-a.dcm', 'pat-b.dcm']) {
+      expect(await md5File(join(target, `${SOP}~${ids.get(name)?.slice(0, 8) ?? ''}.dcm`))).toBe(await md5File(join(raw, name)));
+    }
+    expect(await listFiles(target)).toHaveLength(Object.keys(specs).length + 1);
+  });
+
+  it('a folder deleted after a complete run is written again, in full (not answered from the journal)', async () => {
+    const target = join(await mkdtemp(join(tmpdir(), 'oi-same-sop-out-')), 'out');
+    expect((await recoverInto(indexed, target)).exitCode).toBe(0);
+    const replayed = await recoverInto(indexed, target);
+    expect(replayed.unchangedSince).toBeDefined(); // the shortcut is taken while the folder is whole
+    await rm(target, { recursive: true });
+    const said: string[] = [];
+    const again = await runImport(resolveOptions({ source: indexed, target, journalPath: `${target}.journal.sqlite` }), { onInfo: (text) => said.push(text) });
+    expect(said.join('\n')).toMatch(/is no longer in .*out as the journal records it: the source is read again/);
+    expect(again.unchangedSince).toBeUndefined();
+    expect(again.exitCode).toBe(0);
+    expect(again.statuses.Success).toBe(Object.keys(specs).length);
+    expect(await md5sOf(target)).toEqual(sourceMd5s);
+    // Whole again: answered from the journal once more.
+    expect((await recoverInto(indexed, target)).unchangedSince).toBeDefined();
+  });
+
+  it('a folder deleted after the two instances of one flat name were written in one order, written again in the other: both are on disk, each where the journal says', async () => {
+    // The walk meets files in the directory's order: the first name gets PAT-B, the last PAT-A,
+    // the others ordinary instances, enough for PAT-B's file to be written again before PAT-A's
+    // record is looked at.
+    const source = await mkdtemp(join(tmpdir(), 'oi-order-'));
+    const names = Array.from({ length: 24 }, (_, n) => `f${n}.dcm`);
+    for (const name of names) await writeFile(join(source, name), '');
+    const order = (await readdir(source)).filter((name) => names.includes(name));
+    const [first, last] = [order[0] ?? '', order.at(-1) ?? ''];
+    for (const [n, name] of order.entries()) {
+      const spec = name === first ? specs['pat-b.dcm'] : name === last ? specs['pat-a.dcm'] : { patientId: 'PAT-F', sopInstanceUid: `${SOP}.9.${n}` };
+      await writeFile(join(source, name), buildPart10({ ...spec, pixelBytes: 4096 }).bytes);
+    }
+    await waitUntilTimestampsSettle(source); // walk-mode journal keys hold the mtime
+    const target = join(await mkdtemp(join(tmpdir(), 'oi-order-out-')), 'out');
+    const slow = { layout: 'flat' as const, workers: 1, concurrency: 1 };
+    // PAT-A alone first (it takes the plain name), then everything (PAT-B goes beside it).
+    expect((await recoverInto(source, target, { ...slow, patientIds: ['PAT-A'] })).exitCode).toBe(0);
+    expect((await recoverInto(source, target, slow)).exitCode).toBe(0);
+    expect(await readFile(join(target, `${SOP}.dcm`))).toEqual(await readFile(join(source, last)));
+    await rm(target, { recursive: true });
+    // Now PAT-B comes first and finds the plain name free; PAT-A's record names that path.
+    const again = await recoverInto(source, target, slow);
+    expect(again.exitCode).toBe(0);
+    const sourceSums = await Promise.all(order.map((name) => md5File(join(source, name))));
+    expect(await md5sOf(target)).toEqual(sourceSums.sort());
+    const journal = Journal.open(`${target}.journal.sqlite`, { source, target: `folder:${target}` }, { restart: false });
+    try {
+      const outputs = [...journal.outcomes()].map((outcome) => outcome.output);
+      expect(new Set(outputs).size).toBe(order.length);
+      for (const outcome of [...journal.outcomes()]) {
+        expect(await md5File(join(target, outcome.output ?? ''))).toBe(outcome.md5);
+      }
+    } finally {
+      journal.close();
+    }
+  });
+
+  for (const mode of ['walk', 'index'] as const) {
+    it(`${mode} mode: one recovered file deleted is written again, and only it`, async () => {
+      const source = mode === 'walk' ? raw : indexed;
+      const target = join(await mkdtemp(join(tmpdir(), 'oi-same-sop-out-')), 'out');
+      expect((await recoverInto(source, target, { layout: 'flat' })).exitCode).toBe(0);
+      const victim = join(target, `${SOP}.dcm`);
+      const md5 = await md5File(victim);
+      await rm(victim);
+      const before = await mtimes(target);
+      const again = await recoverInto(source, target, { layout: 'flat' });
+      expect(again.exitCode).toBe(0);
+      expect(again.statuses.Success).toBe(1);
+      expect(again.resumed).toBeGreaterThanOrEqual(Object.keys(specs).length - 1);
+      expect(await md5File(victim)).toBe(md5);
+      const after = await mtimes(target);
+      after.delete(victim);
+      expect(after).toEqual(before);
+      // A recovered file whose size changed is written again too (a conflict, kept, until --overwrite).
+      await writeFile(victim, 'truncated');
+      const changed = await recoverInto(source, target, { layout: 'flat' });
+      expect(changed.classes.conflict.files).toBe(1);
+      expect(changed.exitCode).toBe(1);
+      expect((await recoverInto(source, target, { layout: 'flat', overwrite: true })).exitCode).toBe(0);
+      expect(await md5File(victim)).toBe(md5);
+    });
+  }
+});
+
+// Identifiers that differ only by trailing spaces or by what follows a NUL byte: Orthanc reads
+// them alike (one instance), so the recovery keeps one file and calls the other a conflict.
+describe('recovery: identifiers Orthanc reads alike', () => {
+  it('are one instance for Orthanc and one path in the folder: the second file is a conflict, never a second copy', async () => {
+    const source = await mkdtemp(join(tmpdir(), 'oi-alike-'));
+    const variants = { 'plain.dcm': 'PAT-T', 'spaces.dcm': 'PAT-T   ', 'nul.dcm': 'PAT-T\0XYZ' };
+    for (const [name, patientId] of Object.entries(variants)) await writeFile(join(source, name), buildPart10({ patientId, sopInstanceUid: '1.2.3.77' }).bytes);
+    const orthanc = await startOrthanc();
+    try {
+      const answers = [];
+      for (const name of Object.keys(variants)) answers.push(await uploadToOrthanc(orthanc, join(source, name)));
+      expect(new Set(answers.map((answer) => answer.ID)).size).toBe(1);
+      expect(answers.map((answer) => answer.Status)).toEqual(['Success', 'AlreadyStored', 'AlreadyStored']);
+    } finally {
+      await orthanc.stop();
+    }
+    const target = join(await mkdtemp(join(tmpdir(), 'oi-alike-out-')), 'out');
+    const summary = await runImport(resolveOptions({ source, target, journalPath: `${target}.journal.sqlite` }));
+    expect(summary.classes.dicom.files).toBe(1);
+    expect(summary.classes.conflict.files).toBe(2);
+    expect(summary.exitCode).toBe(1);
+    expect(await listFiles(target)).toHaveLength(1);
   });
 });

@@ -214,6 +214,18 @@ const pixelDataStart = (dataSet: DataSet, shift: number, littleEndian: boolean):
   return at === undefined ? undefined : at - shift;
 };
 
+// PatientID as Orthanc reads it (and names the instance by): like any text element, cut at a NUL
+// byte and decoded in the dataset's character set, without its trailing spaces, but with its
+// leading spaces, tabs and other whitespace (Orthanc 1.10 gives ' ABC' and 'ABC' two patient IDs,
+// so two instance IDs, where trim() would merge them).
+const readPatientId = (dataSet: DataSet, decode: (bytes: Uint8Array) => string): string => {
+  const element = dataSet.elements['x00100020'];
+  if (element === undefined || element.length === UNDEFINED_LENGTH) return '';
+  const value = dataSet.byteArray.subarray(element.dataOffset, element.dataOffset + element.length);
+  const nul = value.indexOf(0);
+  return decode(nul === -1 ? value : value.subarray(0, nul)).replace(/ +$/, '');
+};
+
 // Reads the identifiers and the facts the classifier needs, parsing no further than the pixel data.
 export const parseDicomHeader = (bytes: Uint8Array, totalSize: number): HeaderResult => {
   const parsed = parseUntilPixelData(bytes);
@@ -237,7 +249,7 @@ export const parseDicomHeader = (bytes: Uint8Array, totalSize: number): HeaderRe
   const syntax = assumedSyntax ?? read(dataSet, 'x00020010');
   const decode = decoderFor(read(dataSet, 'x00080005'));
   const header: DicomHeader = {
-    patientId: readText(dataSet, 'x00100020', decode),
+    patientId: readPatientId(dataSet, decode),
     studyInstanceUid: read(dataSet, 'x0020000d'),
     seriesInstanceUid: read(dataSet, 'x0020000e'),
     sopInstanceUid: read(dataSet, 'x00080018'),

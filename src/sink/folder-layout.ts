@@ -81,3 +81,13 @@ export const outputPath = (layout: Layout, header: LayoutHeader, orthancId: stri
       return `${orthancName(orthancId)}${EXTENSION}`;
   }
 };
+
+/**
+ * Where an instance goes when its natural path (outputPath) is taken by a file of another
+ * instance: `<name>~<first 8 hex digits of its Orthanc instance ID>.dcm`, beside it. The rest of
+ * the path is kept, so the instance stays in its patient/study/series folder.
+ */
+export const disambiguatedPath = (path: string, orthancId: string): string => {
+  const tag = ORTHANC_ID.test(orthancId) ? `~${orthancId.slice(0, 8)}` : tagOf(orthancId);
+  return `${path.slice(0, -EXTENSION.length)}${tag}${EXTENSION}`;
+};

@@ -1,6 +1,7 @@
 // Writes decoded DICOM instances into a target folder: each file goes to a temporary name beside
 // its destination and is renamed only once complete and checked against the expected size and MD5,
-// so a crash never leaves a partial `.dcm`. An existing file is never replaced silently.
+// so a crash never leaves a partial `.dcm`. An existing file is never replaced silently, and a
+// file of another instance never at all: one instance, one path (see write()).
 //
 // Temporary files are named `.<name>.partial-<pid>-<random>`. No layout produces a component that
 // starts with '.', so they are never taken for results. open() does not walk the tree for those a
@@ -12,7 +13,8 @@ import { lstat, mkdir, open, opendir, rename, stat, unlink } from 'node:fs/promi
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ImporterError } from '../errors.js';
 import { diskFullError, type SpaceGuard } from './disk-space.js';
-import type { Layout } from './folder-layout.js';
+import { disambiguatedPath, type Layout } from './folder-layout.js';
+import { headerInstanceId } from './identify-file.js';
 import { errnoCode } from '../errno.js';
 
 /** The decoded bytes, held, or a factory of a stream of them (called once per write). */
@@ -42,6 +44,27 @@ export interface Expected {
   readonly size: number;
   readonly md5: string;
 }
+
+/** Which instance is written: what tells its file from another instance's at the same path. */
+export interface InstanceIdentity {
+  /** The Orthanc instance ID (from the index, else computed): tags a disambiguated name. */
+  readonly orthancId: string;
+  /**
+   * orthancInstanceId of the instance's own parsed header, undefined when it did not parse: the
+   * same function is applied to a file already in the folder, so the two are always comparable
+   * (in index mode the Orthanc ID comes from the index, and may differ from any header's reading).
+   */
+  readonly headerId: string | undefined;
+}
+
+/** What stands at a path, for the instance being written. */
+type Occupant =
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'identical' }
+  | { readonly kind: 'other' }
+  /** This instance in another version, or a file that names no instance (not DICOM, unreadable). */
+  | { readonly kind: 'same'; readonly detail: string }
+  | { readonly kind: 'failed'; readonly reason: string };
 
 const PARTIAL = '.partial-';
 // Folders already rid of stale partial files; forgotten past this many (cleaning again is harmless).
@@ -90,6 +113,11 @@ export class FolderSink {
   readonly root: string;
   readonly layout: Layout;
   readonly overwrite: boolean;
+  /**
+   * When the folder was opened, by the folder's own clock (the mtime of a file created then): a
+   * file modified since may have been written by this run, so it cannot confirm an older record.
+   */
+  readonly openedAt: number;
   private readonly space: SpaceGuard | undefined;
   private readonly durable: boolean;
   // Writes to the same path run one after the other (the same instance twice in a source).
@@ -98,8 +126,9 @@ export class FolderSink {
   private readonly ownPartials = new Set<string>();
   private pendingBytes = 0;
 
-  private constructor(root: string, options: FolderSinkOptions) {
+  private constructor(root: string, openedAt: number, options: FolderSinkOptions) {
     this.root = root;
+    this.openedAt = openedAt;
     this.layout = options.layout;
     this.overwrite = options.overwrite;
     this.space = options.space;
@@ -122,33 +151,42 @@ export class FolderSink {
     }
     // A real file, not access(): access() lets root through whatever the permissions say.
     const probe = join(absolute, `.write-test${PARTIAL}${process.pid}-${randomBytes(4).toString('hex')}`);
+    let openedAt: number;
     try {
       const handle = await open(probe, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY);
-      await handle.close();
+      try {
+        openedAt = (await handle.stat()).mtimeMs;
+      } finally {
+        await handle.close();
+      }
     } catch (error) {
       if (isDiskFull(error)) throw diskFullError(absolute, 'not even an empty file can be created', error);
       throw unusable(absolute, `it is not writable (${messageOf(error)})`, error);
     } finally {
       await removeQuietly(probe);
     }
-    return new FolderSink(absolute, options);
+    return new FolderSink(absolute, openedAt, options);
   }
 
   /**
-   * Writes one instance at `relativePath` ('/'-separated, inside the folder, as outputPath gives).
+   * Writes one instance at its natural `relativePath` ('/'-separated, inside the folder, as
+   * outputPath gives), or, when a file of ANOTHER instance (its header names another instance)
+   * is there, beside it at disambiguatedPath (`<name>~<8 hex of the Orthanc ID>.dcm`); an
+   * instance already at that second path stays there. The result names the path used.
    * - the destination holds the same size and MD5: 'identical', nothing written;
-   * - it holds something else: 'conflict' (kept byte for byte), or 'replaced' with `overwrite`;
+   * - it holds another version of this instance, or a file that names no instance: 'conflict'
+   *   (kept byte for byte), or 'replaced' with `overwrite`; another instance's file is never
+   *   replaced (both paths taken by other instances: 'failed');
    * - the bytes are not `expected`: 'failed', nothing left behind (neither the file nor a partial);
    * - not enough free space (SpaceGuard, or ENOSPC/EDQUOT while writing): throws the run-stopping
    *   ImporterError, after removing the partial file.
    */
-  async write(relativePath: string, body: WriteBody, expected: Expected): Promise<WriteResult> {
+  async write(relativePath: string, body: WriteBody, expected: Expected, instance: InstanceIdentity): Promise<WriteResult> {
+    // Writes for one natural path (instances that may take either of its two names) run one after the other.
     const target = this.resolveInside(relativePath);
     const previous = this.busy.get(target);
-    const run = (previous ?? Promise.resolve()).then(
-      () => this.writeNow(relativePath, target, body, expected),
-      () => this.writeNow(relativePath, target, body, expected),
-    );
+    const writeNow = (): Promise<WriteResult> => this.writeNow(relativePath, body, expected, instance);
+    const run = (previous ?? Promise.resolve()).then(writeNow, writeNow);
     this.busy.set(target, run);
     try {
       return await run;
@@ -165,32 +203,50 @@ export class FolderSink {
     return join(this.root, ...parts);
   }
 
-  private async writeNow(path: string, target: string, body: WriteBody, expected: Expected): Promise<WriteResult> {
-    const wanted = expected.md5.toLowerCase();
-    let replacing = false;
+  // What stands at `target`: nothing, this very file, another version of this instance, another instance.
+  private async occupant(path: string, target: string, expected: Expected, instance: InstanceIdentity): Promise<Occupant> {
     const existing = await lstat(target).catch((error: unknown) => {
       if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return undefined;
       throw error;
     });
-    if (existing !== undefined) {
-      if (existing.isDirectory()) return { kind: 'failed', path, reason: `${path} is a folder in the target folder; nothing written` };
-      if (existing.isFile()) {
-        const md5 = await md5OfFile(target).catch((error: unknown) => error);
-        if (typeof md5 !== 'string') return { kind: 'failed', path, reason: `the existing ${path} cannot be read: ${messageOf(md5)}` };
-        if (existing.size === expected.size && md5 === wanted) return { kind: 'identical', path };
-        if (!this.overwrite) {
-          return {
-            kind: 'conflict',
-            path,
-            reason: `${path} already exists with other content (MD5 ${md5}, ${existing.size} bytes; this instance: MD5 ${wanted}, ${expected.size} bytes); it was kept as it is, --overwrite replaces it`,
-          };
-        }
-      } else if (!this.overwrite) {
-        return { kind: 'conflict', path, reason: `${path} already exists and is not a regular file; it was kept as it is, --overwrite replaces it` };
-      }
-      replacing = true;
-    }
+    if (existing === undefined) return { kind: 'absent' };
+    if (existing.isDirectory()) return { kind: 'failed', reason: `${path} is a folder in the target folder; nothing written` };
+    if (!existing.isFile()) return { kind: 'same', detail: `${path} already exists and is not a regular file` };
+    const md5 = await md5OfFile(target).catch((error: unknown) => error);
+    if (typeof md5 !== 'string') return { kind: 'failed', reason: `the existing ${path} cannot be read: ${messageOf(md5)}` };
+    const wanted = expected.md5.toLowerCase();
+    if (existing.size === expected.size && md5 === wanted) return { kind: 'identical' };
+    const held = await headerInstanceId(target, existing.size);
+    if (held !== undefined && held !== instance.headerId) return { kind: 'other' };
+    const what = held === undefined ? 'a file that is not a readable DICOM instance' : 'another version of this instance';
+    return { kind: 'same', detail: `${path} already holds ${what} (MD5 ${md5}, ${existing.size} bytes; this instance: MD5 ${wanted}, ${expected.size} bytes)` };
+  }
 
+  // Chooses the path (natural, else disambiguated) and what to do there.
+  private async writeNow(natural: string, body: WriteBody, expected: Expected, instance: InstanceIdentity): Promise<WriteResult> {
+    const first = await this.occupant(natural, this.resolveInside(natural), expected, instance);
+    if (first.kind !== 'absent' && first.kind !== 'other') return this.settleAt(natural, first, body, expected);
+    // The instance may be beside its natural path already (written while another instance held it).
+    const beside = disambiguatedPath(natural, instance.orthancId);
+    const second = await this.occupant(beside, this.resolveInside(beside), expected, instance);
+    if (second.kind === 'identical' || second.kind === 'same') return this.settleAt(beside, second, body, expected);
+    if (first.kind === 'absent') return this.replaceOrWrite(natural, body, expected, false);
+    if (second.kind === 'absent') return this.replaceOrWrite(beside, body, expected, false);
+    if (second.kind === 'failed') return this.settleAt(beside, second, body, expected);
+    return { kind: 'failed', path: natural, reason: `${natural} and ${beside} both hold other instances; nothing written` };
+  }
+
+  // The instance's path holds something already: this very file, another version of it, or a failure.
+  private async settleAt(path: string, found: Exclude<Occupant, { kind: 'absent' | 'other' }>, body: WriteBody, expected: Expected): Promise<WriteResult> {
+    if (found.kind === 'identical') return { kind: 'identical', path };
+    if (found.kind === 'failed') return { kind: 'failed', path, reason: found.reason };
+    if (!this.overwrite) return { kind: 'conflict', path, reason: `${found.detail}; it was kept as it is, --overwrite replaces it` };
+    return this.replaceOrWrite(path, body, expected, true);
+  }
+
+  private async replaceOrWrite(path: string, body: WriteBody, expected: Expected, replacing: boolean): Promise<WriteResult> {
+    const target = this.resolveInside(path);
+    const wanted = expected.md5.toLowerCase();
     const bytes = body instanceof Uint8Array ? body : undefined;
     if (bytes !== undefined) {
       // Checked before anything touches the disk.

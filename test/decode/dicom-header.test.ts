@@ -42,6 +42,15 @@ describe('parseDicomHeader', () => {
     expect(facts.header.sopInstanceUid).toBe('1.2.345');
   });
 
+  it('reads PatientID as Orthanc does: cut at a NUL byte, trailing spaces dropped, leading whitespace kept', () => {
+    const patientIdOf = (patientId: string): string => factsOf(whole(buildPart10({ patientId }).bytes)).header.patientId;
+    expect(patientIdOf('ABC   ')).toBe('ABC');
+    expect(patientIdOf('ABC\0XY')).toBe('ABC');
+    expect(patientIdOf(' ABC')).toBe(' ABC');
+    expect(patientIdOf('\tABC')).toBe('\tABC');
+    expect(patientIdOf('ABC\t')).toBe('ABC\t');
+  });
+
   it('reads a file without preamble that starts with the meta group', () => {
     const { bytes } = buildPart10({ preamble: false, sopInstanceUid: '1.2.3.99' });
     expect(bytes[0]).toBe(0x02);

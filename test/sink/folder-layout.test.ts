@@ -1,6 +1,6 @@
 // Where instances go in a target folder: safe on every common filesystem, and unique.
 import { describe, expect, it } from 'vitest';
-import { type LayoutHeader, MAX_COMPONENT_LENGTH, outputPath, safeComponent } from '../../src/sink/folder-layout.js';
+import { disambiguatedPath, type LayoutHeader, MAX_COMPONENT_LENGTH, outputPath, safeComponent } from '../../src/sink/folder-layout.js';
 
 const header: LayoutHeader = {
   patientId: 'PAT001',
@@ -147,5 +147,21 @@ describe('outputPath', () => {
 
   it('file names never become a Windows device name with the extension', () => {
     expect(outputPath('flat', { ...header, sopInstanceUid: 'NUL' }, orthancId)).toMatch(/^NUL_~[0-9a-f]{8}\.dcm$/);
+  });
+});
+
+describe('disambiguatedPath', () => {
+  it('puts ~ and the first 8 hex digits of the Orthanc ID before .dcm, in the same folder, every component still safe', () => {
+    for (const layout of ['hierarchy', 'flat', 'orthanc'] as const) {
+      const natural = outputPath(layout, header, orthancId);
+      const beside = disambiguatedPath(natural, orthancId);
+      expect(beside).toBe(natural.replace(/\.dcm$/, '~8a8cf898.dcm'));
+      for (const component of beside.split('/')) expectSafe(component);
+    }
+  });
+
+  it('tags an ID that is not in Orthanc form by its hash, and tells two instances apart', () => {
+    expect(disambiguatedPath('x.dcm', 'not an id')).toMatch(/^x~[0-9a-f]{8}\.dcm$/);
+    expect(disambiguatedPath('x.dcm', orthancId)).not.toBe(disambiguatedPath('x.dcm', '9a4444b6-35707a74-7df30367-9269de87-c9640e0c'));
   });
 });

@@ -1,6 +1,6 @@
 // Writing instances into a target folder: atomic, checked, never overwriting silently.
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -10,6 +10,9 @@ import { isImporterError } from '../../src/errors.js';
 import { SpaceGuard } from '../../src/sink/disk-space.js';
 import { FolderSink, type FolderSinkOptions } from '../../src/sink/folder-sink.js';
 import { refusal } from '../helpers/refusal.js';
+import { buildPart10 } from '../helpers/dicom-bytes.js';
+import { parseDicomHeader } from '../../src/decode/dicom-header.js';
+import { orthancInstanceId } from '../../src/orthanc-id.js';
 
 const md5 = (bytes: Uint8Array): string => createHash('md5').update(bytes).digest('hex');
 const expectedOf = (bytes: Uint8Array): { size: number; md5: string } => ({ size: bytes.byteLength, md5: md5(bytes) });
@@ -17,6 +20,8 @@ const bytesOf = (text: string): Buffer => Buffer.from(text.repeat(1000));
 const newRoot = async (): Promise<string> => join(await mkdtemp(join(tmpdir(), 'oi-sink-')), 'out');
 const options: FolderSinkOptions = { layout: 'hierarchy', overwrite: false };
 const PATH = 'PAT/1.2/1.2.3/1.2.3.4.dcm';
+// The instance these tests write: their bytes are not DICOM, so no file names another instance.
+const INSTANCE = { orthancId: '0123abcd-00000000-00000000-00000000-00000000', headerId: undefined };
 
 // Every file under root, relative, '/'-separated (hidden ones included).
 const filesUnder = (root: string): string[] => {
@@ -92,7 +97,7 @@ describe('FolderSink.write', () => {
     const root = await newRoot();
     const sink = await FolderSink.open(root, options);
     const bytes = bytesOf('dicom');
-    expect(await sink.write(PATH, bytes, expectedOf(bytes))).toEqual({ kind: 'written', path: PATH });
+    expect(await sink.write(PATH, bytes, expectedOf(bytes), INSTANCE)).toEqual({ kind: 'written', path: PATH });
     expect(readFileSync(join(root, PATH)).equals(bytes)).toBe(true);
     expect(filesUnder(root)).toEqual([PATH]);
   });
@@ -106,7 +111,7 @@ describe('FolderSink.write', () => {
       calls++;
       return chunked(bytes)();
     };
-    expect(await sink.write('1.2.3.dcm', factory, expectedOf(bytes))).toEqual({ kind: 'written', path: '1.2.3.dcm' });
+    expect(await sink.write('1.2.3.dcm', factory, expectedOf(bytes), INSTANCE)).toEqual({ kind: 'written', path: '1.2.3.dcm' });
     expect(calls).toBe(1);
     expect(readFileSync(join(root, '1.2.3.dcm')).equals(bytes)).toBe(true);
     expect(filesUnder(root)).toEqual(['1.2.3.dcm']);
@@ -116,10 +121,10 @@ describe('FolderSink.write', () => {
     const root = await newRoot();
     const sink = await FolderSink.open(root, options);
     const bytes = bytesOf('same');
-    await sink.write(PATH, bytes, expectedOf(bytes));
+    await sink.write(PATH, bytes, expectedOf(bytes), INSTANCE);
     const past = new Date('2001-02-03T04:05:06Z');
     utimesSync(join(root, PATH), past, past);
-    expect(await sink.write(PATH, chunked(bytes), expectedOf(bytes))).toEqual({ kind: 'identical', path: PATH });
+    expect(await sink.write(PATH, chunked(bytes), expectedOf(bytes), INSTANCE)).toEqual({ kind: 'identical', path: PATH });
     expect(statSync(join(root, PATH)).mtime.getTime()).toBe(past.getTime());
     expect(filesUnder(root)).toEqual([PATH]);
   });
@@ -128,9 +133,9 @@ describe('FolderSink.write', () => {
     const root = await newRoot();
     const sink = await FolderSink.open(root, options);
     const original = bytesOf('original');
-    await sink.write(PATH, original, expectedOf(original));
+    await sink.write(PATH, original, expectedOf(original), INSTANCE);
     const other = bytesOf('other version');
-    const result = await sink.write(PATH, other, expectedOf(other));
+    const result = await sink.write(PATH, other, expectedOf(other), INSTANCE);
     expect(result.kind).toBe('conflict');
     const reason = result.kind === 'conflict' ? result.reason : '';
     expect(reason).toContain(md5(original));
@@ -141,19 +146,19 @@ describe('FolderSink.write', () => {
     // Same size, other bytes: still a conflict.
     const sameSize = Buffer.from(original);
     sameSize[10] = 0;
-    expect((await sink.write(PATH, sameSize, expectedOf(sameSize))).kind).toBe('conflict');
+    expect((await sink.write(PATH, sameSize, expectedOf(sameSize), INSTANCE)).kind).toBe('conflict');
     expect(readFileSync(join(root, PATH)).equals(original)).toBe(true);
   });
 
   it('replaces a different file with --overwrite', async () => {
     const root = await newRoot();
     const original = bytesOf('original');
-    await (await FolderSink.open(root, options)).write(PATH, original, expectedOf(original));
+    await (await FolderSink.open(root, options)).write(PATH, original, expectedOf(original), INSTANCE);
     const sink = await FolderSink.open(root, { ...options, overwrite: true });
     const other = bytesOf('other version');
-    expect(await sink.write(PATH, chunked(other), expectedOf(other))).toEqual({ kind: 'replaced', path: PATH });
+    expect(await sink.write(PATH, chunked(other), expectedOf(other), INSTANCE)).toEqual({ kind: 'replaced', path: PATH });
     expect(readFileSync(join(root, PATH)).equals(other)).toBe(true);
-    expect(await sink.write(PATH, other, expectedOf(other))).toEqual({ kind: 'identical', path: PATH });
+    expect(await sink.write(PATH, other, expectedOf(other), INSTANCE)).toEqual({ kind: 'identical', path: PATH });
     expect(filesUnder(root)).toEqual([PATH]);
   });
 
@@ -166,7 +171,7 @@ describe('FolderSink.write', () => {
     const tooLong = { size: bytes.length - 1, md5: md5(bytes) };
     for (const expected of [wrongMd5, tooShort, tooLong]) {
       for (const body of [bytes, chunked(bytes)]) {
-        const result = await sink.write(PATH, body, expected);
+        const result = await sink.write(PATH, body, expected, INSTANCE);
         expect(result.kind).toBe('failed');
         expect(result.kind === 'failed' ? result.reason : '').toMatch(/not the expected ones.*nothing written/);
         expect(existsSync(join(root, PATH))).toBe(false);
@@ -185,7 +190,7 @@ describe('FolderSink.write', () => {
         yield bytes.subarray(0, 1000);
         throw new Error('source file removed');
       })());
-    const result = await sink.write(PATH, failing, expectedOf(bytes));
+    const result = await sink.write(PATH, failing, expectedOf(bytes), INSTANCE);
     expect(result.kind).toBe('failed');
     expect(result.kind === 'failed' ? result.reason : '').toMatch(/source file removed/);
     expect(filesUnder(root)).toEqual([]);
@@ -196,16 +201,16 @@ describe('FolderSink.write', () => {
     const space = new SpaceGuard(root, { reserveBytes: 0, freeBytes: () => Promise.resolve(1000) });
     const sink = await FolderSink.open(root, { ...options, space });
     const bytes = bytesOf('too big');
-    const error = await refusal(sink.write(PATH, bytes, expectedOf(bytes)));
+    const error = await refusal(sink.write(PATH, bytes, expectedOf(bytes), INSTANCE));
     expect(isImporterError(error)).toBe(true);
     expect(error.message).toMatch(/^Not enough free disk space in .*: \d+ MB needed .*, 0 MB free; free space and run the same command again to resume$/);
     expect(filesUnder(root)).toEqual([]);
     // An identical file needs no room: a resumed run goes past what is already there.
     const small = Buffer.from('tiny');
     const roomy = await FolderSink.open(root, options);
-    await roomy.write(PATH, bytes, expectedOf(bytes));
-    expect((await sink.write(PATH, bytes, expectedOf(bytes))).kind).toBe('identical');
-    await sink.write('PAT/other.dcm', small, expectedOf(small));
+    await roomy.write(PATH, bytes, expectedOf(bytes), INSTANCE);
+    expect((await sink.write(PATH, bytes, expectedOf(bytes), INSTANCE)).kind).toBe('identical');
+    await sink.write('PAT/other.dcm', small, expectedOf(small), INSTANCE);
     expect(filesUnder(root)).toEqual([PATH, 'PAT/other.dcm'].sort());
   });
 
@@ -219,7 +224,7 @@ describe('FolderSink.write', () => {
         yield bytes.subarray(0, 1000);
         throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
       })());
-    const error = await refusal(sink.write(PATH, full, expectedOf(bytes)));
+    const error = await refusal(sink.write(PATH, full, expectedOf(bytes), INSTANCE));
     expect(isImporterError(error)).toBe(true);
     expect(error.message).toMatch(/^Not enough free disk space in .*the disk filled up while writing PAT\/1\.2\/1\.2\.3\/1\.2\.3\.4\.dcm.*run the same command again to resume$/);
     expect(filesUnder(root)).toEqual([]);
@@ -230,7 +235,7 @@ describe('FolderSink.write', () => {
     const bytes = bytesOf('parallel'); // 8000 bytes
     const space = new SpaceGuard(root, { reserveBytes: 0, freeBytes: () => Promise.resolve(bytes.length * 2.5) });
     const sink = await FolderSink.open(root, { ...options, layout: 'flat', space, durable: false });
-    const results = await Promise.allSettled([1, 2, 3].map((n) => sink.write(`${n}.dcm`, chunked(bytes), expectedOf(bytes))));
+    const results = await Promise.allSettled([1, 2, 3].map((n) => sink.write(`${n}.dcm`, chunked(bytes), expectedOf(bytes), INSTANCE)));
     expect(results.filter((result) => result.status === 'rejected')).toHaveLength(1);
     expect(filesUnder(root)).toHaveLength(2);
   });
@@ -243,7 +248,7 @@ describe('FolderSink.write', () => {
     writeFileSync(stale, 'half of an instance');
     const sink = await FolderSink.open(root, options);
     const bytes = bytesOf('complete');
-    expect((await sink.write(PATH, bytes, expectedOf(bytes))).kind).toBe('written');
+    expect((await sink.write(PATH, bytes, expectedOf(bytes), INSTANCE)).kind).toBe('written');
     expect(existsSync(stale)).toBe(false);
     expect(filesUnder(root)).toEqual([PATH]);
   });
@@ -253,7 +258,7 @@ describe('FolderSink.write', () => {
     const sink = await FolderSink.open(root, options);
     const first = bytesOf('first');
     const second = bytesOf('second');
-    const results = await Promise.all([sink.write(PATH, chunked(first), expectedOf(first)), sink.write(PATH, chunked(second), expectedOf(second))]);
+    const results = await Promise.all([sink.write(PATH, chunked(first), expectedOf(first), INSTANCE), sink.write(PATH, chunked(second), expectedOf(second), INSTANCE)]);
     expect(results.map((result) => result.kind)).toEqual(['written', 'conflict']);
     expect(readFileSync(join(root, PATH)).equals(first)).toBe(true);
     expect(filesUnder(root)).toEqual([PATH]);
@@ -264,10 +269,88 @@ describe('FolderSink.write', () => {
     const sink = await FolderSink.open(root, options);
     mkdirSync(join(root, PATH), { recursive: true });
     const bytes = bytesOf('x');
-    expect((await sink.write(PATH, bytes, expectedOf(bytes))).kind).toBe('failed');
+    expect((await sink.write(PATH, bytes, expectedOf(bytes), INSTANCE)).kind).toBe('failed');
     for (const path of ['../escape.dcm', '/abs.dcm', 'a//b.dcm', 'a\\b.dcm', '']) {
-      await expect(sink.write(path, bytes, expectedOf(bytes))).rejects.toThrow(TypeError);
+      await expect(sink.write(path, bytes, expectedOf(bytes), INSTANCE)).rejects.toThrow(TypeError);
     }
     expect(existsSync(join(dirname(root), 'escape.dcm'))).toBe(false);
+  });
+});
+
+describe('FolderSink.write: one instance, one path', () => {
+  // Two instances sharing a SOP Instance UID in two patients: one natural name in the flat layout.
+  const dicomOf = (patientId: string, pixelBytes = 64): { bytes: Buffer; instance: { orthancId: string; headerId: string } } => {
+    const bytes = Buffer.from(buildPart10({ patientId, sopInstanceUid: '1.2.3.4', pixelBytes }).bytes);
+    const parsed = parseDicomHeader(bytes, bytes.length);
+    if (!parsed.ok) throw new Error(parsed.reason);
+    const id = orthancInstanceId(parsed.facts.header);
+    return { bytes, instance: { orthancId: id, headerId: id } };
+  };
+  const NAME = '1.2.3.4.dcm';
+  const flat: FolderSinkOptions = { layout: 'flat', overwrite: false };
+
+  it('puts a second instance beside the first as <name>~<8 hex of its Orthanc ID>.dcm, whatever the order, and finds both there again', async () => {
+    const a = dicomOf('PAT-A');
+    const b = dicomOf('PAT-B');
+    const besideB = `1.2.3.4~${b.instance.orthancId.slice(0, 8)}.dcm`;
+    const root = await newRoot();
+    const sink = await FolderSink.open(root, flat);
+    expect(await sink.write(NAME, a.bytes, expectedOf(a.bytes), a.instance)).toEqual({ kind: 'written', path: NAME });
+    expect(await sink.write(NAME, b.bytes, expectedOf(b.bytes), b.instance)).toEqual({ kind: 'written', path: besideB });
+    // Again, in the other order: each finds its own file.
+    expect(await sink.write(NAME, b.bytes, expectedOf(b.bytes), b.instance)).toEqual({ kind: 'identical', path: besideB });
+    expect(await sink.write(NAME, a.bytes, expectedOf(a.bytes), a.instance)).toEqual({ kind: 'identical', path: NAME });
+    // The first file deleted: the second stays where it is, the first comes back to its name.
+    unlinkSync(join(root, NAME));
+    expect(await sink.write(NAME, b.bytes, expectedOf(b.bytes), b.instance)).toEqual({ kind: 'identical', path: besideB });
+    expect(await sink.write(NAME, a.bytes, expectedOf(a.bytes), a.instance)).toEqual({ kind: 'written', path: NAME });
+    expect(filesUnder(root)).toEqual([NAME, besideB].sort());
+    expect(readFileSync(join(root, NAME)).equals(a.bytes)).toBe(true);
+    expect(readFileSync(join(root, besideB)).equals(b.bytes)).toBe(true);
+  });
+
+  it('two instances written at once never share a path', async () => {
+    const a = dicomOf('PAT-A');
+    const b = dicomOf('PAT-B');
+    const root = await newRoot();
+    const sink = await FolderSink.open(root, flat);
+    const results = await Promise.all([sink.write(NAME, chunked(a.bytes), expectedOf(a.bytes), a.instance), sink.write(NAME, chunked(b.bytes), expectedOf(b.bytes), b.instance)]);
+    expect(results.map((result) => result.kind)).toEqual(['written', 'written']);
+    expect(new Set(results.map((result) => result.path)).size).toBe(2);
+    expect(filesUnder(root)).toHaveLength(2);
+  });
+
+  it('--overwrite replaces another version of the same instance, never another instance', async () => {
+    const a = dicomOf('PAT-A');
+    const aOther = dicomOf('PAT-A', 128); // the same instance, other pixels
+    const b = dicomOf('PAT-B', 128);
+    const root = await newRoot();
+    await (await FolderSink.open(root, flat)).write(NAME, a.bytes, expectedOf(a.bytes), a.instance);
+    const plain = await FolderSink.open(root, flat);
+    const conflict = await plain.write(NAME, aOther.bytes, expectedOf(aOther.bytes), aOther.instance);
+    expect(conflict.kind).toBe('conflict');
+    expect(conflict.kind === 'conflict' ? conflict.reason : '').toMatch(/already holds another version of this instance .*--overwrite replaces it/);
+    const sink = await FolderSink.open(root, { ...flat, overwrite: true });
+    const other = await sink.write(NAME, b.bytes, expectedOf(b.bytes), b.instance);
+    expect(other).toEqual({ kind: 'written', path: `1.2.3.4~${b.instance.orthancId.slice(0, 8)}.dcm` });
+    expect(readFileSync(join(root, NAME)).equals(a.bytes)).toBe(true);
+    expect(await sink.write(NAME, aOther.bytes, expectedOf(aOther.bytes), aOther.instance)).toEqual({ kind: 'replaced', path: NAME });
+    expect(readFileSync(join(root, NAME)).equals(aOther.bytes)).toBe(true);
+    expect(filesUnder(root)).toHaveLength(2);
+  });
+
+  it('writes nothing when both names are held by other instances', async () => {
+    const a = dicomOf('PAT-A');
+    const b = dicomOf('PAT-B');
+    const c = dicomOf('PAT-C');
+    const root = await newRoot();
+    mkdirSync(root, { recursive: true });
+    writeFileSync(join(root, NAME), a.bytes);
+    writeFileSync(join(root, `1.2.3.4~${c.instance.orthancId.slice(0, 8)}.dcm`), b.bytes);
+    const sink = await FolderSink.open(root, { ...flat, overwrite: true });
+    const result = await sink.write(NAME, c.bytes, expectedOf(c.bytes), c.instance);
+    expect(result.kind).toBe('failed');
+    expect(result.kind === 'failed' ? result.reason : '').toMatch(/both hold other instances; nothing written/);
+    expect(filesUnder(root)).toHaveLength(2);
   });
 });
