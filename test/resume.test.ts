@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveOptions, runImport, type ImportInput, type Summary } from '../src/index.js';
 import { instanceMd5s, listInstances, orthancJson, orthancsOfThisFile, type RunningOrthanc } from './helpers/orthanc.js';
 import { runCli } from './helpers/run-cli.js';
+import { writeRealWorldShapes } from '../fixtures/real-world-shapes.js';
 import { sameSizeOtherVersion } from './helpers/dicom-bytes.js';
 import { fixtureDicoms } from './helpers/storages.js';
 import { md5File } from './helpers/tree.js';
@@ -124,5 +125,20 @@ describe('a first run against a target that already holds instances', () => {
     expect(cli.code).toBe(1);
     expect(cli.stdout).toMatch(/conflict\s+1 files/);
     expect((await readdir(source)).length).toBe(files.length);
+  });
+
+  it('says what the other version is when it can: a deflated copy there is another transfer syntax, not a pixel-less copy', async () => {
+    const shapes = await writeRealWorldShapes(await mkdtemp(join(tmpdir(), 'oi-resume-shapes-')));
+    const source = await mkdtemp(join(tmpdir(), 'oi-resume-explicit-'));
+    await copyFile(shapes.explicit, join(source, 'explicit.dcm'));
+    const target = await start();
+    await orthancJson(target, '/instances', { method: 'POST', body: await readFile(shapes['deflated-copy']) });
+    const report = join(source, '..', `${source.slice(source.lastIndexOf('/') + 1)}-report.json`);
+    const summary = await run(source, target, await newJournal(), { reportPath: report });
+    expect(summary.classes.conflict.files).toBe(1);
+    const { notUploaded } = JSON.parse(await readFile(report, 'utf8')) as { notUploaded: { class: string; reason: string }[] };
+    const reason = notUploaded.find((entry) => entry.class === 'conflict')?.reason ?? '';
+    expect(reason).toMatch(/the copy there: transfer syntax 1\.2\.840\.10008\.1\.2\.1\.99, the source's 1\.2\.840\.10008\.1\.2\.1, with pixel data/);
+    expect(reason).not.toMatch(/pixel-less/);
   });
 });
