@@ -143,10 +143,13 @@ const leftOutByIndex = (item: IndexedItem, filter: Filter | undefined): FileOutc
   filter !== undefined && !matchesFilter(item.tags, filter) ? excluded(item.entry, item.expected.compressedSize, treeFields(item.tags)) : undefined;
 
 // Recovery: a replayed outcome stands only while the file it records is in the folder with its
-// size, older than this run (a file deleted since is read and written again).
+// size, older than this run (a file deleted since is read and written again); what this run saw of
+// a recovered file is its size, and the outcome says so.
 const confirmedInFolder = async (done: FileOutcome | undefined, context: StageContext): Promise<FileOutcome | undefined> => {
   const sink = context.folder?.sink;
-  return done === undefined || sink === undefined || (await confirmRecorded(sink.root, done, sink.openedAt)) ? done : undefined;
+  if (done === undefined || sink === undefined) return done;
+  if (!(await confirmRecorded(sink.root, done, sink.openedAt))) return undefined;
+  return done.fileClass === 'dicom' && done.verified !== undefined ? { ...done, verified: 'size' } : done;
 };
 
 // Stage 1: what is known already costs little (the journal, the index; what the journal says was

@@ -3,10 +3,10 @@ import type { CompleteRun, Journal } from './journal.js';
 import type { Summary } from './report.js';
 import { ReportFile } from './report-file.js';
 
-// What this run saw of the delivered instances on the target (a folder's files keep the earlier
-// run's word, until its target confirms them itself).
+// What this run saw of the delivered instances on the target; a recovery folder's files were each
+// found with their size (run.ts, folderStillHolds), which is what this run saw of them.
 const verification = (previous: Summary, confirmation: Confirmation | undefined): Pick<Summary, 'verified' | 'verifiedBy'> => {
-  if (confirmation === undefined) return { verified: previous.verified, verifiedBy: previous.verifiedBy };
+  if (confirmation === undefined) return { verified: previous.verified, verifiedBy: { md5: 0, listing: 0, size: previous.verified, presence: 0 } };
   const { listing, md5, size, presence } = confirmation;
   return { verified: listing + md5 + size + presence, verifiedBy: { listing, md5, size, presence } };
 };

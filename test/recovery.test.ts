@@ -242,6 +242,9 @@ describe('recovery: one instance, one path', () => {
     expect((await recoverInto(indexed, target)).exitCode).toBe(0);
     const replayed = await recoverInto(indexed, target);
     expect(replayed.unchangedSince).toBeDefined(); // the shortcut is taken while the folder is whole
+    // what this run saw of each recovered file is its size in the folder, and it says so
+    expect(replayed.verifiedBy).toEqual({ md5: 0, listing: 0, size: replayed.verified, presence: 0 });
+    expect(replayed.verified).toBe(replayed.instances);
     await rm(target, { recursive: true });
     const said: string[] = [];
     const again = await runImport(resolveOptions({ source: indexed, target, journalPath: `${target}.journal.sqlite` }), { onInfo: (text) => said.push(text) });
