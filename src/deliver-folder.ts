@@ -1,3 +1,5 @@
+import { lstat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { decodedStream } from './file-body.js';
 import { orthancInstanceId } from './orthanc-id.js';
 import { outputPath, type Layout } from './sink/folder-layout.js';
@@ -9,6 +11,15 @@ export interface FolderDelivery {
   readonly sink: FolderSink;
   readonly layout: Layout;
 }
+
+// The modification time of a file just written or found identical (undefined if it cannot be read).
+const mtimeOf = async (root: string, output: string): Promise<number | undefined> => {
+  try {
+    return (await lstat(join(root, ...output.split('/')))).mtimeMs;
+  } catch {
+    return undefined;
+  }
+};
 
 // Writes one decoded instance as a plain DICOM file (checked against its MD5 while written), or
 // explains why not: the recovery counterpart of deliver().
@@ -34,9 +45,9 @@ export const writeToFolder = async (entry: FileEntry, classified: Classified, de
   switch (result.kind) {
     case 'written':
     case 'replaced':
-      return { ...base, fileClass: 'dicom', status: 'Success', verified: 'md5' };
+      return { ...base, fileClass: 'dicom', status: 'Success', verified: 'md5', outputMtimeMs: await mtimeOf(delivery.sink.root, output) };
     case 'identical':
-      return { ...base, fileClass: 'dicom', status: 'AlreadyStored', verified: 'md5' };
+      return { ...base, fileClass: 'dicom', status: 'AlreadyStored', verified: 'md5', outputMtimeMs: await mtimeOf(delivery.sink.root, output) };
     case 'conflict':
       return { ...base, fileClass: 'conflict', reason: result.reason };
     case 'failed':

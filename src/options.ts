@@ -82,8 +82,9 @@ const refuseRecoveryOptionsWithoutFolder = (input: ImportInput): void => {
   const given = [input.layout === undefined ? undefined : '--layout', input.overwrite === true ? '--overwrite' : undefined].filter((name) => name !== undefined);
   if (given.length === 0) return;
   const options = given.join(' and ');
-  if (input.target === undefined) throw new ImporterError('E_USAGE', `${options} only apply to a recovery into a folder, and no target folder was given`);
-  if (isUrl(input.target)) throw new ImporterError('E_USAGE', `${options} only apply to a recovery into a folder, not to an Orthanc URL: leave them out`);
+  const apply = given.length === 1 ? 'applies' : 'apply';
+  if (input.target === undefined) throw new ImporterError('E_USAGE', `${options} only ${apply} to a recovery into a folder, and no target folder was given`);
+  if (isUrl(input.target)) throw new ImporterError('E_USAGE', `${options} only ${apply} to a recovery into a folder, not to an Orthanc URL: leave ${given.length === 1 ? 'it' : 'them'} out`);
 };
 
 const outputFolder = (input: ImportInput): OutputFolder | undefined => {

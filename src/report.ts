@@ -36,7 +36,7 @@ export interface Summary {
   readonly interrupted: boolean;
   /** Files not read again: their outcome came from an earlier run's journal. */
   readonly resumed: number;
-  /** Instances not sent: the target already held them (same size). */
+  /** Instances not sent: the target already held them (listed, and their MD5 read back). */
   readonly alreadyOnTarget: number;
   /**
    * When the source (index and storage folders) was unchanged since the complete run that began
@@ -258,7 +258,7 @@ export const formatSummary = (summary: Summary): string => {
   if (summary.dryRun) lines.push(`  ${formatCensus(summary.census)}`);
   if (summary.unchangedSince !== undefined) lines.push(`  the source is unchanged since the complete run of ${summary.unchangedSince}: nothing was read or sent`);
   if (summary.resumed > 0) lines.push(`  ${summary.resumed} files not read again: done in an earlier run (journal)`);
-  if (summary.alreadyOnTarget > 0) lines.push(`  ${summary.alreadyOnTarget} instances not sent: the target already held them (same size)`);
+  if (summary.alreadyOnTarget > 0) lines.push(`  ${summary.alreadyOnTarget} instances not sent: the target already held them (listed there, their MD5 read back)`);
   for (const warning of summary.warnings) lines.push(`  warning: ${warning}`);
   if (summary.interrupted) lines.push('  INTERRUPTED: the files in flight were finished; run the same command again to resume');
   const action = summary.check ? 'on the target with the same MD5, checked' : summary.dryRun ? 'would be uploaded' : 'delivered';
@@ -274,7 +274,7 @@ export const formatSummary = (summary: Summary): string => {
     lines.push(
       summary.check
         ? '  the target does NOT hold every source instance with the same MD5: see the report (--report FILE.json)'
-        : '  some files were rejected, failed, corrupt or incomplete: see the report (--report FILE.json)',
+        : '  some files were rejected, failed, corrupt, in conflict with the target, or incomplete: see the report (--report FILE.json)',
     );
   }
   return lines.join('\n');

@@ -18,9 +18,11 @@ import { locateSource, type LocatedSource } from './source/locate-source.js';
 import { refuseIfRunning, refuseIfStorageRunning } from './source/running-orthanc.js';
 import { fingerprintSource, outcomeOptionsKey, stampIndex, type FingerprintWanted, type SourceFingerprint } from './unchanged.js';
 
-// Opens the journal of an import or a recovery (not of an inventory or a check).
+// Opens the journal of an import or a recovery (not of an inventory or a check). A recovery's
+// layout is part of its job: the same folder in another layout is another job, whose files the
+// journal of the first must not answer for.
 const openJournal = (options: ImportOptions, root: string): Journal | undefined => {
-  const targetName = options.output === undefined ? options.target?.display : `folder:${options.output.dir}`;
+  const targetName = options.output === undefined ? options.target?.display : `folder:${options.output.dir} (layout ${options.output.layout})`;
   if (targetName === undefined || options.check) return undefined;
   const identity = { source: root, target: targetName };
   return Journal.open(options.journalPath ?? defaultJournalPath(identity), identity, { restart: options.restart });

@@ -167,6 +167,11 @@ export interface FileOutcome {
   readonly resumed?: true;
   /** Sent, its answer lost (retries exhausted), then found on the target: no status was answered. */
   readonly answerLost?: true;
+  /**
+   * Recovery to a folder: the file's modification time once written (or found identical), so that
+   * a later run tells a file changed since (same size, other bytes) from the one it recorded.
+   */
+  readonly outputMtimeMs?: number;
   /** Recovery to a folder: where the decoded file is, relative to the target folder. */
   readonly output?: string;
   readonly httpStatus?: number;

@@ -56,8 +56,8 @@ describe('usage', () => {
     [[SAMPLE_DICOM, 'ftp://127.0.0.1/'], /http:\/\/ or https:\/\//],
     [[SAMPLE_DICOM, 'http://127.0.0.1:1', '--concurrency', '0'], /--concurrency/],
     [[SAMPLE_DICOM, 'http://127.0.0.1:1', '--header', 'no colon'], /Name: value/],
-    [[SAMPLE_DICOM, 'http://127.0.0.1:1', '--layout', 'flat'], /--layout only apply to a recovery into a folder, not to an Orthanc URL/],
-    [[SAMPLE_DICOM, '--overwrite'], /--overwrite only apply to a recovery into a folder, and no target folder was given/],
+    [[SAMPLE_DICOM, 'http://127.0.0.1:1', '--layout', 'flat'], /--layout only applies to a recovery into a folder, not to an Orthanc URL/],
+    [[SAMPLE_DICOM, '--overwrite'], /--overwrite only applies to a recovery into a folder, and no target folder was given/],
   ])('exits 2 with a clear message for %j', async (args, message) => {
     const { code, stderr } = await runCli(args);
     expect(code).toBe(2);

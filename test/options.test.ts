@@ -86,8 +86,8 @@ describe('resolveOptions', () => {
       }
       return 'accepted';
     };
-    expect(message({ source: 's', target: 'http://127.0.0.1:8042', layout: 'flat' })).toMatch(/^E_USAGE: --layout only apply to a recovery into a folder, not to an Orthanc URL/);
-    expect(message({ source: 's', target: 'http://127.0.0.1:8042', overwrite: true })).toMatch(/^E_USAGE: --overwrite only apply/);
+    expect(message({ source: 's', target: 'http://127.0.0.1:8042', layout: 'flat' })).toMatch(/^E_USAGE: --layout only applies to a recovery into a folder, not to an Orthanc URL/);
+    expect(message({ source: 's', target: 'http://127.0.0.1:8042', overwrite: true })).toMatch(/^E_USAGE: --overwrite only applies/);
     expect(message({ source: 's', layout: 'flat', overwrite: true })).toMatch(/^E_USAGE: --layout and --overwrite only apply to a recovery into a folder, and no target folder was given/);
     expect(message({ source: 's', target: './out', layout: 'flat', overwrite: true })).toBe('accepted');
     expect(message({ source: 's', target: 'http://127.0.0.1:8042', overwrite: false })).toBe('accepted');

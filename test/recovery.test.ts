@@ -165,6 +165,20 @@ describe('recovery: one instance, one path', () => {
   const mtimes = async (dir: string): Promise<Map<string, number>> =>
     new Map(await Promise.all((await listFiles(dir)).map(async (file) => [file, (await stat(file)).mtimeMs] as const)));
 
+  it('another layout into the same folder is another job: its files are written, never answered by the first layout\'s journal', async () => {
+    const target = join(await mkdtemp(join(tmpdir(), 'oi-layouts-')), 'out');
+    const first = await runImport(resolveOptions({ source: indexed, target }));
+    expect(first.statuses.Success).toBe(Object.keys(specs).length);
+    const flat = await runImport(resolveOptions({ source: indexed, target, layout: 'flat' }));
+    expect(flat.resumed).toBe(0);
+    expect(flat.statuses.Success).toBe(Object.keys(specs).length);
+    // a journal named by hand says it belongs to the other layout
+    const journalPath = `${target}.journal.sqlite`;
+    await runImport(resolveOptions({ source: indexed, target, journalPath }));
+    const refused = await runImport(resolveOptions({ source: indexed, target, journalPath, layout: 'flat' })).catch((error: unknown) => error);
+    expect(String(refused)).toMatch(/belongs to another run .*layout hierarchy/);
+  });
+
   it('--help says where a second instance of one name goes, and what --overwrite replaces', () => {
     expect(HELP).toMatch(/<name>~<first 8 hex of the Orthanc ID>\.dcm beside it/);
     expect(HELP).toMatch(/another instance's file is never replaced/);
@@ -283,7 +297,7 @@ describe('recovery: one instance, one path', () => {
     expect(again.exitCode).toBe(0);
     const sourceSums = await Promise.all(order.map((name) => md5File(join(source, name))));
     expect(await md5sOf(target)).toEqual(sourceSums.sort());
-    const journal = Journal.open(`${target}.journal.sqlite`, { source, target: `folder:${target}` }, { restart: false });
+    const journal = Journal.open(`${target}.journal.sqlite`, { source, target: `folder:${target} (layout flat)` }, { restart: false });
     try {
       const outputs = [...journal.outcomes()].map((outcome) => outcome.output);
       expect(new Set(outputs).size).toBe(order.length);

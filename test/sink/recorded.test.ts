@@ -1,5 +1,5 @@
 // A recorded recovery outcome is believed only while its file is in the folder with its size.
-import { mkdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +34,18 @@ describe('confirmRecorded', () => {
     const { mtimeMs } = statSync(join(root, 'a.dcm'));
     expect(await confirmRecorded(root, recovered('a.dcm', 5), mtimeMs + 1)).toBe(true);
     expect(await confirmRecorded(root, recovered('a.dcm', 5), mtimeMs)).toBe(false);
+  });
+
+  it('does not confirm a file changed since it was recorded, even at the same size (one byte flipped)', async () => {
+    const root = await folderWith({ 'a.dcm': '12345' });
+    const path = join(root, 'a.dcm');
+    const written = { ...recovered('a.dcm', 5), outputMtimeMs: statSync(path).mtimeMs };
+    expect(await confirmRecorded(root, written)).toBe(true);
+    writeFileSync(path, '12355');
+    utimesSync(path, new Date(), new Date(Date.now() + 5000)); // a later modification time, whatever the clock's resolution
+    expect(statSync(path).size).toBe(5);
+    expect(await confirmRecorded(root, written)).toBe(false);
+    expect(await firstMissing(root, [written])).toBe('a.dcm');
   });
 
   it('cannot confirm a recovered outcome that does not say where or how big, and lets an outcome that claims no file stand', async () => {
