@@ -109,6 +109,8 @@ const exit = (code: number): void => {
 };
 
 main().then(exit, (error: unknown) => {
+  // A run stopped half-way still says what it had done (the report, if any, says the same).
+  if (isImporterError(error) && error.summary !== undefined) process.stdout.write(`${formatSummary(error.summary)}\n`);
   if (isImporterError(error)) process.stderr.write(`orthanc-import: ${error.message}\n`);
   else process.stderr.write(`orthanc-import: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
   exit(exitCodeOf(error));

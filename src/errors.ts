@@ -1,3 +1,5 @@
+import type { Summary } from './report.js';
+
 /** Stable codes for the failures that stop a whole run (per-file problems are data, see types.ts). */
 export type ErrorCode =
   | 'E_USAGE'
@@ -40,6 +42,11 @@ const BRAND = Symbol.for('orthanc-import.ImporterError');
 export class ImporterError extends Error {
   readonly code: ErrorCode;
   readonly [BRAND] = true;
+  /**
+   * What the run had done when this stopped it (set by the pipeline), so that the CLI still prints
+   * the summary of a run stopped half-way; undefined for a failure before any file.
+   */
+  summary: Summary | undefined;
 
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);

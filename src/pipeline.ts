@@ -44,7 +44,7 @@ import { stampIndex, type FingerprintWanted, type SourceFingerprint } from './un
 import { merge } from './merge.js';
 import type { LocatedSource } from './source/locate-source.js';
 import { StudyTally } from './studies.js';
-import { exitCodeOf } from './errors.js';
+import { exitCodeOf, isImporterError } from './errors.js';
 import type { Uploader } from './upload.js';
 import { treeFields, type Classified, type ExpectedFile, type FileEntry, type FileOutcome, type SourceItem } from './types.js';
 import { describeFilter, isEmptyFilter, matchesFilter, type Filter, type FilterTags } from './filter.js';
@@ -396,14 +396,22 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
     // A run-stopping failure still leaves a complete JSON report of what was done before it, with
     // the exit code the process ends with.
     const stopped = `the run stopped early: ${(error as Error).message}`;
-    await report?.finish(summarize(true, [...(assessment?.warnings ?? []), stopped], exitCodeOf(error))).catch(() => undefined);
+    const partial = summarize(true, [...(assessment?.warnings ?? []), stopped], exitCodeOf(error));
+    await report?.finish(partial).catch(() => undefined);
+    if (isImporterError(error)) error.summary ??= partial;
     throw error;
   }
   const warnings = assessment?.warnings ?? [];
   const summary = summarize(options.signal?.aborted === true, warnings);
   // What the summary found to warn about (a source without DICOM) is said as a warning too.
   for (const warning of summary.warnings.slice(warnings.length)) events.onWarning?.(warning);
-  await report?.finish(summary);
+  try {
+    await report?.finish(summary);
+  } catch (error) {
+    // The run is done; a report that cannot be written (a full disk) still leaves its summary.
+    if (isImporterError(error)) error.summary = summary;
+    throw error;
+  }
   return { summary, leftNothingToDo };
 };
 

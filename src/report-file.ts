@@ -3,7 +3,7 @@ import { accessSync, constants, createReadStream, createWriteStream, statSync, t
 import { rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { ImporterError } from './errors.js';
+import { ImporterError, isImporterError } from './errors.js';
 import type { Summary } from './report.js';
 import type { FileOutcome } from './types.js';
 import { errnoCode, errnoOrMessage } from './errno.js';
@@ -94,10 +94,20 @@ export class ReportFile {
   readonly #path: string;
   readonly #entries: WriteStream;
   #separator = '\n';
+  /** The first write error of the side file (a full disk), met by the next write or finish. */
+  #failure: unknown;
 
   private constructor(path: string, entries: WriteStream) {
     this.#path = path;
     this.#entries = entries;
+    entries.on('error', (error) => {
+      this.#failure ??= error;
+    });
+  }
+
+  // A write of the report that failed, as the one run-stopping error that names the report.
+  #cannotWrite(error: unknown): ImporterError {
+    return new ImporterError('E_REPORT', `Cannot write the report ${this.#path} (${errnoOrMessage(error)})`, { cause: error });
   }
 
   // Opens the side file next to the report, so an unwritable report path fails before any work.
@@ -125,18 +135,31 @@ export class ReportFile {
   }
 
   async #write(text: string): Promise<void> {
-    if (!this.#entries.write(text)) await once(this.#entries, 'drain');
+    if (this.#failure !== undefined) throw this.#cannotWrite(this.#failure);
+    try {
+      if (!this.#entries.write(text)) await once(this.#entries, 'drain');
+    } catch (error) {
+      throw this.#cannotWrite(error);
+    }
   }
 
-  // Writes the final report and removes the side file.
+  // Writes the final report and removes the side file; a report that cannot be written is one
+  // E_REPORT error naming it (the side file is removed all the same).
   async finish(summary: Summary): Promise<void> {
-    this.#entries.end();
-    await once(this.#entries, 'finish');
-    const out = await openStream(this.#path);
-    out.write(`{\n"summary": ${JSON.stringify(summary, null, 2)},\n"notUploaded": [`);
-    await pipeline(createReadStream(`${this.#path}.entries.tmp`), out, { end: false });
-    out.end('\n]\n}\n');
-    await once(out, 'finish');
-    await rm(`${this.#path}.entries.tmp`, { force: true });
+    try {
+      if (this.#failure !== undefined) throw this.#cannotWrite(this.#failure);
+      this.#entries.end();
+      await once(this.#entries, 'finish');
+      const out = await openStream(this.#path);
+      out.write(`{\n"summary": ${JSON.stringify(summary, null, 2)},\n"notUploaded": [`);
+      await pipeline(createReadStream(`${this.#path}.entries.tmp`), out, { end: false });
+      out.end('\n]\n}\n');
+      await once(out, 'finish');
+    } catch (error) {
+      this.#entries.destroy();
+      throw isImporterError(error) ? error : this.#cannotWrite(error);
+    } finally {
+      await rm(`${this.#path}.entries.tmp`, { force: true });
+    }
   }
 }

@@ -152,6 +152,16 @@ describe('inventory (no target)', () => {
     expect(await snapshotTree(SAMPLE_STORAGE)).toEqual(before);
     expect(existsSync(join(SAMPLE_STORAGE, 'index-wal'))).toBe(false);
   });
+
+  it('a report that cannot be written at the end (a full disk: /dev/full) is named in one line, and the summary is still printed', async (context) => {
+    if (!existsSync('/dev/full')) context.skip('no /dev/full on this machine');
+    const { code, stdout, stderr } = await runCli([SAMPLE_DICOM, '--report', '/dev/full', '--quiet']);
+    expect(code).toBe(2);
+    expect(stdout).toMatch(/^Inventory of /);
+    expect(stdout).toMatch(/would be uploaded/);
+    expect(stderr.trim()).toMatch(/^orthanc-import: Cannot write the report \/dev\/full \(ENOSPC\)$/);
+    expect(existsSync('/dev/full.entries.tmp')).toBe(false);
+  });
 });
 
 // A folder of junk (and an empty one): most likely not the folder the user meant.

@@ -145,6 +145,9 @@ describe('a target that refuses, fills up or goes away for good stops the run at
       const failed = await runCli([...args, '--report', reportPath]);
       expect(failed.code).toBe(3);
       expect(failed.stderr).toMatch(/refused the credentials during the run \(HTTP 401\)/);
+      // stdout still has the summary of what was done before the stop
+      expect(failed.stdout).toMatch(/target answers: 5 Success/);
+      expect(failed.stdout).toMatch(/the run stopped early: .*HTTP 401/);
       // The report is still complete: what was done, and why the run stopped.
       const report = JSON.parse(await readFile(reportPath, 'utf8')) as { summary: { interrupted: boolean; warnings: string[]; statuses: { Success: number } } };
       expect(report.summary.interrupted).toBe(true);
