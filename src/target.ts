@@ -45,6 +45,12 @@ const decodeCredential = (text: string): string => {
   }
 };
 
+// What makes a URL that does not parse wrong, when it can be told (read from its redacted form).
+const whyNotUrl = (redacted: string): string => {
+  const port = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*:(\d+)(?:[/?#]|$)/i.exec(redacted)?.[1];
+  return port !== undefined && Number(port) > 65535 ? ` (its port ${port} is out of range: 1 to 65535)` : '';
+};
+
 // Turns the user's target URL and credentials into a Target, credentials in the URL winning
 // over flags, and flags over the environment (the CLI resolves that order before calling).
 export const parseTarget = (raw: string, credentials: TargetCredentials): Target => {
@@ -52,7 +58,7 @@ export const parseTarget = (raw: string, credentials: TargetCredentials): Target
   try {
     url = new URL(raw);
   } catch {
-    throw new ImporterError('E_USAGE', `Expected the target to be an http(s):// URL of an Orthanc or a directory, got '${redactUrl(raw)}'`);
+    throw new ImporterError('E_USAGE', `Expected the target to be an http(s):// URL of an Orthanc or a directory, got '${redactUrl(raw)}'${whyNotUrl(redactUrl(raw))}`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new ImporterError('E_USAGE', `Expected the target URL to start with http:// or https://, got '${url.protocol}'`);

@@ -24,6 +24,11 @@ describe('parseTarget', () => {
     expect(target.display).not.toContain('cret');
   });
 
+  it('says why a URL with a port out of range is refused, without its credentials', () => {
+    expect(() => parseTarget('http://admin:s3cret@host:80800', {})).toThrow(/got 'http:\/\/…@host:80800' \(its port 80800 is out of range: 1 to 65535\)$/);
+    expect(() => parseTarget('http://admin:s3cret@host:80800', {})).not.toThrow(/s3cret/);
+  });
+
   it('uses --username/--password when the URL has none', () => {
     const target = parseTarget('https://pacs.example:443', { username: 'bob', password: 'pw' });
     expect(target.headers['authorization']).toBe(basic('bob', 'pw'));
