@@ -41,7 +41,9 @@ export interface RunListing {
 }
 
 const announce = (events: ImportEvents, count: number): void => {
-  events.onInfo?.(`the target already holds ${count} instances; each one this run would send is read back there (MD5) instead`);
+  events.onInfo?.(
+    count === 0 ? 'the target holds no instance yet' : `the target already holds ${count} instances; any of them this run would send has its MD5 read back there instead`,
+  );
 };
 
 // A lookup that answers at once for an instance already listed, and after the last page otherwise.

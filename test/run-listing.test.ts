@@ -58,6 +58,14 @@ describe('openRunListing', () => {
     listing.close();
   });
 
+  it('says so when the target holds nothing yet', async () => {
+    const infos: string[] = [];
+    const listing = openRunListing({ pages: pagesOf([[]]) }, undefined, { onInfo: (text) => infos.push(text) });
+    await listing.loaded;
+    expect(infos).toEqual(['the target holds no instance yet']);
+    listing.close();
+  });
+
   it('a failed page stops the listed stream with its error and still opens the gate', async () => {
     async function* failing(): AsyncGenerator<readonly TargetInstance[]> {
       yield* pagesOf([[]]);
