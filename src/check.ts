@@ -1,5 +1,5 @@
 import type { Uploader } from './upload.js';
-import { BLANK_HEADER, skippedOutcome, treeFields, type Classified, type DecodedDicom, type FileEntry, type FileOutcome, type SourceItem } from './types.js';
+import { BLANK_HEADER, dicomOutcome, skippedOutcome, type Classified, type DecodedDicom, type FileEntry, type FileOutcome, type SourceItem } from './types.js';
 import { compareStored, otherVersion } from './verify.js';
 
 
@@ -22,9 +22,8 @@ export const knownFromIndex = (item: SourceItem): DecodedDicom | undefined => {
 // nothing: the evidence a user wants before deleting the old server.
 export const checkOne = async (entry: FileEntry, classified: Classified, uploader: Uploader): Promise<FileOutcome> => {
   if (classified.kind === 'skipped') return skippedOutcome(entry, classified);
-  const { sopInstanceUid } = classified.header;
-  const base = { path: entry.relativePath, size: classified.diskSize, encoding: classified.encoding, decodedSize: classified.decodedSize, md5: classified.md5, sopInstanceUid, ...treeFields(classified.header) };
-  const { instanceId, stored } = await uploader.findStored(classified.orthancId, sopInstanceUid);
+  const base = dicomOutcome(entry, classified);
+  const { instanceId, stored } = await uploader.findStored(classified.orthancId, classified.header.sopInstanceUid);
   const verdict = compareStored('AlreadyStored', { md5: classified.md5, size: classified.decodedSize }, stored, false);
   switch (verdict.kind) {
     case 'verified':

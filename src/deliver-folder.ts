@@ -4,7 +4,7 @@ import { decodedStream } from './file-body.js';
 import { orthancInstanceId } from './orthanc-id.js';
 import { outputPath, type Layout } from './sink/folder-layout.js';
 import type { FolderSink } from './sink/folder-sink.js';
-import { skippedOutcome, treeFields, type Classified, type FileEntry, type FileOutcome } from './types.js';
+import { dicomOutcome, skippedOutcome, type Classified, type FileEntry, type FileOutcome } from './types.js';
 
 /** Recovery: the folder the decoded files go to, and how they are named there. */
 export interface FolderDelivery {
@@ -31,17 +31,7 @@ export const writeToFolder = async (entry: FileEntry, classified: Classified, de
   const instance = { orthancId: classified.orthancId, headerId: orthancInstanceId(classified.header) };
   const result = await delivery.sink.write(natural, body, { size: classified.decodedSize, md5: classified.md5 }, instance);
   const output = result.path;
-  const base = {
-    path: entry.relativePath,
-    size: classified.diskSize,
-    encoding: classified.encoding,
-    decodedSize: classified.decodedSize,
-    md5: classified.md5,
-    instanceId: classified.orthancId,
-    sopInstanceUid: classified.header.sopInstanceUid,
-    ...treeFields(classified.header),
-    output,
-  };
+  const base = { ...dicomOutcome(entry, classified), instanceId: classified.orthancId, output };
   switch (result.kind) {
     case 'written':
     case 'replaced':

@@ -1,6 +1,6 @@
 import { decodedStream } from './file-body.js';
 import type { Uploader, UploadResult } from './upload.js';
-import { skippedOutcome, treeFields, type Classified, type DecodedDicom, type FileEntry, type FileOutcome } from './types.js';
+import { dicomOutcome, skippedOutcome, type Classified, type DecodedDicom, type FileEntry, type FileOutcome } from './types.js';
 import { compareStored, otherVersion } from './verify.js';
 
 /** The target side of a run: where to send, and how to check what arrived. */
@@ -12,19 +12,8 @@ export interface Delivery {
 
 type FailedUpload = Extract<UploadResult, { kind: 'failed' }>;
 
-const baseOutcome = (entry: FileEntry, dicom: DecodedDicom): FileOutcome & { fileClass: 'dicom' } => ({
-  path: entry.relativePath,
-  size: dicom.diskSize,
-  encoding: dicom.encoding,
-  decodedSize: dicom.decodedSize,
-  md5: dicom.md5,
-  sopInstanceUid: dicom.header.sopInstanceUid,
-  ...treeFields(dicom.header),
-  fileClass: 'dicom',
-});
-
 const outcomeOfUpload = (entry: FileEntry, dicom: DecodedDicom, result: Exclude<UploadResult, FailedUpload>): FileOutcome => {
-  const base = baseOutcome(entry, dicom);
+  const base = dicomOutcome(entry, dicom);
   switch (result.kind) {
     case 'stored':
       return { ...base, fileClass: 'dicom', status: result.status, instanceId: result.id, httpStatus: result.httpStatus };
@@ -44,7 +33,7 @@ const outcomeOfUpload = (entry: FileEntry, dicom: DecodedDicom, result: Exclude<
 // Before an upload counts as failed (retries exhausted, its answer lost), the target is asked
 // whether it holds the instance: it may have stored it and lost only the answer.
 const afterFailedUpload = async (entry: FileEntry, dicom: DecodedDicom, result: FailedUpload, delivery: Delivery): Promise<FileOutcome> => {
-  const base = baseOutcome(entry, dicom);
+  const base = dicomOutcome(entry, dicom);
   const { uploader } = delivery;
   const { instanceId, stored } = await uploader.findStored(dicom.orthancId, dicom.header.sopInstanceUid);
   const verdict = compareStored('AlreadyStored', { md5: dicom.md5, size: dicom.decodedSize }, stored, delivery.transcoding);
@@ -85,10 +74,7 @@ const verifyOutcome = async (outcome: FileOutcome, dicom: DecodedDicom, delivery
 // Turns one classified file into its final outcome: uploaded and verified, or explained.
 export const deliver = async (entry: FileEntry, classified: Classified, delivery: Delivery | undefined): Promise<FileOutcome> => {
   if (classified.kind === 'skipped') return skippedOutcome(entry, classified);
-  if (delivery === undefined) {
-    const { encoding, decodedSize, md5, orthancId, diskSize } = classified;
-    return { path: entry.relativePath, size: diskSize, fileClass: 'dicom', encoding, decodedSize, md5, instanceId: orthancId, sopInstanceUid: classified.header.sopInstanceUid, ...treeFields(classified.header) };
-  }
+  if (delivery === undefined) return { ...dicomOutcome(entry, classified), instanceId: classified.orthancId };
   const body = classified.bytes ?? (() => decodedStream(entry.rawPath ?? entry.path, classified.encoding));
   const result = await delivery.uploader.upload(body, classified.decodedSize);
   if (result.kind === 'failed') return afterFailedUpload(entry, classified, result, delivery);

@@ -217,6 +217,19 @@ export const skippedOutcome = (entry: FileEntry, classified: SkippedFile, size =
   return instanceId === undefined ? outcome : { ...outcome, instanceId };
 };
 
+// The outcome fields every decoded instance carries, whatever becomes of it (sent, checked, or
+// only found): where it is, its sizes, its MD5 and its place in the tree.
+export const dicomOutcome = (entry: FileEntry, dicom: DecodedDicom): FileOutcome & { fileClass: 'dicom' } => ({
+  path: entry.relativePath,
+  size: dicom.diskSize,
+  encoding: dicom.encoding,
+  decodedSize: dicom.decodedSize,
+  md5: dicom.md5,
+  sopInstanceUid: dicom.header.sopInstanceUid,
+  ...treeFields(dicom.header),
+  fileClass: 'dicom',
+});
+
 /** One unit of work for the pipeline, as a source produces it. */
 export type SourceItem =
   /** Classify by content (walk mode, or an orphan included with --include-orphans). */
