@@ -2,11 +2,10 @@
 // before a run answers from the journal, every instance the journal says was delivered is found
 // on the target as it is now.
 import type { Journal } from './journal.js';
-import { provenBefore } from './resume.js';
+import { seenOnTarget, targetProbe } from './resume.js';
 import { TargetListing } from './target-listing.js';
 import type { Uploader } from './upload.js';
 import type { FileOutcome } from './types.js';
-import { compareStored } from './verify.js';
 
 /** How the delivered instances of a complete run were seen on the target by this run. */
 export interface Confirmation {
@@ -39,19 +38,20 @@ export const confirmCompleteRun = async (journal: Journal, context: ConfirmConte
   try {
     for await (const page of context.uploader.listInstances()) listing.add(page);
     const counts = { listing: 0, md5: 0, size: 0, presence: 0, unverified: 0 };
+    // The same look as a replay's (resume.ts), on this listing.
+    const shortcuts = { listing: { find: (id: string) => Promise.resolve(listing.find(id)) }, target: targetProbe(context.uploader, context.transcoding) };
     for (const outcome of journal.outcomes()) {
       if (!delivered(outcome)) continue;
-      const { instanceId, decodedSize, md5 } = outcome;
-      const listed = instanceId === undefined ? undefined : listing.find(instanceId);
-      if (instanceId === undefined || decodedSize === undefined || listed?.size !== decodedSize) return undefined;
-      if (!context.verify) counts.unverified++;
-      else if (provenBefore(outcome, listed)) counts.listing++;
-      else {
-        if (md5 === undefined) return undefined;
-        const verdict = compareStored('AlreadyStored', { md5, size: decodedSize }, await context.uploader.storedAttachment(instanceId), context.transcoding);
-        if (verdict.kind !== 'verified') return undefined;
-        counts[verdict.by]++;
+      const { instanceId, decodedSize } = outcome;
+      // Absent or of another size: no need to ask more, the source is read again.
+      if (instanceId === undefined || decodedSize === undefined || listing.find(instanceId)?.size !== decodedSize) return undefined;
+      if (!context.verify) {
+        counts.unverified++;
+        continue;
       }
+      const seen = await seenOnTarget(outcome, shortcuts);
+      if (seen.kind !== 'same') return undefined;
+      counts[seen.by]++;
     }
     return counts;
   } finally {

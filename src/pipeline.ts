@@ -21,7 +21,7 @@
 import { lstat } from 'node:fs/promises';
 import { checkOne, knownFromIndex } from './check.js';
 import { isFinal, type Journal } from './journal.js';
-import { alreadyOnTarget, journalKey, recorded, replayed, type ComparedInstance, type Shortcuts } from './resume.js';
+import { alreadyOnTarget, journalKey, recorded, replayed, targetProbe, type ComparedInstance, type Shortcuts } from './resume.js';
 import { CacheEvidence } from './cache-evidence.js';
 import { Classifier } from './classify.js';
 import { deliver, type Delivery } from './deliver.js';
@@ -350,7 +350,7 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
     try {
       const filter = isEmptyFilter(options.filter) ? undefined : options.filter;
       listing = run.listing === undefined ? undefined : openRunListing(run.listing, source.index, events);
-      const target = uploader === undefined ? undefined : { storedAttachment: (id: string) => uploader.storedAttachment(id), storedCopy: (id: string) => uploader.storedCopy(id), transcoding: delivery?.transcoding ?? false };
+      const target = uploader === undefined ? undefined : targetProbe(uploader, delivery?.transcoding ?? false);
       const shortcuts: Shortcuts = { journal, replay: run.replay, verify: options.verify, listing: listing?.lookup, target };
       const context: StageContext = { classifier, check: options.check, shortcuts, filter, folder };
       if (folder !== undefined && source.index !== undefined) await checkRoomFor(source.index, context, folder);

@@ -1,7 +1,7 @@
 import { lstat } from 'node:fs/promises';
 import { isFinal, type Journal } from './journal.js';
 import type { TargetInstance } from './target-listing.js';
-import type { StoredAttachment } from './upload.js';
+import type { StoredAttachment, Uploader } from './upload.js';
 import { compareStored, otherVersion, type StoredCopy } from './verify.js';
 import type { DecodedDicom, FileEntry, FileOutcome, SourceItem } from './types.js';
 
@@ -12,6 +12,13 @@ export interface TargetProbe {
   /** The target rewrites incoming files: only presence can be proven. */
   readonly transcoding: boolean;
 }
+
+// Why: the stages and the answer over an unchanged source ask the target through the same probe.
+export const targetProbe = (uploader: Uploader, transcoding: boolean): TargetProbe => ({
+  storedAttachment: (id) => uploader.storedAttachment(id),
+  storedCopy: (id) => uploader.storedCopy(id),
+  transcoding,
+});
 
 /** What the run already knows before reading or sending a file. */
 export interface Shortcuts {
@@ -64,7 +71,7 @@ export const recorded = (key: string | undefined, shortcuts: Shortcuts, known?: 
 };
 
 /** What the target holds for an instance an earlier run delivered, as this run sees it. */
-type Seen =
+export type Seen =
   | { readonly kind: 'same'; readonly by: NonNullable<FileOutcome['verified']>; readonly file?: string }
   | { readonly kind: 'other'; readonly reason: string }
   | { readonly kind: 'gone' }
@@ -90,13 +97,14 @@ const otherSize = async (target: TargetProbe, instanceId: string, listed: number
   reason: otherVersion(`${listed} bytes there, ${source} in the source`, await target.storedCopy(instanceId), transferSyntax),
 });
 
-// What the target holds now for an instance an earlier run recorded as delivered: the journal may
-// spare reading the source, never asking the target. Listed with the same file (UUID) as the one
-// whose MD5 an earlier run read back, and the same size: the same; otherwise its MD5 is read back now.
-export const provenBefore = (outcome: Partial<FileOutcome>, listed: TargetInstance): boolean =>
+// Listed with the same file (UUID) as the one whose MD5 an earlier run read back, and the same size.
+const provenBefore = (outcome: Partial<FileOutcome>, listed: TargetInstance): boolean =>
   listed.size === outcome.decodedSize && listed.file !== '' && listed.file === outcome.targetFile && (outcome.verified === 'md5' || outcome.verified === 'listing');
 
-const seenOnTarget = async (outcome: FileOutcome, shortcuts: Shortcuts): Promise<Seen> => {
+// Why: what the target holds now for an instance an earlier run recorded as delivered, for a
+// replay and for the answer over an unchanged source alike: the journal may spare reading the
+// source, never asking the target. Proven before (above): the same; otherwise its MD5 is read back now.
+export const seenOnTarget = async (outcome: Partial<FileOutcome>, shortcuts: Pick<Shortcuts, 'listing' | 'target'>): Promise<Seen> => {
   const { target, listing } = shortcuts;
   const { instanceId, decodedSize, md5 } = outcome;
   if (target === undefined || instanceId === undefined || decodedSize === undefined) return { kind: 'unknown' };
