@@ -14,7 +14,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DEFAULT_CONCURRENCY, defaultWorkers } from '../src/options.js';
+import { DEFAULT_CONCURRENCY, defaultWorkers } from '../src/core/options.js';
 import {
   buildCompressedStorage,
   buildOnce,
@@ -326,7 +326,7 @@ async function main(): Promise<number> {
   const effective = `--concurrency ${options.concurrency ?? DEFAULT_CONCURRENCY} --workers ${options.workers ?? defaultWorkers()}`;
   const machine = machineInfo(await withTarget(options.work, 'probe', (o) => orthancVersion(o, HTTP_TIMEOUT_MS)));
   console.log(`${describeMachine(machine)} before the runs`);
-  console.log(`orthanc-import: node dist/src/cli.js ${storage} <target> --quiet --report <file>${cliArgs.length > 0 ? ` ${cliArgs.join(' ')}` : ''}  (effective ${effective})`);
+  console.log(`orthanc-import: node dist/src/cli/main.js ${storage} <target> --quiet --report <file>${cliArgs.length > 0 ? ` ${cliArgs.join(' ')}` : ''}  (effective ${effective})`);
   const python = await findPythonBaseline();
   const tools: Tool[] = 'script' in python ? ['orthanc-import', 'import-walk', 'baseline', 'node-reference'] : ['orthanc-import', 'import-walk', 'node-reference'];
   if ('script' in python) {

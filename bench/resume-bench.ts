@@ -14,11 +14,11 @@ import { link, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { RunningOrthanc } from '../fixtures/orthanc-process.js';
-import { DEFAULT_CONCURRENCY, defaultWorkers } from '../src/options.js';
-import { parseTarget } from '../src/target.js';
-import { Uploader } from '../src/upload.js';
-import { storageWalk } from '../src/source/storage-walk.js';
-import { fingerprintSource, stampIndex } from '../src/unchanged.js';
+import { DEFAULT_CONCURRENCY, defaultWorkers } from '../src/core/options.js';
+import { parseTarget } from '../src/targets/http/endpoint.js';
+import { Uploader } from '../src/targets/orthanc/upload.js';
+import { storageWalk } from '../src/sources/orthanc-storage/storage-walk.js';
+import { fingerprintSource, stampIndex } from '../src/sources/orthanc-storage/unchanged.js';
 import {
   buildCompressedStorage,
   buildOnce,
@@ -378,7 +378,7 @@ async function main(): Promise<number> {
   const machine = machineInfo(version);
   console.log(describeMachine(machine));
   console.log(`source: ${storage} (compressed Orthanc storage with its index, ${n} instances)`);
-  console.log(`command: node dist/src/cli.js ${storage} <target> --quiet --journal ${ctx.journal} --report <file> [--restart]  (defaults: --concurrency ${DEFAULT_CONCURRENCY} --workers ${defaultWorkers()})`);
+  console.log(`command: node dist/src/cli/main.js ${storage} <target> --quiet --journal ${ctx.journal} --report <file> [--restart]  (defaults: --concurrency ${DEFAULT_CONCURRENCY} --workers ${defaultWorkers()})`);
   for (const kind of ['A', 'B', 'C'] as const) console.log(`  ${kind}: ${LABELS[kind]}`);
 
   const results: RunResult[] = [];

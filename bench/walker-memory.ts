@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import fastGlob from 'fast-glob';
-import { walk } from '../src/walk.js';
+import { walk } from '../src/sources/walk/walk.js';
 
 const { values } = parseArgs({ options: { files: { type: 'string', default: '100000' }, dir: { type: 'string', default: '/tmp/oi-walk-tree' }, child: { type: 'string' } } });
 const FILES = Number(values.files);

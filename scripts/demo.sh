@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SAMPLE=fixtures/sample-storage
-CLI=(node dist/src/cli.js)
-[[ -f dist/src/cli.js ]] || { echo "demo: build first (npm ci && npm run build)" >&2; exit 2; }
+CLI=(node dist/src/cli/main.js)
+[[ -f dist/src/cli/main.js ]] || { echo "demo: build first (npm ci && npm run build)" >&2; exit 2; }
 
 if ! command -v Orthanc >/dev/null 2>&1 && [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
   echo "demo: Orthanc is not installed; trying Debian's package (apt-get install orthanc)" >&2

@@ -1,8 +1,8 @@
 // The library's public face: everything the CLI uses comes through here.
-export { runImport } from './run.js';
-export type { ImportEvents } from './events.js';
-export { resolveOptions, type ImportInput, type ImportOptions } from './options.js';
-export { ImporterError, isImporterError, exitCodeFor, exitCodeOf, type ErrorCode } from './errors.js';
-export { formatSummary, type Summary, type Tally } from './report.js';
-export type { TargetSystem } from './preflight.js';
-export type { FileClass, FileOutcome, Classified, DicomHeader } from './types.js';
+export { runImport } from './run/run.js';
+export type { ImportEvents } from './core/events.js';
+export { resolveOptions, type ImportInput, type ImportOptions } from './core/options.js';
+export { ImporterError, isImporterError, exitCodeFor, exitCodeOf, type ErrorCode } from './core/errors.js';
+export { formatSummary, type Summary, type Tally } from './record/report.js';
+export type { TargetSystem } from './targets/orthanc/preflight.js';
+export type { FileClass, FileOutcome, Classified, DicomHeader } from './core/types.js';

@@ -1,6 +1,6 @@
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { inspectFile, type InspectTask } from '../src/inspect-file.js';
-import type { Classified } from '../src/types.js';
+import { inspectFile, type InspectTask } from '../src/decode/inspect-file.js';
+import type { Classified } from '../src/core/types.js';
 
 // Gives the decoded bytes their own ArrayBuffer so it can be transferred, not copied.
 const ownBuffer = (bytes: Uint8Array): ArrayBuffer => {

@@ -2,11 +2,11 @@
 // then every file of the storage that is not a live instance, classified from the index.
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { errnoOrMessage } from '../src/errno.js';
-import { storageOutcomes } from '../src/source/index-source.js';
-import { attachmentsInOrder } from '../src/source/orthanc-index.js';
-import type { StorageMessage, StorageTask, WalkerRequest } from '../src/source/storage-scan.js';
-import { fingerprintSource } from '../src/unchanged.js';
+import { errnoOrMessage } from '../src/core/errno.js';
+import { storageOutcomes } from '../src/sources/orthanc-storage/index-source.js';
+import { attachmentsInOrder } from '../src/sources/orthanc-storage/orthanc-index.js';
+import type { StorageMessage, StorageTask, WalkerRequest } from '../src/sources/orthanc-storage/storage-scan.js';
+import { fingerprintSource } from '../src/sources/orthanc-storage/unchanged.js';
 
 const port = parentPort;
 const task = workerData as StorageTask;

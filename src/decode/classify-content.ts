@@ -1,7 +1,7 @@
-import type { DecodedDicom, DicomHeader, SkippedFile } from '../types.js';
+import type { DecodedDicom, DicomHeader, SkippedFile } from '../core/types.js';
 import { parseDicomHeader } from './dicom-header.js';
 import { hasDicmPreamble, sniff } from './sniff.js';
-import { md5Of } from '../read-bytes.js';
+import { md5Of } from './read-bytes.js';
 
 /**
  * The verdict on decoded content: a DICOM instance to deliver, or a class and a reason. A DICOM

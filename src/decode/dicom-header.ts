@@ -1,11 +1,11 @@
 import { createRequire } from 'node:module';
 import { inflateRawSync } from 'node:zlib';
 import type { DataSet, Element } from 'dicom-parser';
-import type { DicomHeader } from '../types.js';
+import type { DicomHeader } from '../core/types.js';
 import { hasDicmPreamble } from './sniff.js';
 import { MAX_SEQUENCE_DEPTH, sequenceDepth } from './sequence-depth.js';
 import { decoderFor, latin1 } from './character-set.js';
-import { errnoCode } from '../errno.js';
+import { errnoCode } from '../core/errno.js';
 
 // dicom-parser is a UMD bundle: Node's ESM loader cannot see its named exports, require can.
 const dicomParser = createRequire(import.meta.url)('dicom-parser') as typeof import('dicom-parser');

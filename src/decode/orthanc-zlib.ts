@@ -1,5 +1,5 @@
 import { inflateSync } from 'node:zlib';
-import { errnoCode } from '../errno.js';
+import { errnoCode } from '../core/errno.js';
 
 /** Bytes before the zlib stream in Orthanc's ZlibWithSize format: the uncompressed size, uint64 LE. */
 export const ZLIB_PREFIX_BYTES = 8;

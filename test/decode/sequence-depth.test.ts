@@ -7,7 +7,7 @@ import { preambleAndMeta, sequence, tagHeader, text, UID } from '../../fixtures/
 import { writeRealWorldShapes } from '../../fixtures/real-world-shapes.js';
 import { classifyContent } from '../../src/decode/classify-content.js';
 import { MAX_SEQUENCE_DEPTH, sequenceDepth } from '../../src/decode/sequence-depth.js';
-import { inspectFile } from '../../src/inspect-file.js';
+import { inspectFile } from '../../src/decode/inspect-file.js';
 import { orthancsOfThisFile } from '../helpers/orthanc.js';
 
 const start = orthancsOfThisFile();

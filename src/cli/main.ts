@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+// The command line: flags in, exit code out. All the work happens in the library (index.ts).
+import { HELP, readArguments, UsageError, type CliArgs } from './args.js';
+import { exitCodeOf, formatSummary, isImporterError, resolveOptions, runImport } from '../index.js';
+import { createProgress } from './progress.js';
+import { VERSION } from '../core/version.js';
+
+// First Ctrl-C (or SIGTERM): stop taking new files and let the ones in flight finish, so the summary
+// is printed and the journal holds everything done. A second one exits at once; the files that were
+// in flight are simply sent again by the next run.
+const listenForInterruption = (quiet: boolean): AbortController => {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (controller.signal.aborted) {
+      process.stderr.write(`\n${signal} again: stopping now; the next run resumes\n`);
+      process.exit(130);
+    }
+    controller.abort();
+    if (!quiet) process.stderr.write(`\n${signal}: finishing the files in flight (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to stop at once)\n`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return controller;
+};
+
+const main = async (): Promise<number> => {
+  let args: CliArgs;
+  try {
+    args = readArguments(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`orthanc-import: ${error.message}\nRun orthanc-import --help for the options.\n`);
+    return 2;
+  }
+  if (args.kind === 'help') {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (args.kind === 'version') {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const { values, numbers } = args;
+  const quiet = values.quiet === true;
+  const interruption = listenForInterruption(quiet);
+  const options = resolveOptions({
+    source: args.source,
+    indexPath: typeof args.index === 'string' ? args.index : undefined,
+    useIndex: args.index !== false,
+    includeOrphans: values['include-orphans'],
+    followSymlinks: values['follow-symlinks'],
+    check: args.check,
+    target: args.target,
+    dryRun: values['dry-run'],
+    username: values.username ?? process.env['ORTHANC_USERNAME'],
+    password: values.password ?? process.env['ORTHANC_PASSWORD'],
+    headers: values.header,
+    concurrency: numbers.concurrency,
+    workers: numbers.workers,
+    retries: numbers.retries,
+    retryTimeout: numbers.retryTimeout,
+    journalPath: values.journal,
+    restart: values.restart,
+    skipExisting: values['skip-existing'],
+    signal: interruption.signal,
+    patientIds: values['patient-id'],
+    studyUids: values['study-uid'],
+    accessions: values.accession,
+    modalities: values.modality,
+    studyDate: values['study-date'],
+    layout: values.layout,
+    overwrite: values.overwrite,
+    reportPath: values.report,
+    verify: values.verify,
+    allowRecycling: values['allow-recycling'],
+    maxDecodedSize: numbers.maxDecodedSize,
+  });
+  const progress = createProgress({ quiet, stream: process.stderr, uploading: options.target !== undefined });
+  try {
+    const summary = await runImport(options, {
+      onTarget: (system) => {
+        if (!quiet) process.stderr.write(`target: Orthanc ${system.version}${system.name === undefined ? '' : ` (${system.name})`} at ${options.target?.display ?? ''}\n`);
+      },
+      onWarning: (message) => {
+        process.stderr.write(`warning: ${message}\n`);
+      },
+      onInfo: (message) => {
+        if (!quiet) process.stderr.write(`${message}\n`);
+      },
+      onOutcome: (_outcome, tally) => {
+        progress.update(tally);
+      },
+    });
+    progress.stop();
+    process.stdout.write(`${formatSummary(summary)}\n`);
+    // The library decides the exit code, so the JSON report (summary.exitCode) says the same.
+    return summary.exitCode;
+  } finally {
+    progress.stop();
+  }
+};
+
+// Exits once stdout and stderr are flushed. Everything the run opened is closed by then; the
+// runtime may still be busy in the background (undici's HTTP parser is WebAssembly, compiled
+// further after first use: about 70 ms), which a finished run has no reason to wait for.
+const exit = (code: number): void => {
+  process.exitCode = code;
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+};
+
+main().then(exit, (error: unknown) => {
+  // A run stopped half-way still says what it had done (the report, if any, says the same).
+  if (isImporterError(error) && error.summary !== undefined) process.stdout.write(`${formatSummary(error.summary)}\n`);
+  if (isImporterError(error)) process.stderr.write(`orthanc-import: ${error.message}\n`);
+  else process.stderr.write(`orthanc-import: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+  exit(exitCodeOf(error));
+});

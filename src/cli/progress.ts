@@ -1,0 +1,63 @@
+import type { Ora } from 'ora';
+import type { Tally } from '../record/report.js';
+
+/** How the CLI shows a run in progress. */
+export interface Progress {
+  readonly update: (tally: Tally) => void;
+  readonly stop: () => void;
+}
+
+const PLAIN_INTERVAL_MS = 10_000;
+const SPINNER_INTERVAL_MS = 100;
+
+const line = (tally: Tally, startedAt: number, uploading: boolean): string => {
+  const seconds = Math.max((Date.now() - startedAt) / 1000, 1e-3);
+  const dicom = tally.classes.dicom.files;
+  const others = tally.files - dicom;
+  const verb = uploading ? 'delivered' : 'found';
+  return (
+    `${tally.files} files classified, ${dicom} DICOM ${verb} (${(tally.dicomBytes / 1e6).toFixed(1)} MB), ${others} not uploaded` +
+    // The rate counts what this run read and sent itself, not what the journal or the target's listing settled.
+    ` · this run: ${(tally.thisRun / seconds).toFixed(0)} instances/s, ${(tally.thisRunBytes / 1e6 / seconds).toFixed(1)} MB/s`
+  );
+};
+
+// A terminal a spinner can redraw: one that reports its width and is not 'dumb' (at 0 columns
+// ora's redraw never ends: it wrote escape codes without end and the run stalled).
+const canAnimate = (stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): boolean => stream.isTTY && stream.columns > 0 && env['TERM'] !== 'dumb';
+
+// Picks the display: an ora spinner on a terminal, a plain line every 10 s otherwise, or nothing.
+export const createProgress = (options: { quiet: boolean; stream: NodeJS.WriteStream; uploading: boolean; intervalMs?: number; env?: NodeJS.ProcessEnv }): Progress => {
+  const startedAt = Date.now();
+  if (options.quiet) return { update: () => undefined, stop: () => undefined };
+  let last = 0;
+  if (canAnimate(options.stream, options.env ?? process.env)) {
+    // ora (and what it draws with) is loaded only for a terminal: a scripted run does not pay for it.
+    let spinner: Ora | undefined;
+    let stopped = false;
+    void import('ora').then(({ default: ora }) => {
+      // discardStdin off: ora would put stdin in raw mode, where a typed Ctrl-C never becomes SIGINT.
+      if (!stopped) spinner = ora({ stream: options.stream, text: 'walking the source…', discardStdin: false }).start();
+    });
+    return {
+      update: (tally) => {
+        if (spinner === undefined || Date.now() - last < SPINNER_INTERVAL_MS) return;
+        last = Date.now();
+        spinner.text = line(tally, startedAt, options.uploading);
+      },
+      stop: () => {
+        stopped = true;
+        spinner?.stop();
+      },
+    };
+  }
+  last = startedAt;
+  return {
+    update: (tally) => {
+      if (Date.now() - last < (options.intervalMs ?? PLAIN_INTERVAL_MS)) return;
+      last = Date.now();
+      options.stream.write(`${line(tally, startedAt, options.uploading)}\n`);
+    },
+    stop: () => undefined,
+  };
+};

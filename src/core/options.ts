@@ -1,0 +1,178 @@
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { LAYOUTS, type Layout } from '../targets/folder/folder-layout.js';
+import { ImporterError } from './errors.js';
+import { parseDateRange, type Filter } from './filter.js';
+import { parseTarget, type Target } from '../targets/http/endpoint.js';
+import { isUrl, targetKind } from '../targets/target-kind.js';
+
+/** What a caller may give runImport; every field but `source` has a default. */
+export interface ImportInput {
+  /** A storage folder, a folder of DICOM files, or one file. */
+  readonly source: string;
+  /** An Orthanc URL, or a local folder to recover into; absent for an inventory (nothing is uploaded). */
+  readonly target?: string | undefined;
+  /** Recovery: how files are named in the target folder. @default 'hierarchy' */
+  readonly layout?: string | undefined;
+  /** Recovery: replace an existing different file instead of reporting a conflict. @default false */
+  readonly overwrite?: boolean | undefined;
+  /** Classify only, even with a target. @default false */
+  readonly dryRun?: boolean | undefined;
+  readonly username?: string | undefined;
+  readonly password?: string | undefined;
+  /** Extra request headers as 'Name: value'. */
+  readonly headers?: readonly string[] | undefined;
+  /** Uploads in flight. @default 4 */
+  readonly concurrency?: number | undefined;
+  /** Decode threads. @default the number of cores, at most 8 */
+  readonly workers?: number | undefined;
+  /** Retries of a transient upload failure. @default 4 */
+  readonly retries?: number | undefined;
+  /** Base backoff delay in ms. @default 250 */
+  readonly retryDelayMs?: number | undefined;
+  /** How long to wait for a target that went away before stopping, in seconds. @default 600 */
+  readonly retryTimeout?: number | undefined;
+  /** The journal that makes a run resumable. @default one per source and target, under $XDG_STATE_HOME/orthanc-import */
+  readonly journalPath?: string | undefined;
+  /** Ignore (and empty) the journal. @default false */
+  readonly restart?: boolean | undefined;
+  /** Skip instances the target already holds (found in one bulk listing). @default true */
+  readonly skipExisting?: boolean | undefined;
+  /** Aborting it stops taking new files; the files in flight finish. */
+  readonly signal?: AbortSignal | undefined;
+  /** Partial migrations: keep only these PatientIDs, StudyInstanceUIDs, AccessionNumbers, Modalities. */
+  readonly patientIds?: readonly string[] | undefined;
+  readonly studyUids?: readonly string[] | undefined;
+  readonly accessions?: readonly string[] | undefined;
+  readonly modalities?: readonly string[] | undefined;
+  /** 'FROM..TO', 'FROM..', '..TO' or one date, YYYYMMDD. */
+  readonly studyDate?: string | undefined;
+  /** Where to write the JSON report. */
+  readonly reportPath?: string | undefined;
+  /** The SQLite index, when IndexDirectory is apart from the storage. @default <source>/index when present */
+  readonly indexPath?: string | undefined;
+  /** Use the index when there is one. @default true */
+  readonly useIndex?: boolean | undefined;
+  /** Import files the index does not reference (deleted instances), classified by content. @default false */
+  readonly includeOrphans?: boolean | undefined;
+  /** Follow symbolic links to directories (and files) during the walk. @default false */
+  readonly followSymlinks?: boolean | undefined;
+  /** Read back each delivered instance's MD5 from the target. @default true */
+  readonly verify?: boolean | undefined;
+  /** Upload nothing: report which source instances are absent or different on the target. @default false */
+  readonly check?: boolean | undefined;
+  /** Accept a target whose storage limits recycle (delete) old patients. @default false */
+  readonly allowRecycling?: boolean | undefined;
+  /** Largest decoded file size a size prefix may announce. @default 32 GiB */
+  readonly maxDecodedSize?: number | undefined;
+  /** Decoded files up to this size are held in memory; larger ones are streamed from disk. @default 64 MiB */
+  readonly inlineLimit?: number | undefined;
+}
+
+/** A recovery target: a local folder and how to fill it. */
+export interface OutputFolder {
+  readonly dir: string;
+  readonly layout: Layout;
+  readonly overwrite: boolean;
+}
+
+// Why: --layout and --overwrite shape files written into a folder; with an Orthanc (or no target)
+// they would be silently ignored, and the user would believe they applied.
+const refuseRecoveryOptionsWithoutFolder = (input: ImportInput): void => {
+  const given = [input.layout === undefined ? undefined : '--layout', input.overwrite === true ? '--overwrite' : undefined].filter((name) => name !== undefined);
+  if (given.length === 0) return;
+  const options = given.join(' and ');
+  const apply = given.length === 1 ? 'applies' : 'apply';
+  if (input.target === undefined) throw new ImporterError('E_USAGE', `${options} only ${apply} to a recovery into a folder, and no target folder was given`);
+  if (isUrl(input.target)) throw new ImporterError('E_USAGE', `${options} only ${apply} to a recovery into a folder, not to an Orthanc URL: leave ${given.length === 1 ? 'it' : 'them'} out`);
+};
+
+const outputFolder = (input: ImportInput): OutputFolder | undefined => {
+  refuseRecoveryOptionsWithoutFolder(input);
+  if (input.target === undefined || (input.dryRun === true && input.check !== true) || targetKind(input.target) === 'url') return undefined;
+  const layout = input.layout ?? 'hierarchy';
+  if (!LAYOUTS.includes(layout as Layout)) throw new ImporterError('E_USAGE', `Expected --layout to be one of ${LAYOUTS.join(', ')}, got '${layout}'`);
+  if (input.check === true) throw new ImporterError('E_USAGE', 'Expected an Orthanc URL to check against, got a folder');
+  return { dir: resolve(input.target), layout: layout as Layout, overwrite: input.overwrite ?? false };
+};
+
+/** The fully defaulted, validated options the pipeline runs with. */
+export interface ImportOptions {
+  readonly source: string;
+  readonly target: Target | undefined;
+  /** Recovery to a folder instead of an Orthanc. */
+  readonly output: OutputFolder | undefined;
+  readonly concurrency: number;
+  readonly workers: number;
+  readonly retries: number;
+  readonly retryDelayMs: number;
+  readonly retryTimeoutMs: number;
+  readonly journalPath: string | undefined;
+  readonly restart: boolean;
+  readonly skipExisting: boolean;
+  readonly signal: AbortSignal | undefined;
+  readonly filter: Filter;
+  readonly reportPath: string | undefined;
+  readonly indexPath: string | undefined;
+  readonly useIndex: boolean;
+  readonly includeOrphans: boolean;
+  readonly followSymlinks: boolean;
+  readonly verify: boolean;
+  readonly check: boolean;
+  readonly allowRecycling: boolean;
+  readonly maxDecodedSize: number;
+  readonly inlineLimit: number;
+}
+
+const MiB = 1024 * 1024;
+
+export const DEFAULT_CONCURRENCY = 4;
+export const defaultWorkers = (): number => Math.max(1, Math.min(8, availableParallelism()));
+
+const integer = (name: string, value: number | undefined, fallback: number, min: number): number => {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min) {
+    throw new ImporterError('E_USAGE', `Expected \`${name}\` to be an integer >= ${min}, got \`${String(value)}\` (${typeof value})`);
+  }
+  return value;
+};
+
+// Resolves defaults and validates once, so the pipeline never checks for undefined.
+export const resolveOptions = (input: ImportInput): ImportOptions => {
+  if (input.source === '') throw new ImporterError('E_USAGE', 'Expected a source folder or file, got an empty string');
+  if (input.check === true && input.target === undefined) throw new ImporterError('E_USAGE', 'Expected a target URL to check against: orthanc-import check <source> <target-url>');
+  const output = outputFolder(input);
+  const wantsOrthanc = input.target !== undefined && isUrl(input.target) && (input.dryRun !== true || input.check === true);
+  const target = wantsOrthanc ? parseTarget(input.target ?? '', input) : undefined;
+  return Object.freeze({
+    source: input.source,
+    target,
+    output,
+    concurrency: integer('--concurrency', input.concurrency, DEFAULT_CONCURRENCY, 1),
+    workers: integer('--workers', input.workers, defaultWorkers(), 1),
+    retries: integer('--retries', input.retries, 4, 0),
+    retryDelayMs: integer('retryDelayMs', input.retryDelayMs, 250, 0),
+    retryTimeoutMs: integer('--retry-timeout', input.retryTimeout, 600, 0) * 1000,
+    journalPath: input.journalPath,
+    restart: input.restart ?? false,
+    skipExisting: input.skipExisting ?? true,
+    signal: input.signal,
+    filter: {
+      patientIds: input.patientIds ?? [],
+      studyUids: input.studyUids ?? [],
+      accessions: input.accessions ?? [],
+      modalities: input.modalities ?? [],
+      studyDate: input.studyDate === undefined ? undefined : parseDateRange(input.studyDate),
+    },
+    reportPath: input.reportPath,
+    indexPath: input.indexPath,
+    useIndex: input.useIndex ?? true,
+    includeOrphans: input.includeOrphans ?? false,
+    followSymlinks: input.followSymlinks ?? false,
+    verify: input.verify ?? true,
+    check: input.check ?? false,
+    allowRecycling: input.allowRecycling ?? false,
+    maxDecodedSize: integer('--max-decoded-size', input.maxDecodedSize, 32 * 1024 * MiB, 1),
+    inlineLimit: integer('inlineLimit', input.inlineLimit, 64 * MiB, 0),
+  });
+};

@@ -1,0 +1,42 @@
+import { workerFile } from './worker-file.js';
+import type { Piscina } from 'piscina';
+import type { InspectTask } from './inspect-file.js';
+import type { Classified, ExpectedFile, FileEntry } from '../core/types.js';
+
+/** Limits every classification task shares. */
+export interface ClassifierOptions {
+  readonly workers: number;
+  readonly inlineLimit: number;
+  readonly maxDecodedSize: number;
+  readonly keepBytes: boolean;
+}
+
+
+/** Main-thread facade over the worker pool: classify(entry) -> Classified. Knows nothing of HTTP. */
+export class Classifier {
+  #pool: Promise<Piscina<InspectTask, Classified>> | undefined;
+  readonly #options: ClassifierOptions;
+
+  constructor(options: ClassifierOptions) {
+    this.#options = options;
+  }
+
+  // Runs the worker on one file; the pipeline bounds how many are in flight.
+  async classify(entry: FileEntry, expected?: ExpectedFile): Promise<Classified> {
+    const { inlineLimit, maxDecodedSize, keepBytes } = this.#options;
+    const pool = await (this.#pool ??= this.#start());
+    return pool.run({ path: entry.path, rawPath: entry.rawPath, inlineLimit, maxDecodedSize, keepBytes, expected });
+  }
+
+  // Lets started tasks finish, then stops the threads.
+  async close(): Promise<void> {
+    await (await this.#pool)?.close();
+  }
+
+  // Threads (and piscina itself) are loaded when the first file needs one: a resumed run that reads
+  // nothing starts none.
+  async #start(): Promise<Piscina<InspectTask, Classified>> {
+    const { Piscina } = await import('piscina');
+    return new Piscina({ filename: workerFile('classify.js'), minThreads: 0, maxThreads: this.#options.workers, idleTimeout: 60_000 });
+  }
+}

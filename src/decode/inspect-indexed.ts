@@ -1,0 +1,105 @@
+import { closeSync, fstatSync } from 'node:fs';
+import { cacheFacts } from './classify-content.js';
+import { parseDicomHeader } from './dicom-header.js';
+import { inflateOrthancFile, readAnnouncedSize, ZLIB_PREFIX_BYTES } from './orthanc-zlib.js';
+import { digestFile, isReadError, md5Of, openForReading, readStart } from './read-bytes.js';
+import { BLANK_HEADER, type Classified, type Encoding, type ExpectedFile } from '../core/types.js';
+import { errnoOrMessage } from '../core/errno.js';
+
+/** The decoded content of a file, or why it does not match the index. */
+type Decoded =
+  | { readonly ok: true; readonly head: Uint8Array; readonly length: number; readonly md5: string; readonly bytes?: Uint8Array }
+  | { readonly ok: false; readonly reason: string; readonly readError?: string };
+
+interface Limits {
+  readonly path: string;
+  readonly rawPath?: Uint8Array | undefined;
+  readonly inlineLimit: number;
+  readonly maxDecodedSize: number;
+  readonly keepBytes: boolean;
+}
+
+
+const whole = (bytes: Uint8Array, keep: boolean): Decoded => ({ ok: true, head: bytes, length: bytes.length, md5: md5Of(bytes), ...(keep ? { bytes } : {}) });
+
+// Streams an open file (inflating it when compressed), hashing it without holding it; reading
+// stops just past the expected length.
+const streamed = async (fd: number, start: number, inflate: boolean, expectedLength: number): Promise<Decoded> => {
+  try {
+    const digest = await digestFile(fd, start, inflate, expectedLength);
+    return { ok: true, ...digest };
+  } catch (error) {
+    const code = errnoOrMessage(error);
+    if (isReadError(error)) return { ok: false, reason: `cannot read the file (${code})`, readError: code };
+    return { ok: false, reason: `the zlib stream does not inflate (${(error as Error).message})` };
+  }
+};
+
+const decodeRaw = async (limits: Limits, fd: number, size: number): Promise<Decoded> =>
+  size <= limits.inlineLimit ? whole(readStart(fd, size), limits.keepBytes) : streamed(fd, 0, false, size);
+
+const decodeZlib = async (limits: Limits, fd: number, size: number, expected: ExpectedFile): Promise<Decoded> => {
+  // A file that will be inflated in memory is read once, prefix included.
+  const prefix = readStart(fd, size <= limits.inlineLimit ? size : ZLIB_PREFIX_BYTES);
+  if (prefix.length < ZLIB_PREFIX_BYTES) return { ok: false, reason: `a compressed attachment of ${size} bytes has no size prefix` };
+  const announced = readAnnouncedSize(prefix);
+  if (announced !== expected.uncompressedSize) {
+    return { ok: false, reason: `its size prefix announces ${announced} bytes, the index says ${expected.uncompressedSize}` };
+  }
+  if (size > limits.inlineLimit || announced > limits.inlineLimit) {
+    return streamed(fd, ZLIB_PREFIX_BYTES, true, announced);
+  }
+  const inflated = inflateOrthancFile(prefix, limits.maxDecodedSize);
+  return inflated.ok ? whole(inflated.bytes, limits.keepBytes) : inflated;
+};
+
+// Compares decoded content with what the index recorded: length, then MD5 when it was stored.
+const checkAgainstIndex = (decoded: Decoded, expected: ExpectedFile): string | undefined => {
+  if (!decoded.ok) return decoded.reason;
+  if (decoded.length !== expected.uncompressedSize) {
+    return `it decodes to ${decoded.length} bytes, the index says ${expected.uncompressedSize}`;
+  }
+  if (expected.uncompressedMd5 !== '' && decoded.md5 !== expected.uncompressedMd5) {
+    return `its MD5 is ${decoded.md5}, the index says ${expected.uncompressedMd5}`;
+  }
+  return undefined;
+};
+
+// Reads a live instance the index describes, decoding it by the index's compression type and
+// proving it is the file Orthanc stored (size on disk, decoded length, MD5) before it may be uploaded.
+export const inspectIndexed = async (limits: Limits, expected: ExpectedFile): Promise<Classified> => {
+  const encoding: Encoding = expected.compressionType === 2 ? 'zlib' : 'raw';
+  let fd: number;
+  try {
+    fd = openForReading(limits);
+  } catch (error) {
+    const code = errnoOrMessage(error);
+    if (code === 'ENOENT') {
+      return { kind: 'skipped', fileClass: 'missing', encoding, diskSize: 0, reason: `the index lists instance ${expected.instanceId} but its file is not on disk` };
+    }
+    return { kind: 'skipped', fileClass: 'failed', encoding, diskSize: 0, reason: `cannot read the file (${code})` };
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const corrupt = (reason: string): Classified => ({ kind: 'skipped', fileClass: 'corrupt-source', encoding, diskSize: size, reason: `instance ${expected.instanceId}: ${reason}` });
+    if (size !== expected.compressedSize) return corrupt(`${size} bytes on disk, the index says ${expected.compressedSize}`);
+    if (expected.uncompressedSize === 0) return corrupt('the index records an empty DICOM file');
+    const decoded = expected.compressionType === 2 ? await decodeZlib(limits, fd, size, expected) : await decodeRaw(limits, fd, size);
+    if (!decoded.ok && decoded.readError !== undefined) {
+      return { kind: 'skipped', fileClass: 'failed', encoding, diskSize: size, reason: decoded.reason };
+    }
+    const problem = checkAgainstIndex(decoded, expected);
+    if (problem !== undefined || !decoded.ok) return corrupt(problem ?? 'unreadable');
+    const parsed = parseDicomHeader(decoded.head, decoded.length);
+    if (!parsed.ok && parsed.tooDeep === true) return { kind: 'skipped', fileClass: 'too-deep', encoding, diskSize: size, reason: parsed.reason };
+    const header = parsed.ok ? parsed.facts.header : BLANK_HEADER;
+    // A live instance is never a cache (the index says what it is), but may prove an orphan to be one.
+    const evidence = parsed.ok ? cacheFacts({ pixelDataOffset: parsed.facts.pixelDataOffset, cacheCandidate: false }, decoded.head) : {};
+    const base = { kind: 'dicom' as const, diskSize: size, encoding, header, decodedSize: decoded.length, md5: decoded.md5, orthancId: expected.instanceId, ...evidence };
+    return decoded.bytes === undefined ? base : { ...base, bytes: decoded.bytes };
+  } catch (error) {
+    return { kind: 'skipped', fileClass: 'failed', encoding, diskSize: 0, reason: `cannot read the file (${errnoOrMessage(error)})` };
+  } finally {
+    closeSync(fd);
+  }
+};

@@ -1,0 +1,165 @@
+import { once } from 'node:events';
+import { accessSync, constants, createReadStream, createWriteStream, statSync, type WriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { ImporterError, isImporterError } from '../core/errors.js';
+import type { Summary } from './report.js';
+import type { FileOutcome } from '../core/types.js';
+import { errnoCode, errnoOrMessage } from '../core/errno.js';
+
+/** One line of the JSON report's `notUploaded` list. */
+export interface ReportEntry {
+  readonly path: string;
+  readonly class: FileOutcome['fileClass'];
+  readonly reason: string;
+  readonly size: number;
+  readonly encoding?: FileOutcome['encoding'];
+  readonly sopInstanceUid?: string;
+  readonly instanceId?: string;
+  readonly httpStatus?: number;
+  readonly orthancMessage?: string;
+  readonly orthancDetails?: string;
+}
+
+// The report's line for a file that was not uploaded; undefined for one that was.
+export const reportLine = (outcome: FileOutcome): string | undefined => (isNotUploaded(outcome) ? JSON.stringify(toEntry(outcome)) : undefined);
+
+// A file counts as not uploaded unless the target stored it (FilteredOut means it was dropped).
+// Files left out by the filters are counted in the summary, not listed: a partial migration of one
+// patient would otherwise list every other file of the storage.
+export const isNotUploaded = (outcome: FileOutcome): boolean => (outcome.fileClass !== 'dicom' && outcome.fileClass !== 'excluded') || outcome.status === 'FilteredOut';
+
+// Absent fields stay undefined (JSON.stringify leaves them out): spreading them in conditionally
+// is V8's slow path, and a second run writes a line for each of its cache files.
+const toEntry = (outcome: FileOutcome): ReportEntry => ({
+  path: outcome.path,
+  class: outcome.fileClass,
+  reason: outcome.reason ?? (outcome.status === 'FilteredOut' ? 'the target answered FilteredOut (dropped by a filter there)' : ''),
+  size: outcome.size,
+  encoding: outcome.encoding,
+  sopInstanceUid: outcome.sopInstanceUid,
+  instanceId: outcome.instanceId,
+  httpStatus: outcome.httpStatus,
+  orthancMessage: outcome.orthancMessage,
+  orthancDetails: outcome.orthancDetails,
+});
+
+const openStream = async (path: string): Promise<WriteStream> => {
+  const stream = createWriteStream(path, { flags: 'w' });
+  try {
+    await once(stream, 'open');
+  } catch (error) {
+    throw new ImporterError('E_REPORT', `Cannot write the report ${path} (${errnoOrMessage(error)})`, { cause: error });
+  }
+  return stream;
+};
+
+// Why the report cannot be written, or undefined when it can (the path, or else its folder, is writable).
+const reportPathProblem = (path: string): string | undefined => {
+  try {
+    if (statSync(path).isDirectory()) return 'it is a directory: give a file name';
+    accessSync(path, constants.W_OK);
+    return undefined;
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') return errnoOrMessage(error);
+  }
+  const folder = dirname(resolve(path));
+  try {
+    if (!statSync(folder).isDirectory()) return `${folder} is not a folder`;
+    accessSync(folder, constants.W_OK | constants.X_OK);
+    return undefined;
+  } catch (error) {
+    return errnoCode(error) === 'ENOENT' ? `its folder ${folder} does not exist` : `its folder ${folder} is not writable (${errnoOrMessage(error)})`;
+  }
+};
+
+// Why: a report that cannot be written must stop the run before any source is read or target
+// asked, not after hours of work; probed without creating anything.
+export const probeReportPath = (path: string): void => {
+  const problem = reportPathProblem(path);
+  if (problem !== undefined) throw new ImporterError('E_REPORT', `Cannot write the report ${path} (${problem})`);
+};
+
+/** Lines of a replayed report gathered into one write. */
+const LINES_PER_WRITE = 512;
+
+/**
+ * Writes the JSON report without holding its entries: they go to a side file as they happen,
+ * already separated as the final array needs, and the final document ({summary, notUploaded:
+ * [...]}) is assembled from it at the end by a byte copy.
+ */
+export class ReportFile {
+  readonly #path: string;
+  readonly #entries: WriteStream;
+  #separator = '\n';
+  /** The first write error of the side file (a full disk), met by the next write or finish. */
+  #failure: unknown;
+
+  private constructor(path: string, entries: WriteStream) {
+    this.#path = path;
+    this.#entries = entries;
+    entries.on('error', (error) => {
+      this.#failure ??= error;
+    });
+  }
+
+  // A write of the report that failed, as the one run-stopping error that names the report.
+  #cannotWrite(error: unknown): ImporterError {
+    return new ImporterError('E_REPORT', `Cannot write the report ${this.#path} (${errnoOrMessage(error)})`, { cause: error });
+  }
+
+  // Opens the side file next to the report, so an unwritable report path fails before any work.
+  static async open(path: string): Promise<ReportFile> {
+    return new ReportFile(path, await openStream(`${path}.entries.tmp`));
+  }
+
+  // Records one file that was not uploaded (a line from reportLine); waits when the disk is slower than the run.
+  async add(line: string): Promise<void> {
+    await this.#write(`${this.#separator}${line}`);
+    this.#separator = ',\n';
+  }
+
+  // Records many lines (a replayed report), a few hundred per write.
+  async addAll(lines: Iterable<string>): Promise<void> {
+    let chunk: string[] = [];
+    for (const line of lines) {
+      chunk.push(line);
+      if (chunk.length < LINES_PER_WRITE) continue;
+      await this.#write(`${this.#separator}${chunk.join(',\n')}`);
+      this.#separator = ',\n';
+      chunk = [];
+    }
+    if (chunk.length > 0) await this.add(chunk.join(',\n'));
+  }
+
+  async #write(text: string): Promise<void> {
+    if (this.#failure !== undefined) throw this.#cannotWrite(this.#failure);
+    try {
+      if (!this.#entries.write(text)) await once(this.#entries, 'drain');
+    } catch (error) {
+      throw this.#cannotWrite(error);
+    }
+  }
+
+  // Writes the final report and removes the side file; a report that cannot be written is one
+  // E_REPORT error naming it (the side file is removed all the same).
+  async finish(summary: Summary): Promise<void> {
+    try {
+      if (this.#failure !== undefined) throw this.#cannotWrite(this.#failure);
+      this.#entries.end();
+      await once(this.#entries, 'finish');
+      const out = await openStream(this.#path);
+      out.write(`{\n"summary": ${JSON.stringify(summary, null, 2)},\n"notUploaded": [`);
+      await pipeline(createReadStream(`${this.#path}.entries.tmp`), out, { end: false });
+      out.end('\n]\n}\n');
+      await once(out, 'finish');
+    } catch (error) {
+      this.#entries.destroy();
+      throw isImporterError(error) ? error : this.#cannotWrite(error);
+    } finally {
+      await rm(`${this.#path}.entries.tmp`, { force: true });
+    }
+  }
+}

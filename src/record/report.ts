@@ -1,0 +1,281 @@
+import { Census, type CensusSummary } from './census.js';
+import type { IndexSummary } from '../sources/orthanc-storage/orthanc-index.js';
+import { INTERRUPTED_EXIT_CODE } from '../core/errors.js';
+import type { StudyCompleteness } from './studies.js';
+import { FILE_CLASSES, type FileClass, type FileOutcome, type UploadStatus } from '../core/types.js';
+
+/** How this run saw delivered instances on the target (see FileOutcome.verified). */
+export type Proof = NonNullable<FileOutcome['verified']>;
+
+const PROOFS: readonly Proof[] = ['md5', 'listing', 'size', 'presence'];
+
+const PROOF_LABELS: Record<Proof, string> = {
+  md5: 'MD5 read back',
+  listing: 'listed with the same size, MD5 read back by an earlier run',
+  size: 'size only (the target tells no MD5)',
+  presence: 'presence only (the target transcodes)',
+};
+
+/** Files and bytes (on disk) counted for one class. */
+export interface ClassCount {
+  files: number;
+  bytes: number;
+}
+
+/** The end-of-run summary, printed for humans and written into the JSON report. */
+export interface Summary {
+  readonly source: string;
+  /** The target URL without credentials; null for an inventory. */
+  readonly target: string | null;
+  readonly dryRun: boolean;
+  /** A check: nothing was uploaded, the target was compared with the source. */
+  readonly check: boolean;
+  /** A recovery: decoded files were written to the target folder. */
+  readonly recovery: boolean;
+  /** Stopped early (Ctrl-C, SIGTERM, or a failure that stops the run): the next run resumes. */
+  readonly interrupted: boolean;
+  /** Files not read again: their outcome came from an earlier run's journal. */
+  readonly resumed: number;
+  /** Instances not sent: the target already held them (listed, and their MD5 read back). */
+  readonly alreadyOnTarget: number;
+  /**
+   * When the source (index and storage folders) was unchanged since the complete run that began
+   * then: this run read and sent nothing, every outcome came from the journal.
+   */
+  readonly unchangedSince?: string;
+  /** What the filters keep (partial migration); absent without filters. */
+  readonly filter?: string;
+  /** Patients, studies, series, dates and modalities of the DICOM found or delivered. */
+  readonly census: CensusSummary;
+  readonly startedAt: string;
+  readonly elapsedSeconds: number;
+  readonly classes: Readonly<Record<FileClass, ClassCount>>;
+  readonly statuses: Readonly<Record<UploadStatus, number>>;
+  /** DICOM instances and decoded bytes delivered to the target (or found, in an inventory). */
+  readonly instances: number;
+  readonly dicomBytes: number;
+  /**
+   * Of those, the instances this run read from the source and sent (or wrote, checked, or found, in
+   * an inventory), not replayed from the journal nor found in the target's listing: the rates count
+   * only these, over the run's time.
+   */
+  readonly instancesThisRun: number;
+  readonly instancesPerSecond: number;
+  readonly megabytesPerSecond: number;
+  /** Uploads whose answer was lost and whose instance was then found on the target with the same bytes. */
+  readonly answersLost: number;
+  /** Delivered instances whose stored copy this run saw on the target (by MD5 unless said otherwise). */
+  readonly verified: number;
+  /** `verified`, by how this run saw them there. */
+  readonly verifiedBy: Readonly<Record<Proof, number>>;
+  readonly warnings: readonly string[];
+  /** Index mode only: what the source's SQLite index holds. */
+  readonly index?: IndexSummary;
+  /** Index mode only: per-study completeness (verified on the target, or sound in the source for an inventory). */
+  readonly studies?: StudyCompleteness;
+  /** The process's exit code (README, Exit codes): 130 interrupted, 2 or 3 stopped by a failure, 1, 0. */
+  readonly exitCode: number;
+}
+
+/** What the pipeline knows of a run besides the per-file counts. */
+export interface RunContext {
+  readonly source: string;
+  readonly target: string | null;
+  readonly check: boolean;
+  /** The target is a folder (recovery), not an Orthanc. */
+  readonly recovery?: boolean;
+  readonly interrupted?: boolean;
+  /** The exit code of the failure that stopped the run (exitCodeOf), when one did. */
+  readonly stoppedWith?: number;
+  /** What the filters keep, when there are filters. */
+  readonly filter?: string | undefined;
+  readonly startedAt: Date;
+  readonly elapsedSeconds: number;
+  readonly warnings: readonly string[];
+  readonly index?: IndexSummary | undefined;
+  readonly studies?: StudyCompleteness | undefined;
+}
+
+/** Classes that make a run end with exit code 1. */
+const BAD_CLASSES = ['rejected', 'failed', 'corrupt', 'too-deep', 'corrupt-source', 'missing', 'conflict', 'absent'] as const;
+
+const badFiles = (classes: Readonly<Record<FileClass, ClassCount>>): number => BAD_CLASSES.reduce((sum, name) => sum + classes[name].files, 0);
+
+const emptyClasses = (): Record<FileClass, ClassCount> =>
+  Object.fromEntries(FILE_CLASSES.map((name) => [name, { files: 0, bytes: 0 }])) as Record<FileClass, ClassCount>;
+
+/** Running counts, cheap to update per file and to read for progress. */
+export class Tally {
+  readonly classes = emptyClasses();
+  readonly statuses: Record<UploadStatus, number> = { Success: 0, AlreadyStored: 0, FilteredOut: 0 };
+  files = 0;
+  dicomBytes = 0;
+  readonly census = new Census();
+  verified = 0;
+  readonly verifiedBy: Record<Proof, number> = { md5: 0, listing: 0, size: 0, presence: 0 };
+  resumed = 0;
+  alreadyOnTarget = 0;
+  /** DICOM instances (and their decoded bytes) this run read and sent itself: what the rates count. */
+  thisRun = 0;
+  thisRunBytes = 0;
+  answersLost = 0;
+
+  // Counts one finished file.
+  add(outcome: FileOutcome): void {
+    this.files++;
+    this.census.add(outcome);
+    const count = this.classes[outcome.fileClass];
+    count.files++;
+    count.bytes += outcome.size;
+    if (outcome.fileClass === 'dicom') this.dicomBytes += outcome.decodedSize ?? outcome.size;
+    if (outcome.verified !== undefined && outcome.fileClass === 'dicom') {
+      this.verified++;
+      this.verifiedBy[outcome.verified]++;
+    }
+    // Statuses are the target's answers in this run: replayed and skipped files were not sent, and
+    // an upload whose answer was lost got none.
+    if (outcome.resumed === true) this.resumed++;
+    else if (outcome.onTarget === true) this.alreadyOnTarget++;
+    else if (outcome.answerLost === true) this.answersLost++;
+    else if (outcome.status !== undefined) this.statuses[outcome.status]++;
+    if (outcome.fileClass === 'dicom' && outcome.resumed !== true && outcome.onTarget !== true) {
+      this.thisRun++;
+      this.thisRunBytes += outcome.decodedSize ?? outcome.size;
+    }
+  }
+
+  // No file of the source is a DICOM instance (an empty folder, only junk): most likely the wrong folder.
+  heldNoDicom(): boolean {
+    return (['dicom', 'rejected', 'conflict', 'absent', 'excluded', 'missing', 'corrupt-source'] as const).every((name) => this.classes[name].files === 0);
+  }
+
+  // Freezes the counts into the summary of a finished run.
+  summarize(context: RunContext): Summary {
+    const { files: instances } = this.classes.dicom;
+    const seconds = Math.max(context.elapsedSeconds, 1e-3);
+    const bad = badFiles(this.classes);
+    const interrupted = context.interrupted ?? false;
+    const noDicom = !interrupted && this.heldNoDicom();
+    const finished = bad > 0 || noDicom || (context.studies?.incomplete.length ?? 0) > 0 ? 1 : 0;
+    return {
+      source: context.source,
+      target: context.target,
+      dryRun: context.target === null,
+      check: context.check,
+      recovery: context.recovery ?? false,
+      interrupted,
+      resumed: this.resumed,
+      alreadyOnTarget: this.alreadyOnTarget,
+      ...(context.filter === undefined ? {} : { filter: context.filter }),
+      census: this.census.summary(),
+      startedAt: context.startedAt.toISOString(),
+      elapsedSeconds: Number(context.elapsedSeconds.toFixed(3)),
+      classes: structuredClone(this.classes),
+      statuses: { ...this.statuses },
+      instances,
+      dicomBytes: this.dicomBytes,
+      instancesThisRun: this.thisRun,
+      instancesPerSecond: Number((this.thisRun / seconds).toFixed(1)),
+      megabytesPerSecond: Number((this.thisRunBytes / 1e6 / seconds).toFixed(1)),
+      answersLost: this.answersLost,
+      verified: this.verified,
+      verifiedBy: { ...this.verifiedBy },
+      warnings: noDicom ? [...context.warnings, `no DICOM found in ${context.source}: is it the right folder?`] : [...context.warnings],
+      ...(context.index === undefined ? {} : { index: context.index }),
+      ...(context.studies === undefined ? {} : { studies: context.studies }),
+      exitCode: context.stoppedWith ?? (interrupted ? INTERRUPTED_EXIT_CODE : finished),
+    };
+  }
+}
+
+const LABELS: Record<FileClass, string> = {
+  dicom: 'DICOM instances',
+  'json-summary': 'JSON summaries (dicom-as-json)',
+  'pixel-data-cache': 'pixel-data caches (dicom-until-pixel-data)',
+  'too-deep': 'nested too deep (not sent: it crashes common DICOM servers)',
+  'not-dicom': 'not DICOM',
+  orphan: 'orphans: in the storage layout, not in the index (deleted instances)',
+  missing: 'missing: in the index, not on disk (already lost in the source)',
+  'corrupt-source': 'corrupt in the source: size or MD5 differs from the index',
+  corrupt: 'corrupt',
+  rejected: 'rejected by the target',
+  conflict: 'different on the target (not verified)',
+  absent: 'not on the target (check)',
+  excluded: 'excluded by the filters (not errors)',
+  failed: 'failed',
+};
+
+// '(98 MD5 read back, 2 listed with ...)', the kinds of proof this run had, when there were any.
+const describeProofs = (by: Readonly<Record<Proof, number>>): string => {
+  const parts = PROOFS.filter((proof) => by[proof] > 0).map((proof) => `${by[proof]} ${PROOF_LABELS[proof]}`);
+  return parts.length === 0 ? '' : ` (${parts.join(', ')})`;
+};
+
+const megabytes = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
+
+// 12345 -> '12,345', as toLocaleString('en-US') writes it, without the number format its first
+// call sets up (milliseconds that a run answered from the journal would notice).
+const grouped = (count: number): string => String(count).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+
+const formatCensus = (census: CensusSummary): string => {
+  const dates = census.studyDates === undefined ? 'no study dates' : `study dates ${census.studyDates.first} to ${census.studyDates.last}`;
+  const modalities = Object.entries(census.modalities).map(([name, count]) => `${name} ${count}`).join(', ');
+  return `${census.patients} patients, ${census.studies} studies, ${census.series} series, ${census.instances} instances (${megabytes(census.bytes)}); ${dates}; modalities: ${modalities || 'none'}`;
+};
+
+// Renders the summary as the few lines a person reads at the end of a run.
+export const formatSummary = (summary: Summary): string => {
+  const title = summary.check
+    ? `Checked ${summary.source} against ${summary.target ?? ''} (nothing uploaded)`
+    : summary.recovery
+      ? `Recovered ${summary.source} into the folder ${summary.target ?? ''}`
+      : `${summary.dryRun ? 'Inventory of' : 'Imported'} ${summary.source}${summary.target === null ? '' : ` into ${summary.target}`}`;
+  const lines: string[] = [title];
+  for (const name of FILE_CLASSES) {
+    const { files, bytes } = summary.classes[name];
+    if (files === 0 && name !== 'dicom') continue;
+    lines.push(`  ${name.padEnd(17)} ${String(files).padStart(9)} files ${megabytes(bytes).padStart(12)} on disk  ${LABELS[name]}`);
+  }
+  if (summary.recovery) {
+    lines.push(`  files: ${summary.statuses.Success} written, ${summary.statuses.AlreadyStored} already there and identical`);
+  } else if (!summary.dryRun && !summary.check) {
+    const { Success, AlreadyStored, FilteredOut } = summary.statuses;
+    const lost = summary.answersLost > 0 ? `, ${summary.answersLost} answers lost (found on the target with the same bytes)` : '';
+    lines.push(`  target answers: ${Success} Success, ${AlreadyStored} AlreadyStored, ${FilteredOut} FilteredOut${lost}`);
+    lines.push(`  verified on the target by this run: ${summary.verified} of ${summary.instances} delivered instances${describeProofs(summary.verifiedBy)}`);
+  }
+  if (summary.index !== undefined) {
+    const types = summary.index.attachmentTypes.map((type) => `${type.name} ${type.files}`).join(', ');
+    lines.push(`  source index: schema ${summary.index.schemaVersion}, ${summary.index.instances} live instances; attachments: ${types}${summary.index.walReplayed ? '; its write-ahead log was replayed' : ''}`);
+  }
+  if (summary.studies?.notChecked === true) {
+    lines.push(`  studies: ${grouped(summary.studies.total)} begun, incomplete or not checked (the run stopped early)`);
+  } else if (summary.studies !== undefined) {
+    const what = summary.dryRun ? 'sound in the source' : 'complete on the target';
+    lines.push(`  studies ${what}: ${grouped(summary.studies.complete)}/${grouped(summary.studies.total)}`);
+  }
+  if (summary.filter !== undefined) lines.push(`  filters: ${summary.filter} (everything else is counted as excluded)`);
+  if (summary.dryRun) lines.push(`  ${formatCensus(summary.census)}`);
+  if (summary.unchangedSince !== undefined) lines.push(`  the source is unchanged since the complete run of ${summary.unchangedSince}: nothing was read or sent`);
+  if (summary.resumed > 0) lines.push(`  ${summary.resumed} files not read again: done in an earlier run (journal)`);
+  if (summary.alreadyOnTarget > 0) lines.push(`  ${summary.alreadyOnTarget} instances not sent: the target already held them (listed there, their MD5 read back)`);
+  for (const warning of summary.warnings) lines.push(`  warning: ${warning}`);
+  if (summary.interrupted) lines.push('  INTERRUPTED: the files in flight were finished; run the same command again to resume');
+  const action = summary.check ? 'on the target with the same MD5, checked' : summary.dryRun ? 'would be uploaded' : 'delivered';
+  // The rates count only the instances this run read and sent itself (not those an earlier run or
+  // the target's listing accounts for).
+  const rate =
+    summary.instancesThisRun === 0
+      ? 'none of them by this run'
+      : `${summary.instancesThisRun === summary.instances ? 'all' : grouped(summary.instancesThisRun)} of them by this run, ${summary.instancesPerSecond} instances/s, ${summary.megabytesPerSecond} MB/s`;
+  lines.push(`  ${summary.instances} instances (${megabytes(summary.dicomBytes)} decoded) ${action} in ${summary.elapsedSeconds.toFixed(1)} s: ${rate}`);
+  if (summary.statuses.FilteredOut > 0) lines.push('  warning: FilteredOut instances were dropped by a filter on the target');
+  if (summary.exitCode === 1 && (badFiles(summary.classes) > 0 || (summary.studies?.incomplete.length ?? 0) > 0)) {
+    lines.push(
+      summary.check
+        ? '  the target does NOT hold every source instance with the same MD5: see the report (--report FILE.json)'
+        : '  some files were rejected, failed, corrupt, in conflict with the target, or incomplete: see the report (--report FILE.json)',
+    );
+  }
+  return lines.join('\n');
+};

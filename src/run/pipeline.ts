@@ -1,0 +1,417 @@
+/*
+ *  source                  walk mode: fs.readdir/opendir, depth-first, lazy
+ *      │ SourceItem        index mode: the live instances of Orthanc's SQLite index: those each page
+ *      │                   of the target's listing names first (run-listing.ts), then the rest (UUID order)
+ *      ▼
+ *  mapBounded(4 × workers) ──► Classifier (piscina, --workers threads)
+ *      │ {entry, Classified}      read → decode (zlib) → check against the index → parse header → MD5
+ *      ▼                          (bytes moved back, or streamed later when large)
+ *  mapBounded(concurrency) ──► Uploader (undici Pool, --concurrency sockets): POST /instances, read back MD5
+ *      │ FileOutcome
+ *      ▼
+ *  merge ◄── index mode: outcomes of every other file of the storage, in batches, from the
+ *      │     storage walker thread (source/storage-scan.ts), which needs no stage
+ *      ▼
+ *  Tally + StudyTally + journal + ReportFile + events.onOutcome
+ *
+ *  Each stage pulls from the one above only when it has a free slot and its last result was
+ *  taken, so at most 4 × workers + concurrency decoded files exist at once, and a slow target
+ *  slows the walk.
+ */
+import { lstat } from 'node:fs/promises';
+import { checkOne, knownFromIndex } from './check.js';
+import { isFinal, type Journal } from '../record/journal.js';
+import { alreadyOnTarget, journalKey, recorded, replayed, targetProbe, type ComparedInstance, type Shortcuts } from './resume.js';
+import { CacheEvidence } from './cache-evidence.js';
+import { Classifier } from '../decode/classifier.js';
+import { deliver, type Delivery } from './deliver.js';
+import { mapBounded } from './map-bounded.js';
+import { writeToFolder, type FolderDelivery } from '../targets/folder/deliver-folder.js';
+import { SpaceGuard } from '../targets/folder/disk-space.js';
+import { FolderSink } from '../targets/folder/folder-sink.js';
+import { confirmRecorded } from '../targets/folder/recorded.js';
+import type { IndexedInstance, OrthancIndex } from '../sources/orthanc-storage/orthanc-index.js';
+import { instanceItem, type IndexedItem } from '../sources/orthanc-storage/index-source.js';
+import { openRunListing, type ListingPlan, type RunListing } from './run-listing.js';
+import type { OpenedTarget } from '../targets/open-target.js';
+import type { ImportOptions } from '../core/options.js';
+import type { TargetAssessment } from '../targets/orthanc/preflight.js';
+import type { ImportEvents } from '../core/events.js';
+import { Tally, type Summary } from '../record/report.js';
+import { ReportFile, reportLine } from '../record/report-file.js';
+import { openSource, type OpenedSource } from '../sources/open-source.js';
+import { stampIndex, type FingerprintWanted, type SourceFingerprint } from '../sources/orthanc-storage/unchanged.js';
+import { merge } from './merge.js';
+import type { LocatedSource } from '../sources/locate-source.js';
+import { StudyTally } from '../record/studies.js';
+import { exitCodeOf, isImporterError } from '../core/errors.js';
+import type { Uploader } from '../targets/orthanc/upload.js';
+import { treeFields, type Classified, type ExpectedFile, type FileEntry, type FileOutcome, type SourceItem } from '../core/types.js';
+import { describeFilter, isEmptyFilter, matchesFilter, type Filter, type FilterTags } from '../core/filter.js';
+
+
+type Stage1 = {
+  readonly entry: FileEntry;
+  readonly classified?: Classified;
+  /** Known without sending: replayed from the journal, or already on the target. */
+  readonly outcome?: FileOutcome;
+  readonly studyId?: string;
+  readonly key?: string;
+  /** What the index says of the file: the journal's record leaves it out (see Journal.record). */
+  readonly known?: Partial<FileOutcome>;
+};
+
+const sizeOnDisk = async (path: string | Buffer): Promise<number> => {
+  try {
+    return (await lstat(path)).size;
+  } catch {
+    return 0;
+  }
+};
+
+interface StageContext {
+  readonly classifier: Classifier;
+  readonly check: boolean;
+  readonly shortcuts: Shortcuts;
+  /** undefined: no filter, everything is taken. */
+  readonly filter: Filter | undefined;
+  /** Recovery to a folder instead of an upload. */
+  readonly folder: (FolderDelivery & { readonly space: SpaceGuard }) | undefined;
+}
+
+/** Outcomes taken between two turns of the event loop at most. */
+const OUTCOMES_PER_TURN = 256;
+
+/** Free space kept on the recovery folder's filesystem, for the journal, the report and the system. */
+const RESERVE_BYTES = 64 * 1024 * 1024;
+
+const openFolder = async (options: ImportOptions): Promise<StageContext['folder']> => {
+  if (options.output === undefined) return undefined;
+  const { dir, layout, overwrite } = options.output;
+  const space = new SpaceGuard(dir, { reserveBytes: RESERVE_BYTES });
+  return { sink: await FolderSink.open(dir, { layout, overwrite, space }), layout, space };
+};
+
+// Before a recovery from an index: is there room for what remains to be written (the instances the
+// filters take and the journal does not already have)? Each write is checked again as it comes.
+const checkRoomFor = async (index: OrthancIndex, context: StageContext, folder: NonNullable<StageContext['folder']>): Promise<void> => {
+  let bytes = 0;
+  for (const instance of index.instances()) {
+    if (context.filter !== undefined && !matchesFilter(instance.tags, context.filter)) continue;
+    if (recorded(`uuid:${instance.uuid}`, context.shortcuts) !== undefined) continue;
+    bytes += instance.uncompressedSize;
+  }
+  await folder.space.ensure(bytes, 'the instances that remain to be written');
+};
+
+// A file the filters leave out: counted, never read further, never recorded in the journal (so a
+// later run with other filters, or none, still takes it).
+const excluded = (entry: FileEntry, size: number, tags: Partial<FileOutcome>): FileOutcome => ({
+  path: entry.relativePath,
+  size,
+  fileClass: 'excluded',
+  reason: 'left out by the filters',
+  ...tags,
+});
+
+const outcomeTags = (outcome: FileOutcome): FilterTags => ({
+  patientId: outcome.patientId ?? '',
+  studyInstanceUid: outcome.studyInstanceUid ?? '',
+  accessionNumber: outcome.accessionNumber ?? '',
+  modality: outcome.modality ?? '',
+  studyDate: outcome.studyDate ?? '',
+});
+
+// How an instance of the index is compared with the target's listing.
+const comparedFromIndex = (expected: ExpectedFile): ComparedInstance => ({
+  instanceId: expected.instanceId,
+  decodedSize: expected.uncompressedSize,
+  diskSize: expected.compressedSize,
+  encoding: expected.compressionType === 2 ? 'zlib' : 'raw',
+  md5: expected.uncompressedMd5 === '' ? undefined : expected.uncompressedMd5,
+});
+
+// What the index says of an instance's outcome before its file is read: where it is, its sizes,
+// its encoding, its ID and its place in the tree.
+const indexedFields = (item: IndexedItem, tags: Partial<FileOutcome>): Partial<FileOutcome> => {
+  const { instanceId, decodedSize, diskSize, encoding } = comparedFromIndex(item.expected);
+  return Object.assign({ path: item.entry.relativePath, size: diskSize, encoding, decodedSize, instanceId }, tags);
+};
+
+// The index answers the filters before anything else, even an earlier run's outcome.
+const leftOutByIndex = (item: IndexedItem, filter: Filter | undefined): FileOutcome | undefined =>
+  filter !== undefined && !matchesFilter(item.tags, filter) ? excluded(item.entry, item.expected.compressedSize, treeFields(item.tags)) : undefined;
+
+// Recovery: a replayed outcome stands only while the file it records is in the folder with its
+// size, older than this run (a file deleted since is read and written again); what this run saw of
+// a recovered file is its size, and the outcome says so.
+const confirmedInFolder = async (done: FileOutcome | undefined, context: StageContext): Promise<FileOutcome | undefined> => {
+  const sink = context.folder?.sink;
+  if (done === undefined || sink === undefined) return done;
+  if (!(await confirmRecorded(sink.root, done, sink.openedAt))) return undefined;
+  return done.fileClass === 'dicom' && done.verified !== undefined ? { ...done, verified: 'size' } : done;
+};
+
+// Stage 1: what is known already costs little (the journal, the index; what the journal says was
+// delivered, or the listing shows, is read back from the target); the rest is read and decoded by a worker.
+const prepare = async (item: SourceItem, context: StageContext): Promise<Stage1> => {
+  if (item.kind === 'settled') {
+    if (item.sized === true) return { entry: item.entry, classified: item.classified };
+    return { entry: item.entry, classified: { ...item.classified, diskSize: await sizeOnDisk(item.entry.rawPath ?? item.entry.path) } };
+  }
+  const leftOut = item.kind === 'indexed' ? leftOutByIndex(item, context.filter) : undefined;
+  if (leftOut !== undefined) return { entry: item.entry, outcome: leftOut };
+  const key = context.check ? undefined : await journalKey(item);
+  if (item.kind === 'indexed') {
+    const tags = treeFields(item.tags);
+    const known = indexedFields(item, tags);
+    const indexed = { entry: item.entry, studyId: item.studyId, key, known };
+    const done = await confirmedInFolder(await replayed(key, context.shortcuts, known), context);
+    if (done !== undefined) return { ...indexed, outcome: done };
+    const onTarget = context.check ? undefined : await alreadyOnTarget(context.shortcuts, item.entry, comparedFromIndex(item.expected), tags);
+    if (onTarget !== undefined) return { ...indexed, outcome: onTarget };
+    const fromIndex = context.check ? knownFromIndex(item) : undefined;
+    if (fromIndex !== undefined) return { entry: item.entry, classified: fromIndex, studyId: item.studyId };
+    return { ...indexed, classified: await context.classifier.classify(item.entry, item.expected) };
+  }
+  const done = await confirmedInFolder(await replayed(key, context.shortcuts), context);
+  if (done !== undefined) return { entry: item.entry, outcome: done, key };
+  return { entry: item.entry, classified: await context.classifier.classify(item.entry), key };
+};
+
+// Stage 2: send (or check) what stage 1 could not settle; in walk mode the target's listing is
+// only usable now that the worker computed the instance ID.
+const settle = async (stage: Stage1, context: StageContext, delivery: Delivery | undefined): Promise<FileOutcome> => {
+  const { filter } = context;
+  if (stage.outcome !== undefined) {
+    // A walk-mode file replayed from the journal is only known by its recorded tags.
+    const out = filter !== undefined && stage.outcome.fileClass === 'dicom' && !matchesFilter(outcomeTags(stage.outcome), filter);
+    return out ? excluded(stage.entry, stage.outcome.size, {}) : stage.outcome;
+  }
+  const classified = stage.classified;
+  if (classified === undefined) throw new Error('a stage-1 result carries neither an outcome nor a classification');
+  if (classified.kind === 'dicom' && filter !== undefined && !matchesFilter(classified.header, filter)) {
+    return excluded(stage.entry, classified.diskSize, treeFields(classified.header));
+  }
+  if (context.folder !== undefined) return writeToFolder(stage.entry, classified, context.folder);
+  if (context.check && delivery !== undefined) return checkOne(stage.entry, classified, delivery.uploader);
+  if (classified.kind === 'dicom' && delivery !== undefined) {
+    const { orthancId: instanceId, decodedSize, diskSize, encoding, md5 } = classified;
+    const onTarget = await alreadyOnTarget(context.shortcuts, stage.entry, { instanceId, decodedSize, diskSize, encoding, md5, transferSyntax: classified.header.transferSyntaxUid });
+    if (onTarget !== undefined) return { ...onTarget, sopInstanceUid: classified.header.sopInstanceUid };
+  }
+  return deliver(stage.entry, classified, delivery);
+};
+
+// Stops pulling new items once the signal is aborted (Ctrl-C); what is in flight finishes.
+async function* untilAborted<T>(items: AsyncIterable<T> | Iterable<T>, signal: AbortSignal | undefined): AsyncGenerator<T> {
+  for await (const item of items) {
+    if (signal?.aborted === true) return;
+    yield item;
+  }
+}
+
+// Starts pulling items once `ready` settles (its failure is for the items to meet, not this).
+async function* after<T>(ready: Promise<unknown> | undefined, items: AsyncIterable<T> | Iterable<T>): AsyncGenerator<T> {
+  await ready?.then(undefined, () => undefined);
+  yield* items;
+}
+
+// Index mode: the instances the target's listing names, as items, page by page; then the rest.
+async function* listedFirst(root: string, listed: AsyncIterable<readonly IndexedInstance[]>, rest: AsyncIterable<SourceItem> | Iterable<SourceItem>): AsyncGenerator<SourceItem> {
+  for await (const page of listed) for (const instance of page) yield instanceItem(root, instance);
+  yield* rest;
+}
+
+// The items of a run: with a listing, the walk's files wait for it; an index gives the listed instances first.
+const itemsOf = (source: OpenedSource, listing: RunListing | undefined): AsyncIterable<SourceItem> | Iterable<SourceItem> => {
+  if (listing === undefined) return source.items;
+  return listing.listed === undefined ? after(listing.loaded, source.items) : listedFirst(source.root, listing.listed, source.items);
+};
+
+/** A finished file: its outcome, and the journal key and study it counts for, if any. */
+type Settled = { readonly stage: Pick<Stage1, 'key' | 'studyId' | 'known'>; readonly outcome: FileOutcome };
+
+// Outcomes known without reading the files (the storage walk), a batch at a time.
+async function* settledAtOnce(batches: AsyncIterable<readonly FileOutcome[]>): AsyncGenerator<readonly Settled[]> {
+  for await (const outcomes of batches) yield outcomes.map((outcome) => ({ stage: {}, outcome }));
+}
+
+// The staged results one by one, in the shape of settleAtOnce's batches.
+async function* single<T>(items: AsyncIterable<T>): AsyncGenerator<readonly T[]> {
+  for await (const item of items) yield [item];
+}
+
+// An instance counts for its study once it is safely on the target (verified, unless --no-verify),
+// or, in an inventory, once it is sound in the source.
+const countsForStudy = (outcome: FileOutcome, delivery: Delivery | undefined): boolean =>
+  outcome.fileClass === 'dicom' && outcome.status !== 'FilteredOut' && (delivery === undefined || !delivery.verify || outcome.verified !== undefined);
+
+/** How a run that read the source ended. */
+export interface SourceRun {
+  readonly summary: Summary;
+  /** Every outcome is final for this source as it is (nothing to retry, nothing filtered out). */
+  readonly leftNothingToDo: boolean;
+  /** The source's fingerprint, taken before the walk, when one was asked for. */
+  readonly fingerprint: SourceFingerprint | undefined;
+}
+
+// Outcomes a later run over the same, unchanged source could not improve on: a file missing from
+// an unchanged storage stays missing.
+const leavesNothingToDo = (outcome: FileOutcome, verify: boolean): boolean => isFinal(outcome, verify) || outcome.fileClass === 'missing';
+
+/** What the run reads from and where it reports, once both are open. */
+interface RunContext {
+  readonly source: OpenedSource;
+  readonly assessment: TargetAssessment | undefined;
+  readonly uploader: Uploader | undefined;
+  readonly journal: Journal | undefined;
+  readonly options: ImportOptions;
+  readonly events: ImportEvents;
+  readonly startedAt: Date;
+  readonly listing: ListingPlan | undefined;
+  readonly replay: boolean;
+}
+
+/** What runImport prepared before loading the pipeline: the target and its listing. */
+export interface TargetSide {
+  readonly target: OpenedTarget;
+  readonly listing: ListingPlan | undefined;
+  /** The journal held outcomes when the run began. */
+  readonly replay: boolean;
+}
+
+// Why: this is the run proper, loaded only when the source must be read (see run.ts), which asked
+// the target first: with nothing in the journal every instance needs the target's listing, whose
+// first pages are then on their way while this is loaded and the source opened.
+export const importSource = async (
+  located: LocatedSource,
+  journal: Journal | undefined,
+  options: ImportOptions,
+  events: ImportEvents,
+  startedAt: Date,
+  fingerprint: { readonly known: SourceFingerprint | undefined; readonly wanted: FingerprintWanted | undefined },
+  { target, listing, replay }: TargetSide,
+): Promise<SourceRun> => {
+  const { uploader } = target;
+  try {
+    const assessment = await target.assessment;
+    const { known, wanted } = fingerprint;
+    // The index files' part of the fingerprint is taken before they are copied.
+    const stamp = known === undefined && wanted !== undefined ? stampIndex(wanted.root, wanted.indexPath, wanted.optionsKey) : undefined;
+    // An index listed from the start settles the instances the listing names (run-listing.ts).
+    const source = await openSource(located, options, stamp, listing !== undefined && located.indexPath !== undefined ? 'unlisted' : 'all');
+    try {
+      const run = await readSource({ source, assessment, uploader, journal, options, events, startedAt, listing, replay });
+      // Failing to take it only means that no later run can be answered from the journal.
+      const taken = known ?? (await source.fingerprint?.catch(() => undefined));
+      return { ...run, fingerprint: taken };
+    } finally {
+      await source.close();
+    }
+  } finally {
+    await uploader?.close();
+  }
+};
+
+// Reads every file through the stages (and the walker's outcomes beside them) into the tally,
+// the journal and the report.
+const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint'>> => {
+  const { source, journal, options, events, assessment, uploader } = run;
+  const tally = new Tally();
+  const studies = new StudyTally();
+  let leftNothingToDo = true;
+  let report: ReportFile | undefined;
+  let listing: RunListing | undefined;
+  // `stoppedWith`: the exit code of the failure that stopped the run. An interrupted or stopped run
+  // claims no study complete: it only saw part of each.
+  const summarize = (interrupted: boolean, warnings: readonly string[], stoppedWith?: number): Summary =>
+    tally.summarize({
+      source: source.root,
+      target: options.output?.dir ?? options.target?.display ?? null,
+      recovery: options.output !== undefined,
+      check: options.check,
+      interrupted,
+      ...(stoppedWith === undefined ? {} : { stoppedWith }),
+      startedAt: run.startedAt,
+      elapsedSeconds: (Date.now() - run.startedAt.getTime()) / 1000,
+      warnings,
+      index: source.indexSummary,
+      studies: source.index === undefined ? undefined : studies.summary(interrupted),
+      filter: isEmptyFilter(options.filter) ? undefined : describeFilter(options.filter),
+    });
+  try {
+    report = options.reportPath === undefined ? undefined : await ReportFile.open(options.reportPath);
+    const delivery = uploader === undefined ? undefined : { uploader, verify: options.verify, transcoding: assessment?.transcoding ?? false };
+    // A recovery checks every file's MD5 as it writes it, like a verified upload.
+    const folder = await openFolder(options);
+    const classifier = new Classifier({ ...options, keepBytes: (uploader !== undefined && !options.check) || folder !== undefined });
+    const evidence = source.index === undefined || options.includeOrphans ? CacheEvidence.open() : undefined;
+    try {
+      const filter = isEmptyFilter(options.filter) ? undefined : options.filter;
+      listing = run.listing === undefined ? undefined : openRunListing(run.listing, source.index, events);
+      const target = uploader === undefined ? undefined : targetProbe(uploader, delivery?.transcoding ?? false);
+      const shortcuts: Shortcuts = { journal, replay: run.replay, verify: options.verify, listing: listing?.lookup, target };
+      const context: StageContext = { classifier, check: options.check, shortcuts, filter, folder };
+      if (folder !== undefined && source.index !== undefined) await checkRoomFor(source.index, context, folder);
+      const prepared = mapBounded(untilAborted(itemsOf(source, listing), options.signal), options.workers * 4, (item) => prepare(item, context));
+      // Files classified by content are a dicom-until-pixel-data cache only on evidence (cache-evidence.ts).
+      const decided = evidence === undefined ? prepared : evidence.decide(prepared, (entry) => classifier.classify(entry), options.signal);
+      const staged = mapBounded(decided, options.concurrency, async (stage) => ({ stage, outcome: await settle(stage, context, delivery) }));
+      // The walker's outcomes are taken from the start: while the instances wait for the listing,
+      // this thread has nothing better to do.
+      const known = source.settled === undefined ? [] : [settledAtOnce(untilAborted(source.settled, options.signal))];
+      // Counts, journals and reports one file's outcome.
+      const account = ({ stage, outcome }: Settled): string | undefined => {
+        if (stage.key !== undefined && outcome.resumed !== true && outcome.fileClass !== 'excluded') journal?.record(stage.key, outcome, stage.known);
+        if (!leavesNothingToDo(outcome, options.verify)) leftNothingToDo = false;
+        tally.add(outcome);
+        if (stage.studyId !== undefined) {
+          studies.expect(stage.studyId);
+          if (countsForStudy(outcome, delivery)) studies.add(stage.studyId);
+        }
+        const line = report === undefined && journal === undefined ? undefined : reportLine(outcome);
+        if (line !== undefined) journal?.recordReportLine(line);
+        events.onOutcome?.(outcome, tally);
+        return line;
+      };
+      let sinceTurn = 0;
+      for await (const batch of merge(single(staged), ...known)) {
+        const lines = batch.map(account).filter((line) => line !== undefined);
+        if (lines.length > 0) await report?.addAll(lines);
+        // Files settled from the journal or the target's listing resolve as promises only: let
+        // timers, sockets and the storage walker's messages through now and then.
+        sinceTurn += batch.length;
+        if (sinceTurn >= OUTCOMES_PER_TURN) {
+          sinceTurn = 0;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      }
+    } finally {
+      listing?.close();
+      await classifier.close();
+      evidence?.close();
+    }
+  } catch (error) {
+    // A run-stopping failure still leaves a complete JSON report of what was done before it, with
+    // the exit code the process ends with.
+    const stopped = `the run stopped early: ${(error as Error).message}`;
+    const partial = summarize(true, [...(assessment?.warnings ?? []), stopped], exitCodeOf(error));
+    await report?.finish(partial).catch(() => undefined);
+    if (isImporterError(error)) error.summary ??= partial;
+    throw error;
+  }
+  const warnings = assessment?.warnings ?? [];
+  const summary = summarize(options.signal?.aborted === true, warnings);
+  // What the summary found to warn about (a source without DICOM) is said as a warning too.
+  for (const warning of summary.warnings.slice(warnings.length)) events.onWarning?.(warning);
+  try {
+    await report?.finish(summary);
+  } catch (error) {
+    // The run is done; a report that cannot be written (a full disk) still leaves its summary.
+    if (isImporterError(error)) error.summary = summary;
+    throw error;
+  }
+  return { summary, leftNothingToDo };
+};
+

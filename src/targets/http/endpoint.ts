@@ -1,0 +1,74 @@
+import { ImporterError } from '../../core/errors.js';
+import { redactUrl } from '../../core/redact.js';
+
+/** A parsed target Orthanc: where to send, and the headers every request carries. */
+export interface Target {
+  /** scheme://host:port */
+  readonly origin: string;
+  /** URL path prefix without a trailing slash ('' for none), e.g. '/orthanc'. */
+  readonly prefix: string;
+  /** Authorization and --header values; never printed. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The URL without credentials, for messages and reports. */
+  readonly display: string;
+}
+
+/** Credentials and extra headers from flags or the environment. */
+export interface TargetCredentials {
+  readonly username?: string | undefined;
+  readonly password?: string | undefined;
+  readonly headers?: readonly string[] | undefined;
+}
+
+const HEADER_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):\s*(.*)$/;
+
+// Parses "Name: value" flags, refusing malformed ones with the flag's own text (without its value).
+const parseHeaders = (lines: readonly string[]): Record<string, string> => {
+  const headers: Record<string, string> = {};
+  for (const [index, line] of lines.entries()) {
+    const match = HEADER_LINE.exec(line);
+    if (match?.[1] === undefined || match[2] === undefined) {
+      // The value may be a secret: the message names neither it nor the rest of the line.
+      throw new ImporterError('E_USAGE', `Expected every --header to look like 'Name: value' (header ${index + 1} does not)`);
+    }
+    headers[match[1].toLowerCase()] = match[2];
+  }
+  return headers;
+};
+
+// A user or password of the URL, percent-decoded; a malformed escape is refused without echoing it.
+const decodeCredential = (text: string): string => {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new ImporterError('E_USAGE', 'Expected the credentials of the target URL to be percent-encoded (a % must start an escape like %40)');
+  }
+};
+
+// What makes a URL that does not parse wrong, when it can be told (read from its redacted form).
+const whyNotUrl = (redacted: string): string => {
+  const port = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*:(\d+)(?:[/?#]|$)/i.exec(redacted)?.[1];
+  return port !== undefined && Number(port) > 65535 ? ` (its port ${port} is out of range: 1 to 65535)` : '';
+};
+
+// Turns the user's target URL and credentials into a Target, credentials in the URL winning
+// over flags, and flags over the environment (the CLI resolves that order before calling).
+export const parseTarget = (raw: string, credentials: TargetCredentials): Target => {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ImporterError('E_USAGE', `Expected the target to be an http(s):// URL of an Orthanc or a directory, got '${redactUrl(raw)}'${whyNotUrl(redactUrl(raw))}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ImporterError('E_USAGE', `Expected the target URL to start with http:// or https://, got '${url.protocol}'`);
+  }
+  const username = url.username !== '' ? decodeCredential(url.username) : credentials.username;
+  const password = url.password !== '' ? decodeCredential(url.password) : credentials.password;
+  const headers = parseHeaders(credentials.headers ?? []);
+  if (username !== undefined && username !== '' && headers['authorization'] === undefined) {
+    headers['authorization'] = `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}`;
+  }
+  const prefix = url.pathname.replace(/\/+$/, '');
+  return { origin: url.origin, prefix, headers, display: `${url.origin}${prefix}` };
+};

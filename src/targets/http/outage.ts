@@ -1,0 +1,55 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ImporterError } from '../../core/errors.js';
+
+/** What the run hears about a target that stopped answering. */
+export interface OutageEvents {
+  readonly onDown?: (reason: string) => void;
+  readonly onUp?: (downForMs: number) => void;
+}
+
+/**
+ * One shared pause for every request when the target goes away: instead of marking thousands of
+ * files failed, all uploads wait while the target is polled, and carry on when it answers again.
+ */
+export class Outage {
+  readonly #probe: () => Promise<boolean>;
+  readonly #timeoutMs: number;
+  readonly #pollMs: number;
+  readonly #events: OutageEvents;
+  #waiting: Promise<void> | undefined;
+
+  constructor(probe: () => Promise<boolean>, options: { readonly timeoutMs: number; readonly pollMs: number }, events: OutageEvents = {}) {
+    this.#probe = probe;
+    this.#timeoutMs = options.timeoutMs;
+    this.#pollMs = options.pollMs;
+    this.#events = events;
+  }
+
+  // Resolves once the target answers again; after --retry-timeout it stops the run (the journal
+  // keeps what was done, so the next run resumes).
+  async wait(reason: string): Promise<void> {
+    this.#waiting ??= this.#poll(reason).finally(() => {
+      this.#waiting = undefined;
+    });
+    return this.#waiting;
+  }
+
+  async #poll(reason: string): Promise<void> {
+    const since = Date.now();
+    this.#events.onDown?.(reason);
+    for (;;) {
+      await sleep(this.#pollMs);
+      if (await this.#probe()) {
+        this.#events.onUp?.(Date.now() - since);
+        return;
+      }
+      if (Date.now() - since >= this.#timeoutMs) {
+        throw new ImporterError(
+          'E_TARGET_UNREACHABLE',
+          `The target stopped answering (${reason}) and was still away after ${Math.round(this.#timeoutMs / 1000)} s (--retry-timeout): ` +
+            'the run stops here; run the same command again to resume',
+        );
+      }
+    }
+  }
+}

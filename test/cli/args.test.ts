@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { readArguments, UsageError, type CliArgs } from '../../src/cli/args.js';
+
+const run = (argv: string[]): Extract<CliArgs, { kind: 'run' }> => {
+  const args = readArguments(argv);
+  if (args.kind !== 'run') throw new Error(`expected a run, got ${args.kind}`);
+  return args;
+};
+
+describe('readArguments', () => {
+  it('reads the source, the target and the check subcommand', () => {
+    expect(run(['/storage'])).toMatchObject({ check: false, source: '/storage', target: undefined });
+    expect(run(['/storage', 'http://h:8042'])).toMatchObject({ check: false, source: '/storage', target: 'http://h:8042' });
+    expect(run(['check', '/storage', 'http://h:8042'])).toMatchObject({ check: true, source: '/storage', target: 'http://h:8042' });
+  });
+
+  it('answers --help and --version before anything else', () => {
+    expect(readArguments(['--help'])).toEqual({ kind: 'help' });
+    expect(readArguments(['-h', '/storage'])).toEqual({ kind: 'help' });
+    expect(readArguments(['--version'])).toEqual({ kind: 'version' });
+  });
+
+  it('reads negations, repeated options, short flags and numbers', () => {
+    const args = run(['/s', 'http://h', '--no-verify', '--no-skip-existing', '-H', 'A: 1', '--header', 'B: 2', '-c', '8', '--retry-timeout', '30', '-q', '--patient-id', 'p1', '--patient-id', 'p2']);
+    expect(args.values.verify).toBe(false);
+    expect(args.values['skip-existing']).toBe(false);
+    expect(args.values.header).toEqual(['A: 1', 'B: 2']);
+    expect(args.values.quiet).toBe(true);
+    expect(args.values['patient-id']).toEqual(['p1', 'p2']);
+    expect(args.numbers).toMatchObject({ concurrency: 8, retryTimeout: 30, workers: undefined, retries: undefined });
+  });
+
+  it('leaves options that were not given undefined, for the library to default', () => {
+    const args = run(['/s']);
+    expect(args.values.verify).toBeUndefined();
+    expect(args.values['skip-existing']).toBeUndefined();
+    expect(args.index).toBeUndefined();
+  });
+
+  it('takes --index FILE or --no-index, not both', () => {
+    expect(run(['/s', '--index', '/elsewhere/index']).index).toBe('/elsewhere/index');
+    expect(run(['/s', '--no-index']).index).toBe(false);
+    expect(() => readArguments(['/s', '--no-index', '--index', 'x'])).toThrow(/either --index FILE or --no-index/);
+  });
+
+  it('keeps arguments after -- as they are', () => {
+    expect(run(['--', '--no-index'])).toMatchObject({ source: '--no-index', index: undefined });
+  });
+
+  it.each([
+    [['/s', '--bogus'], /^Unknown option '--bogus'$/],
+    [['/s', '--report'], /--report/],
+    [['/s', '--workers', 'two'], /Expected --workers to be a number, got 'two'/],
+    [['/s', '--retries', ''], /Expected --retries to be a number/],
+    [[], /Expected a source folder or file/],
+    [['/s', 'http://h', 'extra'], /Expected <source> \[target\], got 3 arguments/],
+  ])('refuses %j with a usage error', (argv, message) => {
+    expect(() => readArguments(argv)).toThrow(UsageError);
+    expect(() => readArguments(argv)).toThrow(message);
+  });
+});

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { isImporterError } from '../../src/core/errors.js';
+import { DEFAULT_CONCURRENCY, defaultWorkers, resolveOptions, type ImportInput } from '../../src/core/options.js';
+
+const codeOf = (input: ImportInput): string | undefined => {
+  try {
+    resolveOptions(input);
+  } catch (error) {
+    if (isImporterError(error)) return error.code;
+    throw error;
+  }
+  return undefined;
+};
+
+describe('resolveOptions', () => {
+  it('fills the defaults', () => {
+    const options = resolveOptions({ source: '/data/orthanc' });
+    expect(options).toEqual({
+      source: '/data/orthanc',
+      target: undefined,
+      output: undefined,
+      concurrency: DEFAULT_CONCURRENCY,
+      workers: defaultWorkers(),
+      retries: 4,
+      retryDelayMs: 250,
+      retryTimeoutMs: 600_000,
+      journalPath: undefined,
+      restart: false,
+      skipExisting: true,
+      signal: undefined,
+      filter: { patientIds: [], studyUids: [], accessions: [], modalities: [], studyDate: undefined },
+      reportPath: undefined,
+      indexPath: undefined,
+      useIndex: true,
+      includeOrphans: false,
+      followSymlinks: false,
+      verify: true,
+      check: false,
+      allowRecycling: false,
+      maxDecodedSize: 32 * 1024 ** 3,
+      inlineLimit: 64 * 1024 ** 2,
+    });
+    expect(DEFAULT_CONCURRENCY).toBe(4);
+    expect(options.workers).toBeGreaterThanOrEqual(1);
+    expect(options.workers).toBeLessThanOrEqual(8);
+    expect(Object.isFrozen(options)).toBe(true);
+  });
+
+  it('keeps given values', () => {
+    const options = resolveOptions({ source: 's', concurrency: 9, workers: 2, retries: 0, retryDelayMs: 0, inlineLimit: 0, maxDecodedSize: 10, reportPath: 'r.json' });
+    expect(options).toMatchObject({ concurrency: 9, workers: 2, retries: 0, retryDelayMs: 0, inlineLimit: 0, maxDecodedSize: 10, reportPath: 'r.json' });
+  });
+
+  it('refuses --concurrency 0 and non-integers with E_USAGE', () => {
+    expect(codeOf({ source: 's', concurrency: 0 })).toBe('E_USAGE');
+    expect(codeOf({ source: 's', concurrency: 1.5 })).toBe('E_USAGE');
+    expect(codeOf({ source: 's', concurrency: Number.NaN })).toBe('E_USAGE');
+    expect(codeOf({ source: 's', workers: 0 })).toBe('E_USAGE');
+    expect(codeOf({ source: 's', retries: -1 })).toBe('E_USAGE');
+    expect(codeOf({ source: 's', maxDecodedSize: 0 })).toBe('E_USAGE');
+  });
+
+  it('refuses an empty source', () => {
+    expect(codeOf({ source: '' })).toBe('E_USAGE');
+  });
+
+  it('parses the target with its credentials', () => {
+    const options = resolveOptions({ source: 's', target: 'http://host:8042/orthanc/', username: 'u', password: 'p', headers: ['X-Api-Key: k'] });
+    expect(options.target?.display).toBe('http://host:8042/orthanc');
+    expect(options.target?.headers['authorization']).toBe(`Basic ${Buffer.from('u:p').toString('base64')}`);
+    expect(options.target?.headers['x-api-key']).toBe('k');
+  });
+
+  it('drops the target on a dry run (even one that would not parse)', () => {
+    expect(resolveOptions({ source: 's', target: 'http://host:8042', dryRun: true }).target).toBeUndefined();
+    expect(resolveOptions({ source: 's', target: 'ftp://nowhere', dryRun: true }).target).toBeUndefined();
+    expect(codeOf({ source: 's', target: 'ftp://nowhere' })).toBe('E_USAGE');
+  });
+
+  it('refuses --layout and --overwrite with an Orthanc URL or without a target, saying why', () => {
+    const message = (input: ImportInput): string => {
+      try {
+        resolveOptions(input);
+      } catch (error) {
+        if (isImporterError(error)) return `${error.code}: ${error.message}`;
+      }
+      return 'accepted';
+    };
+    expect(message({ source: 's', target: 'http://127.0.0.1:8042', layout: 'flat' })).toMatch(/^E_USAGE: --layout only applies to a recovery into a folder, not to an Orthanc URL/);
+    expect(message({ source: 's', target: 'http://127.0.0.1:8042', overwrite: true })).toMatch(/^E_USAGE: --overwrite only applies/);
+    expect(message({ source: 's', layout: 'flat', overwrite: true })).toMatch(/^E_USAGE: --layout and --overwrite only apply to a recovery into a folder, and no target folder was given/);
+    expect(message({ source: 's', target: './out', layout: 'flat', overwrite: true })).toBe('accepted');
+    expect(message({ source: 's', target: 'http://127.0.0.1:8042', overwrite: false })).toBe('accepted');
+  });
+
+  it('refuses a target typed like a host instead of making it a folder', () => {
+    expect(codeOf({ source: 's', target: '127.0.0.1:8042' })).toBe('E_USAGE');
+    expect(resolveOptions({ source: 's', target: './127.0.0.1:8042' }).output?.dir).toMatch(/\/127\.0\.0\.1:8042$/);
+  });
+});

@@ -1,0 +1,195 @@
+import { describe, expect, it } from 'vitest';
+import { formatSummary, Tally, type Summary } from '../../src/record/report.js';
+import { FILE_CLASSES, type FileOutcome } from '../../src/core/types.js';
+
+const startedAt = new Date('2024-01-02T03:04:05.000Z');
+
+const summarize = (tally: Tally, target: string | null = 'http://host:8042'): Summary =>
+  tally.summarize({ source: '/src', target, startedAt, elapsedSeconds: 2, warnings: [], check: false });
+
+const outcome = (fileClass: FileOutcome['fileClass'], size: number, extra: Partial<FileOutcome> = {}): FileOutcome => ({
+  path: `/src/${fileClass}-${size}`,
+  size,
+  fileClass,
+  ...extra,
+});
+
+describe('Tally', () => {
+  it('counts files and on-disk bytes per class, decoded bytes and statuses', () => {
+    const tally = new Tally();
+    tally.add(outcome('dicom', 100, { decodedSize: 250, status: 'Success' }));
+    tally.add(outcome('dicom', 50, { status: 'AlreadyStored' }));
+    tally.add(outcome('dicom', 10, { decodedSize: 20, status: 'FilteredOut' }));
+    tally.add(outcome('not-dicom', 7));
+    tally.add(outcome('json-summary', 3));
+    tally.add(outcome('json-summary', 4));
+    tally.add(outcome('pixel-data-cache', 9));
+
+    expect(tally.files).toBe(7);
+    const summary = summarize(tally);
+    expect(summary.classes.dicom).toEqual({ files: 3, bytes: 160 });
+    expect(summary.classes['not-dicom']).toEqual({ files: 1, bytes: 7 });
+    expect(summary.classes['json-summary']).toEqual({ files: 2, bytes: 7 });
+    expect(summary.classes['pixel-data-cache']).toEqual({ files: 1, bytes: 9 });
+    expect(summary.classes.corrupt).toEqual({ files: 0, bytes: 0 });
+    expect(summary.statuses).toEqual({ Success: 1, AlreadyStored: 1, FilteredOut: 1 });
+    expect(summary.instances).toBe(3);
+    expect(summary.dicomBytes).toBe(250 + 50 + 20);
+    expect(summary.exitCode).toBe(0);
+    expect(summary.source).toBe('/src');
+    expect(summary.target).toBe('http://host:8042');
+    expect(summary.dryRun).toBe(false);
+    expect(summary.startedAt).toBe('2024-01-02T03:04:05.000Z');
+    expect(summary.elapsedSeconds).toBe(2);
+    expect(summary.instancesPerSecond).toBe(1.5);
+  });
+
+  it('has every class in the summary', () => {
+    expect(Object.keys(summarize(new Tally()).classes).sort()).toEqual([...FILE_CLASSES].sort());
+  });
+
+  it('returns a summary that later adds do not change', () => {
+    const tally = new Tally();
+    const summary = summarize(tally);
+    tally.add(outcome('dicom', 1, { status: 'Success' }));
+    expect(summary.classes.dicom.files).toBe(0);
+    expect(summary.statuses.Success).toBe(0);
+  });
+
+  it.each(['rejected', 'failed', 'corrupt'] as const)('gives exit code 1 when a file is %s', (fileClass) => {
+    const tally = new Tally();
+    tally.add(outcome('dicom', 1, { status: 'Success' }));
+    tally.add(outcome(fileClass, 1));
+    expect(summarize(tally).exitCode).toBe(1);
+  });
+
+  it('gives exit code 0 for skipped but harmless classes', () => {
+    const tally = new Tally();
+    for (const fileClass of ['dicom', 'json-summary', 'pixel-data-cache', 'not-dicom'] as const) tally.add(outcome(fileClass, 1));
+    expect(summarize(tally).exitCode).toBe(0);
+  });
+
+  it('gives the exit code of an interrupted run (130) or of the failure that stopped it', () => {
+    const tally = new Tally();
+    tally.add(outcome('dicom', 1, { status: 'Success' }));
+    const base = { source: '/src', target: 'http://host:8042', startedAt, elapsedSeconds: 2, warnings: [], check: false };
+    expect(tally.summarize({ ...base, interrupted: true }).exitCode).toBe(130);
+    expect(tally.summarize({ ...base, interrupted: true, stoppedWith: 3 }).exitCode).toBe(3);
+    tally.add(outcome('failed', 1));
+    expect(tally.summarize({ ...base, interrupted: true }).exitCode).toBe(130);
+  });
+
+  it('says a source without any DICOM instance is most likely the wrong folder, with exit code 1', () => {
+    {
+      const tally = new Tally();
+      tally.add(outcome('not-dicom', 7));
+      for (const target of ['http://host:8042', null]) {
+        const summary = summarize(tally, target);
+        expect(summary.exitCode).toBe(1);
+        expect(summary.warnings).toEqual(['no DICOM found in /src: is it the right folder?']);
+        const text = formatSummary(summary);
+        expect(text).toContain('  warning: no DICOM found in /src: is it the right folder?');
+        expect(text).not.toContain('see the report');
+      }
+    }
+    expect(summarize(new Tally()).exitCode).toBe(1);
+  });
+
+  it('does not call a source without DICOM the wrong folder when it holds instances in any form', () => {
+    for (const fileClass of ['rejected', 'conflict', 'excluded', 'missing', 'corrupt-source'] as const) {
+      const tally = new Tally();
+      tally.add(outcome(fileClass, 1));
+      expect(summarize(tally).warnings).toEqual([]);
+    }
+  });
+
+  it('counts in the rates only the instances this run sent itself', () => {
+    const tally = new Tally();
+    tally.add(outcome('dicom', 1, { decodedSize: 4_000_000, status: 'Success', verified: 'md5' }));
+    tally.add(outcome('dicom', 1, { decodedSize: 9_000_000, status: 'Success', verified: 'md5', resumed: true }));
+    tally.add(outcome('dicom', 1, { decodedSize: 9_000_000, status: 'AlreadyStored', verified: 'size', onTarget: true }));
+    const summary = summarize(tally);
+    expect(summary).toMatchObject({ instances: 3, instancesThisRun: 1, instancesPerSecond: 0.5, megabytesPerSecond: 2 });
+    expect(formatSummary(summary)).toContain('3 instances (22.0 MB decoded) delivered in 2.0 s: 1 of them by this run, 0.5 instances/s, 2 MB/s');
+  });
+
+  it('gives no rate when this run sent nothing', () => {
+    const tally = new Tally();
+    for (let i = 0; i < 14_878; i++) tally.add(outcome('dicom', 1, { status: 'Success', verified: 'md5', resumed: true }));
+    const summary = summarize(tally);
+    expect(summary).toMatchObject({ instancesThisRun: 0, instancesPerSecond: 0, megabytesPerSecond: 0 });
+    expect(formatSummary(summary)).toMatch(/14878 instances \(0\.0 MB decoded\) delivered in 2\.0 s: none of them by this run$/m);
+  });
+
+  it('counts an upload whose answer was lost, found on the target, apart from the target answers', () => {
+    const tally = new Tally();
+    tally.add(outcome('dicom', 1, { status: 'Success', verified: 'md5' }));
+    tally.add(outcome('dicom', 1, { status: 'Success', verified: 'md5', answerLost: true }));
+    const summary = summarize(tally);
+    expect(summary).toMatchObject({ statuses: { Success: 1 }, answersLost: 1, verified: 2, exitCode: 0 });
+    expect(formatSummary(summary)).toContain('target answers: 1 Success, 0 AlreadyStored, 0 FilteredOut, 1 answers lost (found on the target with the same bytes)');
+  });
+
+  it('is a dry run when there is no target', () => {
+    expect(summarize(new Tally(), null).dryRun).toBe(true);
+  });
+});
+
+describe('formatSummary', () => {
+  it('mentions each non-empty class and leaves empty ones out (dicom always shown)', () => {
+    const tally = new Tally();
+    tally.add(outcome('json-summary', 1));
+    tally.add(outcome('corrupt', 2_000_000));
+    const text = formatSummary(summarize(tally));
+    expect(text).toContain('json-summary');
+    expect(text).toContain('JSON summaries (dicom-as-json)');
+    expect(text).toMatch(/corrupt\s+1 files\s+2\.0 MB on disk/);
+    expect(text).toMatch(/dicom\s+0 files/);
+    expect(text).not.toContain('pixel-data-cache');
+    expect(text).not.toContain('not-dicom');
+    expect(text).not.toContain('rejected by the target');
+    expect(text).toContain('see the report');
+  });
+
+  it('lists every class when all are present', () => {
+    const tally = new Tally();
+    for (const fileClass of FILE_CLASSES) tally.add(outcome(fileClass, 1));
+    const text = formatSummary(summarize(tally));
+    for (const fileClass of FILE_CLASSES) expect(text).toContain(fileClass);
+  });
+
+  it('shows target answers and warns about FilteredOut on an import', () => {
+    const tally = new Tally();
+    tally.add(outcome('dicom', 1, { status: 'Success' }));
+    tally.add(outcome('dicom', 1, { status: 'FilteredOut' }));
+    const text = formatSummary(summarize(tally));
+    expect(text).toContain('Imported /src into http://host:8042');
+    expect(text).toContain('1 Success, 0 AlreadyStored, 1 FilteredOut');
+    expect(text).toMatch(/FilteredOut instances were dropped/);
+    expect(text).not.toContain('see the report');
+  });
+
+  it('groups the thousands of the study counts', () => {
+    const tally = new Tally();
+    tally.add(outcome('dicom', 1, { status: 'Success' }));
+    const text = formatSummary({ ...summarize(tally), studies: { total: 1_234_568, complete: 999, incomplete: [] } });
+    expect(text).toContain('studies complete on the target: 999/1,234,568');
+  });
+
+  it('claims no study complete for a run that stopped early', () => {
+    const tally = new Tally();
+    tally.add(outcome('dicom', 1, { status: 'Success' }));
+    const text = formatSummary({ ...summarize(tally), interrupted: true, studies: { total: 32, complete: 0, incomplete: [], notChecked: true } });
+    expect(text).toContain('studies: 32 begun, incomplete or not checked (the run stopped early)');
+    expect(text).not.toContain('studies complete');
+  });
+
+  it('words an inventory differently and shows no target answers', () => {
+    const tally = new Tally();
+    tally.add(outcome('dicom', 1));
+    const text = formatSummary(summarize(tally, null));
+    expect(text).toContain('Inventory of /src');
+    expect(text).toContain('would be uploaded');
+    expect(text).not.toContain('target answers');
+  });
+});

@@ -1,0 +1,93 @@
+// A storage unchanged since a complete run spares reading the source, never asking the target
+// (src/confirm-complete.ts, src/run.ts): against real Orthancs, the journal's answer is given only
+// once every delivered instance was found on the target as it was.
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { resolveOptions, runImport, type ImportInput, type Summary } from '../../src/index.js';
+import { listInstances, orthancJson, orthancsOfThisFile, type RunningOrthanc } from '../helpers/orthanc.js';
+import { sameSizeOtherVersion } from '../helpers/dicom-bytes.js';
+import { runCli } from '../helpers/run-cli.js';
+import { fixtureDicoms, uploadAll } from '../helpers/storages.js';
+import { waitUntilTimestampsSettle } from '../helpers/tree.js';
+
+const start = orthancsOfThisFile();
+let files: string[];
+
+beforeAll(async () => {
+  files = await fixtureDicoms();
+});
+
+// A compressed storage written by a real Orthanc, stopped, old enough to be trusted unchanged;
+// with the instance IDs of the files, in their order.
+const buildStorage = async (): Promise<{ storage: string; ids: string[] }> => {
+  const source = await start({ compression: true });
+  const ids = await uploadAll(source, files);
+  await source.stop();
+  await waitUntilTimestampsSettle(source.storageDir);
+  return { storage: source.storageDir, ids };
+};
+
+const newJournal = async (): Promise<string> => join(await mkdtemp(join(tmpdir(), 'oi-confirm-journal-')), 'journal.sqlite');
+const run = (storage: string, target: RunningOrthanc, journalPath: string, extra: Partial<ImportInput> = {}): Promise<Summary> =>
+  runImport(resolveOptions({ source: storage, target: target.url, journalPath, workers: 2, ...extra }));
+
+describe('a run over a storage unchanged since a complete run', () => {
+  it('is answered from the journal only once each delivered instance is found on the target, as the run that sent it left it', async () => {
+    const { storage } = await buildStorage();
+    const target = await start();
+    const journal = await newJournal();
+    await run(storage, target, journal);
+    const answered = await run(storage, target, journal);
+    expect(answered.unchangedSince).toBeDefined();
+    expect(answered.verifiedBy).toEqual({ md5: 0, listing: files.length, size: 0, presence: 0 });
+    expect(answered.exitCode).toBe(0);
+  });
+
+  it('reads the source again and sends what a wiped target lost', async () => {
+    const { storage } = await buildStorage();
+    const target = await start();
+    const journal = await newJournal();
+    const first = await run(storage, target, journal);
+    for (const id of await listInstances(target)) await orthancJson(target, `/instances/${id}`, { method: 'DELETE' });
+    const infos: string[] = [];
+    const again = await runImport(resolveOptions({ source: storage, target: target.url, journalPath: journal, workers: 2 }), { onInfo: (text) => infos.push(text) });
+    expect(infos.some((text) => /no longer holds everything it delivered/.test(text))).toBe(true);
+    expect(again.unchangedSince).toBeUndefined();
+    expect(again.statuses.Success).toBe(files.length);
+    expect(again.verifiedBy.md5).toBe(files.length);
+    expect(again.classes).toEqual(first.classes);
+    expect(again.exitCode).toBe(0);
+    // and, all there again, the next run may answer from the journal
+    expect((await run(storage, target, journal)).unchangedSince).toBe(again.startedAt);
+  });
+
+  it('sends what `check` found absent, and calls an instance replaced by another version a conflict', async () => {
+    const { storage, ids } = await buildStorage();
+    const target = await start();
+    const journal = await newJournal();
+    await run(storage, target, journal);
+    const [gone, replaced] = [ids[0] ?? '', ids[4] ?? ''];
+    await orthancJson(target, `/instances/${gone}`, { method: 'DELETE' });
+    await orthancJson(target, `/instances/${replaced}`, { method: 'DELETE' });
+    await orthancJson(target, '/instances', { method: 'POST', body: sameSizeOtherVersion(await readFile(files[4] ?? '')) });
+
+    const check = await runCli(['check', storage, target.url, '--quiet']);
+    expect(check.code).toBe(1);
+    expect(check.stdout).toMatch(/absent\s+1 files/);
+    expect(check.stdout).toMatch(/conflict\s+1 files/);
+
+    const again = await run(storage, target, journal);
+    expect(again.unchangedSince).toBeUndefined();
+    expect(again.statuses.Success).toBe(1);
+    expect(again.classes.conflict.files).toBe(1);
+    expect(again.exitCode).toBe(1);
+    expect(await listInstances(target)).toContain(gone);
+    // a conflict is never answered from the journal: each run finds it again
+    const third = await run(storage, target, journal);
+    expect(third.unchangedSince).toBeUndefined();
+    expect(third.classes.conflict.files).toBe(1);
+    expect(third.exitCode).toBe(1);
+  });
+});

@@ -1,0 +1,98 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { mapBounded } from '../../src/run/map-bounded.js';
+
+// An async source that counts how many items were pulled from it.
+const countingSource = (count: number): { source: AsyncIterable<number>; pulls: () => number; closed: () => boolean } => {
+  let pulled = 0;
+  let done = false;
+  async function* generate(): AsyncGenerator<number> {
+    try {
+      for (let i = 0; i < count; i++) {
+        await Promise.resolve();
+        pulled++;
+        yield i;
+      }
+    } finally {
+      done = true;
+    }
+  }
+  return { source: generate(), pulls: () => pulled, closed: () => done };
+};
+
+describe('mapBounded', () => {
+  it('never has more than `limit` calls in flight, reaches the limit, and yields every result', async () => {
+    const { source } = countingSource(40);
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const results: number[] = [];
+    for await (const value of mapBounded(source, 3, async (n) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await sleep((n * 7) % 5);
+      inFlight--;
+      return n * 2;
+    })) {
+      results.push(value);
+    }
+    expect(maxInFlight).toBe(3);
+    expect(results.sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i * 2));
+  });
+
+  it('yields results as they finish, not in source order', async () => {
+    const order: number[] = [];
+    for await (const value of mapBounded(countingSource(2).source, 2, async (n) => {
+      await sleep(n === 0 ? 30 : 1);
+      return n;
+    })) {
+      order.push(value);
+    }
+    expect(order).toEqual([1, 0]);
+  });
+
+  it('handles an empty source', async () => {
+    const results: number[] = [];
+    for await (const value of mapBounded(countingSource(0).source, 4, (n) => Promise.resolve(n))) results.push(value);
+    expect(results).toEqual([]);
+  });
+
+  it('does not pull the source more than `limit` items ahead of a consumer that stops pulling', async () => {
+    const { source, pulls } = countingSource(100);
+    const mapped = mapBounded(source, 4, (n) => Promise.resolve(n));
+    expect(pulls()).toBe(0);
+    const first = await mapped.next();
+    expect(first.done).toBe(false);
+    await sleep(50);
+    expect(pulls()).toBeLessThanOrEqual(4 + 1);
+    await mapped.next();
+    await mapped.next();
+    await sleep(50);
+    expect(pulls()).toBeLessThanOrEqual(4 + 3);
+    await mapped.return(undefined);
+  });
+
+  it('closes the source when the consumer stops early', async () => {
+    const { source, closed } = countingSource(100);
+    for await (const value of mapBounded(source, 2, (n) => Promise.resolve(n))) {
+      if (value >= 0) break;
+    }
+    expect(closed()).toBe(true);
+  });
+
+  it('propagates a rejection to the consumer', async () => {
+    const { source, closed } = countingSource(10);
+    const consume = async (): Promise<number[]> => {
+      const seen: number[] = [];
+      for await (const value of mapBounded(source, 3, async (n) => {
+        await sleep(1);
+        if (n === 4) throw new Error('boom on 4');
+        return n;
+      })) {
+        seen.push(value);
+      }
+      return seen;
+    };
+    await expect(consume()).rejects.toThrow('boom on 4');
+    expect(closed()).toBe(true);
+  });
+});

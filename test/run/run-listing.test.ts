@@ -1,0 +1,104 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { listingPlan, openRunListing } from '../../src/run/run-listing.js';
+import type { Uploader } from '../../src/targets/orthanc/upload.js';
+import { OrthancIndex } from '../../src/sources/orthanc-storage/orthanc-index.js';
+import type { TargetInstance } from '../../src/run/target-listing.js';
+import { SAMPLE_STORAGE } from '../helpers/storages.js';
+
+async function* pagesOf(pages: readonly (readonly TargetInstance[])[]): AsyncGenerator<readonly TargetInstance[]> {
+  for (const page of pages) {
+    await new Promise((resolve) => setImmediate(resolve));
+    yield page;
+  }
+}
+
+const opened: OrthancIndex[] = [];
+const openSample = async (): Promise<OrthancIndex> => {
+  const index = await OrthancIndex.open({ indexPath: join(SAMPLE_STORAGE, 'index'), storageRoot: SAMPLE_STORAGE });
+  opened.push(index);
+  return index;
+};
+
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((index) => index.close()));
+});
+
+describe('openRunListing', () => {
+  it('in index mode: gives the instances each page names as the page comes, and is loaded only after the last', async () => {
+    const index = await openSample();
+    const [one, two, ...rest] = [...index.instances()];
+    if (one === undefined || two === undefined) throw new Error('expected instances');
+    const pages = [[{ id: one.instanceId, size: 10, file: '' }, { id: 'held-elsewhere', size: 1, file: '' }], [], [{ id: two.instanceId, size: 20, file: '' }]];
+    const infos: string[] = [];
+    const listing = openRunListing({ pages: pagesOf(pages) }, index, { onInfo: (text) => infos.push(text) });
+    let loaded = false;
+    void listing.loaded.then(() => (loaded = true));
+    const batches = [];
+    for await (const batch of listing.listed ?? []) {
+      batches.push(batch.map((instance) => instance.uuid));
+      // an instance already listed is answered at once, before the listing is complete
+      expect(await listing.lookup.find(batch[0]?.instanceId ?? '')).toBeDefined();
+      expect(loaded).toBe(false);
+    }
+    await listing.loaded;
+    expect(batches).toEqual([[one.uuid], [two.uuid]]);
+    expect((await listing.lookup.find('held-elsewhere'))?.size).toBe(1);
+    expect(await listing.lookup.find('not-there')).toBeUndefined();
+    expect([...index.instances('unlisted')]).toEqual(rest);
+    expect(infos).toEqual([expect.stringMatching(/already holds 3 instances/)]);
+    listing.close();
+  });
+
+  it('without an index (walk mode): loads every page in the background, an unlisted instance answered once all are in', async () => {
+    const listing = openRunListing({ pages: pagesOf([[{ id: 'a', size: 1, file: '' }], [{ id: 'b', size: 2, file: '' }]]) }, undefined, {});
+    expect(listing.listed).toBeUndefined();
+    expect(await listing.lookup.find('b')).toEqual({ id: 'b', size: 2, file: '' });
+    expect(await listing.lookup.find('c')).toBeUndefined();
+    listing.close();
+  });
+
+  it('says so when the target holds nothing yet', async () => {
+    const infos: string[] = [];
+    const listing = openRunListing({ pages: pagesOf([[]]) }, undefined, { onInfo: (text) => infos.push(text) });
+    await listing.loaded;
+    expect(infos).toEqual(['the target holds no instance yet']);
+    listing.close();
+  });
+
+  it('a failed page stops the listed stream with its error and still opens the gate', async () => {
+    async function* failing(): AsyncGenerator<readonly TargetInstance[]> {
+      yield* pagesOf([[]]);
+      throw new Error('Cannot list the target');
+    }
+    const listing = openRunListing({ pages: failing() }, await openSample(), {});
+    await expect(async () => {
+      for await (const batch of listing.listed ?? []) expect(batch).toBeDefined();
+    }).rejects.toThrow('Cannot list the target');
+    await listing.loaded;
+  });
+
+  it('is planned with a journal and a target, asked for once the target answered; never without a journal or with --no-skip-existing', async () => {
+    let asked = 0;
+    const uploader = { listInstances: () => (asked++, pagesOf([[{ id: 'a', size: 1, file: '' }]])) } as unknown as Uploader;
+    const options = { skipExisting: true };
+    let answer: () => void = () => undefined;
+    const ready = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    const plan = listingPlan(options, true, uploader, ready);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(asked).toBe(0); // not before the target said who it is
+    answer();
+    await ready;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(asked).toBe(1);
+    const pages = [];
+    for await (const page of plan?.pages ?? []) pages.push(page);
+    expect(pages).toEqual([[{ id: 'a', size: 1, file: '' }]]);
+    expect(listingPlan(options, false, uploader, ready)).toBeUndefined();
+    expect(listingPlan(options, true, undefined, ready)).toBeUndefined();
+    expect(listingPlan({ skipExisting: false }, true, uploader, ready)).toBeUndefined();
+    expect(asked).toBe(1);
+  });
+});

@@ -1,0 +1,197 @@
+// The uploader against scripted faults: what is retried, what is rejected, what stops the run.
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ImporterError } from '../../../src/core/errors.js';
+import { parseTarget } from '../../../src/targets/http/endpoint.js';
+import { Uploader } from '../../../src/targets/orthanc/upload.js';
+import { instanceSizes, orthancsOfThisFile } from '../../helpers/orthanc.js';
+import { startScriptedServer, stored, type ScriptedServer } from '../../helpers/scripted-server.js';
+import { fixtureDicoms, uploadAll } from '../../helpers/storages.js';
+
+const body = new Uint8Array(1000).fill(7);
+let server: ScriptedServer | undefined;
+let uploader: Uploader | undefined;
+
+const setup = async (script: Parameters<typeof startScriptedServer>[0], retries = 3) => {
+  server = await startScriptedServer(script);
+  uploader = new Uploader(parseTarget(`${server.url}/prefix`, { headers: ['X-Api-Key: k1'] }), { concurrency: 2, retries, retryDelayMs: 5, retryTimeoutMs: 2000, outagePollMs: 50 });
+  return { server, uploader };
+};
+
+afterEach(async () => {
+  await uploader?.close();
+  await server?.close();
+  uploader = undefined;
+  server = undefined;
+});
+
+describe('Uploader', () => {
+  it('posts the bytes with Content-Length, the content type and the extra headers, never Expect', async () => {
+    const { server, uploader } = await setup((_index, _request, response) => { stored(response); });
+    const result = await uploader.upload(body, body.length);
+    expect(result).toMatchObject({ kind: 'stored', status: 'Success', httpStatus: 200 });
+    const [request] = server.requests;
+    expect(request?.url).toBe('/prefix/instances');
+    expect(request?.headers['content-length']).toBe('1000');
+    expect(request?.headers['content-type']).toBe('application/dicom');
+    expect(request?.headers['x-api-key']).toBe('k1');
+    expect(request?.headers.expect).toBeUndefined();
+    expect(request?.bodyLength).toBe(1000);
+  });
+
+  it('retries a reset connection and a 500, then succeeds', async () => {
+    const { server, uploader } = await setup((index, _request, response) => {
+      if (index === 0) response.socket?.destroy();
+      else if (index === 1) response.writeHead(500).end('{"Message": "Internal error"}');
+      else stored(response, 'AlreadyStored');
+    });
+    const result = await uploader.upload(body, body.length);
+    expect(result).toMatchObject({ kind: 'stored', status: 'AlreadyStored' });
+    expect(server.requests.filter((request) => request.url.endsWith('/instances'))).toHaveLength(3);
+  });
+
+  it('re-creates a streamed body for each attempt', async () => {
+    let streams = 0;
+    const { uploader } = await setup((index, request, response) => {
+      if (index === 0) response.writeHead(503).end();
+      else if (request.bodyLength === 1000) stored(response);
+      else response.writeHead(400).end();
+    });
+    const result = await uploader.upload(() => {
+      streams++;
+      return Readable.from([body.subarray(0, 500), body.subarray(500)]);
+    }, body.length);
+    expect(result).toMatchObject({ kind: 'stored' });
+    expect(streams).toBe(2);
+  });
+
+  it('gives up after the configured retries with the last reason', async () => {
+    const { server, uploader } = await setup((_index, _request, response) => response.writeHead(503).end(), 2);
+    const result = await uploader.upload(body, body.length);
+    expect(result.kind).toBe('failed');
+    expect(result.kind === 'failed' ? result.reason : '').toMatch(/3 attempts.*HTTP 503/);
+    expect(server.requests.filter((request) => request.url.endsWith('/instances'))).toHaveLength(3);
+  });
+
+  it('does not retry a permanent 400 and keeps Orthanc message and details', async () => {
+    const { server, uploader } = await setup((_index, _request, response) => {
+      response.writeHead(400, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ Message: 'Bad file format', Details: 'Cannot parse an invalid DICOM file (size: 1000 bytes)' }));
+    });
+    const result = await uploader.upload(body, body.length);
+    expect(result).toEqual({ kind: 'rejected', httpStatus: 400, message: 'Bad file format', details: 'Cannot parse an invalid DICOM file (size: 1000 bytes)' });
+    expect(server.requests.filter((request) => request.url.endsWith('/instances'))).toHaveLength(1);
+  });
+
+  it('stops the run on 401 with E_TARGET_AUTH', async () => {
+    const { uploader } = await setup((_index, _request, response) => response.writeHead(401).end());
+    await expect(uploader.upload(body, body.length)).rejects.toSatisfy(
+      (error: unknown) => error instanceof ImporterError && error.code === 'E_TARGET_AUTH',
+    );
+  });
+
+  it('stops the run at once, without retrying, when the target cannot write its storage (its disk is full)', async () => {
+    // Orthanc 1.10's answer on a full storage disk (test/interruptions.test.ts sees it from a real one).
+    const answer = { HttpError: 'Internal Server Error', HttpStatus: 500, Message: 'Cannot write to file', Method: 'POST', OrthancError: 'Cannot write to file', OrthancStatus: 14, Uri: '/instances' };
+    const { server, uploader } = await setup((_index, _request, response) => response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify(answer)));
+    await expect(uploader.upload(body, body.length)).rejects.toSatisfy(
+      (error: unknown) => error instanceof ImporterError && error.code === 'E_TARGET_FULL' && /the target's disk is full/i.test(error.message),
+    );
+    expect(server.requests.filter((request) => request.url.endsWith('/instances'))).toHaveLength(1);
+  });
+
+  it('names the cause of a failure without what changes from one request to the next', async () => {
+    const { uploader } = await setup((_index, _request, response) => response.writeHead(500).end(JSON.stringify({ Message: 'SQLite: Cannot run a cached statement', OrthancStatus: 1009 })), 1);
+    expect(await uploader.upload(body, body.length)).toMatchObject({ kind: 'failed', cause: 'HTTP 500 SQLite: Cannot run a cached statement', reason: 'gave up after 2 attempts: HTTP 500 SQLite: Cannot run a cached statement' });
+    const reset = await setup((_index, _request, response) => response.socket?.destroy(), 0);
+    expect(await reset.uploader.upload(body, body.length)).toMatchObject({ kind: 'failed', cause: 'UND_ERR_SOCKET' });
+  });
+
+  it('reports a target that stops answering as failed after retries, not as a crash', async () => {
+    const { server, uploader } = await setup((_index, _request, response) => response.socket?.destroy(), 1);
+    const result = await uploader.upload(body, body.length);
+    expect(result.kind).toBe('failed');
+    expect(server.requests.filter((request) => request.url.endsWith('/instances'))).toHaveLength(2);
+  });
+});
+
+describe('Uploader.listInstances against scripted faults', () => {
+  // Answers GET /instances?expand... in turn with each of `answers` (then with the last one).
+  const listingServer = async (answers: readonly ((response: ServerResponse) => void)[]): Promise<{ url: string; close: () => Promise<void>; asked: () => number }> => {
+    let asked = 0;
+    const listing = createServer((request, response) => {
+      if (request.url?.includes('/instances?expand') !== true) {
+        response.writeHead(404).end();
+        return;
+      }
+      const answer = answers[Math.min(asked++, answers.length - 1)];
+      answer?.(response);
+    });
+    await new Promise<void>((resolve) => listing.listen(0, '127.0.0.1', resolve));
+    const { port } = listing.address() as AddressInfo;
+    return { url: `http://127.0.0.1:${port}`, asked: () => asked, close: () => new Promise((resolve) => listing.close(() => { resolve(); })) };
+  };
+  const page = (response: ServerResponse): void => {
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify([{ ID: 'one', FileSize: 12 }, { ID: 'two' }]));
+  };
+  const listAll = async (url: string): Promise<unknown[]> => {
+    const lister = new Uploader(parseTarget(url, {}), { concurrency: 1, retries: 2, retryDelayMs: 5, retryTimeoutMs: 2000, outagePollMs: 50 });
+    try {
+      const listed: unknown[] = [];
+      for await (const instances of lister.listInstances()) listed.push(...instances);
+      return listed;
+    } finally {
+      await lister.close();
+    }
+  };
+
+  it('retries a reset connection and a 503, and keeps only entries with an ID and a file size', async () => {
+    const server = await listingServer([(response) => response.socket?.destroy(), (response) => response.writeHead(503).end(), page]);
+    try {
+      expect(await listAll(server.url)).toEqual([{ id: 'one', size: 12, file: '' }]);
+      expect(server.asked()).toBe(3);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('stops the run on 401 with E_TARGET_AUTH, and names the listing when the target keeps failing', async () => {
+    const refusing = await listingServer([(response) => response.writeHead(401).end()]);
+    const failing = await listingServer([(response) => response.writeHead(500).end()]);
+    try {
+      await expect(listAll(refusing.url)).rejects.toSatisfy((error: unknown) => error instanceof ImporterError && error.code === 'E_TARGET_AUTH');
+      await expect(listAll(failing.url)).rejects.toThrow(/Cannot list the target's instances \(gave up after 3 attempts: HTTP 500/);
+    } finally {
+      await refusing.close();
+      await failing.close();
+    }
+  });
+});
+
+describe('Uploader.listInstances against a real Orthanc', () => {
+  const start = orthancsOfThisFile();
+
+  it('lists every instance once with its file size, in pages that grow', async () => {
+    const orthanc = await start();
+    const files = await fixtureDicoms();
+    const ids = await uploadAll(orthanc, files);
+    const lister = new Uploader(parseTarget(orthanc.url, {}), { concurrency: 2, retries: 1, retryDelayMs: 5, retryTimeoutMs: 2000 });
+    try {
+      for (const [first, largest] of [[1, 4], [2, 2], [files.length, files.length], [1000, 10_000]] as const) {
+        const listed: { id: string; size: number }[] = [];
+        const sizes: number[] = [];
+        for await (const page of lister.listInstances(first, largest)) {
+          listed.push(...page);
+          sizes.push(page.length);
+        }
+        if (first === 1) expect(sizes.slice(0, 3)).toEqual([1, 2, 4]);
+        expect(listed.map((instance) => instance.id).sort()).toEqual([...ids].sort());
+        expect(new Map(listed.map((instance) => [instance.id, instance.size]))).toEqual(await instanceSizes(orthanc));
+      }
+    } finally {
+      await lister.close();
+    }
+  });
+});

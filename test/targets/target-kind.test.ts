@@ -1,0 +1,52 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { isImporterError } from '../../src/core/errors.js';
+import { targetKind } from '../../src/targets/target-kind.js';
+
+const refusal = (target: string): { code: string; message: string } => {
+  try {
+    targetKind(target);
+  } catch (error) {
+    if (isImporterError(error)) return { code: error.code, message: error.message };
+    throw error;
+  }
+  throw new Error(`expected ${target} to be refused`);
+};
+
+describe('targetKind', () => {
+  it('takes scheme:// as a URL, parsable or not', () => {
+    expect(targetKind('http://127.0.0.1:8042')).toBe('url');
+    expect(targetKind('ftp://x')).toBe('url');
+  });
+
+  it.each([
+    ['127.0.0.1:8042', 'http://127.0.0.1:8042?'],
+    ['localhost:8042', 'http://localhost:8042?'],
+    ['pacs.example.org', 'http://pacs.example.org?'],
+    ['pacs:8042/orthanc', 'http://pacs:8042/orthanc?'],
+    ['recovered', 'http://recovered?'],
+  ])('refuses %j, which is neither a URL nor a folder written as a path, suggesting the URL', (target, suggestion) => {
+    const { code, message } = refusal(target);
+    expect(code).toBe('E_USAGE');
+    expect(message).toContain(`did you mean ${suggestion}`);
+    expect(message).toContain(`./${target}`);
+  });
+
+  it('never echoes a password of a target typed without its scheme', () => {
+    expect(refusal('admin:secret@pacs:8042').message).not.toContain('secret');
+  });
+
+  it('refuses ~ (not expanded: the shell was told not to)', () => {
+    expect(refusal('~/recovered').message).toMatch(/~ is not expanded here/);
+  });
+
+  it('takes a path (/…, ./…, ../…, . and ..) or an existing directory as a folder', async () => {
+    for (const path of ['/mnt/recovered', './recovered', '../recovered', '.', '..', './a/b']) expect(targetKind(path)).toBe('folder');
+    // An existing directory named without ./ (the tests run in the repository: 'fixtures').
+    expect(targetKind(relative(process.cwd(), fileURLToPath(new URL('../../fixtures', import.meta.url))))).toBe('folder');
+    expect(targetKind(await mkdtemp(join(tmpdir(), 'oi-kind-')))).toBe('folder');
+  });
+});
