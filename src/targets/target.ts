@@ -1,0 +1,103 @@
+// The one shape every target has (an Orthanc over REST, a DICOMweb server, a recovery folder):
+// the operations (import, check, recover) are written once against it and ask for features,
+// never for the kind of target. A new target is one folder under src/targets/ and one line in
+// registry.ts.
+import type { Readable } from 'node:stream';
+import type { ImportEvents } from '../core/events.js';
+import type { FileOutcome } from '../core/types.js';
+
+/** An instance as a target is asked about it: its identifiers, and the bytes the source holds. */
+export interface InstanceRef {
+  /** Orthanc's ID of the instance, computed from its four identifiers. */
+  readonly instanceId: string;
+  /** '' when not known (an instance known from an Orthanc index alone). */
+  readonly sopInstanceUid: string;
+  readonly studyInstanceUid: string;
+  readonly seriesInstanceUid: string;
+  readonly sopClassUid: string;
+  /** MD5 (lower-case hex) of the decoded file; undefined while unknown. */
+  readonly md5: string | undefined;
+  /** Size of the decoded file: what the target receives. */
+  readonly size: number;
+  /** The source's transfer syntax, when its header was read (to say how another version differs). */
+  readonly transferSyntax?: string;
+}
+
+/** The body of one instance: bytes in memory, or a factory for a fresh stream (called again on retry). */
+export type InstanceBody = Uint8Array | (() => Readable);
+
+/** How this run saw an instance on the target (FileOutcome.verified). */
+export type Proof = NonNullable<FileOutcome['verified']>;
+
+/** What the target holds for an instance, as seen now. */
+export type Held =
+  /** `file`: the target's own name for the stored bytes (Orthanc's attachment UUID), when told. */
+  | { readonly kind: 'same'; readonly by: Proof; readonly file?: string; readonly instanceId?: string }
+  | { readonly kind: 'other'; readonly reason: string; readonly instanceId?: string }
+  | { readonly kind: 'absent'; readonly instanceId?: string }
+  | { readonly kind: 'unknown'; readonly reason: string; readonly instanceId?: string };
+
+/** What became of one instance sent, in neutral words; `answer` is the target's own word for it. */
+export type PutResult =
+  | {
+      readonly kind: 'stored';
+      readonly status: DeliveryStatus;
+      readonly answer: string;
+      /** The target proved the bytes as it stored them (a folder checks the MD5 as it writes). */
+      readonly proof?: Held;
+      /** Fields of the outcome only this target knows (where it wrote it, its HTTP status...). */
+      readonly fields?: Partial<FileOutcome>;
+    }
+  | { readonly kind: 'rejected'; readonly reason: string; readonly fields?: Partial<FileOutcome> }
+  /** `cause`: what failed, without what changes from one attempt to the next (for FailureStreak). */
+  | { readonly kind: 'failed'; readonly reason: string; readonly cause: string; readonly fields?: Partial<FileOutcome> }
+  /** The target holds other bytes under this instance and kept them (a folder without --overwrite). */
+  | { readonly kind: 'conflict'; readonly reason: string; readonly fields?: Partial<FileOutcome> };
+
+/** What a target did with an instance it accepted. */
+export type DeliveryStatus = 'stored' | 'already-there' | 'dropped';
+
+/** One line of a target's bulk listing: an instance it holds, and the size and name of its file. */
+export interface ListedInstance {
+  readonly id: string;
+  readonly size: number;
+  /** The target's name for the stored file ('' when not told): the same name is the same bytes. */
+  readonly file: string;
+}
+
+/** What a target says of itself once asked, judged: a refusal rejects instead. */
+export interface TargetAssessment {
+  /** The target rewrites incoming files: only their presence can be proven. */
+  readonly transcoding: boolean;
+  readonly warnings: readonly string[];
+}
+
+/** What a target can do, asked for by the operations. */
+export interface TargetFeatures {
+  /** Lists everything it holds in bulk (list()): the run skips what is there without asking one by one. */
+  readonly bulkListing: boolean;
+  /** Asking holds() before sending costs little (answers come in bulk, e.g. per study). */
+  readonly cheapLookup: boolean;
+  /** Instances sent at once that the target takes well (batched targets want more than one). */
+  readonly putsInFlight: number;
+}
+
+/** Everything the operations do with a target. */
+export interface Target {
+  /** For messages and reports, without credentials. */
+  readonly display: string;
+  /** What the journal knows this target by (another layout of a folder is another target). */
+  readonly identity: string;
+  readonly features: TargetFeatures;
+  /** Asks the target who it is, once, before anything is sent; rejects (ImporterError) to refuse the run. */
+  assess(events: ImportEvents): Promise<TargetAssessment>;
+  put(instance: InstanceRef, body: InstanceBody): Promise<PutResult>;
+  /**
+   * What the target holds for this instance now. `recorded`: what an earlier run recorded of its
+   * delivery (the target may take its own earlier proof, e.g. the same file under the same name).
+   */
+  holds(instance: InstanceRef, recorded?: Partial<FileOutcome>): Promise<Held>;
+  /** The bulk listing (features.bulkListing), page by page. */
+  list?(): AsyncIterable<readonly ListedInstance[]>;
+  close(): Promise<void>;
+}
