@@ -1,7 +1,5 @@
 import { ImporterError } from '../../core/errors.js';
-import type { ImportEvents } from '../../core/events.js';
-import type { ImportOptions } from '../../core/options.js';
-import type { Target } from '../http/endpoint.js';
+import type { Endpoint } from '../http/endpoint.js';
 import { errnoCode, errnoOrMessage } from '../../core/errno.js';
 import { ANSWER_TOO_LARGE, httpGet } from '../http/http-get.js';
 
@@ -36,7 +34,7 @@ const SYSTEM_MAX_BYTES = 1024 * 1024;
 
 // Asks the target who it is before the first upload, so a wrong URL or refused credentials stop
 // the run with one clear message instead of marking every file as failed.
-export const checkTarget = async (target: Target): Promise<TargetSystem> => {
+export const checkTarget = async (target: Endpoint): Promise<TargetSystem> => {
   let statusCode: number;
   let text: string;
   try {
@@ -100,14 +98,4 @@ export const assessTarget = (system: TargetSystem, options: { readonly allowRecy
     );
   }
   return { system, transcoding, warnings };
-};
-
-// Checks and assesses the target of a run (nothing without one), and passes on its warnings.
-export const prepareTarget = async (options: ImportOptions, events: ImportEvents): Promise<TargetAssessment | undefined> => {
-  if (options.target === undefined) return undefined;
-  const system = await checkTarget(options.target);
-  events.onTarget?.(system);
-  const assessment = assessTarget(system, options);
-  for (const warning of assessment.warnings) events.onWarning?.(warning);
-  return assessment;
 };

@@ -2,14 +2,15 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from 'undici';
 import { ImporterError } from '../../core/errors.js';
-import { FailureStreak } from '../http/failure-streak.js';
 import { Outage, type OutageEvents } from '../http/outage.js';
-import type { TargetInstance } from '../../run/target-listing.js';
-import type { Target } from '../http/endpoint.js';
-import type { UploadStatus } from '../../core/types.js';
-import type { StoredCopy } from '../../run/verify.js';
+import type { ListedInstance } from '../target.js';
+import type { Endpoint } from '../http/endpoint.js';
+import type { StoredCopy } from './verify.js';
 import { errnoCode } from '../../core/errno.js';
 import { httpGet, type GetLimits } from '../http/http-get.js';
+
+/** Orthanc's Status in its answer to POST /instances for a stored or dropped instance. */
+export type UploadStatus = 'Success' | 'AlreadyStored' | 'FilteredOut';
 
 /** The body of one upload: bytes in memory, or a factory for a fresh stream (called again on retry). */
 export type UploadBody = Uint8Array | (() => Readable);
@@ -140,15 +141,13 @@ const toUploadResult = (statusCode: number, text: string): UploadResult => {
  */
 export class Uploader {
   #pool: Promise<Pool> | undefined;
-  readonly #target: Target;
+  readonly #target: Endpoint;
   readonly #options: UploaderOptions;
   readonly #outage: Outage;
   /** Whether the target has GET .../attachments/dicom/info (Orthanc >= 1.10); learnt from its answers. */
   #hasInfoRoute: boolean | undefined;
-  /** Uploads failed for good in a row: a stored upload resets it, the deliverer counts the failures. */
-  readonly failures = new FailureStreak();
 
-  constructor(target: Target, options: UploaderOptions, events: OutageEvents = {}) {
+  constructor(target: Endpoint, options: UploaderOptions, events: OutageEvents = {}) {
     this.#target = target;
     this.#options = options;
     this.#outage = new Outage(() => this.#answers(), { timeoutMs: options.retryTimeoutMs, pollMs: options.outagePollMs ?? 1000 }, events);
@@ -254,7 +253,7 @@ export class Uploader {
   // Lists what the target holds, so the run can skip instances already there without one request
   // per file: page after page until one is not full. The first pages are asked for at once (before
   // the pages are iterated), and LISTING_PAGES_AHEAD stay asked for while one is read.
-  listInstances(firstPage = LISTING_FIRST_PAGE, largestPage = LISTING_LARGEST_PAGE): AsyncGenerator<TargetInstance[]> {
+  listInstances(firstPage = LISTING_FIRST_PAGE, largestPage = LISTING_LARGEST_PAGE): AsyncGenerator<ListedInstance[]> {
     const asked: AskedPage[] = [];
     let since = 0;
     let size = firstPage;
@@ -269,7 +268,7 @@ export class Uploader {
     return this.#pages(asked, ask);
   }
 
-  async *#pages(asked: AskedPage[], ask: () => void): AsyncGenerator<TargetInstance[]> {
+  async *#pages(asked: AskedPage[], ask: () => void): AsyncGenerator<ListedInstance[]> {
     for (let page = asked.shift(); page !== undefined; page = asked.shift()) {
       const items = JSON.parse(await page.text) as { ID?: unknown; FileSize?: unknown; FileUuid?: unknown }[];
       // A page that is not full is the last one (those asked after it are empty).
@@ -286,9 +285,7 @@ export class Uploader {
   async upload(body: UploadBody, size: number): Promise<UploadResult> {
     const exchange = await this.#send({ method: 'POST', path: '/instances', body, size });
     if (exchange.kind === 'failed') return exchange;
-    const result = toUploadResult(exchange.statusCode, exchange.text);
-    if (result.kind === 'stored') this.failures.reset();
-    return result;
+    return toUploadResult(exchange.statusCode, exchange.text);
   }
 
   // Reads back the MD5 the target recorded for an instance's DICOM file (its size when the target
