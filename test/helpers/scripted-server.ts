@@ -30,8 +30,9 @@ export const orthancSystem = (response: ServerResponse): void => {
 
 // Why: fault injection needs a server whose every answer the test decides.
 // `keepBodies`: keep each request's body for the script (a forwarding proxy); otherwise only its
-// length is counted, so a test may stream gigabytes through.
-export const startScriptedServer = async (script: Script, { keepBodies = false } = {}): Promise<ScriptedServer> => {
+// length is counted, so a test may stream gigabytes through. `port`: listen there (a server that
+// comes back where it was after an outage).
+export const startScriptedServer = async (script: Script, { keepBodies = false, port = 0 } = {}): Promise<ScriptedServer> => {
   const requests: SeenRequest[] = [];
   let uploads = 0;
   const server = createServer((request, response) => {
@@ -60,10 +61,10 @@ export const startScriptedServer = async (script: Script, { keepBodies = false }
     });
   });
   server.keepAliveTimeout = 10;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const address = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${address.port}`,
     requests,
     close: async () => {
       server.closeAllConnections();

@@ -1,12 +1,12 @@
-// The uploader against scripted faults: what is retried, what is rejected, what stops the run.
+// The uploader against scripted faults: what Orthanc's answers mean (rejected, run-stopping), and
+// against a real Orthanc; the retries themselves are the HTTP client's (test/targets/http/client.test.ts).
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ImporterError } from '../../../src/core/errors.js';
 import { parseEndpoint } from '../../../src/targets/http/endpoint.js';
 import { Uploader } from '../../../src/targets/orthanc/upload.js';
-import { instanceSizes, orthancsOfThisFile } from '../../helpers/orthanc.js';
+import { instanceSizes, orthancJson, orthancsOfThisFile, uploadToOrthanc } from '../../helpers/orthanc.js';
 import { startScriptedServer, stored, type ScriptedServer } from '../../helpers/scripted-server.js';
 import { fixtureDicoms, uploadAll } from '../../helpers/storages.js';
 
@@ -41,40 +41,6 @@ describe('Uploader', () => {
     expect(request?.bodyLength).toBe(1000);
   });
 
-  it('retries a reset connection and a 500, then succeeds', async () => {
-    const { server, uploader } = await setup((index, _request, response) => {
-      if (index === 0) response.socket?.destroy();
-      else if (index === 1) response.writeHead(500).end('{"Message": "Internal error"}');
-      else stored(response, 'AlreadyStored');
-    });
-    const result = await uploader.upload(body, body.length);
-    expect(result).toMatchObject({ kind: 'stored', status: 'AlreadyStored' });
-    expect(server.requests.filter((request) => request.url.endsWith('/instances'))).toHaveLength(3);
-  });
-
-  it('re-creates a streamed body for each attempt', async () => {
-    let streams = 0;
-    const { uploader } = await setup((index, request, response) => {
-      if (index === 0) response.writeHead(503).end();
-      else if (request.bodyLength === 1000) stored(response);
-      else response.writeHead(400).end();
-    });
-    const result = await uploader.upload(() => {
-      streams++;
-      return Readable.from([body.subarray(0, 500), body.subarray(500)]);
-    }, body.length);
-    expect(result).toMatchObject({ kind: 'stored' });
-    expect(streams).toBe(2);
-  });
-
-  it('gives up after the configured retries with the last reason', async () => {
-    const { server, uploader } = await setup((_index, _request, response) => response.writeHead(503).end(), 2);
-    const result = await uploader.upload(body, body.length);
-    expect(result.kind).toBe('failed');
-    expect(result.kind === 'failed' ? result.reason : '').toMatch(/3 attempts.*HTTP 503/);
-    expect(server.requests.filter((request) => request.url.endsWith('/instances'))).toHaveLength(3);
-  });
-
   it('does not retry a permanent 400 and keeps Orthanc message and details', async () => {
     const { server, uploader } = await setup((_index, _request, response) => {
       response.writeHead(400, { 'content-type': 'application/json' });
@@ -107,13 +73,6 @@ describe('Uploader', () => {
     expect(await uploader.upload(body, body.length)).toMatchObject({ kind: 'failed', cause: 'HTTP 500 SQLite: Cannot run a cached statement', reason: 'gave up after 2 attempts: HTTP 500 SQLite: Cannot run a cached statement' });
     const reset = await setup((_index, _request, response) => response.socket?.destroy(), 0);
     expect(await reset.uploader.upload(body, body.length)).toMatchObject({ kind: 'failed', cause: 'UND_ERR_SOCKET' });
-  });
-
-  it('reports a target that stops answering as failed after retries, not as a crash', async () => {
-    const { server, uploader } = await setup((_index, _request, response) => response.socket?.destroy(), 1);
-    const result = await uploader.upload(body, body.length);
-    expect(result.kind).toBe('failed');
-    expect(server.requests.filter((request) => request.url.endsWith('/instances'))).toHaveLength(2);
   });
 });
 
@@ -170,7 +129,7 @@ describe('Uploader.listInstances against scripted faults', () => {
   });
 });
 
-describe('Uploader.listInstances against a real Orthanc', () => {
+describe('Uploader against a real Orthanc', () => {
   const start = orthancsOfThisFile();
 
   it('lists every instance once with its file size, in pages that grow', async () => {
@@ -192,6 +151,20 @@ describe('Uploader.listInstances against a real Orthanc', () => {
       }
     } finally {
       await lister.close();
+    }
+  });
+
+  it('finds an instance under the ID Orthanc gives its SOP Instance UID (POST /tools/lookup)', async () => {
+    const orthanc = await start();
+    const [file] = await fixtureDicoms();
+    const { ID: id } = await uploadToOrthanc(orthanc, file ?? '');
+    const { MainDicomTags: tags } = await orthancJson<{ MainDicomTags: { SOPInstanceUID: string } }>(orthanc, `/instances/${id}`);
+    const finder = new Uploader(parseEndpoint(orthanc.url, {}), { concurrency: 1, retries: 1, retryDelayMs: 5, retryTimeoutMs: 2000 });
+    try {
+      expect(await finder.findStored('not-its-id', tags.SOPInstanceUID)).toMatchObject({ instanceId: id, stored: { kind: 'md5' } });
+      expect(await finder.findStored('not-its-id', '1.2.3.4.5.6.7.8.9')).toEqual({ instanceId: 'not-its-id', stored: { kind: 'absent' } });
+    } finally {
+      await finder.close();
     }
   });
 });
