@@ -3,7 +3,7 @@
 // on the target as it is now.
 import type { Journal } from '../record/journal.js';
 import { seenOnTarget, targetProbe } from './resume.js';
-import { TargetListing } from './target-listing.js';
+import { TargetListing } from '../record/target-listing.js';
 import type { Uploader } from '../targets/orthanc/upload.js';
 import type { FileOutcome } from '../core/types.js';
 

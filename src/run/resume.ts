@@ -1,6 +1,6 @@
 import { lstat } from 'node:fs/promises';
 import { isFinal, type Journal } from '../record/journal.js';
-import type { TargetInstance } from './target-listing.js';
+import type { TargetInstance } from '../record/target-listing.js';
 import type { StoredAttachment, Uploader } from '../targets/orthanc/upload.js';
 import { compareStored, otherVersion, type StoredCopy } from './verify.js';
 import type { DecodedDicom, FileEntry, FileOutcome, SourceItem } from '../core/types.js';

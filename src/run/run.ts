@@ -14,9 +14,8 @@ import { replayCompleteRun } from '../record/replay.js';
 import { firstMissing } from '../targets/folder/recorded.js';
 import type { Summary } from '../record/report.js';
 import { isEmptyFilter } from '../core/filter.js';
-import { locateSource, type LocatedSource } from '../sources/locate-source.js';
-import { refuseIfRunning, refuseIfStorageRunning } from '../sources/orthanc-storage/running-orthanc.js';
-import { fingerprintSource, outcomeOptionsKey, stampIndex, type FingerprintWanted, type SourceFingerprint } from '../sources/orthanc-storage/unchanged.js';
+import { locateSource } from '../sources/registry.js';
+import type { LocatedSource } from '../sources/source.js';
 
 // Opens the journal of an import or a recovery (not of an inventory or a check). A recovery's
 // layout is part of its job: the same folder in another layout is another job, whose files the
@@ -28,20 +27,10 @@ const openJournal = (options: ImportOptions, root: string): Journal | undefined 
   return Journal.open(options.journalPath ?? defaultJournalPath(identity), identity, { restart: options.restart });
 };
 
-// What a complete run over this source is remembered by: index mode, with a journal, without
-// filters (a filtered run leaves the rest to do).
-const fingerprintWanted = (options: ImportOptions, located: LocatedSource, journal: Journal | undefined): FingerprintWanted | undefined => {
-  const { indexPath } = located;
-  if (journal === undefined || indexPath === undefined || !isEmptyFilter(options.filter)) return undefined;
-  return { root: located.root, indexPath, optionsKey: outcomeOptionsKey(options) };
-};
-
-// The fingerprint now, a running Orthanc refused first (/proc/locks is read on the thread pool
-// while the directories are read here).
-const fingerprintNow = async ({ root, indexPath, optionsKey }: FingerprintWanted): Promise<SourceFingerprint> => {
-  const [fingerprint] = await Promise.all([fingerprintSource(root, stampIndex(root, indexPath, optionsKey)), refuseIfRunning(indexPath)]);
-  return fingerprint;
-};
+// A complete run is remembered by the source's fingerprint: a source that can take one, a run
+// with a journal, without filters (a filtered run leaves the rest to do).
+const fingerprintWanted = (options: ImportOptions, located: LocatedSource, journal: Journal | undefined): boolean =>
+  journal !== undefined && located.fingerprint !== undefined && isEmptyFilter(options.filter);
 
 // The target's word on a complete run's deliveries: undefined when it no longer holds them all as
 // they were (a folder target: see folderStillHolds), so the source is read again.
@@ -66,8 +55,7 @@ const folderStillHolds = async (options: ImportOptions, journal: Journal, events
 export const runImport = async (options: ImportOptions, events: ImportEvents = {}): Promise<Summary> => {
   const startedAt = new Date();
   if (options.reportPath !== undefined) probeReportPath(options.reportPath);
-  const located = locateSource(options);
-  await refuseIfStorageRunning(located);
+  const located = await locateSource(options);
   const journal = openJournal(options, located.root);
   try {
     const wanted = fingerprintWanted(options, located, journal);
@@ -75,10 +63,10 @@ export const runImport = async (options: ImportOptions, events: ImportEvents = {
     // Only a journal that vouches for a complete run needs the fingerprint now (otherwise the
     // storage walker takes it, beside the run, before it lists anything); the target is asked who
     // it is meanwhile, and its answer serves either way.
-    const compareNow = complete !== undefined && wanted !== undefined;
+    const compareNow = complete !== undefined && wanted;
     const target = compareNow ? prepareTarget(options, events) : undefined;
     target?.catch(() => undefined);
-    const known = compareNow ? await fingerprintNow(wanted) : undefined;
+    const known = compareNow ? await located.fingerprint?.now(options) : undefined;
     // The target is asked who it is and then for the first pages of its listing, while the
     // pipeline is loaded: every instance will need them.
     const opened = openTarget(options, events, target);

@@ -3,7 +3,8 @@
 import { Worker } from 'node:worker_threads';
 import { ImporterError } from '../../core/errors.js';
 import type { FileOutcome } from '../../core/types.js';
-import type { IndexStamp, SourceFingerprint } from './unchanged.js';
+import type { IndexStamp } from './unchanged.js';
+import type { SourceFingerprint } from '../source.js';
 import { workerFile } from '../../decode/worker-file.js';
 
 /** What the walker is asked to do. */

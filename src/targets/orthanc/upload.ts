@@ -4,7 +4,7 @@ import type { Pool } from 'undici';
 import { ImporterError } from '../../core/errors.js';
 import { FailureStreak } from '../http/failure-streak.js';
 import { Outage, type OutageEvents } from '../http/outage.js';
-import type { TargetInstance } from '../../run/target-listing.js';
+import type { TargetInstance } from '../../record/target-listing.js';
 import type { Target } from '../http/endpoint.js';
 import type { UploadStatus } from '../../core/types.js';
 import type { StoredCopy } from '../../run/verify.js';
