@@ -83,7 +83,7 @@ export const scanStorage = (task: StorageTask, indexCopy: Promise<string>): Stor
   };
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> => (closed ??= worker.terminate().then(() => undefined));
-  // A copy that cannot be made stops the run where it is awaited (openSource), not here.
+  // A copy that cannot be made stops the run where it is awaited (openStorage in storage-source.ts), not here.
   indexCopy.then((copy) => {
     if (closed === undefined) request({ kind: 'index', copy });
   }, () => undefined);
