@@ -244,3 +244,6 @@ export type SourceItem =
   | { readonly kind: 'indexed'; readonly entry: FileEntry; readonly expected: ExpectedFile; readonly studyId: string; readonly key: string; readonly tags: InstanceTags }
   /** Known without reading the file (an orphan, another attachment type, an unreadable entry). */
   | { readonly kind: 'settled'; readonly entry: FileEntry; readonly classified: SkippedFile; readonly sized?: true };
+
+/** An instance a source's index describes, to be read as the index says. */
+export type IndexedItem = Extract<SourceItem, { kind: 'indexed' }>;

@@ -1,5 +1,5 @@
 import { Census, type CensusSummary } from './census.js';
-import type { IndexSummary } from '../sources/orthanc-storage/orthanc-index.js';
+import type { SourceSummary } from '../sources/source.js';
 import { INTERRUPTED_EXIT_CODE } from '../core/errors.js';
 import type { StudyCompleteness } from './studies.js';
 import { FILE_CLASSES, type DeliveryStatus, type FileClass, type FileOutcome } from '../core/types.js';
@@ -69,9 +69,9 @@ export interface Summary {
   /** `verified`, by how this run saw them there. */
   readonly verifiedBy: Readonly<Record<Proof, number>>;
   readonly warnings: readonly string[];
-  /** Index mode only: what the source's SQLite index holds. */
-  readonly index?: IndexSummary;
-  /** Index mode only: per-study completeness (verified on the target, or sound in the source for an inventory). */
+  /** What the source says of itself, when it has something to say (an Orthanc storage: its SQLite index). */
+  readonly index?: SourceSummary;
+  /** A source that knows whole studies only: per-study completeness (verified on the target, or sound in the source for an inventory). */
   readonly studies?: StudyCompleteness;
   /** The process's exit code (README, Exit codes): 130 interrupted, 2 or 3 stopped by a failure, 1, 0. */
   readonly exitCode: number;
@@ -92,7 +92,7 @@ export interface RunContext {
   readonly startedAt: Date;
   readonly elapsedSeconds: number;
   readonly warnings: readonly string[];
-  readonly index?: IndexSummary | undefined;
+  readonly index?: SourceSummary | undefined;
   readonly studies?: StudyCompleteness | undefined;
 }
 
@@ -256,10 +256,7 @@ export const formatSummary = (summary: Summary): string => {
     lines.push(`  target answers: ${stored} stored, ${alreadyThere} already there, ${dropped} dropped${lost}`);
     lines.push(`  verified on the target by this run: ${summary.verified} of ${summary.instances} delivered instances${describeProofs(summary.verifiedBy)}`);
   }
-  if (summary.index !== undefined) {
-    const types = summary.index.attachmentTypes.map((type) => `${type.name} ${type.files}`).join(', ');
-    lines.push(`  source index: schema ${summary.index.schemaVersion}, ${summary.index.instances} live instances; attachments: ${types}${summary.index.walReplayed ? '; its write-ahead log was replayed' : ''}`);
-  }
+  if (summary.index !== undefined) lines.push(`  ${summary.index.described}`);
   if (summary.studies?.notChecked === true) {
     lines.push(`  studies: ${grouped(summary.studies.total)} begun, incomplete or not checked (the run stopped early)`);
   } else if (summary.studies !== undefined) {

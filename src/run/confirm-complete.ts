@@ -5,7 +5,7 @@ import type { Journal } from '../record/journal.js';
 import type { Target } from '../targets/target.js';
 import type { FileOutcome } from '../core/types.js';
 import { seenOnTarget } from './resume.js';
-import { TargetListing } from './target-listing.js';
+import { TargetListing } from '../record/target-listing.js';
 
 /** How the delivered instances of a complete run were seen on the target by this run. */
 export interface Confirmation {

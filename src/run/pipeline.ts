@@ -27,21 +27,17 @@ import { Classifier } from '../decode/classifier.js';
 import { deliver, instanceRef, type Delivery } from './deliver.js';
 import { FailureStreak } from './failure-streak.js';
 import { mapBounded } from './map-bounded.js';
-import type { IndexedInstance, OrthancIndex } from '../sources/orthanc-storage/orthanc-index.js';
-import { instanceItem, type IndexedItem } from '../sources/orthanc-storage/index-source.js';
 import { openRunListing, type ListingPlan, type RunListing } from './run-listing.js';
 import type { InstanceRef, Target, TargetAssessment } from '../targets/target.js';
 import type { ImportOptions } from '../core/options.js';
 import type { ImportEvents } from '../core/events.js';
 import { Tally, type Summary } from '../record/report.js';
 import { ReportFile, reportLine } from '../record/report-file.js';
-import { openSource, type OpenedSource } from '../sources/open-source.js';
-import { stampIndex, type FingerprintWanted, type SourceFingerprint } from '../sources/orthanc-storage/unchanged.js';
+import type { LocatedSource, Source, SourceFingerprint } from '../sources/source.js';
 import { merge } from './merge.js';
-import type { LocatedSource } from '../sources/locate-source.js';
 import { StudyTally } from '../record/studies.js';
 import { exitCodeOf, isImporterError } from '../core/errors.js';
-import { treeFields, type Classified, type ExpectedFile, type FileEntry, type FileOutcome, type SourceItem } from '../core/types.js';
+import { treeFields, type Classified, type ExpectedFile, type FileEntry, type FileOutcome, type IndexedItem, type SourceItem } from '../core/types.js';
 import { describeFilter, isEmptyFilter, matchesFilter, type Filter, type FilterTags } from '../core/filter.js';
 
 
@@ -75,15 +71,12 @@ interface StageContext {
 /** Outcomes taken between two turns of the event loop at most. */
 const OUTCOMES_PER_TURN = 256;
 
-// Before a recovery from an index: is there room for what remains to be written (the instances the
-// filters take and the journal does not already have)? Each write is checked again as it comes.
-const checkRoomFor = async (index: OrthancIndex, context: StageContext, reserve: (bytes: number, what: string) => Promise<void>): Promise<void> => {
-  let bytes = 0;
-  for (const instance of index.instances()) {
-    if (context.filter !== undefined && !matchesFilter(instance.tags, context.filter)) continue;
-    if (recorded(`uuid:${instance.uuid}`, context.shortcuts) !== undefined) continue;
-    bytes += instance.uncompressedSize;
-  }
+// Before a recovery from a source that knows its sizes (an index): is there room for what remains to
+// be written (what the filters take and the journal does not already have)? Each write is checked
+// again as it comes.
+const checkRoomFor = async (source: Source, context: StageContext, reserve: (bytes: number, what: string) => Promise<void>): Promise<void> => {
+  if (source.plannedBytes === undefined) return;
+  const bytes = source.plannedBytes(context.filter, (key) => recorded(key, context.shortcuts) !== undefined);
   await reserve(bytes, 'the instances that remain to be written');
 };
 
@@ -192,16 +185,16 @@ async function* after<T>(ready: Promise<unknown> | undefined, items: AsyncIterab
   yield* items;
 }
 
-// Index mode: the instances the target's listing names, as items, page by page; then the rest.
-async function* listedFirst(root: string, listed: AsyncIterable<readonly IndexedInstance[]>, rest: AsyncIterable<SourceItem> | Iterable<SourceItem>): AsyncGenerator<SourceItem> {
-  for await (const page of listed) for (const instance of page) yield instanceItem(root, instance);
+// A source joined with the target's listing: the items the listing names, page by page; then the rest.
+async function* listedFirst(listed: AsyncIterable<readonly SourceItem[]>, rest: AsyncIterable<SourceItem> | Iterable<SourceItem>): AsyncGenerator<SourceItem> {
+  for await (const page of listed) yield* page;
   yield* rest;
 }
 
-// The items of a run: with a listing, the walk's files wait for it; an index gives the listed instances first.
-const itemsOf = (source: OpenedSource, listing: RunListing | undefined): AsyncIterable<SourceItem> | Iterable<SourceItem> => {
-  if (listing === undefined) return source.items;
-  return listing.listed === undefined ? after(listing.loaded, source.items) : listedFirst(source.root, listing.listed, source.items);
+// The items of a run: with a listing, a walk's files wait for it; a source that joins it gives the listed items first.
+const itemsOf = (source: Source, listing: RunListing | undefined): AsyncIterable<SourceItem> | Iterable<SourceItem> => {
+  if (listing === undefined) return source.items();
+  return listing.listed === undefined ? after(listing.loaded, source.items()) : listedFirst(listing.listed, source.items());
 };
 
 /** A finished file: its outcome, and the journal key and study it counts for, if any. */
@@ -237,7 +230,7 @@ const leavesNothingToDo = (outcome: FileOutcome, verify: boolean): boolean => is
 
 /** What the run reads from and where it reports, once both are open. */
 interface RunContext {
-  readonly source: OpenedSource;
+  readonly source: Source;
   readonly assessment: TargetAssessment | undefined;
   readonly target: Target | undefined;
   readonly journal: Journal | undefined;
@@ -268,16 +261,14 @@ export const importSource = async (
   options: ImportOptions,
   events: ImportEvents,
   startedAt: Date,
-  fingerprint: { readonly known: SourceFingerprint | undefined; readonly wanted: FingerprintWanted | undefined },
+  fingerprint: { readonly known: SourceFingerprint | undefined; readonly wanted: boolean },
   { target, assessment: assessed, listing, replay }: TargetSide,
 ): Promise<SourceRun> => {
   try {
     const assessment = await assessed;
     const { known, wanted } = fingerprint;
-    // The index files' part of the fingerprint is taken before they are copied.
-    const stamp = known === undefined && wanted !== undefined ? stampIndex(wanted.root, wanted.indexPath, wanted.optionsKey) : undefined;
-    // An index listed from the start settles the instances the listing names (run-listing.ts).
-    const source = await openSource(located, options, stamp, listing !== undefined && located.indexPath !== undefined ? 'unlisted' : 'all');
+    // The source takes its fingerprint as it opens, unless it was taken already.
+    const source = await located.open(known === undefined && wanted ? options : undefined);
     try {
       const run = await readSource({ source, assessment, target, journal, options, events, startedAt, listing, replay });
       // Failing to take it only means that no later run can be answered from the journal.
@@ -313,22 +304,22 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
       startedAt: run.startedAt,
       elapsedSeconds: (Date.now() - run.startedAt.getTime()) / 1000,
       warnings,
-      index: source.indexSummary,
-      studies: source.index === undefined ? undefined : studies.summary(interrupted),
+      index: source.summary,
+      studies: source.features.wholeStudies ? studies.summary(interrupted) : undefined,
       filter: isEmptyFilter(options.filter) ? undefined : describeFilter(options.filter),
     });
   try {
     report = options.reportPath === undefined ? undefined : await ReportFile.open(options.reportPath);
     const delivery = target === undefined ? undefined : { target, verify: options.verify, failures: new FailureStreak() };
     const classifier = new Classifier({ ...options, keepBytes: target !== undefined && !options.check });
-    const evidence = source.index === undefined || options.includeOrphans ? CacheEvidence.open() : undefined;
+    const evidence = source.features.unknownFiles ? CacheEvidence.open() : undefined;
     try {
       const filter = isEmptyFilter(options.filter) ? undefined : options.filter;
-      listing = run.listing === undefined ? undefined : openRunListing(run.listing, source.index, events);
+      listing = run.listing === undefined ? undefined : openRunListing(run.listing, source.joinListing?.(), events);
       const shortcuts: Shortcuts = { journal, replay: run.replay, verify: options.verify, listing: listing?.lookup, target, skipExisting: options.skipExisting };
       const context: StageContext = { classifier, check: options.check, shortcuts, filter };
       const reserve = target?.reserve?.bind(target);
-      if (reserve !== undefined && !options.check && source.index !== undefined) await checkRoomFor(source.index, context, reserve);
+      if (reserve !== undefined && !options.check) await checkRoomFor(source, context, reserve);
       const prepared = mapBounded(untilAborted(itemsOf(source, listing), options.signal), options.workers * 4, (item) => prepare(item, context));
       // Files classified by content are a dicom-until-pixel-data cache only on evidence (cache-evidence.ts).
       const decided = evidence === undefined ? prepared : evidence.decide(prepared, (entry) => classifier.classify(entry), options.signal);

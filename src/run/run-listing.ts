@@ -4,8 +4,9 @@
 import type { ImportEvents } from '../core/events.js';
 import type { ListedInstance, Target } from '../targets/target.js';
 import type { ListingLookup } from './resume.js';
-import type { IndexedInstance, OrthancIndex } from '../sources/orthanc-storage/orthanc-index.js';
-import { TargetListing } from './target-listing.js';
+import type { SourceItem } from '../core/types.js';
+import type { ListingJoin } from '../sources/source.js';
+import { TargetListing } from '../record/target-listing.js';
 
 type Pages = AsyncIterable<readonly ListedInstance[]>;
 
@@ -34,8 +35,8 @@ async function* pagesOf(asked: Promise<Pages>): AsyncGenerator<readonly ListedIn
 /** The listing of one run, as the stages take it. */
 export interface RunListing {
   readonly lookup: ListingLookup;
-  /** Index mode: the index's instances each page names, as the page arrives (the source then gives the rest). */
-  readonly listed: AsyncIterable<readonly IndexedInstance[]> | undefined;
+  /** A source that joins the listing: its items each page names, as the page arrives (the source then gives the rest). */
+  readonly listed: AsyncIterable<readonly SourceItem[]> | undefined;
   /** Settles once every page is in; a walk's files wait for it. */
   readonly loaded: Promise<void>;
   close(): void;
@@ -48,7 +49,7 @@ const announce = (events: ImportEvents, count: number): void => {
 };
 
 // A lookup that answers at once for an instance already listed, and after the last page otherwise.
-const lookupOf = (store: TargetListing, loaded: Promise<void>): ListingLookup => ({
+const lookupOf = (store: Pick<TargetListing, 'find'>, loaded: Promise<void>): ListingLookup => ({
   find: async (id) => {
     const now = store.find(id);
     if (now !== undefined) return now;
@@ -57,21 +58,20 @@ const lookupOf = (store: TargetListing, loaded: Promise<void>): ListingLookup =>
   },
 });
 
-// In index mode the listing goes beside the index copy, and each page's instances are found there
-// as the page arrives, for the stages to take while Orthanc prepares the next page. The source
-// then gives only the instances no page named.
-const listedPageByPage = (pages: Pages, index: OrthancIndex, events: ImportEvents): RunListing => {
-  const store = index.listing();
+// A source that joins the listing (an index) keeps it beside itself, and finds each page's items
+// there as the page arrives, for the stages to take while the target prepares the next page. The
+// source then gives only the items no page named.
+const listedPageByPage = (pages: Pages, join: ListingJoin, events: ImportEvents): RunListing => {
   let markLoaded: () => void = () => undefined;
   const loaded = new Promise<void>((resolve) => {
     markLoaded = resolve;
   });
-  async function* listed(): AsyncGenerator<readonly IndexedInstance[]> {
+  async function* listed(): AsyncGenerator<readonly SourceItem[]> {
     try {
       let count = 0;
       for await (const page of pages) {
         count += page.length;
-        const found = index.addListingPage(page);
+        const found = join.addPage(page);
         if (found.length > 0) yield found;
       }
       announce(events, count);
@@ -79,13 +79,13 @@ const listedPageByPage = (pages: Pages, index: OrthancIndex, events: ImportEvent
       markLoaded();
     }
   }
-  return { lookup: lookupOf(store, loaded), listed: listed(), loaded, close: () => { store.close(); } };
+  return { lookup: lookupOf(join, loaded), listed: listed(), loaded, close: () => { join.close(); } };
 };
 
-// Why: one place decides where the listing is kept and when it is read. In a walk it goes to a
-// database of its own, loaded from the start.
-export const openRunListing = (plan: ListingPlan, index: OrthancIndex | undefined, events: ImportEvents): RunListing => {
-  if (index !== undefined) return listedPageByPage(plan.pages, index, events);
+// Why: one place decides where the listing is kept and when it is read. A source that cannot join
+// it (a walk) has it kept in a database of its own, loaded from the start.
+export const openRunListing = (plan: ListingPlan, join: ListingJoin | undefined, events: ImportEvents): RunListing => {
+  if (join !== undefined) return listedPageByPage(plan.pages, join, events);
   const store = TargetListing.standalone();
   const load = async (): Promise<void> => {
     let count = 0;

@@ -11,9 +11,8 @@ import { listingPlan } from './run-listing.js';
 import { replayCompleteRun } from '../record/replay.js';
 import type { Summary } from '../record/report.js';
 import { isEmptyFilter } from '../core/filter.js';
-import { locateSource, type LocatedSource } from '../sources/locate-source.js';
-import { refuseIfRunning, refuseIfStorageRunning } from '../sources/orthanc-storage/running-orthanc.js';
-import { fingerprintSource, outcomeOptionsKey, stampIndex, type FingerprintWanted, type SourceFingerprint } from '../sources/orthanc-storage/unchanged.js';
+import { locateSource } from '../sources/registry.js';
+import type { LocatedSource } from '../sources/source.js';
 
 // Opens the journal of an import or a recovery (not of an inventory or a check). The target names
 // itself (TargetSpec.identity): a recovery's layout is part of its job, the same folder in another
@@ -25,20 +24,10 @@ const openJournal = (options: ImportOptions, root: string): Journal | undefined 
   return Journal.open(options.journalPath ?? defaultJournalPath(identity), identity, { restart: options.restart });
 };
 
-// What a complete run over this source is remembered by: index mode, with a journal, without
-// filters (a filtered run leaves the rest to do).
-const fingerprintWanted = (options: ImportOptions, located: LocatedSource, journal: Journal | undefined): FingerprintWanted | undefined => {
-  const { indexPath } = located;
-  if (journal === undefined || indexPath === undefined || !isEmptyFilter(options.filter)) return undefined;
-  return { root: located.root, indexPath, optionsKey: outcomeOptionsKey(options) };
-};
-
-// The fingerprint now, a running Orthanc refused first (/proc/locks is read on the thread pool
-// while the directories are read here).
-const fingerprintNow = async ({ root, indexPath, optionsKey }: FingerprintWanted): Promise<SourceFingerprint> => {
-  const [fingerprint] = await Promise.all([fingerprintSource(root, stampIndex(root, indexPath, optionsKey)), refuseIfRunning(indexPath)]);
-  return fingerprint;
-};
+// A complete run is remembered by the source's fingerprint: a source that can take one, a run
+// with a journal, without filters (a filtered run leaves the rest to do).
+const fingerprintWanted = (options: ImportOptions, located: LocatedSource, journal: Journal | undefined): boolean =>
+  journal !== undefined && located.fingerprint !== undefined && isEmptyFilter(options.filter);
 
 // The target's word on a complete run's deliveries: undefined when it no longer holds them all as
 // they were, so the source is read again.
@@ -65,8 +54,7 @@ const assess = (target: Target | undefined, events: ImportEvents): Promise<Targe
 export const runImport = async (options: ImportOptions, events: ImportEvents = {}): Promise<Summary> => {
   const startedAt = new Date();
   if (options.reportPath !== undefined) probeReportPath(options.reportPath);
-  const located = locateSource(options);
-  await refuseIfStorageRunning(located);
+  const located = await locateSource(options);
   const journal = openJournal(options, located.root);
   try {
     const wanted = fingerprintWanted(options, located, journal);
@@ -74,12 +62,12 @@ export const runImport = async (options: ImportOptions, events: ImportEvents = {
     // Only a journal that vouches for a complete run needs the fingerprint now (otherwise the
     // storage walker takes it, beside the run, before it lists anything); the target is asked who
     // it is meanwhile (it opens no connection before), and its answer serves either way.
-    const compareNow = complete !== undefined && wanted !== undefined;
+    const compareNow = complete !== undefined && wanted;
     const target = options.target?.open(options, events);
     const assessment = assess(target, events);
     let handedOver = false;
     try {
-      const known = compareNow ? await fingerprintNow(wanted) : undefined;
+      const known = compareNow ? await located.fingerprint?.now(options) : undefined;
       if (journal !== undefined && complete !== undefined && complete.fingerprint === known?.digest) {
         const { warnings } = (await assessment) ?? { warnings: [] };
         const confirmation = await confirmOnTarget(journal, options, target, events);

@@ -1,9 +1,9 @@
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listingPlan, openRunListing } from '../../src/run/run-listing.js';
-import type { Target } from '../../src/targets/target.js';
-import { OrthancIndex } from '../../src/sources/orthanc-storage/orthanc-index.js';
-import type { ListedInstance } from '../../src/targets/target.js';
+import type { ListedInstance, Target } from '../../src/targets/target.js';
+import type { SourceItem } from '../../src/core/types.js';
+import { locateSource } from '../../src/sources/registry.js';
+import type { Source } from '../../src/sources/source.js';
 import { SAMPLE_STORAGE } from '../helpers/storages.js';
 
 async function* pagesOf(pages: readonly (readonly ListedInstance[])[]): AsyncGenerator<readonly ListedInstance[]> {
@@ -13,39 +13,41 @@ async function* pagesOf(pages: readonly (readonly ListedInstance[])[]): AsyncGen
   }
 }
 
-const opened: OrthancIndex[] = [];
-const openSample = async (): Promise<OrthancIndex> => {
-  const index = await OrthancIndex.open({ indexPath: join(SAMPLE_STORAGE, 'index'), storageRoot: SAMPLE_STORAGE });
-  opened.push(index);
-  return index;
+const opened: Source[] = [];
+const openSample = async (): Promise<Source> => {
+  const source = await (await locateSource({ source: SAMPLE_STORAGE, indexPath: undefined, useIndex: true, includeOrphans: false, followSymlinks: false })).open();
+  opened.push(source);
+  return source;
 };
 
 afterEach(async () => {
-  await Promise.all(opened.splice(0).map((index) => index.close()));
+  await Promise.all(opened.splice(0).map((source) => source.close()));
 });
 
+const idOf = (item: SourceItem | undefined): string => (item?.kind === 'indexed' ? item.expected.instanceId : '');
+
 describe('openRunListing', () => {
-  it('in index mode: gives the instances each page names as the page comes, and is loaded only after the last', async () => {
-    const index = await openSample();
-    const [one, two, ...rest] = [...index.instances()];
+  it('joined with a source (an index): gives the items each page names as the page comes, and is loaded only after the last', async () => {
+    const source = await openSample();
+    const [one, two, ...rest] = [...(source.items() as Iterable<SourceItem>)];
     if (one === undefined || two === undefined) throw new Error('expected instances');
-    const pages = [[{ id: one.instanceId, size: 10, file: '' }, { id: 'held-elsewhere', size: 1, file: '' }], [], [{ id: two.instanceId, size: 20, file: '' }]];
+    const pages = [[{ id: idOf(one), size: 10, file: '' }, { id: 'held-elsewhere', size: 1, file: '' }], [], [{ id: idOf(two), size: 20, file: '' }]];
     const infos: string[] = [];
-    const listing = openRunListing({ pages: pagesOf(pages) }, index, { onInfo: (text) => infos.push(text) });
+    const listing = openRunListing({ pages: pagesOf(pages) }, source.joinListing?.(), { onInfo: (text) => infos.push(text) });
     let loaded = false;
     void listing.loaded.then(() => (loaded = true));
     const batches = [];
     for await (const batch of listing.listed ?? []) {
-      batches.push(batch.map((instance) => instance.uuid));
+      batches.push(batch);
       // an instance already listed is answered at once, before the listing is complete
-      expect(await listing.lookup.find(batch[0]?.instanceId ?? '')).toBeDefined();
+      expect(await listing.lookup.find(idOf(batch[0]))).toBeDefined();
       expect(loaded).toBe(false);
     }
     await listing.loaded;
-    expect(batches).toEqual([[one.uuid], [two.uuid]]);
+    expect(batches).toEqual([[one], [two]]);
     expect((await listing.lookup.find('held-elsewhere'))?.size).toBe(1);
     expect(await listing.lookup.find('not-there')).toBeUndefined();
-    expect([...index.instances('unlisted')]).toEqual(rest);
+    expect([...(source.items() as Iterable<SourceItem>)]).toEqual(rest); // the source gives only the others
     expect(infos).toEqual([expect.stringMatching(/already holds 3 instances/)]);
     listing.close();
   });
@@ -71,7 +73,7 @@ describe('openRunListing', () => {
       yield* pagesOf([[]]);
       throw new Error('Cannot list the target');
     }
-    const listing = openRunListing({ pages: failing() }, await openSample(), {});
+    const listing = openRunListing({ pages: failing() }, (await openSample()).joinListing?.(), {});
     await expect(async () => {
       for await (const batch of listing.listed ?? []) expect(batch).toBeDefined();
     }).rejects.toThrow('Cannot list the target');

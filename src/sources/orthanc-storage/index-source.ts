@@ -1,6 +1,6 @@
 import { lstatSync } from 'node:fs';
 import { basename, isAbsolute, relative, sep } from 'node:path';
-import { skippedOutcome, type FileOutcome, type SkippedFile, type SourceItem } from '../../core/types.js';
+import { skippedOutcome, type FileOutcome, type IndexedItem, type SkippedFile, type SourceItem } from '../../core/types.js';
 import type { WalkItem } from '../walk/walk.js';
 import { storageWalk } from './storage-walk.js';
 import type { AttachmentCursor, IndexedInstance, OrthancIndex } from './orthanc-index.js';
@@ -36,8 +36,8 @@ const relativeTo = (root: string, path: string): string => {
 /** A file whose outcome is known without reading it. */
 export type SettledItem = Extract<SourceItem, { kind: 'settled' }>;
 
-/** An instance of the index, to be read as the index says. */
-export type IndexedItem = Extract<SourceItem, { kind: 'indexed' }>;
+// What the journal knows an instance of the index by: its DICOM attachment, whatever its path.
+export const instanceKey = (instance: IndexedInstance): string => `uuid:${instance.uuid}`;
 
 // An instance of the index as the stages take it (or, when its file cannot be found, its outcome).
 export const instanceItem = (root: string, instance: IndexedInstance): IndexedItem | SettledItem => {
@@ -46,7 +46,7 @@ export const instanceItem = (root: string, instance: IndexedInstance): IndexedIt
     return { kind: 'settled', entry, classified: settled('failed', `the storage layout of instance ${instance.instanceId} is not supported: ${instance.layoutProblem}`) };
   }
   const { compressionType, compressedSize, uncompressedSize, uncompressedMd5, instanceId } = instance;
-  return { kind: 'indexed', entry, expected: { compressionType, compressedSize, uncompressedSize, uncompressedMd5, instanceId }, studyId: instance.studyId, key: `uuid:${instance.uuid}`, tags: instance.tags };
+  return { kind: 'indexed', entry, expected: { compressionType, compressedSize, uncompressedSize, uncompressedMd5, instanceId }, studyId: instance.studyId, key: instanceKey(instance), tags: instance.tags };
 };
 
 const ORPHAN_REASON = 'an attachment file the index does not reference (a deleted instance left behind); not uploaded without --include-orphans';

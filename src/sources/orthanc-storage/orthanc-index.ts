@@ -8,8 +8,9 @@ import { ImporterError, isImporterError } from '../../core/errors.js';
 import { openIndexCopy } from './index-copy.js';
 import { attachmentTypeName, readSchema } from './index-schema.js';
 import type { OptionalColumn } from './index-schema.js';
-import { TARGET_LISTING_TABLE, TargetListing } from '../../run/target-listing.js';
+import { TARGET_LISTING_TABLE, TargetListing } from '../../record/target-listing.js';
 import type { ListedInstance } from '../../targets/target.js';
+import type { SourceSummary } from '../source.js';
 
 export { RUNNING_MESSAGE } from './running-orthanc.js';
 
@@ -48,7 +49,8 @@ export interface AttachmentTypeCount {
   readonly bytes: number;
 }
 
-export interface IndexSummary {
+/** What the report says of the index (its JSON field `index`). */
+export interface IndexSummary extends SourceSummary {
   readonly schemaVersion: number;
   /** A non-empty index-wal was found and its committed transactions were replayed (in the copy). */
   readonly walReplayed: boolean;
@@ -113,6 +115,12 @@ const SERIES_SQL = `SELECT st.publicId AS studyId,
 // which file and why, and exit 2, not an unexpected error.
 const unreadableIndex = (indexPath: string, error: unknown): unknown =>
   isImporterError(error) ? error : new ImporterError('E_SOURCE', `${indexPath} is not a readable Orthanc index: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+
+// The text summary's line for the index.
+const describeIndex = (schemaVersion: number, instances: number, types: readonly AttachmentTypeCount[], walReplayed: boolean): string => {
+  const attachments = types.map((type) => `${type.name} ${type.files}`).join(', ');
+  return `source index: schema ${schemaVersion}, ${instances} live instances; attachments: ${attachments}${walReplayed ? '; its write-ahead log was replayed' : ''}`;
+};
 
 const UUID_INDEX = 'CREATE INDEX IF NOT EXISTS orthanc_import_uuid ON AttachedFiles(uuid)';
 
@@ -208,11 +216,14 @@ export class OrthancIndex {
         .prepare('SELECT fileType, COUNT(*) AS files, COALESCE(SUM(compressedSize), 0) AS bytes FROM AttachedFiles GROUP BY fileType ORDER BY fileType')
         .all() as { fileType: number; files: number; bytes: number }[];
       const count = (sql: string): number => (copy.db.prepare(sql).get() as { n: number }).n;
+      const attachmentTypes = types.map((t) => ({ ...t, name: attachmentTypeName(t.fileType) }));
+      const instances = count('SELECT COUNT(*) AS n FROM Resources i JOIN AttachedFiles a ON a.id = i.internalId AND a.fileType = 1 WHERE i.resourceType = 4');
       const summary: IndexSummary = {
+        described: describeIndex(schema.version, instances, attachmentTypes, copy.walReplayed),
         schemaVersion: schema.version,
         walReplayed: copy.walReplayed,
-        attachmentTypes: types.map((t) => ({ ...t, name: attachmentTypeName(t.fileType) })),
-        instances: count('SELECT COUNT(*) AS n FROM Resources i JOIN AttachedFiles a ON a.id = i.internalId AND a.fileType = 1 WHERE i.resourceType = 4'),
+        attachmentTypes,
+        instances,
         studies: count('SELECT COUNT(*) AS n FROM Resources WHERE resourceType = 2'),
         optionalColumns: [...schema.columns],
       };

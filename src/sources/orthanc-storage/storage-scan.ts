@@ -3,7 +3,8 @@
 import { Worker } from 'node:worker_threads';
 import { ImporterError } from '../../core/errors.js';
 import type { FileOutcome } from '../../core/types.js';
-import type { IndexStamp, SourceFingerprint } from './unchanged.js';
+import type { IndexStamp } from './unchanged.js';
+import type { SourceFingerprint } from '../source.js';
 import { workerFile } from '../../decode/worker-file.js';
 
 /** What the walker is asked to do. */
@@ -82,7 +83,7 @@ export const scanStorage = (task: StorageTask, indexCopy: Promise<string>): Stor
   };
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> => (closed ??= worker.terminate().then(() => undefined));
-  // A copy that cannot be made stops the run where it is awaited (openSource), not here.
+  // A copy that cannot be made stops the run where it is awaited (openStorage in storage-source.ts), not here.
   indexCopy.then((copy) => {
     if (closed === undefined) request({ kind: 'index', copy });
   }, () => undefined);

@@ -7,6 +7,7 @@ import { VERSION } from '../../core/version.js';
 import { WHOLE_LISTING_MAX_BYTES } from '../walk/walk.js';
 import { errnoOrMessage } from '../../core/errno.js';
 import type { ImportOptions } from '../../core/options.js';
+import type { SourceFingerprint } from '../source.js';
 
 /**
  * A timestamp this close to the moment it is read proves nothing: a change in the same tick of a
@@ -16,12 +17,6 @@ const RACY_MS = 2000;
 
 const tooRecent = (stats: Stats, now: number): boolean => Math.max(stats.mtimeMs, stats.ctimeMs) > now - RACY_MS;
 
-/** What a source looked like, as far as the outcomes of a run over it can depend on it. */
-export interface SourceFingerprint {
-  readonly digest: string;
-  /** False when a timestamp was too recent to rely on: the run must not be replayed later. */
-  readonly trustworthy: boolean;
-}
 
 
 /** The metadata folded in per directory (and per index file). */
@@ -116,14 +111,6 @@ const foldDirectories = async (fold: Fold, root: string): Promise<void> => {
     }
   }
 };
-
-/** How a run's fingerprint is to be taken, when one is wanted. */
-export interface FingerprintWanted {
-  readonly root: string;
-  readonly indexPath: string;
-  /** outcomeOptionsKey() of the run. */
-  readonly optionsKey: string;
-}
 
 /**
  * The first part of a fingerprint: the run's options and the index files' metadata, taken just

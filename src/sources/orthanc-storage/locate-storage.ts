@@ -1,26 +1,11 @@
 import { statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ImporterError } from '../core/errors.js';
-import { errnoOrMessage } from '../core/errno.js';
-import type { SourceOptions } from './open-source.js';
-
-const isDirectoryOrThrow = (path: string): boolean => {
-  try {
-    return statSync(path).isDirectory();
-  } catch (error) {
-    throw new ImporterError('E_SOURCE', `Cannot read the source ${path} (${errnoOrMessage(error)})`, { cause: error });
-  }
-};
+import { ImporterError } from '../../core/errors.js';
+import type { SourceBackend } from '../source.js';
+import { refuseIfStorageRunning } from './running-orthanc.js';
+import { locatedStorage } from './storage-source.js';
 
 const isFile = (path: string): boolean => statSync(path, { throwIfNoEntry: false })?.isFile() === true;
-
-/** Where a run's files are, before anything is opened. */
-export interface LocatedSource {
-  readonly root: string;
-  readonly isDirectory: boolean;
-  /** The SQLite index of a storage folder (index mode); undefined: a walk. */
-  readonly indexPath: string | undefined;
-}
 
 const HEX_PAIR = /^[0-9a-f]{2}$/;
 
@@ -50,15 +35,16 @@ const refusePartOfStorage = (root: string, isDirectory: boolean): void => {
   );
 };
 
-// Chooses the mode: the storage's own SQLite index when it has one (or --index names it), else a
-// walk; a folder or file inside a storage that has an index is refused.
-export const locateSource = (options: SourceOptions): LocatedSource => {
-  const root = resolve(options.source);
-  const isDirectory = isDirectoryOrThrow(root);
-  refusePartOfStorage(root, isDirectory);
-  const found = isDirectory && options.useIndex && isFile(join(root, 'index')) ? join(root, 'index') : undefined;
-  const indexPath = options.indexPath === undefined ? found : resolve(options.indexPath);
-  if (indexPath !== undefined && !isDirectory) throw new ImporterError('E_USAGE', `--index needs a storage folder as the source, got the file ${root}`);
-  return { root, isDirectory, indexPath };
+// Why: a stopped Orthanc's storage is read through its own SQLite index when it has one (or
+// --index names one); a folder or file inside a storage that has an index is refused, and so is
+// any folder whose own index a running Orthanc holds, whichever backend would read it.
+export const orthancStorage: SourceBackend = {
+  locate: async ({ root, isDirectory }, options) => {
+    refusePartOfStorage(root, isDirectory);
+    const found = isDirectory && options.useIndex && isFile(join(root, 'index')) ? join(root, 'index') : undefined;
+    const indexPath = options.indexPath === undefined ? found : resolve(options.indexPath);
+    if (indexPath !== undefined && !isDirectory) throw new ImporterError('E_USAGE', `--index needs a storage folder as the source, got the file ${root}`);
+    await refuseIfStorageRunning({ root, isDirectory, indexPath });
+    return indexPath === undefined ? undefined : locatedStorage(root, indexPath, options);
+  },
 };
-

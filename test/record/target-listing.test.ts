@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { TargetListing, TARGET_LISTING_TABLE } from '../../src/run/target-listing.js';
+import { TargetListing, TARGET_LISTING_TABLE } from '../../src/record/target-listing.js';
 
 describe('TargetListing', () => {
   it('keeps the listing page by page in a private database and answers each ID with its size and file UUID', () => {

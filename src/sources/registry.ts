@@ -1,0 +1,32 @@
+// Every kind of source, in one list: a path is read by the first backend that takes it, and by the
+// walk when none does. A new source is one folder under src/sources/ and one line in SOURCES.
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ImporterError } from '../core/errors.js';
+import { errnoOrMessage } from '../core/errno.js';
+import type { LocatedSource, SourceBackend, SourceOptions, SourcePath } from './source.js';
+import { orthancStorage } from './orthanc-storage/locate-storage.js';
+import { locateWalk } from './walk/walk-source.js';
+
+/** Asked in this order; a path none of them takes is walked (walk/). */
+const SOURCES: readonly SourceBackend[] = [orthancStorage];
+
+const pathOf = (source: string): SourcePath => {
+  const root = resolve(source);
+  try {
+    return { root, isDirectory: statSync(root).isDirectory() };
+  } catch (error) {
+    throw new ImporterError('E_SOURCE', `Cannot read the source ${root} (${errnoOrMessage(error)})`, { cause: error });
+  }
+};
+
+// Why: the run never asks what kind of source it reads; this decides, before anything is opened,
+// from what the path is (a storage with its index, else any folder or file).
+export const locateSource = async (options: SourceOptions): Promise<LocatedSource> => {
+  const path = pathOf(options.source);
+  for (const backend of SOURCES) {
+    const located = await backend.locate(path, options);
+    if (located !== undefined) return located;
+  }
+  return locateWalk(path, options);
+};

@@ -1,0 +1,102 @@
+// The one shape every source has (a folder of files, a stopped Orthanc's storage; later a running
+// Orthanc over REST, an index in PostgreSQL): the run is written once against it and asks for
+// features, never for the kind of source. A new source is one folder under src/sources/ and one
+// line in registry.ts.
+import type { ImportOptions } from '../core/options.js';
+import type { Filter } from '../core/filter.js';
+import type { FileOutcome, SourceItem } from '../core/types.js';
+import type { ListedInstance } from '../targets/target.js';
+
+/** What the sources take of the run's options. */
+export interface SourceOptions {
+  readonly source: string;
+  /** An explicit index path (IndexDirectory set apart). */
+  readonly indexPath: string | undefined;
+  /** false: walk even when an index is there (--no-index). */
+  readonly useIndex: boolean;
+  readonly includeOrphans: boolean;
+  readonly followSymlinks: boolean;
+}
+
+/** What a source looked like, as far as the outcomes of a run over it can depend on it. */
+export interface SourceFingerprint {
+  readonly digest: string;
+  /** False when a timestamp was too recent to rely on: the run must not be replayed later. */
+  readonly trustworthy: boolean;
+}
+
+/**
+ * What a source says of itself in the report, beside the per-file counts: its own fields (kept in
+ * the JSON report as `index`, the name it had when only an Orthanc index had one).
+ */
+export interface SourceSummary {
+  /** The text summary's line for it, in the source's own words. */
+  readonly described: string;
+}
+
+/**
+ * The target's bulk listing kept beside the source, so that the source finds at once the items
+ * each page names (the run settles them first) and gives only the others as items().
+ */
+export interface ListingJoin {
+  /** Keeps one page; returns the source's items it names that no earlier page named. */
+  addPage(page: readonly ListedInstance[]): readonly SourceItem[];
+  /** What the listing says of this instance, if a page named it. */
+  find(instanceId: string): ListedInstance | undefined;
+  close(): void;
+}
+
+/** What a source can do besides giving items, asked for by the run. */
+export interface SourceFeatures {
+  /** Its items carry their study, and it knows each study whole: the report says which are complete. */
+  readonly wholeStudies: boolean;
+  /** It gives files to classify by their content, among which Orthanc's caches may hide (cache-evidence.ts). */
+  readonly unknownFiles: boolean;
+}
+
+/** An opened source: everything the run reads from it. */
+export interface Source {
+  /** For messages and reports. */
+  readonly root: string;
+  readonly features: SourceFeatures;
+  /** What the stages read (after joinListing(): only what no page of the listing named). */
+  items(): AsyncIterable<SourceItem> | Iterable<SourceItem>;
+  /** Outcomes known without reading the files (a storage walk in a thread of its own), kept out of the stages. */
+  readonly settled?: AsyncIterable<readonly FileOutcome[]>;
+  /** The fingerprint open() was asked to take, taken before anything was listed; undefined if it could not be. */
+  readonly fingerprint?: Promise<SourceFingerprint | undefined>;
+  /** The decoded bytes of the instances the filter takes whose key `isRecorded` does not know (a recovery's room check). */
+  plannedBytes?(filter: Filter | undefined, isRecorded: (key: string) => boolean): number;
+  /** Joins the target's listing with the source (see ListingJoin); once, before items(). */
+  joinListing?(): ListingJoin;
+  readonly summary?: SourceSummary;
+  close(): Promise<void>;
+}
+
+/** A source found at a path, not opened yet. */
+export interface LocatedSource {
+  readonly root: string;
+  /** The source can tell it is unchanged since a complete run (the answer from the journal). */
+  readonly fingerprint?: {
+    /** The fingerprint now (a source in use is refused first), for a journal that holds a complete run. */
+    now(options: ImportOptions): Promise<SourceFingerprint>;
+  };
+  /** Opens it; with the run's options, the opened source takes its fingerprint (Source.fingerprint). */
+  open(fingerprintFor?: ImportOptions): Promise<Source>;
+}
+
+/** A path as the registry found it. */
+export interface SourcePath {
+  /** Absolute. */
+  readonly root: string;
+  readonly isDirectory: boolean;
+}
+
+/** One kind of source, registered in registry.ts: which paths it reads. */
+export interface SourceBackend {
+  /**
+   * The source at this path when it is of this kind, else undefined (the next backend is asked);
+   * rejects (ImporterError) to refuse the path whichever backend would read it.
+   */
+  locate(path: SourcePath, options: SourceOptions): Promise<LocatedSource | undefined>;
+}
