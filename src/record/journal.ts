@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { errnoCode } from '../core/errno.js';
 import { ImporterError } from '../core/errors.js';
-import { lockOwners } from '../sources/orthanc-storage/running-orthanc.js';
+import { lockOwners } from '../core/file-locks.js';
 import type { Summary } from './report.js';
 import type { DeliveryStatus, FileOutcome } from '../core/types.js';
 

@@ -278,7 +278,7 @@ export const formatSummary = (summary: Summary): string => {
       ? 'none of them by this run'
       : `${summary.instancesThisRun === summary.instances ? 'all' : grouped(summary.instancesThisRun)} of them by this run, ${summary.instancesPerSecond} instances/s, ${summary.megabytesPerSecond} MB/s`;
   lines.push(`  ${summary.instances} instances (${megabytes(summary.dicomBytes)} decoded) ${action} in ${summary.elapsedSeconds.toFixed(1)} s: ${rate}`);
-  if (summary.statuses.dropped > 0) lines.push('  warning: instances were dropped by the target (a filter there: Orthanc answers FilteredOut)');
+  if (summary.statuses.dropped > 0) lines.push('  warning: instances were dropped by the target (a filter there): the report lists each with its answer');
   if (summary.exitCode === 1 && (badFiles(summary.classes) > 0 || (summary.studies?.incomplete.length ?? 0) > 0)) {
     lines.push(
       summary.check

@@ -25,10 +25,9 @@ export class FailureStreak {
     this.#count = cause === this.#cause ? this.#count + 1 : 1;
     this.#cause = cause;
     if (this.#count < FAILURES_IN_A_ROW) return;
-    const index = /SQLite/i.test(cause) ? ' (Orthanc could not write its index database: is the disk of its index full?)' : '';
     throw new ImporterError(
       'E_TARGET_FAILING',
-      `${this.#count} uploads in a row failed the same way: ${reason}${index}. The run stops rather than fail every file that follows; ` +
+      `${this.#count} uploads in a row failed the same way: ${reason}. The run stops rather than fail every file that follows; ` +
         'put the target right, then run the same command again to resume',
     );
   }

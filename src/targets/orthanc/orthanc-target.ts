@@ -64,7 +64,8 @@ export class OrthancTarget implements Target {
         return { kind: 'rejected', reason, fields };
       }
       case 'failed':
-        return result;
+        // Orthanc's own SQLite errors mean its index cannot be written: say where to look.
+        return /SQLite/i.test(result.cause) ? { ...result, reason: `${result.reason} (Orthanc could not write its index database: is the disk of its index full?)` } : result;
     }
   }
 

@@ -2,9 +2,9 @@ import { mkdtemp, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isLockedByAnotherProcess, parseProcLocks } from '../../../src/sources/orthanc-storage/running-orthanc.js';
-import { fixtureDicoms, withOrthanc } from '../../helpers/storages.js';
-import { uploadToOrthanc } from '../../helpers/orthanc.js';
+import { isLockedByAnotherProcess, parseProcLocks } from '../../src/core/file-locks.js';
+import { fixtureDicoms, withOrthanc } from '../helpers/storages.js';
+import { uploadToOrthanc } from '../helpers/orthanc.js';
 
 describe('parseProcLocks', () => {
   it('reads pid, device and inode, including blocked waiters and OFD locks', () => {
