@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { LAYOUTS, type Layout } from '../targets/folder/folder-layout.js';
 import { ImporterError } from './errors.js';
 import { parseDateRange, type Filter } from './filter.js';
-import { parseTarget, type Target } from '../targets/http/endpoint.js';
+import { parseTarget, type Endpoint } from '../targets/http/endpoint.js';
 import { isUrl, targetKind } from '../targets/target-kind.js';
 
 /** What a caller may give runImport; every field but `source` has a default. */
@@ -99,7 +99,7 @@ const outputFolder = (input: ImportInput): OutputFolder | undefined => {
 /** The fully defaulted, validated options the pipeline runs with. */
 export interface ImportOptions {
   readonly source: string;
-  readonly target: Target | undefined;
+  readonly target: Endpoint | undefined;
   /** Recovery to a folder instead of an Orthanc. */
   readonly output: OutputFolder | undefined;
   readonly concurrency: number;

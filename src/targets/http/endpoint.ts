@@ -1,8 +1,8 @@
 import { ImporterError } from '../../core/errors.js';
 import { redactUrl } from '../../core/redact.js';
 
-/** A parsed target Orthanc: where to send, and the headers every request carries. */
-export interface Target {
+/** A parsed HTTP target (an Orthanc, a DICOMweb server): where to send, and the headers every request carries. */
+export interface Endpoint {
   /** scheme://host:port */
   readonly origin: string;
   /** URL path prefix without a trailing slash ('' for none), e.g. '/orthanc'. */
@@ -51,9 +51,9 @@ const whyNotUrl = (redacted: string): string => {
   return port !== undefined && Number(port) > 65535 ? ` (its port ${port} is out of range: 1 to 65535)` : '';
 };
 
-// Turns the user's target URL and credentials into a Target, credentials in the URL winning
+// Turns the user's target URL and credentials into an Endpoint, credentials in the URL winning
 // over flags, and flags over the environment (the CLI resolves that order before calling).
-export const parseTarget = (raw: string, credentials: TargetCredentials): Target => {
+export const parseTarget = (raw: string, credentials: TargetCredentials): Endpoint => {
   let url: URL;
   try {
     url = new URL(raw);

@@ -1,4 +1,4 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
 /** The code of the error for an answer over the caller's size limit. */
@@ -13,7 +13,7 @@ export interface GetLimits {
 // Why: a GET over node:http, not undici: loading undici (which loads Node's own copy too) costs
 // about 60 ms (bench/startup-bench.ts), which a run that asks the target but sends nothing should
 // not pay. One connection per request: these are few (GET /system, pages of the listing).
-export const httpGet = (url: string, headers: Readonly<Record<string, string>>, limits: GetLimits): Promise<{ statusCode: number; text: string }> =>
+export const httpGet = (url: string, headers: Readonly<Record<string, string>>, limits: GetLimits): Promise<{ statusCode: number; headers: IncomingHttpHeaders; text: string }> =>
   new Promise((resolve, reject) => {
     const request = url.startsWith('https:') ? httpsRequest : httpRequest;
     const onResponse = (response: IncomingMessage): void => {
@@ -25,7 +25,7 @@ export const httpGet = (url: string, headers: Readonly<Record<string, string>>, 
         else chunks.push(chunk);
       });
       response.on('end', () => {
-        resolve({ statusCode: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+        resolve({ statusCode: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') });
       });
       response.on('error', reject);
     };

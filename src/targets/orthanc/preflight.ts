@@ -1,7 +1,7 @@
 import { ImporterError } from '../../core/errors.js';
 import type { ImportEvents } from '../../core/events.js';
 import type { ImportOptions } from '../../core/options.js';
-import type { Target } from '../http/endpoint.js';
+import type { Endpoint } from '../http/endpoint.js';
 import { errnoCode, errnoOrMessage } from '../../core/errno.js';
 import { ANSWER_TOO_LARGE, httpGet } from '../http/http-get.js';
 
@@ -36,7 +36,7 @@ const SYSTEM_MAX_BYTES = 1024 * 1024;
 
 // Asks the target who it is before the first upload, so a wrong URL or refused credentials stop
 // the run with one clear message instead of marking every file as failed.
-export const checkTarget = async (target: Target): Promise<TargetSystem> => {
+export const checkTarget = async (target: Endpoint): Promise<TargetSystem> => {
   let statusCode: number;
   let text: string;
   try {
