@@ -51,6 +51,20 @@ const resultOf = (instance: InstanceRef, answer: Fates, alone: boolean): PutResu
   return { kind: 'rejected', reason: `the DICOMweb server refused it: failure reason ${fate.reason}`, fields };
 };
 
+// Why: Orthanc's plugin 1.7 stops reading a request at the first instance Orthanc refuses and
+// answers 200 without it or any after it; a 400 without a body names no instance either. The
+// instances an answer does not list are sent again, each alone: one bad instance then fails alone.
+const isUnlisted = (instance: InstanceRef, answer: Fates): boolean => answer.kind === 'read' && answer.fates?.has(instance.sopInstanceUid) !== true;
+
+// Settles one put with its fate (a run-stopping fate rejects it).
+const settle = (waiting: Waiting, answer: Fates, alone: boolean): void => {
+  try {
+    waiting.resolve(resultOf(waiting.instance, answer, alone));
+  } catch (error) {
+    waiting.reject(error);
+  }
+};
+
 /** Why: the DICOMweb backend behind the one Target interface (see target.ts). */
 export class DicomwebTarget implements Target {
   readonly display: string;
@@ -116,11 +130,8 @@ export class DicomwebTarget implements Target {
       const answer = await this.#stow(batch);
       for (const study of studies) this.#studies.touch(study);
       for (const waiting of batch) {
-        try {
-          waiting.resolve(resultOf(waiting.instance, answer, batch.length === 1));
-        } catch (error) {
-          waiting.reject(error);
-        }
+        if (batch.length > 1 && isUnlisted(waiting.instance, answer)) this.#track(this.#sendBatch([waiting]));
+        else settle(waiting, answer, batch.length === 1);
       }
     } catch (error) {
       for (const waiting of batch) waiting.reject(error);
