@@ -169,7 +169,9 @@ export class DicomwebTarget implements Target {
   }
 
   async holds(instance: InstanceRef): Promise<Held> {
-    if (instance.sopInstanceUid === '') return { kind: 'unknown', reason: 'its SOP Instance UID is not known, and a DICOMweb server is asked by it' };
+    if (instance.sopInstanceUid === '' || instance.studyInstanceUid === '') {
+      return { kind: 'unknown', reason: 'its SOP Instance UID or Study Instance UID is not known, and a DICOMweb server is asked by them' };
+    }
     const study = await this.#studies.get(instance.studyInstanceUid);
     if (study.kind === 'unknown') return study;
     const sopClass = study.instances.get(instance.sopInstanceUid);
