@@ -52,9 +52,10 @@ const resultOf = (instance: InstanceRef, answer: Fates, alone: boolean): PutResu
 };
 
 // Why: Orthanc's plugin 1.7 stops reading a request at the first instance Orthanc refuses and
-// answers 200 without it or any after it; a 400 without a body names no instance either. The
-// instances an answer does not list are sent again, each alone: one bad instance then fails alone.
-const isUnlisted = (instance: InstanceRef, answer: Fates): boolean => answer.kind === 'read' && answer.fates?.has(instance.sopInstanceUid) !== true;
+// answers 200 without it or any after it; a 400 without a body names no instance either; a file
+// that changed while sent fails its whole request. The instances of a request that failed, or
+// that its answer does not list, are sent again, each alone: one bad instance then fails alone.
+const isUnsettled = (instance: InstanceRef, answer: Fates): boolean => answer.kind === 'failed' || answer.fates?.has(instance.sopInstanceUid) !== true;
 
 // Settles one put with its fate (a run-stopping fate rejects it).
 const settle = (waiting: Waiting, answer: Fates, alone: boolean): void => {
@@ -130,7 +131,7 @@ export class DicomwebTarget implements Target {
       const answer = await this.#stow(batch);
       for (const study of studies) this.#studies.touch(study);
       for (const waiting of batch) {
-        if (batch.length > 1 && isUnlisted(waiting.instance, answer)) this.#track(this.#sendBatch([waiting]));
+        if (batch.length > 1 && isUnsettled(waiting.instance, answer)) this.#track(this.#sendBatch([waiting]));
         else settle(waiting, answer, batch.length === 1);
       }
     } catch (error) {

@@ -4,6 +4,7 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, open, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { HttpClient, type HttpRequest } from '../../../src/targets/http/client.js';
 import { dicomwebPolicy } from '../../../src/targets/dicomweb/answer-policy.js';
@@ -98,6 +99,20 @@ describe('DicomwebTarget on Orthanc + DICOMweb plugin', () => {
     expect(first).toMatchObject({ kind: 'stored' });
     expect(second).toMatchObject({ kind: 'stored' });
     expect(await target.holds(at(good, 1).ref)).toEqual({ kind: 'same', by: 'presence' });
+    await target.close();
+  });
+
+  it('a file that changed while sent fails alone: the rest of its request is sent again, each alone, and stored', async () => {
+    const orthanc = await startOrthancHere(dicomwebOptions());
+    const { target, client } = openTarget(dicomwebUrl(orthanc));
+    const batch = [testInstance('1007', 1), testInstance('1007', 2), testInstance('1007', 3)];
+    const changed = at(batch, 1);
+    const results = await Promise.all(
+      batch.map(({ bytes, ref }) => (ref === changed.ref ? target.put({ ...ref, size: ref.size + 10 }, () => Readable.from([Buffer.from(bytes)])) : target.put(ref, bytes))),
+    );
+    expect(results.map((result) => result.kind)).toEqual(['stored', 'failed', 'stored']);
+    expect(results[1]).toMatchObject({ reason: expect.stringContaining('the file changed') as unknown });
+    expect(client.posts).toBe(4);
     await target.close();
   });
 
