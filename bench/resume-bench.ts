@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { RunningOrthanc } from '../fixtures/orthanc-process.js';
 import { DEFAULT_CONCURRENCY, defaultWorkers } from '../src/core/options.js';
-import { parseTarget } from '../src/targets/http/endpoint.js';
+import { parseEndpoint } from '../src/targets/http/endpoint.js';
 import { Uploader } from '../src/targets/orthanc/upload.js';
 import { storageWalk } from '../src/sources/orthanc-storage/storage-walk.js';
 import { fingerprintSource, stampIndex } from '../src/sources/orthanc-storage/unchanged.js';
@@ -329,7 +329,7 @@ async function diagnostics(ctx: Context, target: RunningOrthanc): Promise<Diagno
   const cliVersion: number[] = [];
   // The tool's own listing, through its uploader (nothing is uploaded).
   const toolListing = async (): Promise<number> => {
-    const uploader = new Uploader(parseTarget(target.url, {}), { concurrency: 1, retries: 0, retryDelayMs: 100, retryTimeoutMs: HTTP_TIMEOUT_MS });
+    const uploader = new Uploader(parseEndpoint(target.url, {}), { concurrency: 1, retries: 0, retryDelayMs: 100, retryTimeoutMs: HTTP_TIMEOUT_MS });
     try {
       let total = 0;
       for await (const page of uploader.listInstances()) total += page.length;

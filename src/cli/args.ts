@@ -48,7 +48,7 @@ orthanc-import <source> <directory>
 Import every DICOM instance of a stopped Orthanc storage folder (compressed or not) or of any folder of
 DICOM files into an Orthanc, and explain every file that was not sent. Without a target, take an
 inventory. \`check\` uploads nothing and reports which source instances are absent or different on the
-target. A folder as the target recovers the storage into plain DICOM files.
+target (an Orthanc or a folder). A folder as the target recovers the storage into plain DICOM files.
 
 Arguments:
   source                  OrthancStorage folder, folder of DICOM files, or one file

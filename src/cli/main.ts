@@ -79,8 +79,8 @@ const main = async (): Promise<number> => {
   const progress = createProgress({ quiet, stream: process.stderr, uploading: options.target !== undefined });
   try {
     const summary = await runImport(options, {
-      onTarget: (system) => {
-        if (!quiet) process.stderr.write(`target: Orthanc ${system.version}${system.name === undefined ? '' : ` (${system.name})`} at ${options.target?.display ?? ''}\n`);
+      onTarget: (about) => {
+        if (!quiet) process.stderr.write(`target: ${about} at ${options.target?.display ?? ''}\n`);
       },
       onWarning: (message) => {
         process.stderr.write(`warning: ${message}\n`);

@@ -1,10 +1,8 @@
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
-import { LAYOUTS, type Layout } from '../targets/folder/folder-layout.js';
 import { ImporterError } from './errors.js';
 import { parseDateRange, type Filter } from './filter.js';
-import { parseTarget, type Endpoint } from '../targets/http/endpoint.js';
-import { isUrl, targetKind } from '../targets/target-kind.js';
+import { parseTargetSpec } from '../targets/registry.js';
+import type { TargetSpec } from '../targets/target.js';
 
 /** What a caller may give runImport; every field but `source` has a default. */
 export interface ImportInput {
@@ -71,39 +69,19 @@ export interface ImportInput {
   readonly inlineLimit?: number | undefined;
 }
 
-/** A recovery target: a local folder and how to fill it. */
-export interface OutputFolder {
-  readonly dir: string;
-  readonly layout: Layout;
-  readonly overwrite: boolean;
-}
-
-// Why: --layout and --overwrite shape files written into a folder; with an Orthanc (or no target)
-// they would be silently ignored, and the user would believe they applied.
-const refuseRecoveryOptionsWithoutFolder = (input: ImportInput): void => {
+// Why: --layout and --overwrite shape files written into a folder; without any target they would
+// be silently ignored (each backend refuses the options it does not take).
+const refuseFolderOptionsWithoutTarget = (input: ImportInput): void => {
   const given = [input.layout === undefined ? undefined : '--layout', input.overwrite === true ? '--overwrite' : undefined].filter((name) => name !== undefined);
-  if (given.length === 0) return;
-  const options = given.join(' and ');
-  const apply = given.length === 1 ? 'applies' : 'apply';
-  if (input.target === undefined) throw new ImporterError('E_USAGE', `${options} only ${apply} to a recovery into a folder, and no target folder was given`);
-  if (isUrl(input.target)) throw new ImporterError('E_USAGE', `${options} only ${apply} to a recovery into a folder, not to an Orthanc URL: leave ${given.length === 1 ? 'it' : 'them'} out`);
-};
-
-const outputFolder = (input: ImportInput): OutputFolder | undefined => {
-  refuseRecoveryOptionsWithoutFolder(input);
-  if (input.target === undefined || (input.dryRun === true && input.check !== true) || targetKind(input.target) === 'url') return undefined;
-  const layout = input.layout ?? 'hierarchy';
-  if (!LAYOUTS.includes(layout as Layout)) throw new ImporterError('E_USAGE', `Expected --layout to be one of ${LAYOUTS.join(', ')}, got '${layout}'`);
-  if (input.check === true) throw new ImporterError('E_USAGE', 'Expected an Orthanc URL to check against, got a folder');
-  return { dir: resolve(input.target), layout: layout as Layout, overwrite: input.overwrite ?? false };
+  if (given.length === 0 || input.target !== undefined) return;
+  throw new ImporterError('E_USAGE', `${given.join(' and ')} only ${given.length === 1 ? 'applies' : 'apply'} to a recovery into a folder, and no target folder was given`);
 };
 
 /** The fully defaulted, validated options the pipeline runs with. */
 export interface ImportOptions {
   readonly source: string;
-  readonly target: Endpoint | undefined;
-  /** Recovery to a folder instead of an Orthanc. */
-  readonly output: OutputFolder | undefined;
+  /** Where the run delivers (an Orthanc, a DICOMweb server, a recovery folder); absent for an inventory. */
+  readonly target: TargetSpec | undefined;
   readonly concurrency: number;
   readonly workers: number;
   readonly retries: number;
@@ -143,14 +121,13 @@ const integer = (name: string, value: number | undefined, fallback: number, min:
 // Resolves defaults and validates once, so the pipeline never checks for undefined.
 export const resolveOptions = (input: ImportInput): ImportOptions => {
   if (input.source === '') throw new ImporterError('E_USAGE', 'Expected a source folder or file, got an empty string');
-  if (input.check === true && input.target === undefined) throw new ImporterError('E_USAGE', 'Expected a target URL to check against: orthanc-import check <source> <target-url>');
-  const output = outputFolder(input);
-  const wantsOrthanc = input.target !== undefined && isUrl(input.target) && (input.dryRun !== true || input.check === true);
-  const target = wantsOrthanc ? parseTarget(input.target ?? '', input) : undefined;
+  if (input.check === true && input.target === undefined) throw new ImporterError('E_USAGE', 'Expected a target to check against: orthanc-import check <source> <target-url-or-folder>');
+  refuseFolderOptionsWithoutTarget(input);
+  // A dry run classifies only: its target is left aside.
+  const wantsTarget = input.target !== undefined && (input.dryRun !== true || input.check === true);
   return Object.freeze({
     source: input.source,
-    target,
-    output,
+    target: wantsTarget ? parseTargetSpec(input.target ?? '', input) : undefined,
     concurrency: integer('--concurrency', input.concurrency, DEFAULT_CONCURRENCY, 1),
     workers: integer('--workers', input.workers, defaultWorkers(), 1),
     retries: integer('--retries', input.retries, 4, 0),

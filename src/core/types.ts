@@ -126,8 +126,12 @@ export interface SkippedFile {
 /** What a worker returns for one file: a tagged value, never a thrown custom error. */
 export type Classified = DecodedDicom | SkippedFile;
 
-/** The answer Orthanc gives to POST /instances for a stored or dropped instance. */
-export type UploadStatus = 'Success' | 'AlreadyStored' | 'FilteredOut';
+/**
+ * What a target did with an instance it accepted, in the core's words: stored it, already held it
+ * (the same instance), or dropped it (a filter there). Each target says it in its own words too
+ * (FileOutcome.targetAnswer).
+ */
+export type DeliveryStatus = 'stored' | 'already-there' | 'dropped';
 
 /** The final, reportable result for one file. */
 export interface FileOutcome {
@@ -148,8 +152,10 @@ export interface FileOutcome {
   readonly studyDate?: string;
   /** Orthanc's instance ID (from the target's answer, else computed). */
   readonly instanceId?: string;
-  /** Orthanc's Status when uploaded; absent in an inventory. */
-  readonly status?: UploadStatus;
+  /** What the target did with it; absent in an inventory, a check, or when it was not delivered. */
+  readonly status?: DeliveryStatus;
+  /** The target's own word for it (Orthanc's Status 'Success', 'AlreadyStored', 'FilteredOut'; a folder's 'written', 'identical'...). */
+  readonly targetAnswer?: string;
   /**
    * How this run saw the delivered bytes on the target: its MD5 read back ('md5'), only its size or
    * presence where the target tells no MD5 or transcodes, or listed with the same size while an
@@ -158,7 +164,7 @@ export interface FileOutcome {
   readonly verified?: 'md5' | 'size' | 'presence' | 'listing';
   /**
    * The UUID of the target's attachment whose MD5 this or an earlier run read back: while the
-   * target's listing shows the same UUID, it holds the same file (see TargetInstance.file).
+   * target's listing shows the same UUID, it holds the same file (see ListedInstance.file).
    */
   readonly targetFile?: string;
   /** Not sent: the target already held it (found in the bulk listing, its MD5 read back). */
@@ -175,8 +181,8 @@ export interface FileOutcome {
   /** Recovery to a folder: where the decoded file is, relative to the target folder. */
   readonly output?: string;
   readonly httpStatus?: number;
-  readonly orthancMessage?: string;
-  readonly orthancDetails?: string;
+  readonly targetMessage?: string;
+  readonly targetDetails?: string;
 }
 
 /** What the index says a type-1 attachment must be: checked before anything is uploaded. */

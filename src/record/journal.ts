@@ -7,7 +7,7 @@ import { errnoCode } from '../core/errno.js';
 import { ImporterError } from '../core/errors.js';
 import { lockOwners } from '../sources/orthanc-storage/running-orthanc.js';
 import type { Summary } from './report.js';
-import type { FileOutcome } from '../core/types.js';
+import type { DeliveryStatus, FileOutcome } from '../core/types.js';
 
 /** A pending write: an outcome (key, JSON) or a report line. */
 type PendingRow = readonly [key: string, outcome: string] | readonly [lines: string];
@@ -46,6 +46,17 @@ export interface CompleteRun {
   readonly summary: Summary;
 }
 
+/** Orthanc's answers, which journals of version 0.1 recorded as the status, in the core's words. */
+const LEGACY_STATUS: Readonly<Record<string, DeliveryStatus>> = { Success: 'stored', AlreadyStored: 'already-there', FilteredOut: 'dropped' };
+
+// A recorded outcome as this version words it (a journal of 0.1 recorded Orthanc's answer as the status).
+const parseRecord = (text: string): Partial<FileOutcome> => {
+  const outcome = JSON.parse(text) as Partial<FileOutcome>;
+  const written: string | undefined = outcome.status;
+  const legacy = written === undefined ? undefined : LEGACY_STATUS[written];
+  return legacy === undefined ? outcome : { ...outcome, status: legacy, targetAnswer: written };
+};
+
 /** What a journal belongs to: a journal of another source or target must not be resumed. */
 export interface JournalIdentity {
   readonly source: string;
@@ -64,7 +75,7 @@ export const defaultJournalPath = (identity: JournalIdentity, env: NodeJS.Proces
 export const isFinal = (outcome: FileOutcome, verify: boolean): boolean => {
   switch (outcome.fileClass) {
     case 'dicom':
-      return outcome.status !== undefined && (!verify || outcome.verified !== undefined || outcome.status === 'FilteredOut');
+      return outcome.status !== undefined && (!verify || outcome.verified !== undefined || outcome.status === 'dropped');
     case 'json-summary':
     case 'pixel-data-cache':
     case 'too-deep':
@@ -172,7 +183,7 @@ export class Journal {
   lookup(key: string, known?: Partial<FileOutcome>): FileOutcome | undefined {
     const row = this.#lookup.get(key);
     if (row === undefined) return undefined;
-    const stored = JSON.parse(row.outcome) as Partial<FileOutcome>;
+    const stored = parseRecord(row.outcome);
     // A whole record always has its path; a short one lacks exactly the fields `known` gives.
     return (stored.path === undefined && known !== undefined ? Object.assign({}, known, stored) : stored) as FileOutcome;
   }
@@ -220,7 +231,7 @@ export class Journal {
   // Every recorded outcome, as recorded (a short record lacks what only the index gives), streamed.
   *outcomes(): Generator<Partial<FileOutcome>> {
     this.flush();
-    for (const row of this.#db.prepare<[], { outcome: string }>('SELECT outcome FROM outcomes').iterate()) yield JSON.parse(row.outcome) as Partial<FileOutcome>;
+    for (const row of this.#db.prepare<[], { outcome: string }>('SELECT outcome FROM outcomes').iterate()) yield parseRecord(row.outcome);
   }
 
   // The complete run this journal vouches for, if the last run was one (see unchanged.ts).

@@ -1,6 +1,6 @@
 import type { Confirmation } from '../run/confirm-complete.js';
 import type { CompleteRun, Journal } from './journal.js';
-import type { Summary } from './report.js';
+import { noDeliveries, type Summary } from './report.js';
 import { ReportFile } from './report-file.js';
 
 // What this run saw of the delivered instances on the target; a recovery folder's files were each
@@ -37,7 +37,7 @@ export const replayCompleteRun = async (run: CompleteRun, journal: Journal, cont
     unchangedSince: previous.startedAt,
     startedAt: context.startedAt.toISOString(),
     elapsedSeconds: Number(elapsedSeconds.toFixed(3)),
-    statuses: { Success: 0, AlreadyStored: 0, FilteredOut: 0 },
+    statuses: noDeliveries(),
     ...verification(previous, context.confirmation),
     // Nothing was read or sent: no rate to speak of.
     instancesThisRun: 0,

@@ -18,31 +18,31 @@ export interface ReportEntry {
   readonly sopInstanceUid?: string;
   readonly instanceId?: string;
   readonly httpStatus?: number;
-  readonly orthancMessage?: string;
-  readonly orthancDetails?: string;
+  readonly targetMessage?: string;
+  readonly targetDetails?: string;
 }
 
 // The report's line for a file that was not uploaded; undefined for one that was.
 export const reportLine = (outcome: FileOutcome): string | undefined => (isNotUploaded(outcome) ? JSON.stringify(toEntry(outcome)) : undefined);
 
-// A file counts as not uploaded unless the target stored it (FilteredOut means it was dropped).
+// A file counts as not uploaded unless the target stored it (or already held it): one it dropped is listed.
 // Files left out by the filters are counted in the summary, not listed: a partial migration of one
 // patient would otherwise list every other file of the storage.
-export const isNotUploaded = (outcome: FileOutcome): boolean => (outcome.fileClass !== 'dicom' && outcome.fileClass !== 'excluded') || outcome.status === 'FilteredOut';
+export const isNotUploaded = (outcome: FileOutcome): boolean => (outcome.fileClass !== 'dicom' && outcome.fileClass !== 'excluded') || outcome.status === 'dropped';
 
 // Absent fields stay undefined (JSON.stringify leaves them out): spreading them in conditionally
 // is V8's slow path, and a second run writes a line for each of its cache files.
 const toEntry = (outcome: FileOutcome): ReportEntry => ({
   path: outcome.path,
   class: outcome.fileClass,
-  reason: outcome.reason ?? (outcome.status === 'FilteredOut' ? 'the target answered FilteredOut (dropped by a filter there)' : ''),
+  reason: outcome.reason ?? (outcome.status === 'dropped' ? `the target dropped it (a filter there${outcome.targetAnswer === undefined ? '' : `; it answered ${outcome.targetAnswer}`})` : ''),
   size: outcome.size,
   encoding: outcome.encoding,
   sopInstanceUid: outcome.sopInstanceUid,
   instanceId: outcome.instanceId,
   httpStatus: outcome.httpStatus,
-  orthancMessage: outcome.orthancMessage,
-  orthancDetails: outcome.orthancDetails,
+  targetMessage: outcome.targetMessage,
+  targetDetails: outcome.targetDetails,
 });
 
 const openStream = async (path: string): Promise<WriteStream> => {

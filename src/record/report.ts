@@ -2,7 +2,7 @@ import { Census, type CensusSummary } from './census.js';
 import type { IndexSummary } from '../sources/orthanc-storage/orthanc-index.js';
 import { INTERRUPTED_EXIT_CODE } from '../core/errors.js';
 import type { StudyCompleteness } from './studies.js';
-import { FILE_CLASSES, type FileClass, type FileOutcome, type UploadStatus } from '../core/types.js';
+import { FILE_CLASSES, type DeliveryStatus, type FileClass, type FileOutcome } from '../core/types.js';
 
 /** How this run saw delivered instances on the target (see FileOutcome.verified). */
 export type Proof = NonNullable<FileOutcome['verified']>;
@@ -50,7 +50,7 @@ export interface Summary {
   readonly startedAt: string;
   readonly elapsedSeconds: number;
   readonly classes: Readonly<Record<FileClass, ClassCount>>;
-  readonly statuses: Readonly<Record<UploadStatus, number>>;
+  readonly statuses: Readonly<DeliveryCounts>;
   /** DICOM instances and decoded bytes delivered to the target (or found, in an inventory). */
   readonly instances: number;
   readonly dicomBytes: number;
@@ -104,10 +104,22 @@ const badFiles = (classes: Readonly<Record<FileClass, ClassCount>>): number => B
 const emptyClasses = (): Record<FileClass, ClassCount> =>
   Object.fromEntries(FILE_CLASSES.map((name) => [name, { files: 0, bytes: 0 }])) as Record<FileClass, ClassCount>;
 
+/** What the targets did with this run's deliveries, counted in the core's words. */
+export interface DeliveryCounts {
+  stored: number;
+  alreadyThere: number;
+  dropped: number;
+}
+
+const STATUS_KEYS: Readonly<Record<DeliveryStatus, keyof DeliveryCounts>> = { stored: 'stored', 'already-there': 'alreadyThere', dropped: 'dropped' };
+
+// Why: a summary that delivered nothing (an answer from the journal) counts no answers.
+export const noDeliveries = (): DeliveryCounts => ({ stored: 0, alreadyThere: 0, dropped: 0 });
+
 /** Running counts, cheap to update per file and to read for progress. */
 export class Tally {
   readonly classes = emptyClasses();
-  readonly statuses: Record<UploadStatus, number> = { Success: 0, AlreadyStored: 0, FilteredOut: 0 };
+  readonly statuses: DeliveryCounts = noDeliveries();
   files = 0;
   dicomBytes = 0;
   readonly census = new Census();
@@ -137,7 +149,7 @@ export class Tally {
     if (outcome.resumed === true) this.resumed++;
     else if (outcome.onTarget === true) this.alreadyOnTarget++;
     else if (outcome.answerLost === true) this.answersLost++;
-    else if (outcome.status !== undefined) this.statuses[outcome.status]++;
+    else if (outcome.status !== undefined) this.statuses[STATUS_KEYS[outcome.status]]++;
     if (outcome.fileClass === 'dicom' && outcome.resumed !== true && outcome.onTarget !== true) {
       this.thisRun++;
       this.thisRunBytes += outcome.decodedSize ?? outcome.size;
@@ -237,11 +249,11 @@ export const formatSummary = (summary: Summary): string => {
     lines.push(`  ${name.padEnd(17)} ${String(files).padStart(9)} files ${megabytes(bytes).padStart(12)} on disk  ${LABELS[name]}`);
   }
   if (summary.recovery) {
-    lines.push(`  files: ${summary.statuses.Success} written, ${summary.statuses.AlreadyStored} already there and identical`);
+    lines.push(`  files: ${summary.statuses.stored} written, ${summary.statuses.alreadyThere} already there and identical`);
   } else if (!summary.dryRun && !summary.check) {
-    const { Success, AlreadyStored, FilteredOut } = summary.statuses;
+    const { stored, alreadyThere, dropped } = summary.statuses;
     const lost = summary.answersLost > 0 ? `, ${summary.answersLost} answers lost (found on the target with the same bytes)` : '';
-    lines.push(`  target answers: ${Success} Success, ${AlreadyStored} AlreadyStored, ${FilteredOut} FilteredOut${lost}`);
+    lines.push(`  target answers: ${stored} stored, ${alreadyThere} already there, ${dropped} dropped${lost}`);
     lines.push(`  verified on the target by this run: ${summary.verified} of ${summary.instances} delivered instances${describeProofs(summary.verifiedBy)}`);
   }
   if (summary.index !== undefined) {
@@ -269,7 +281,7 @@ export const formatSummary = (summary: Summary): string => {
       ? 'none of them by this run'
       : `${summary.instancesThisRun === summary.instances ? 'all' : grouped(summary.instancesThisRun)} of them by this run, ${summary.instancesPerSecond} instances/s, ${summary.megabytesPerSecond} MB/s`;
   lines.push(`  ${summary.instances} instances (${megabytes(summary.dicomBytes)} decoded) ${action} in ${summary.elapsedSeconds.toFixed(1)} s: ${rate}`);
-  if (summary.statuses.FilteredOut > 0) lines.push('  warning: FilteredOut instances were dropped by a filter on the target');
+  if (summary.statuses.dropped > 0) lines.push('  warning: instances were dropped by the target (a filter there: Orthanc answers FilteredOut)');
   if (summary.exitCode === 1 && (badFiles(summary.classes) > 0 || (summary.studies?.incomplete.length ?? 0) > 0)) {
     lines.push(
       summary.check

@@ -1,9 +1,12 @@
-import type { Uploader } from '../targets/orthanc/upload.js';
+// `check`: proves (or disproves) that each source instance is on the target with the same bytes,
+// sending nothing: the evidence a user wants before deleting the old server. Written once, for
+// every target (an Orthanc, a DICOMweb server, a recovery folder).
+import type { Target } from '../targets/target.js';
 import { BLANK_HEADER, dicomOutcome, skippedOutcome, type Classified, type DecodedDicom, type FileEntry, type FileOutcome, type SourceItem } from '../core/types.js';
-import { compareStored, otherVersion } from './verify.js';
+import { instanceRef, proofFields } from './deliver.js';
 
-
-// In a check, an indexed instance whose MD5 the index stored needs no reading at all.
+// In a check, an indexed instance whose MD5 the index stored needs no reading at all (when the
+// target can be asked without its header: see Target.features).
 export const knownFromIndex = (item: SourceItem): DecodedDicom | undefined => {
   if (item.kind !== 'indexed' || item.expected.uncompressedMd5 === '') return undefined;
   const { expected } = item;
@@ -18,21 +21,20 @@ export const knownFromIndex = (item: SourceItem): DecodedDicom | undefined => {
   };
 };
 
-// Proves (or disproves) that one source instance is on the target with the same bytes, uploading
-// nothing: the evidence a user wants before deleting the old server.
-export const checkOne = async (entry: FileEntry, classified: Classified, uploader: Uploader): Promise<FileOutcome> => {
+// Why: one instance's answer in a check: verified, conflict, absent, or not known.
+export const checkOne = async (entry: FileEntry, classified: Classified, target: Target): Promise<FileOutcome> => {
   if (classified.kind === 'skipped') return skippedOutcome(entry, classified);
   const base = dicomOutcome(entry, classified);
-  const { instanceId, stored } = await uploader.findStored(classified.orthancId, classified.header.sopInstanceUid);
-  const verdict = compareStored('AlreadyStored', { md5: classified.md5, size: classified.decodedSize }, stored, false);
-  switch (verdict.kind) {
-    case 'verified':
-      return { ...base, fileClass: 'dicom', instanceId, verified: verdict.by };
-    case 'conflict':
-      return { ...base, fileClass: 'conflict', instanceId, reason: otherVersion(verdict.what, await uploader.storedCopy(instanceId), classified.header.transferSyntaxUid) };
+  const held = await target.holds(instanceRef(classified));
+  const instanceId = held.instanceId ?? classified.orthancId;
+  switch (held.kind) {
+    case 'same':
+      return { ...base, fileClass: 'dicom', instanceId, ...proofFields(held) };
+    case 'other':
+      return { ...base, fileClass: 'conflict', instanceId, reason: held.reason };
     case 'absent':
       return { ...base, fileClass: 'absent', instanceId, reason: `instance ${instanceId} is not on the target` };
-    case 'unverified':
-      return { ...base, fileClass: 'failed', instanceId, reason: verdict.reason };
+    case 'unknown':
+      return { ...base, fileClass: 'failed', instanceId, reason: held.reason };
   }
 };

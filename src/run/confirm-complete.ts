@@ -2,10 +2,10 @@
 // before a run answers from the journal, every instance the journal says was delivered is found
 // on the target as it is now.
 import type { Journal } from '../record/journal.js';
-import { seenOnTarget, targetProbe } from './resume.js';
-import { TargetListing } from './target-listing.js';
-import type { Uploader } from '../targets/orthanc/upload.js';
+import type { Target } from '../targets/target.js';
 import type { FileOutcome } from '../core/types.js';
+import { seenOnTarget } from './resume.js';
+import { TargetListing } from './target-listing.js';
 
 /** How the delivered instances of a complete run were seen on the target by this run. */
 export interface Confirmation {
@@ -16,45 +16,60 @@ export interface Confirmation {
   /** Only what the target could tell: its size, or (a transcoding target) its presence. */
   readonly size: number;
   readonly presence: number;
-  /** Listed with the same size, not verified (--no-verify). */
+  /** Not verified (--no-verify): listed with the same size, or not asked. */
   readonly unverified: number;
 }
 
 /** What confirmCompleteRun needs of the run's options and target. */
 export interface ConfirmContext {
-  readonly uploader: Uploader;
+  readonly target: Target;
   readonly verify: boolean;
-  readonly transcoding: boolean;
 }
 
-const delivered = (outcome: Partial<FileOutcome>): boolean => outcome.fileClass === 'dicom' && (outcome.status === 'Success' || outcome.status === 'AlreadyStored');
+/** The first delivery the target no longer holds as it was, or the counts of how each was seen. */
+export type ConfirmResult = { readonly kind: 'confirmed'; readonly counts: Confirmation } | { readonly kind: 'not-held'; readonly path: string };
 
-// Why: the journal may vouch for the source, not for the target. Lists the target once (bulk) and
-// finds every instance the journal says was delivered there with the same size; one whose MD5 was
-// never read back has it read back now. Undefined as soon as one is absent, different or
-// unprovable: the run then reads the source and sends again what is missing.
-export const confirmCompleteRun = async (journal: Journal, context: ConfirmContext): Promise<Confirmation | undefined> => {
-  const listing = TargetListing.standalone();
+/** Deliveries looked for at once (a folder's files are looked at a few at a time). */
+const AT_ONCE = 64;
+
+const delivered = (outcome: Partial<FileOutcome>): boolean => outcome.fileClass === 'dicom' && (outcome.status === 'stored' || outcome.status === 'already-there');
+
+// Why: the journal may vouch for the source, not for the target. A target with a bulk listing is
+// listed once; every instance the journal says was delivered is looked for there and asked for
+// (the target decides what proves it: the same file as before, its MD5 read back, a folder's file
+// with its size and mtime). Stops at the first one absent, different or unprovable: the run then
+// reads the source and sends again what is missing.
+export const confirmCompleteRun = async (journal: Journal, context: ConfirmContext): Promise<ConfirmResult> => {
+  const { target } = context;
+  const listing = target.list === undefined ? undefined : TargetListing.standalone();
   try {
-    for await (const page of context.uploader.listInstances()) listing.add(page);
+    if (listing !== undefined && target.list !== undefined) for await (const page of target.list()) listing.add(page);
+    const lookup = listing === undefined ? undefined : { find: (id: string) => Promise.resolve(listing.find(id)) };
     const counts = { listing: 0, md5: 0, size: 0, presence: 0, unverified: 0 };
-    // The same look as a replay's (resume.ts), on this listing.
-    const shortcuts = { listing: { find: (id: string) => Promise.resolve(listing.find(id)) }, target: targetProbe(context.uploader, context.transcoding) };
+    let batch: Partial<FileOutcome>[] = [];
+    const look = async (): Promise<string | undefined> => {
+      // --no-verify: a listed delivery counts with its size alone; a target without a listing is asked.
+      const ask = context.verify || lookup === undefined;
+      const seen = ask ? await Promise.all(batch.map((outcome) => seenOnTarget(outcome, { listing: lookup, target }))) : [];
+      for (const [index, outcome] of batch.entries()) {
+        const held = seen[index];
+        const listed = held === undefined && lookup !== undefined && outcome.instanceId !== undefined ? await lookup.find(outcome.instanceId) : undefined;
+        if (held === undefined && listed !== undefined && listed.size === outcome.decodedSize) counts.unverified++;
+        else if (held?.kind === 'same') counts[held.by]++;
+        else return outcome.path ?? 'an instance recorded without its path';
+      }
+      batch = [];
+      return undefined;
+    };
     for (const outcome of journal.outcomes()) {
       if (!delivered(outcome)) continue;
-      const { instanceId, decodedSize } = outcome;
-      // Absent or of another size: no need to ask more, the source is read again.
-      if (instanceId === undefined || decodedSize === undefined || listing.find(instanceId)?.size !== decodedSize) return undefined;
-      if (!context.verify) {
-        counts.unverified++;
-        continue;
-      }
-      const seen = await seenOnTarget(outcome, shortcuts);
-      if (seen.kind !== 'same') return undefined;
-      counts[seen.by]++;
+      batch.push(outcome);
+      const missing = batch.length < AT_ONCE ? undefined : await look();
+      if (missing !== undefined) return { kind: 'not-held', path: missing };
     }
-    return counts;
+    const missing = await look();
+    return missing === undefined ? { kind: 'confirmed', counts } : { kind: 'not-held', path: missing };
   } finally {
-    listing.close();
+    listing?.close();
   }
 };

@@ -1,82 +1,86 @@
+// Delivers one classified file to any target (an Orthanc, a DICOMweb server, a folder) and proves
+// what arrived: the one place an instance is sent, whatever the target.
 import { decodedStream } from '../decode/file-body.js';
-import type { Uploader, UploadResult } from '../targets/orthanc/upload.js';
+import type { Held, InstanceRef, PutResult, Target } from '../targets/target.js';
 import { dicomOutcome, skippedOutcome, type Classified, type DecodedDicom, type FileEntry, type FileOutcome } from '../core/types.js';
-import { compareStored, otherVersion } from './verify.js';
+import { FailureStreak } from './failure-streak.js';
 
-/** The target side of a run: where to send, and how to check what arrived. */
+/** The target side of a run: where to send, and whether to check what arrived. */
 export interface Delivery {
-  readonly uploader: Uploader;
+  readonly target: Target;
   readonly verify: boolean;
-  readonly transcoding: boolean;
+  /** Puts failed for good in a row: a delivered file resets it. */
+  readonly failures: FailureStreak;
 }
 
-type FailedUpload = Extract<UploadResult, { kind: 'failed' }>;
-
-const outcomeOfUpload = (entry: FileEntry, dicom: DecodedDicom, result: Exclude<UploadResult, FailedUpload>): FileOutcome => {
-  const base = dicomOutcome(entry, dicom);
-  switch (result.kind) {
-    case 'stored':
-      return { ...base, fileClass: 'dicom', status: result.status, instanceId: result.id, httpStatus: result.httpStatus };
-    case 'rejected':
-      return {
-        ...base,
-        fileClass: 'rejected',
-        instanceId: dicom.orthancId,
-        reason: `the target answered HTTP ${result.httpStatus}: ${result.message}${result.details === undefined ? '' : ` (${result.details})`}`,
-        httpStatus: result.httpStatus,
-        orthancMessage: result.message,
-        ...(result.details === undefined ? {} : { orthancDetails: result.details }),
-      };
-  }
+// Why: how a target is asked about a decoded instance.
+export const instanceRef = (dicom: DecodedDicom): InstanceRef => {
+  const { header } = dicom;
+  const { patientId, studyInstanceUid, seriesInstanceUid, sopInstanceUid, sopClassUid } = header;
+  const ref = { instanceId: dicom.orthancId, patientId, studyInstanceUid, seriesInstanceUid, sopInstanceUid, sopClassUid, md5: dicom.md5, size: dicom.decodedSize };
+  return header.transferSyntaxUid === '' ? ref : { ...ref, transferSyntax: header.transferSyntaxUid };
 };
 
-// Before an upload counts as failed (retries exhausted, its answer lost), the target is asked
-// whether it holds the instance: it may have stored it and lost only the answer.
-const afterFailedUpload = async (entry: FileEntry, dicom: DecodedDicom, result: FailedUpload, delivery: Delivery): Promise<FileOutcome> => {
-  const base = dicomOutcome(entry, dicom);
-  const { uploader } = delivery;
-  const { instanceId, stored } = await uploader.findStored(dicom.orthancId, dicom.header.sopInstanceUid);
-  const verdict = compareStored('AlreadyStored', { md5: dicom.md5, size: dicom.decodedSize }, stored, delivery.transcoding);
-  switch (verdict.kind) {
-    case 'verified':
-      uploader.failures.reset();
-      return { ...base, status: 'Success', answerLost: true, instanceId, verified: verdict.by, targetFile: verdict.file, reason: `answer lost (${result.reason}); found on the target` };
-    case 'conflict':
-      return { ...base, fileClass: 'conflict', instanceId, reason: `answer lost (${result.reason}); ${verdict.reason}` };
+type Failed = Extract<PutResult, { kind: 'failed' }>;
+
+// Why: a held instance as an outcome's proof: how it was seen, and the target's name for the file.
+export const proofFields = (held: Extract<Held, { kind: 'same' }>): Partial<FileOutcome> =>
+  held.file === undefined ? { verified: held.by } : { verified: held.by, targetFile: held.file };
+
+// Before a put counts as failed (retries exhausted, its answer lost), the target is asked whether
+// it holds the instance: it may have stored it and lost only the answer.
+const afterFailedPut = async (base: FileOutcome, ref: InstanceRef, result: Failed, delivery: Delivery): Promise<FileOutcome> => {
+  const held = await delivery.target.holds(ref);
+  const instanceId = held.instanceId ?? base.instanceId;
+  switch (held.kind) {
+    case 'same':
+      delivery.failures.reset();
+      return { ...base, ...result.fields, status: 'stored', answerLost: true, instanceId, ...proofFields(held), reason: `answer lost (${result.reason}); found on the target` };
+    case 'other':
+      return { ...base, ...result.fields, fileClass: 'conflict', instanceId, reason: `answer lost (${result.reason}); ${held.reason}` };
     case 'absent':
-      uploader.failures.add(result.cause, result.reason);
-      return { ...base, fileClass: 'failed', instanceId, reason: `${result.reason}; the target does not hold it` };
-    case 'unverified':
-      uploader.failures.add(result.cause, result.reason);
-      return { ...base, fileClass: 'failed', instanceId, reason: `${result.reason}; whether the target holds it is not known (${verdict.reason})` };
+      delivery.failures.add(result.cause, result.reason);
+      return { ...base, ...result.fields, fileClass: 'failed', instanceId, reason: `${result.reason}; the target does not hold it` };
+    case 'unknown':
+      delivery.failures.add(result.cause, result.reason);
+      return { ...base, ...result.fields, fileClass: 'failed', instanceId, reason: `${result.reason}; whether the target holds it is not known (${held.reason})` };
   }
 };
 
-// Reads back what the target stored and turns a stored outcome into verified, conflict or unverified.
-const verifyOutcome = async (outcome: FileOutcome, dicom: DecodedDicom, delivery: Delivery): Promise<FileOutcome> => {
-  if (!delivery.verify || outcome.status === undefined || outcome.status === 'FilteredOut' || outcome.instanceId === undefined) return outcome;
-  const stored = await delivery.uploader.storedAttachment(outcome.instanceId);
-  const verdict = compareStored(outcome.status, { md5: dicom.md5, size: dicom.decodedSize }, stored, delivery.transcoding);
-  switch (verdict.kind) {
-    case 'verified':
-      return verdict.file === undefined ? { ...outcome, verified: verdict.by } : { ...outcome, verified: verdict.by, targetFile: verdict.file };
-    case 'conflict': {
-      const reason = outcome.status === 'AlreadyStored' ? otherVersion(verdict.what, await delivery.uploader.storedCopy(outcome.instanceId), dicom.header.transferSyntaxUid) : verdict.reason;
-      return { ...outcome, fileClass: 'conflict', reason };
-    }
-    case 'unverified':
-      return { ...outcome, reason: `delivered, not verified: ${verdict.reason}` };
+// Asks the target what it stored and turns a stored outcome into verified, conflict or unverified.
+const verified = async (outcome: FileOutcome, ref: InstanceRef, result: Extract<PutResult, { kind: 'stored' }>, delivery: Delivery): Promise<FileOutcome> => {
+  if (result.proof !== undefined) return result.proof.kind === 'same' ? { ...outcome, ...proofFields(result.proof) } : outcome;
+  if (!delivery.verify || result.status === 'dropped') return outcome;
+  const held = await delivery.target.holds({ ...ref, instanceId: outcome.instanceId ?? ref.instanceId }, { afterPut: result.status });
+  switch (held.kind) {
+    case 'same':
+      return { ...outcome, ...proofFields(held) };
+    case 'other':
+      return { ...outcome, fileClass: 'conflict', reason: held.reason };
+    case 'unknown':
+      return { ...outcome, reason: `delivered, not verified: ${held.reason}` };
     case 'absent':
       return { ...outcome, fileClass: 'failed', reason: 'the target accepted it, then did not hold it when checked (deleted or recycled since?)' };
   }
 };
 
-// Turns one classified file into its final outcome: uploaded and verified, or explained.
+// Turns one classified file into its final outcome: delivered and verified, or explained.
 export const deliver = async (entry: FileEntry, classified: Classified, delivery: Delivery | undefined): Promise<FileOutcome> => {
   if (classified.kind === 'skipped') return skippedOutcome(entry, classified);
-  if (delivery === undefined) return { ...dicomOutcome(entry, classified), instanceId: classified.orthancId };
+  const base: FileOutcome = { ...dicomOutcome(entry, classified), instanceId: classified.orthancId };
+  if (delivery === undefined) return base;
+  const ref = instanceRef(classified);
   const body = classified.bytes ?? (() => decodedStream(entry.rawPath ?? entry.path, classified.encoding));
-  const result = await delivery.uploader.upload(body, classified.decodedSize);
-  if (result.kind === 'failed') return afterFailedUpload(entry, classified, result, delivery);
-  return verifyOutcome(outcomeOfUpload(entry, classified, result), classified, delivery);
+  const result = await delivery.target.put(ref, body);
+  switch (result.kind) {
+    case 'failed':
+      return afterFailedPut(base, ref, result, delivery);
+    case 'rejected':
+      return { ...base, ...result.fields, fileClass: 'rejected', reason: result.reason };
+    case 'conflict':
+      return { ...base, ...result.fields, fileClass: 'conflict', reason: result.reason };
+    case 'stored':
+      delivery.failures.reset();
+      return verified({ ...base, ...result.fields, status: result.status, targetAnswer: result.answer }, ref, result, delivery);
+  }
 };

@@ -6,7 +6,7 @@
  *  mapBounded(4 × workers) ──► Classifier (piscina, --workers threads)
  *      │ {entry, Classified}      read → decode (zlib) → check against the index → parse header → MD5
  *      ▼                          (bytes moved back, or streamed later when large)
- *  mapBounded(concurrency) ──► Uploader (undici Pool, --concurrency sockets): POST /instances, read back MD5
+ *  mapBounded(puts in flight) ──► Target (src/targets/: an Orthanc, a DICOMweb server, a folder): put, then holds()
  *      │ FileOutcome
  *      ▼
  *  merge ◄── index mode: outcomes of every other file of the storage, in batches, from the
@@ -21,21 +21,17 @@
 import { lstat } from 'node:fs/promises';
 import { checkOne, knownFromIndex } from './check.js';
 import { isFinal, type Journal } from '../record/journal.js';
-import { alreadyOnTarget, journalKey, recorded, replayed, targetProbe, type ComparedInstance, type Shortcuts } from './resume.js';
+import { alreadyOnTarget, journalKey, recorded, replayed, type OnDisk, type Shortcuts } from './resume.js';
 import { CacheEvidence } from './cache-evidence.js';
 import { Classifier } from '../decode/classifier.js';
-import { deliver, type Delivery } from './deliver.js';
+import { deliver, instanceRef, type Delivery } from './deliver.js';
+import { FailureStreak } from './failure-streak.js';
 import { mapBounded } from './map-bounded.js';
-import { writeToFolder, type FolderDelivery } from '../targets/folder/deliver-folder.js';
-import { SpaceGuard } from '../targets/folder/disk-space.js';
-import { FolderSink } from '../targets/folder/folder-sink.js';
-import { confirmRecorded } from '../targets/folder/recorded.js';
 import type { IndexedInstance, OrthancIndex } from '../sources/orthanc-storage/orthanc-index.js';
 import { instanceItem, type IndexedItem } from '../sources/orthanc-storage/index-source.js';
 import { openRunListing, type ListingPlan, type RunListing } from './run-listing.js';
-import type { OpenedTarget } from '../targets/open-target.js';
+import type { InstanceRef, Target, TargetAssessment } from '../targets/target.js';
 import type { ImportOptions } from '../core/options.js';
-import type { TargetAssessment } from '../targets/orthanc/preflight.js';
 import type { ImportEvents } from '../core/events.js';
 import { Tally, type Summary } from '../record/report.js';
 import { ReportFile, reportLine } from '../record/report-file.js';
@@ -45,7 +41,6 @@ import { merge } from './merge.js';
 import type { LocatedSource } from '../sources/locate-source.js';
 import { StudyTally } from '../record/studies.js';
 import { exitCodeOf, isImporterError } from '../core/errors.js';
-import type { Uploader } from '../targets/orthanc/upload.js';
 import { treeFields, type Classified, type ExpectedFile, type FileEntry, type FileOutcome, type SourceItem } from '../core/types.js';
 import { describeFilter, isEmptyFilter, matchesFilter, type Filter, type FilterTags } from '../core/filter.js';
 
@@ -75,33 +70,21 @@ interface StageContext {
   readonly shortcuts: Shortcuts;
   /** undefined: no filter, everything is taken. */
   readonly filter: Filter | undefined;
-  /** Recovery to a folder instead of an upload. */
-  readonly folder: (FolderDelivery & { readonly space: SpaceGuard }) | undefined;
 }
 
 /** Outcomes taken between two turns of the event loop at most. */
 const OUTCOMES_PER_TURN = 256;
 
-/** Free space kept on the recovery folder's filesystem, for the journal, the report and the system. */
-const RESERVE_BYTES = 64 * 1024 * 1024;
-
-const openFolder = async (options: ImportOptions): Promise<StageContext['folder']> => {
-  if (options.output === undefined) return undefined;
-  const { dir, layout, overwrite } = options.output;
-  const space = new SpaceGuard(dir, { reserveBytes: RESERVE_BYTES });
-  return { sink: await FolderSink.open(dir, { layout, overwrite, space }), layout, space };
-};
-
 // Before a recovery from an index: is there room for what remains to be written (the instances the
 // filters take and the journal does not already have)? Each write is checked again as it comes.
-const checkRoomFor = async (index: OrthancIndex, context: StageContext, folder: NonNullable<StageContext['folder']>): Promise<void> => {
+const checkRoomFor = async (index: OrthancIndex, context: StageContext, reserve: (bytes: number, what: string) => Promise<void>): Promise<void> => {
   let bytes = 0;
   for (const instance of index.instances()) {
     if (context.filter !== undefined && !matchesFilter(instance.tags, context.filter)) continue;
     if (recorded(`uuid:${instance.uuid}`, context.shortcuts) !== undefined) continue;
     bytes += instance.uncompressedSize;
   }
-  await folder.space.ensure(bytes, 'the instances that remain to be written');
+  await reserve(bytes, 'the instances that remain to be written');
 };
 
 // A file the filters leave out: counted, never read further, never recorded in the journal (so a
@@ -122,35 +105,27 @@ const outcomeTags = (outcome: FileOutcome): FilterTags => ({
   studyDate: outcome.studyDate ?? '',
 });
 
-// How an instance of the index is compared with the target's listing.
-const comparedFromIndex = (expected: ExpectedFile): ComparedInstance => ({
-  instanceId: expected.instanceId,
-  decodedSize: expected.uncompressedSize,
-  diskSize: expected.compressedSize,
-  encoding: expected.compressionType === 2 ? 'zlib' : 'raw',
-  md5: expected.uncompressedMd5 === '' ? undefined : expected.uncompressedMd5,
-});
+// How a target is asked about an instance of the index, before its file is read (no SOP Instance UID yet).
+const refFromIndex = (item: IndexedItem): InstanceRef => {
+  const { expected, tags } = item;
+  const { patientId, studyInstanceUid, seriesInstanceUid } = tags;
+  const md5 = expected.uncompressedMd5 === '' ? undefined : expected.uncompressedMd5;
+  return { instanceId: expected.instanceId, patientId, studyInstanceUid, seriesInstanceUid, sopInstanceUid: '', sopClassUid: '', md5, size: expected.uncompressedSize };
+};
+
+// What the index says of an instance's file on disk.
+const diskFromIndex = (expected: ExpectedFile): OnDisk => ({ diskSize: expected.compressedSize, encoding: expected.compressionType === 2 ? 'zlib' : 'raw' });
 
 // What the index says of an instance's outcome before its file is read: where it is, its sizes,
 // its encoding, its ID and its place in the tree.
 const indexedFields = (item: IndexedItem, tags: Partial<FileOutcome>): Partial<FileOutcome> => {
-  const { instanceId, decodedSize, diskSize, encoding } = comparedFromIndex(item.expected);
-  return Object.assign({ path: item.entry.relativePath, size: diskSize, encoding, decodedSize, instanceId }, tags);
+  const { diskSize, encoding } = diskFromIndex(item.expected);
+  return Object.assign({ path: item.entry.relativePath, size: diskSize, encoding, decodedSize: item.expected.uncompressedSize, instanceId: item.expected.instanceId }, tags);
 };
 
 // The index answers the filters before anything else, even an earlier run's outcome.
 const leftOutByIndex = (item: IndexedItem, filter: Filter | undefined): FileOutcome | undefined =>
   filter !== undefined && !matchesFilter(item.tags, filter) ? excluded(item.entry, item.expected.compressedSize, treeFields(item.tags)) : undefined;
-
-// Recovery: a replayed outcome stands only while the file it records is in the folder with its
-// size, older than this run (a file deleted since is read and written again); what this run saw of
-// a recovered file is its size, and the outcome says so.
-const confirmedInFolder = async (done: FileOutcome | undefined, context: StageContext): Promise<FileOutcome | undefined> => {
-  const sink = context.folder?.sink;
-  if (done === undefined || sink === undefined) return done;
-  if (!(await confirmRecorded(sink.root, done, sink.openedAt))) return undefined;
-  return done.fileClass === 'dicom' && done.verified !== undefined ? { ...done, verified: 'size' } : done;
-};
 
 // Stage 1: what is known already costs little (the journal, the index; what the journal says was
 // delivered, or the listing shows, is read back from the target); the rest is read and decoded by a worker.
@@ -166,21 +141,23 @@ const prepare = async (item: SourceItem, context: StageContext): Promise<Stage1>
     const tags = treeFields(item.tags);
     const known = indexedFields(item, tags);
     const indexed = { entry: item.entry, studyId: item.studyId, key, known };
-    const done = await confirmedInFolder(await replayed(key, context.shortcuts, known), context);
+    const done = await replayed(key, context.shortcuts, known);
     if (done !== undefined) return { ...indexed, outcome: done };
-    const onTarget = context.check ? undefined : await alreadyOnTarget(context.shortcuts, item.entry, comparedFromIndex(item.expected), tags);
+    // A target that answers by Orthanc's instance ID alone is asked before the file is read.
+    const byId = context.shortcuts.target?.features.findsByInstanceId === true;
+    const onTarget = context.check || !byId ? undefined : await alreadyOnTarget(context.shortcuts, item.entry, refFromIndex(item), diskFromIndex(item.expected), tags);
     if (onTarget !== undefined) return { ...indexed, outcome: onTarget };
-    const fromIndex = context.check ? knownFromIndex(item) : undefined;
+    const fromIndex = context.check && byId ? knownFromIndex(item) : undefined;
     if (fromIndex !== undefined) return { entry: item.entry, classified: fromIndex, studyId: item.studyId };
     return { ...indexed, classified: await context.classifier.classify(item.entry, item.expected) };
   }
-  const done = await confirmedInFolder(await replayed(key, context.shortcuts), context);
+  const done = await replayed(key, context.shortcuts);
   if (done !== undefined) return { entry: item.entry, outcome: done, key };
   return { entry: item.entry, classified: await context.classifier.classify(item.entry), key };
 };
 
-// Stage 2: send (or check) what stage 1 could not settle; in walk mode the target's listing is
-// only usable now that the worker computed the instance ID.
+// Stage 2: send (or check) what stage 1 could not settle, whatever the target; in walk mode the
+// target can only be asked now that the worker read the header and computed the instance ID.
 const settle = async (stage: Stage1, context: StageContext, delivery: Delivery | undefined): Promise<FileOutcome> => {
   const { filter } = context;
   if (stage.outcome !== undefined) {
@@ -193,11 +170,9 @@ const settle = async (stage: Stage1, context: StageContext, delivery: Delivery |
   if (classified.kind === 'dicom' && filter !== undefined && !matchesFilter(classified.header, filter)) {
     return excluded(stage.entry, classified.diskSize, treeFields(classified.header));
   }
-  if (context.folder !== undefined) return writeToFolder(stage.entry, classified, context.folder);
-  if (context.check && delivery !== undefined) return checkOne(stage.entry, classified, delivery.uploader);
+  if (context.check && delivery !== undefined) return checkOne(stage.entry, classified, delivery.target);
   if (classified.kind === 'dicom' && delivery !== undefined) {
-    const { orthancId: instanceId, decodedSize, diskSize, encoding, md5 } = classified;
-    const onTarget = await alreadyOnTarget(context.shortcuts, stage.entry, { instanceId, decodedSize, diskSize, encoding, md5, transferSyntax: classified.header.transferSyntaxUid });
+    const onTarget = await alreadyOnTarget(context.shortcuts, stage.entry, instanceRef(classified), classified);
     if (onTarget !== undefined) return { ...onTarget, sopInstanceUid: classified.header.sopInstanceUid };
   }
   return deliver(stage.entry, classified, delivery);
@@ -245,7 +220,7 @@ async function* single<T>(items: AsyncIterable<T>): AsyncGenerator<readonly T[]>
 // An instance counts for its study once it is safely on the target (verified, unless --no-verify),
 // or, in an inventory, once it is sound in the source.
 const countsForStudy = (outcome: FileOutcome, delivery: Delivery | undefined): boolean =>
-  outcome.fileClass === 'dicom' && outcome.status !== 'FilteredOut' && (delivery === undefined || !delivery.verify || outcome.verified !== undefined);
+  outcome.fileClass === 'dicom' && outcome.status !== 'dropped' && (delivery === undefined || !delivery.verify || outcome.verified !== undefined);
 
 /** How a run that read the source ended. */
 export interface SourceRun {
@@ -264,7 +239,7 @@ const leavesNothingToDo = (outcome: FileOutcome, verify: boolean): boolean => is
 interface RunContext {
   readonly source: OpenedSource;
   readonly assessment: TargetAssessment | undefined;
-  readonly uploader: Uploader | undefined;
+  readonly target: Target | undefined;
   readonly journal: Journal | undefined;
   readonly options: ImportOptions;
   readonly events: ImportEvents;
@@ -275,7 +250,10 @@ interface RunContext {
 
 /** What runImport prepared before loading the pipeline: the target and its listing. */
 export interface TargetSide {
-  readonly target: OpenedTarget;
+  /** Absent for an inventory. */
+  readonly target: Target | undefined;
+  /** What the target said of itself (asked once, as the run began); a refusal rejects it. */
+  readonly assessment: Promise<TargetAssessment | undefined>;
   readonly listing: ListingPlan | undefined;
   /** The journal held outcomes when the run began. */
   readonly replay: boolean;
@@ -291,18 +269,17 @@ export const importSource = async (
   events: ImportEvents,
   startedAt: Date,
   fingerprint: { readonly known: SourceFingerprint | undefined; readonly wanted: FingerprintWanted | undefined },
-  { target, listing, replay }: TargetSide,
+  { target, assessment: assessed, listing, replay }: TargetSide,
 ): Promise<SourceRun> => {
-  const { uploader } = target;
   try {
-    const assessment = await target.assessment;
+    const assessment = await assessed;
     const { known, wanted } = fingerprint;
     // The index files' part of the fingerprint is taken before they are copied.
     const stamp = known === undefined && wanted !== undefined ? stampIndex(wanted.root, wanted.indexPath, wanted.optionsKey) : undefined;
     // An index listed from the start settles the instances the listing names (run-listing.ts).
     const source = await openSource(located, options, stamp, listing !== undefined && located.indexPath !== undefined ? 'unlisted' : 'all');
     try {
-      const run = await readSource({ source, assessment, uploader, journal, options, events, startedAt, listing, replay });
+      const run = await readSource({ source, assessment, target, journal, options, events, startedAt, listing, replay });
       // Failing to take it only means that no later run can be answered from the journal.
       const taken = known ?? (await source.fingerprint?.catch(() => undefined));
       return { ...run, fingerprint: taken };
@@ -310,14 +287,14 @@ export const importSource = async (
       await source.close();
     }
   } finally {
-    await uploader?.close();
+    await target?.close();
   }
 };
 
 // Reads every file through the stages (and the walker's outcomes beside them) into the tally,
 // the journal and the report.
 const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint'>> => {
-  const { source, journal, options, events, assessment, uploader } = run;
+  const { source, journal, options, events, assessment, target } = run;
   const tally = new Tally();
   const studies = new StudyTally();
   let leftNothingToDo = true;
@@ -328,8 +305,8 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
   const summarize = (interrupted: boolean, warnings: readonly string[], stoppedWith?: number): Summary =>
     tally.summarize({
       source: source.root,
-      target: options.output?.dir ?? options.target?.display ?? null,
-      recovery: options.output !== undefined,
+      target: options.target?.display ?? null,
+      recovery: options.target?.recovery ?? false,
       check: options.check,
       interrupted,
       ...(stoppedWith === undefined ? {} : { stoppedWith }),
@@ -342,22 +319,20 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
     });
   try {
     report = options.reportPath === undefined ? undefined : await ReportFile.open(options.reportPath);
-    const delivery = uploader === undefined ? undefined : { uploader, verify: options.verify, transcoding: assessment?.transcoding ?? false };
-    // A recovery checks every file's MD5 as it writes it, like a verified upload.
-    const folder = await openFolder(options);
-    const classifier = new Classifier({ ...options, keepBytes: (uploader !== undefined && !options.check) || folder !== undefined });
+    const delivery = target === undefined ? undefined : { target, verify: options.verify, failures: new FailureStreak() };
+    const classifier = new Classifier({ ...options, keepBytes: target !== undefined && !options.check });
     const evidence = source.index === undefined || options.includeOrphans ? CacheEvidence.open() : undefined;
     try {
       const filter = isEmptyFilter(options.filter) ? undefined : options.filter;
       listing = run.listing === undefined ? undefined : openRunListing(run.listing, source.index, events);
-      const target = uploader === undefined ? undefined : targetProbe(uploader, delivery?.transcoding ?? false);
-      const shortcuts: Shortcuts = { journal, replay: run.replay, verify: options.verify, listing: listing?.lookup, target };
-      const context: StageContext = { classifier, check: options.check, shortcuts, filter, folder };
-      if (folder !== undefined && source.index !== undefined) await checkRoomFor(source.index, context, folder);
+      const shortcuts: Shortcuts = { journal, replay: run.replay, verify: options.verify, listing: listing?.lookup, target, skipExisting: options.skipExisting };
+      const context: StageContext = { classifier, check: options.check, shortcuts, filter };
+      const reserve = target?.reserve?.bind(target);
+      if (reserve !== undefined && !options.check && source.index !== undefined) await checkRoomFor(source.index, context, reserve);
       const prepared = mapBounded(untilAborted(itemsOf(source, listing), options.signal), options.workers * 4, (item) => prepare(item, context));
       // Files classified by content are a dicom-until-pixel-data cache only on evidence (cache-evidence.ts).
       const decided = evidence === undefined ? prepared : evidence.decide(prepared, (entry) => classifier.classify(entry), options.signal);
-      const staged = mapBounded(decided, options.concurrency, async (stage) => ({ stage, outcome: await settle(stage, context, delivery) }));
+      const staged = mapBounded(decided, target?.features.putsInFlight ?? options.concurrency, async (stage) => ({ stage, outcome: await settle(stage, context, delivery) }));
       // The walker's outcomes are taken from the start: while the instances wait for the listing,
       // this thread has nothing better to do.
       const known = source.settled === undefined ? [] : [settledAtOnce(untilAborted(source.settled, options.signal))];

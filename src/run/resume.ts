@@ -1,24 +1,8 @@
 import { lstat } from 'node:fs/promises';
 import { isFinal, type Journal } from '../record/journal.js';
-import type { TargetInstance } from './target-listing.js';
-import type { StoredAttachment, Uploader } from '../targets/orthanc/upload.js';
-import { compareStored, otherVersion, type StoredCopy } from './verify.js';
-import type { DecodedDicom, FileEntry, FileOutcome, SourceItem } from '../core/types.js';
-
-/** What the run can ask the target about one instance it holds. */
-export interface TargetProbe {
-  storedAttachment(instanceId: string): Promise<StoredAttachment>;
-  storedCopy(instanceId: string): Promise<StoredCopy | undefined>;
-  /** The target rewrites incoming files: only presence can be proven. */
-  readonly transcoding: boolean;
-}
-
-// Why: the stages and the answer over an unchanged source ask the target through the same probe.
-export const targetProbe = (uploader: Uploader, transcoding: boolean): TargetProbe => ({
-  storedAttachment: (id) => uploader.storedAttachment(id),
-  storedCopy: (id) => uploader.storedCopy(id),
-  transcoding,
-});
+import type { Held, InstanceRef, ListedInstance, Target } from '../targets/target.js';
+import type { FileEntry, FileOutcome, SourceItem } from '../core/types.js';
+import { proofFields } from './deliver.js';
 
 /** What the run already knows before reading or sending a file. */
 export interface Shortcuts {
@@ -26,27 +10,23 @@ export interface Shortcuts {
   /** The journal held outcomes when the run began (else asking it for each file is wasted). */
   readonly replay: boolean;
   readonly verify: boolean;
-  /** The target's listing; absent: do not skip existing instances. */
+  /** The target's bulk listing (Target.features.bulkListing), when the run asked for it. */
   readonly listing: ListingLookup | undefined;
-  /** The target, asked for what it holds; absent for an inventory or a folder. */
-  readonly target: TargetProbe | undefined;
+  /** The target, asked for what it holds; absent for an inventory. */
+  readonly target: Target | undefined;
+  /** Instances the target already holds are not sent again (--skip-existing). */
+  readonly skipExisting: boolean;
 }
 
 /** The target's listing as the stages ask it: what it holds for an instance (its file's size and UUID), if anything. */
 export interface ListingLookup {
-  find(instanceId: string): Promise<TargetInstance | undefined>;
+  find(instanceId: string): Promise<ListedInstance | undefined>;
 }
 
-/** An instance as the target's listing is compared with it. */
-export interface ComparedInstance {
-  readonly instanceId: string;
-  readonly decodedSize: number;
+/** What an outcome says of a source file on disk, beside the instance it holds. */
+export interface OnDisk {
   readonly diskSize: number;
-  readonly encoding: DecodedDicom['encoding'];
-  /** The source's MD5 of the decoded file; undefined while unknown (an index that stores none, unread). */
-  readonly md5: string | undefined;
-  /** The source's transfer syntax, when its header was read (to say how another version differs). */
-  readonly transferSyntax?: string;
+  readonly encoding: FileOutcome['encoding'];
 }
 
 // The journal key of a file: the attachment UUID in index mode, path + size + mtime in walk mode
@@ -70,51 +50,29 @@ export const recorded = (key: string | undefined, shortcuts: Shortcuts, known?: 
   return outcome !== undefined && isFinal(outcome, shortcuts.verify) ? outcome : undefined;
 };
 
-/** What the target holds for an instance an earlier run delivered, as this run sees it. */
-export type Seen =
-  | { readonly kind: 'same'; readonly by: NonNullable<FileOutcome['verified']>; readonly file?: string }
-  | { readonly kind: 'other'; readonly reason: string }
-  | { readonly kind: 'gone' }
-  | { readonly kind: 'unknown' };
-
-// Asks the target for the MD5 of what it holds under this ID and compares it with the source's.
-const readBack = async (target: TargetProbe, instanceId: string, md5: string, size: number, transferSyntax?: string): Promise<Seen> => {
-  const verdict = compareStored('AlreadyStored', { md5, size }, await target.storedAttachment(instanceId), target.transcoding);
-  switch (verdict.kind) {
-    case 'verified':
-      return { kind: 'same', by: verdict.by, file: verdict.file };
-    case 'conflict':
-      return { kind: 'other', reason: otherVersion(verdict.what, await target.storedCopy(instanceId), transferSyntax) };
-    case 'absent':
-      return { kind: 'gone' };
-    case 'unverified':
-      return { kind: 'unknown' };
-  }
-};
-
-const otherSize = async (target: TargetProbe, instanceId: string, listed: number, source: number, transferSyntax?: string): Promise<Seen> => ({
-  kind: 'other',
-  reason: otherVersion(`${listed} bytes there, ${source} in the source`, await target.storedCopy(instanceId), transferSyntax),
+// How a target is asked about an instance an earlier run recorded (its header fields as recorded).
+const recordedRef = (outcome: Partial<FileOutcome>, instanceId: string, size: number): InstanceRef => ({
+  instanceId,
+  patientId: outcome.patientId ?? '',
+  studyInstanceUid: outcome.studyInstanceUid ?? '',
+  seriesInstanceUid: outcome.seriesInstanceUid ?? '',
+  sopInstanceUid: outcome.sopInstanceUid ?? '',
+  sopClassUid: '',
+  md5: outcome.md5,
+  size,
 });
-
-// Listed with the same file (UUID) as the one whose MD5 an earlier run read back, and the same size.
-const provenBefore = (outcome: Partial<FileOutcome>, listed: TargetInstance): boolean =>
-  listed.size === outcome.decodedSize && listed.file !== '' && listed.file === outcome.targetFile && (outcome.verified === 'md5' || outcome.verified === 'listing');
 
 // Why: what the target holds now for an instance an earlier run recorded as delivered, for a
 // replay and for the answer over an unchanged source alike: the journal may spare reading the
-// source, never asking the target. Proven before (above): the same; otherwise its MD5 is read back now.
-export const seenOnTarget = async (outcome: Partial<FileOutcome>, shortcuts: Pick<Shortcuts, 'listing' | 'target'>): Promise<Seen> => {
+// source, never asking the target. Not in the target's bulk listing: absent; otherwise the
+// target decides what proves it (its own earlier proof, or its MD5 read back now).
+export const seenOnTarget = async (outcome: Partial<FileOutcome>, shortcuts: Pick<Shortcuts, 'listing' | 'target'>): Promise<Held> => {
   const { target, listing } = shortcuts;
-  const { instanceId, decodedSize, md5 } = outcome;
-  if (target === undefined || instanceId === undefined || decodedSize === undefined) return { kind: 'unknown' };
-  if (listing !== undefined) {
-    const listed = await listing.find(instanceId);
-    if (listed === undefined) return { kind: 'gone' };
-    if (listed.size !== decodedSize) return otherSize(target, instanceId, listed.size, decodedSize);
-    if (provenBefore(outcome, listed)) return { kind: 'same', by: 'listing' };
-  }
-  return md5 === undefined ? { kind: 'unknown' } : readBack(target, instanceId, md5, decodedSize);
+  const { instanceId, decodedSize } = outcome;
+  if (target === undefined || instanceId === undefined || decodedSize === undefined) return { kind: 'unknown', reason: 'the journal does not record which instance it was' };
+  const listed = listing === undefined ? undefined : await listing.find(instanceId);
+  if (listing !== undefined && listed === undefined) return { kind: 'absent' };
+  return target.holds(recordedRef(outcome, instanceId, decodedSize), listed === undefined ? { recorded: outcome } : { recorded: outcome, listed });
 };
 
 // An earlier run's final outcome for this file, replayed without reading it, once this run has
@@ -123,16 +81,16 @@ export const seenOnTarget = async (outcome: Partial<FileOutcome>, shortcuts: Pic
 export const replayed = async (key: string | undefined, shortcuts: Shortcuts, known?: Partial<FileOutcome>): Promise<FileOutcome | undefined> => {
   const outcome = recorded(key, shortcuts, known);
   if (outcome === undefined) return undefined;
-  const delivered = outcome.fileClass === 'dicom' && outcome.status !== undefined && outcome.status !== 'FilteredOut';
+  const delivered = outcome.fileClass === 'dicom' && outcome.status !== undefined && outcome.status !== 'dropped';
   if (!delivered || shortcuts.target === undefined) return { ...outcome, resumed: true };
   const seen = await seenOnTarget(outcome, shortcuts);
   switch (seen.kind) {
     case 'same':
-      return Object.assign({}, outcome, { resumed: true, verified: seen.by }, seen.file === undefined ? {} : { targetFile: seen.file });
+      return Object.assign({}, outcome, { resumed: true }, proofFields(seen));
     case 'other':
       // not delivered after all: what the target answered then no longer stands
-      return Object.assign({}, outcome, { fileClass: 'conflict', reason: seen.reason, status: undefined, verified: undefined, targetFile: undefined } as const);
-    case 'gone':
+      return Object.assign({}, outcome, { fileClass: 'conflict', reason: seen.reason, status: undefined, targetAnswer: undefined, verified: undefined, targetFile: undefined } as const);
+    case 'absent':
     case 'unknown':
       return undefined;
   }
@@ -140,27 +98,33 @@ export const replayed = async (key: string | undefined, shortcuts: Shortcuts, kn
 
 // The outcome of an instance the target already holds, as this run saw it there. Literals and
 // Object.assign, not spreads (V8's slow path): this runs for every instance of a second run.
-const onTargetOutcome = (entry: FileEntry, instance: ComparedInstance, seen: Exclude<Seen, { kind: 'gone' }>, tags: Partial<FileOutcome>): FileOutcome => {
-  const { instanceId, decodedSize, diskSize, encoding, md5 } = instance;
-  const base = { path: entry.relativePath, size: diskSize, encoding, decodedSize, instanceId, md5 };
+const onTargetOutcome = (entry: FileEntry, ref: InstanceRef, disk: OnDisk, seen: Exclude<Held, { kind: 'absent' }>, tags: Partial<FileOutcome>): FileOutcome => {
+  const base = { path: entry.relativePath, size: disk.diskSize, encoding: disk.encoding, decodedSize: ref.size, instanceId: seen.instanceId ?? ref.instanceId, md5: ref.md5 };
   const verdict: Partial<FileOutcome> =
     seen.kind === 'same'
-      ? { fileClass: 'dicom', status: 'AlreadyStored', verified: seen.by, onTarget: true, targetFile: seen.file }
+      ? { fileClass: 'dicom', status: 'already-there', verified: seen.by, onTarget: true, targetFile: seen.file }
       : seen.kind === 'other'
         ? { fileClass: 'conflict', reason: seen.reason }
-        : { fileClass: 'dicom', status: 'AlreadyStored', onTarget: true, reason: 'on the target with the same size; its MD5 could not be read back (not verified)' };
+        : { fileClass: 'dicom', status: 'already-there', onTarget: true, reason: `on the target, not verified: ${seen.reason}` };
   return Object.assign(base, verdict, tags) as FileOutcome;
 };
 
-// The outcome for an instance the target's listing already shows, once its MD5 is known and read
-// back from the target (same size is not the same: only the MD5 proves it); undefined when the
-// target does not hold it (or the run does not skip what the target holds), so it is sent.
-export const alreadyOnTarget = async (shortcuts: Shortcuts, entry: FileEntry, instance: ComparedInstance, tags: Partial<FileOutcome> = {}): Promise<FileOutcome | undefined> => {
+// Why: an instance already on the target is not sent again, once its MD5 is known and proven
+// there (same size is not the same). The bulk listing answers "not there" at once; a target whose
+// lookups are cheap (answered in bulk per study) is asked; otherwise the instance is sent (its
+// put answers "already there", and is verified like any other). Undefined: send it.
+export const alreadyOnTarget = async (shortcuts: Shortcuts, entry: FileEntry, ref: InstanceRef, disk: OnDisk, tags: Partial<FileOutcome> = {}): Promise<FileOutcome | undefined> => {
   const { listing, target } = shortcuts;
-  if (listing === undefined || target === undefined || instance.md5 === undefined) return undefined;
-  const listed = await listing.find(instance.instanceId);
-  if (listed === undefined) return undefined;
-  const { instanceId, md5, decodedSize, transferSyntax } = instance;
-  const seen = listed.size === decodedSize ? await readBack(target, instanceId, md5, decodedSize, transferSyntax) : await otherSize(target, instanceId, listed.size, decodedSize, transferSyntax);
-  return seen.kind === 'gone' ? undefined : onTargetOutcome(entry, instance, seen, tags);
+  if (!shortcuts.skipExisting || target === undefined || ref.md5 === undefined) return undefined;
+  let held: Held;
+  if (listing !== undefined) {
+    const listed = await listing.find(ref.instanceId);
+    if (listed === undefined) return undefined;
+    held = await target.holds(ref, { listed });
+  } else if (target.features.cheapLookup) {
+    held = await target.holds(ref);
+  } else {
+    return undefined;
+  }
+  return held.kind === 'absent' ? undefined : onTargetOutcome(entry, ref, disk, held, tags);
 };

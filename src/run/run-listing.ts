@@ -2,12 +2,12 @@
 // again (once their MD5 is read back), and so that what the journal says was delivered is
 // confirmed there. Asked for from the start, as soon as the target has said who it is.
 import type { ImportEvents } from '../core/events.js';
-import type { Uploader } from '../targets/orthanc/upload.js';
+import type { ListedInstance, Target } from '../targets/target.js';
 import type { ListingLookup } from './resume.js';
 import type { IndexedInstance, OrthancIndex } from '../sources/orthanc-storage/orthanc-index.js';
-import { TargetListing, type TargetInstance } from './target-listing.js';
+import { TargetListing } from './target-listing.js';
 
-type Pages = AsyncIterable<readonly TargetInstance[]>;
+type Pages = AsyncIterable<readonly ListedInstance[]>;
 
 /** The target's listing, its first pages already on their way. */
 export interface ListingPlan {
@@ -19,14 +19,15 @@ export interface ListingPlan {
 // target has said who it is (`ready`: a target that is away or refuses is for that answer to
 // report). None without a journal, a target, or with --no-skip-existing (a replayed delivery is
 // then read back from the target one by one).
-export const listingPlan = (options: { readonly skipExisting: boolean }, journaled: boolean, uploader: Uploader | undefined, ready: Promise<unknown>): ListingPlan | undefined => {
-  if (!options.skipExisting || !journaled || uploader === undefined) return undefined;
-  const asked = ready.then(() => uploader.listInstances());
+export const listingPlan = (options: { readonly skipExisting: boolean }, journaled: boolean, target: Target | undefined, ready: Promise<unknown>): ListingPlan | undefined => {
+  const list = target?.list?.bind(target);
+  if (!options.skipExisting || !journaled || list === undefined) return undefined;
+  const asked = ready.then(() => list());
   asked.catch(() => undefined); // the run stops on `ready` itself
   return { pages: pagesOf(asked) };
 };
 
-async function* pagesOf(asked: Promise<Pages>): AsyncGenerator<readonly TargetInstance[]> {
+async function* pagesOf(asked: Promise<Pages>): AsyncGenerator<readonly ListedInstance[]> {
   yield* await asked;
 }
 

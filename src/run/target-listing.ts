@@ -1,15 +1,5 @@
 import Database from 'better-sqlite3';
-
-/** One line of the target's listing: an instance it holds, and the size and UUID of its DICOM file. */
-export interface TargetInstance {
-  readonly id: string;
-  readonly size: number;
-  /**
-   * The attachment's UUID on the target ('' when not told): Orthanc never rewrites an attachment
-   * under the same UUID, so the same UUID is the same file as when its MD5 was read back.
-   */
-  readonly file: string;
-}
+import type { ListedInstance } from '../targets/target.js';
 
 /** The table, for queries of the same connection that join it (see OrthancIndex). */
 export const TARGET_LISTING_TABLE = 'temp.target_listing';
@@ -21,8 +11,8 @@ export const TARGET_LISTING_TABLE = 'temp.target_listing';
 export class TargetListing {
   readonly #db: Database.Database;
   readonly #ownsConnection: boolean;
-  readonly #find: Database.Statement<[string], TargetInstance>;
-  readonly #addPage: (page: readonly TargetInstance[]) => readonly TargetInstance[];
+  readonly #find: Database.Statement<[string], ListedInstance>;
+  readonly #addPage: (page: readonly ListedInstance[]) => readonly ListedInstance[];
 
   private constructor(db: Database.Database, ownsConnection: boolean) {
     this.#db = db;
@@ -30,7 +20,7 @@ export class TargetListing {
     db.exec(`CREATE TEMP TABLE IF NOT EXISTS target_listing (id TEXT PRIMARY KEY, size INTEGER NOT NULL, file TEXT NOT NULL) WITHOUT ROWID; DELETE FROM ${TARGET_LISTING_TABLE}`);
     this.#find = db.prepare(`SELECT id, size, file FROM ${TARGET_LISTING_TABLE} WHERE id = ?`);
     const insert = db.prepare<[string, number, string]>(`INSERT INTO ${TARGET_LISTING_TABLE} (id, size, file) VALUES (?, ?, ?) ON CONFLICT(id) DO NOTHING`);
-    this.#addPage = db.transaction((page: readonly TargetInstance[]) => {
+    this.#addPage = db.transaction((page: readonly ListedInstance[]) => {
       const fresh = page.filter(({ id, size, file }) => insert.run(id, size, file).changes > 0);
       return fresh.length === page.length ? page : fresh;
     });
@@ -50,12 +40,12 @@ export class TargetListing {
 
   // Adds one page of the listing; returns the instances no earlier page named (a target that
   // changes while it is listed may name one twice; the first size named is kept).
-  add(page: readonly TargetInstance[]): readonly TargetInstance[] {
+  add(page: readonly ListedInstance[]): readonly ListedInstance[] {
     return this.#addPage(page);
   }
 
   // What the target holds for this instance ID (its DICOM file's size and UUID), if it holds it.
-  find(instanceId: string): TargetInstance | undefined {
+  find(instanceId: string): ListedInstance | undefined {
     return this.#find.get(instanceId);
   }
 

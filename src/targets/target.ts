@@ -4,7 +4,8 @@
 // registry.ts.
 import type { Readable } from 'node:stream';
 import type { ImportEvents } from '../core/events.js';
-import type { FileOutcome } from '../core/types.js';
+import type { ImportInput, ImportOptions } from '../core/options.js';
+import type { DeliveryStatus, FileOutcome } from '../core/types.js';
 
 /** An instance as a target is asked about it: its identifiers, and the bytes the source holds. */
 export interface InstanceRef {
@@ -12,6 +13,7 @@ export interface InstanceRef {
   readonly instanceId: string;
   /** '' when not known (an instance known from an Orthanc index alone). */
   readonly sopInstanceUid: string;
+  readonly patientId: string;
   readonly studyInstanceUid: string;
   readonly seriesInstanceUid: string;
   readonly sopClassUid: string;
@@ -54,9 +56,6 @@ export type PutResult =
   /** The target holds other bytes under this instance and kept them (a folder without --overwrite). */
   | { readonly kind: 'conflict'; readonly reason: string; readonly fields?: Partial<FileOutcome> };
 
-/** What a target did with an instance it accepted. */
-export type DeliveryStatus = 'stored' | 'already-there' | 'dropped';
-
 /** One line of a target's bulk listing: an instance it holds, and the size and name of its file. */
 export interface ListedInstance {
   readonly id: string;
@@ -76,6 +75,8 @@ export interface TargetAssessment {
 export interface TargetFeatures {
   /** Lists everything it holds in bulk (list()): the run skips what is there without asking one by one. */
   readonly bulkListing: boolean;
+  /** holds() answers from Orthanc's instance ID alone: an instance known from an index needs no reading to be asked about. */
+  readonly findsByInstanceId: boolean;
   /** Asking holds() before sending costs little (answers come in bulk, e.g. per study). */
   readonly cheapLookup: boolean;
   /** Instances sent at once that the target takes well (batched targets want more than one). */
@@ -84,20 +85,49 @@ export interface TargetFeatures {
 
 /** Everything the operations do with a target. */
 export interface Target {
+  readonly features: TargetFeatures;
+  /** Asks the target who it is, once, before anything is sent; rejects (ImporterError) to refuse the run. */
+  assess(): Promise<TargetAssessment>;
+  put(instance: InstanceRef, body: InstanceBody): Promise<PutResult>;
+  /** What the target holds for this instance now (see HoldsHints). */
+  holds(instance: InstanceRef, hints?: HoldsHints): Promise<Held>;
+  /** The bulk listing (features.bulkListing), page by page. */
+  list?(): AsyncIterable<readonly ListedInstance[]>;
+  /** Makes sure the target has room for this many more bytes (a folder on a filesystem), or refuses the run. */
+  reserve?(bytes: number, what: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What the run already knows when it asks holds(). */
+export interface HoldsHints {
+  /** What an earlier run recorded of its delivery: the target may take its own earlier proof (the same file under the same name). */
+  readonly recorded?: Partial<FileOutcome>;
+  /** What the bulk listing shows for it (features.bulkListing). */
+  readonly listed?: ListedInstance;
+  /** It was just put, with this answer (other bytes there then mean the target kept or made another version). */
+  readonly afterPut?: DeliveryStatus;
+}
+
+/** A target as the user named it, checked, not opened yet. */
+export interface TargetSpec {
   /** For messages and reports, without credentials. */
   readonly display: string;
   /** What the journal knows this target by (another layout of a folder is another target). */
   readonly identity: string;
-  readonly features: TargetFeatures;
-  /** Asks the target who it is, once, before anything is sent; rejects (ImporterError) to refuse the run. */
-  assess(events: ImportEvents): Promise<TargetAssessment>;
-  put(instance: InstanceRef, body: InstanceBody): Promise<PutResult>;
-  /**
-   * What the target holds for this instance now. `recorded`: what an earlier run recorded of its
-   * delivery (the target may take its own earlier proof, e.g. the same file under the same name).
-   */
-  holds(instance: InstanceRef, recorded?: Partial<FileOutcome>): Promise<Held>;
-  /** The bulk listing (features.bulkListing), page by page. */
-  list?(): AsyncIterable<readonly ListedInstance[]>;
-  close(): Promise<void>;
+  /** The target is a folder the run fills (a recovery): the summary counts files written. */
+  readonly recovery: boolean;
+  /** The backend's options that shape outcomes (part of what an unchanged-source answer must match). */
+  readonly outcomeKey: string;
+  /** Opens the target (nothing is sent until it is used). */
+  open(options: ImportOptions, events: ImportEvents): Target;
+}
+
+/** One kind of target: which targets it claims, as the user types them, and how to check one. */
+export interface TargetBackend {
+  /** How its URLs are written, for the message that refuses an unknown scheme (URL backends). */
+  readonly written?: string;
+  /** Whether this text names one of this backend's targets (a URL scheme, a folder path). */
+  claims(text: string): boolean;
+  /** Checks the text and the options that concern this backend (E_USAGE otherwise). */
+  parse(text: string, input: ImportInput): TargetSpec;
 }

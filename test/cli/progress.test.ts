@@ -27,7 +27,7 @@ const fakeStream = (isTTY: boolean): { stream: NodeJS.WriteStream; written: stri
 
 const tallyWith = (dicom: number, others: number): Tally => {
   const tally = new Tally();
-  for (let i = 0; i < dicom; i++) tally.add({ path: `d${i}`, size: 100, fileClass: 'dicom', decodedSize: 1_000_000, status: 'Success' });
+  for (let i = 0; i < dicom; i++) tally.add({ path: `d${i}`, size: 100, fileClass: 'dicom', decodedSize: 1_000_000, status: 'stored' });
   for (let i = 0; i < others; i++) tally.add({ path: `o${i}`, size: 10, fileClass: 'not-dicom', reason: 'junk' });
   return tally;
 };
@@ -49,8 +49,8 @@ describe('createProgress', () => {
     const { stream, written } = fakeStream(false);
     const progress = createProgress({ quiet: false, stream, uploading: true, intervalMs: 1 });
     const tally = new Tally();
-    for (let i = 0; i < 500; i++) tally.add({ path: `r${i}`, size: 100, fileClass: 'dicom', decodedSize: 1_000_000, status: 'Success', verified: 'md5', resumed: true });
-    for (let i = 0; i < 500; i++) tally.add({ path: `t${i}`, size: 100, fileClass: 'dicom', decodedSize: 1_000_000, status: 'AlreadyStored', verified: 'size', onTarget: true });
+    for (let i = 0; i < 500; i++) tally.add({ path: `r${i}`, size: 100, fileClass: 'dicom', decodedSize: 1_000_000, status: 'stored', verified: 'md5', resumed: true });
+    for (let i = 0; i < 500; i++) tally.add({ path: `t${i}`, size: 100, fileClass: 'dicom', decodedSize: 1_000_000, status: 'already-there', verified: 'size', onTarget: true });
     await new Promise((resolve) => setTimeout(resolve, 5));
     progress.update(tally);
     progress.stop();

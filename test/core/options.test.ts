@@ -65,11 +65,11 @@ describe('resolveOptions', () => {
     expect(codeOf({ source: '' })).toBe('E_USAGE');
   });
 
-  it('parses the target with its credentials', () => {
+  it('parses the target through its backend (credentials: test/targets/http/endpoint.test.ts)', () => {
     const options = resolveOptions({ source: 's', target: 'http://host:8042/orthanc/', username: 'u', password: 'p', headers: ['X-Api-Key: k'] });
     expect(options.target?.display).toBe('http://host:8042/orthanc');
-    expect(options.target?.headers['authorization']).toBe(`Basic ${Buffer.from('u:p').toString('base64')}`);
-    expect(options.target?.headers['x-api-key']).toBe('k');
+    expect(options.target?.identity).toBe('http://host:8042/orthanc');
+    expect(options.target?.recovery).toBe(false);
   });
 
   it('drops the target on a dry run (even one that would not parse)', () => {
@@ -96,6 +96,7 @@ describe('resolveOptions', () => {
 
   it('refuses a target typed like a host instead of making it a folder', () => {
     expect(codeOf({ source: 's', target: '127.0.0.1:8042' })).toBe('E_USAGE');
-    expect(resolveOptions({ source: 's', target: './127.0.0.1:8042' }).output?.dir).toMatch(/\/127\.0\.0\.1:8042$/);
+    expect(resolveOptions({ source: 's', target: './127.0.0.1:8042' }).target?.display).toMatch(/\/127\.0\.0\.1:8042$/);
+    expect(resolveOptions({ source: 's', target: './127.0.0.1:8042' }).target?.recovery).toBe(true);
   });
 });

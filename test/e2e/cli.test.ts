@@ -260,8 +260,8 @@ describe('targets', () => {
       const { code, stdout } = await runCli([join(dir, 'one.dcm'), server.url, '--report', join(dir, 'r.json')]);
       expect(code).toBe(1);
       expect(stdout).toMatch(/rejected\s+1 files/);
-      const report = JSON.parse(await readFile(join(dir, 'r.json'), 'utf8')) as { notUploaded: { path: string; class: string; orthancDetails: string }[] };
-      expect(report.notUploaded).toEqual([expect.objectContaining({ path: 'one.dcm', class: 'rejected', orthancDetails: 'scripted refusal' })]);
+      const report = JSON.parse(await readFile(join(dir, 'r.json'), 'utf8')) as { notUploaded: { path: string; class: string; targetDetails: string }[] };
+      expect(report.notUploaded).toEqual([expect.objectContaining({ path: 'one.dcm', class: 'rejected', targetDetails: 'scripted refusal' })]);
     } finally {
       await server.close();
     }

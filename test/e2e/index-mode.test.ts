@@ -182,7 +182,7 @@ describe('a target that already holds part of the storage', () => {
     const first = await runImport(resolveOptions(options));
     expect(first.alreadyOnTarget).toBe(2);
     expect(first.classes.conflict.files).toBe(1);
-    expect(first.statuses.Success).toBe(files.length - 3);
+    expect(first.statuses.stored).toBe(files.length - 3);
     expect(first.classes.dicom.files).toBe(files.length - 1);
     expect(first.studies?.incomplete.length).toBe(1); // the study of the conflicting instance
     const report = JSON.parse(await readFile(reportPath, 'utf8')) as { notUploaded: { class: string; reason: string; instanceId?: string }[] };
@@ -196,7 +196,7 @@ describe('a target that already holds part of the storage', () => {
     const second = await runImport(resolveOptions(options));
     expect(second.resumed).toBe(files.length - 1);
     expect(second.classes.conflict.files).toBe(1);
-    expect(second.statuses.Success + second.alreadyOnTarget).toBe(0);
+    expect(second.statuses.stored + second.alreadyOnTarget).toBe(0);
     expect(second.census).toEqual(first.census); // replayed records give back what the index says of each instance
 
     // Filters apply to what the listing names: another patient's instances are excluded, not skipped.
@@ -206,7 +206,7 @@ describe('a target that already holds part of the storage', () => {
     expect(filtered.classes.excluded.files).toBeGreaterThan(0);
     expect(filtered.classes.excluded.files + filtered.classes.dicom.files + filtered.classes.conflict.files).toBe(files.length);
     expect(filtered.classes.conflict.files).toBe(1);
-    expect(filtered.statuses.Success).toBe(0);
+    expect(filtered.statuses.stored).toBe(0);
   });
 });
 
@@ -275,7 +275,7 @@ describe('partial migrations (filters)', () => {
 
     const rest = await runImport(resolveOptions({ source: source.storageDir, target: target.url, journalPath }));
     expect(rest.resumed).toBe(taken); // what the filtered run handled is not read or sent again
-    expect(rest.statuses.Success).toBe(files.length - taken);
+    expect(rest.statuses.stored).toBe(files.length - taken);
     expect(await instanceMd5s(target)).toEqual(only(ids));
 
     // Filters still apply to what the journal holds: the other patients are excluded, not replayed.

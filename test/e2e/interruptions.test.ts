@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDicoms } from '../../fixtures/make-dicoms.js';
-import { FAILURES_IN_A_ROW } from '../../src/targets/http/failure-streak.js';
+import { FAILURES_IN_A_ROW } from '../../src/run/failure-streak.js';
 import { resolveOptions, runImport, type Summary } from '../../src/index.js';
 import { instanceMd5s, listInstances, orthancJson, orthancsOfThisFile, startOrthanc, uploadToOrthanc, type RunningOrthanc } from '../helpers/orthanc.js';
 import { CLI, runCli } from '../helpers/run-cli.js';
@@ -79,7 +79,7 @@ describe('interrupted runs resume', () => {
     expect(resumed.classes.dicom.files).toBe(COUNT);
     // What was on the target before is not sent again: replayed from the journal, or found in its listing.
     expect(resumed.resumed + resumed.alreadyOnTarget).toBeGreaterThanOrEqual(before);
-    expect(resumed.statuses.Success + resumed.statuses.AlreadyStored).toBe(COUNT - resumed.resumed - resumed.alreadyOnTarget);
+    expect(resumed.statuses.stored + resumed.statuses.alreadyThere).toBe(COUNT - resumed.resumed - resumed.alreadyOnTarget);
     expect(await targetMd5s(target)).toEqual(expectedMd5s);
   });
 
@@ -146,13 +146,13 @@ describe('a target that refuses, fills up or goes away for good stops the run at
       expect(failed.code).toBe(3);
       expect(failed.stderr).toMatch(/refused the credentials during the run \(HTTP 401\)/);
       // stdout still has the summary of what was done before the stop
-      expect(failed.stdout).toMatch(/target answers: 5 Success/);
+      expect(failed.stdout).toMatch(/target answers: 5 stored/);
       expect(failed.stdout).toMatch(/the run stopped early: .*HTTP 401/);
       // The report is still complete: what was done, and why the run stopped.
-      const report = JSON.parse(await readFile(reportPath, 'utf8')) as { summary: { interrupted: boolean; warnings: string[]; statuses: { Success: number } } };
+      const report = JSON.parse(await readFile(reportPath, 'utf8')) as { summary: { interrupted: boolean; warnings: string[]; statuses: { stored: number } } };
       expect(report.summary.interrupted).toBe(true);
       expect(report.summary).toMatchObject({ exitCode: 3 });
-      expect(report.summary.statuses.Success).toBe(5);
+      expect(report.summary.statuses.stored).toBe(5);
       expect(report.summary.warnings.join()).toMatch(/the run stopped early: .*HTTP 401/);
       expect(existsSync(`${reportPath}.entries.tmp`)).toBe(false);
       refuse = false;
@@ -262,7 +262,7 @@ describe('a full target disk (a real Orthanc whose storage is on a small tmpfs)'
       // What the stopped run recorded is not sent again: the journal kept it.
       expect(resumed.resumed).toBeGreaterThan(0);
       expect(resumed.resumed).toBeLessThanOrEqual(before);
-      expect(resumed.statuses.Success + resumed.statuses.AlreadyStored + resumed.resumed + resumed.alreadyOnTarget).toBe(COUNT);
+      expect(resumed.statuses.stored + resumed.statuses.alreadyThere + resumed.resumed + resumed.alreadyOnTarget).toBe(COUNT);
       expect(await targetMd5s(target)).toEqual(expectedMd5s);
     } finally {
       await target.stop();
@@ -286,7 +286,7 @@ describe('backpressure', () => {
       const dir = await mkdtemp(join(tmpdir(), 'oi-slow-'));
       await mkdir(dir, { recursive: true });
       const summary = await runImport(resolveOptions({ source: folder, target: server.url, concurrency: 3, verify: false, journalPath: join(dir, 'j.sqlite') }));
-      expect(summary.statuses.Success).toBe(COUNT);
+      expect(summary.statuses.stored).toBe(COUNT);
       expect(peak).toBe(3);
     } finally {
       await server.close();

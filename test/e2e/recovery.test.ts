@@ -49,7 +49,7 @@ describe('recovery to a folder', () => {
     const summary = await recover({ target });
     expect(summary.exitCode).toBe(0);
     expect(summary.recovery).toBe(true);
-    expect(summary.statuses.Success).toBe(originals.files.length);
+    expect(summary.statuses.stored).toBe(originals.files.length);
     expect(summary.classes['pixel-data-cache'].files).toBeGreaterThan(0);
     expect(await md5sOf(target)).toEqual([...expected.values()].sort());
     for (const file of await listFiles(target)) {
@@ -60,6 +60,28 @@ describe('recovery to a folder', () => {
     // hierarchy: <PatientID>/<StudyInstanceUID>/<SeriesInstanceUID>/<SOPInstanceUID>.dcm
     const depths = (await listFiles(target)).map((file) => file.slice(target.length + 1).split('/').length);
     expect(new Set(depths)).toEqual(new Set([4]));
+  });
+
+  it('checks a recovery folder like any target: each instance found by its MD5, then one removed and one altered named', async () => {
+    const target = join(await mkdtemp(join(tmpdir(), 'oi-checked-')), 'out');
+    expect((await recover({ target, layout: 'flat' })).exitCode).toBe(0);
+    const proven = await runImport(resolveOptions({ source: storage, target, layout: 'flat', check: true }));
+    expect(proven.exitCode).toBe(0);
+    expect(proven.verifiedBy.md5).toBe(expected.size);
+    const [first, second] = (await listFiles(target)).sort();
+    if (first === undefined || second === undefined) throw new Error('expected at least two recovered files');
+    await rm(first);
+    const altered = await readFile(second);
+    altered[altered.length - 1] = (altered.at(-1) ?? 0) ^ 0xff;
+    await writeFile(second, altered);
+    const found = await runImport(resolveOptions({ source: storage, target, layout: 'flat', check: true, reportPath: `${target}.report.json` }));
+    expect(found.exitCode).toBe(1);
+    expect(found.classes.absent.files).toBe(1);
+    expect(found.classes.conflict.files).toBe(1);
+    const report = JSON.parse(await readFile(`${target}.report.json`, 'utf8')) as { notUploaded: { class: string; reason: string }[] };
+    expect(report.notUploaded.find((entry) => entry.class === 'conflict')?.reason).toMatch(`another version of this instance at ${basename(second)} (MD5 `);
+    // A check writes nothing: the removed file is still missing.
+    expect(await listFiles(target)).toHaveLength(expected.size - 1);
   });
 
   it('names files by Orthanc ID with --layout orthanc, and by SOP Instance UID with --layout flat', async () => {
@@ -75,7 +97,7 @@ describe('recovery to a folder', () => {
     const target = join(await mkdtemp(join(tmpdir(), 'oi-recovered-')), 'out');
     await recover({ target });
     const again = await recover({ target, restart: true });
-    expect(again.statuses.AlreadyStored).toBe(originals.files.length);
+    expect(again.statuses.alreadyThere).toBe(originals.files.length);
     const victim = (await listFiles(target))[0] ?? '';
     await writeFile(victim, 'not what was written');
     const conflict = await recover({ target, restart: true });
@@ -94,7 +116,7 @@ describe('recovery to a folder', () => {
     const resumed = await recover({ target });
     // Every instance replayed (and, when the storage is old enough to be trusted unchanged, every other file too).
     expect(resumed.resumed).toBeGreaterThanOrEqual(resumed.classes.dicom.files);
-    expect(resumed.statuses.Success).toBe(0);
+    expect(resumed.statuses.stored).toBe(0);
     expect(resumed.exitCode).toBe(0);
   });
 
@@ -168,10 +190,10 @@ describe('recovery: one instance, one path', () => {
   it('another layout into the same folder is another job: its files are written, never answered by the first layout\'s journal', async () => {
     const target = join(await mkdtemp(join(tmpdir(), 'oi-layouts-')), 'out');
     const first = await runImport(resolveOptions({ source: indexed, target }));
-    expect(first.statuses.Success).toBe(Object.keys(specs).length);
+    expect(first.statuses.stored).toBe(Object.keys(specs).length);
     const flat = await runImport(resolveOptions({ source: indexed, target, layout: 'flat' }));
     expect(flat.resumed).toBe(0);
-    expect(flat.statuses.Success).toBe(Object.keys(specs).length);
+    expect(flat.statuses.stored).toBe(Object.keys(specs).length);
     // a journal named by hand says it belongs to the other layout
     const journalPath = `${target}.journal.sqlite`;
     await runImport(resolveOptions({ source: indexed, target, journalPath }));
@@ -201,7 +223,7 @@ describe('recovery: one instance, one path', () => {
         const first = await recoverInto(source, target, { layout });
         expect(first.exitCode).toBe(0);
         expect(first.classes.conflict.files).toBe(0);
-        expect(first.statuses.Success).toBe(Object.keys(specs).length);
+        expect(first.statuses.stored).toBe(Object.keys(specs).length);
         expect(await md5sOf(target)).toEqual(sourceMd5s);
         for (const file of await listFiles(target)) expect((await run('dcmftest', [file])).stdout).toMatch(/^yes:/);
         if (layout === 'flat') {
@@ -218,12 +240,12 @@ describe('recovery: one instance, one path', () => {
         const before = await mtimes(target);
         const again = await recoverInto(source, target, { layout });
         expect(again.exitCode).toBe(0);
-        expect(again.statuses.Success).toBe(0);
+        expect(again.statuses.stored).toBe(0);
         expect(again.classes.conflict.files).toBe(0);
         expect(await mtimes(target)).toEqual(before);
         // From scratch (journal emptied): every file found where it is, none written again.
         const restarted = await recoverInto(source, target, { layout, restart: true });
-        expect(restarted.statuses.AlreadyStored).toBe(Object.keys(specs).length);
+        expect(restarted.statuses.alreadyThere).toBe(Object.keys(specs).length);
         expect(await mtimes(target)).toEqual(before);
       });
     }
@@ -262,10 +284,10 @@ describe('recovery: one instance, one path', () => {
     await rm(target, { recursive: true });
     const said: string[] = [];
     const again = await runImport(resolveOptions({ source: indexed, target, journalPath: `${target}.journal.sqlite` }), { onInfo: (text) => said.push(text) });
-    expect(said.join('\n')).toMatch(/is no longer in .*out as the journal records it: the source is read again/);
+    expect(said.join('\n')).toMatch(/the target no longer holds everything it delivered as it was \(.+\): reading the source again/);
     expect(again.unchangedSince).toBeUndefined();
     expect(again.exitCode).toBe(0);
-    expect(again.statuses.Success).toBe(Object.keys(specs).length);
+    expect(again.statuses.stored).toBe(Object.keys(specs).length);
     expect(await md5sOf(target)).toEqual(sourceMd5s);
     // Whole again: answered from the journal once more.
     expect((await recoverInto(indexed, target)).unchangedSince).toBeDefined();
@@ -320,7 +342,7 @@ describe('recovery: one instance, one path', () => {
       const before = await mtimes(target);
       const again = await recoverInto(source, target, { layout: 'flat' });
       expect(again.exitCode).toBe(0);
-      expect(again.statuses.Success).toBe(1);
+      expect(again.statuses.stored).toBe(1);
       expect(again.resumed).toBeGreaterThanOrEqual(Object.keys(specs).length - 1);
       expect(await md5File(victim)).toBe(md5);
       const after = await mtimes(target);

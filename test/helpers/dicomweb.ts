@@ -27,8 +27,8 @@ const md5 = (bytes: Uint8Array): string => createHash('md5').update(bytes).diges
 
 // Why: each test names its own study and instances, so that nothing collides on a shared server.
 export const testInstance = (study: string, index: number, patientId: string = DEFAULT_IDS.patientId): TestInstance => {
-  const ids = { studyInstanceUid: `2.25.${study}`, seriesInstanceUid: `2.25.${study}.1`, sopInstanceUid: `2.25.${study}.1.${index}` };
-  const bytes = buildPart10({ ...ids, patientId, pixelBytes: 64 + index * 2 }).bytes;
+  const ids = { patientId, studyInstanceUid: `2.25.${study}`, seriesInstanceUid: `2.25.${study}.1`, sopInstanceUid: `2.25.${study}.1.${index}` };
+  const bytes = buildPart10({ ...ids, pixelBytes: 64 + index * 2 }).bytes;
   return { bytes, ref: { instanceId: '', ...ids, sopClassUid: UID.ctImage, md5: md5(bytes), size: bytes.length } };
 };
 
@@ -46,6 +46,6 @@ export const instanceWithoutStudy = (study: string, index: number): TestInstance
   );
   return {
     bytes,
-    ref: { instanceId: '', studyInstanceUid: '', seriesInstanceUid: `2.25.${study}.9`, sopInstanceUid, sopClassUid: UID.ctImage, md5: md5(bytes), size: bytes.length },
+    ref: { instanceId: '', patientId: 'PAT-NOSTUDY', studyInstanceUid: '', seriesInstanceUid: `2.25.${study}.9`, sopInstanceUid, sopClassUid: UID.ctImage, md5: md5(bytes), size: bytes.length },
   };
 };

@@ -15,7 +15,7 @@ import { heldTarget } from '../helpers/scripted-server.js';
 const SAMPLE_DICOM = fileURLToPath(new URL('../../fixtures/dicom', import.meta.url));
 
 const identity = { source: '/data/storage', target: 'http://127.0.0.1:8042' };
-const delivered: FileOutcome = { path: 'a/b', size: 10, fileClass: 'dicom', status: 'Success', verified: 'md5', instanceId: 'x' };
+const delivered: FileOutcome = { path: 'a/b', size: 10, fileClass: 'dicom', status: 'stored', verified: 'md5', instanceId: 'x' };
 const refusalOf = (open: () => unknown): ImporterError => {
   try {
     open();
@@ -32,10 +32,10 @@ describe('Journal', () => {
     const path = await newPath();
     const journal = Journal.open(path, identity, { restart: false });
     journal.record('uuid:1', delivered);
-    journal.record('uuid:1', { ...delivered, status: 'AlreadyStored' }); // the latest outcome wins
+    journal.record('uuid:1', { ...delivered, status: 'already-there' }); // the latest outcome wins
     journal.close();
     const again = Journal.open(path, identity, { restart: false });
-    expect(again.lookup('uuid:1')).toEqual({ ...delivered, status: 'AlreadyStored' });
+    expect(again.lookup('uuid:1')).toEqual({ ...delivered, status: 'already-there' });
     expect(again.lookup('uuid:2')).toBeUndefined();
     again.close();
   });
@@ -44,7 +44,7 @@ describe('Journal', () => {
     const path = await newPath();
     const journal = Journal.open(path, identity, { restart: false });
     const known: Partial<FileOutcome> = { path: 'a/b', size: 10, encoding: 'zlib', decodedSize: 30, instanceId: 'x', patientId: 'P' };
-    const onTarget: FileOutcome = { ...known, path: 'a/b', size: 10, fileClass: 'dicom', status: 'AlreadyStored', verified: 'size', onTarget: true };
+    const onTarget: FileOutcome = { ...known, path: 'a/b', size: 10, fileClass: 'dicom', status: 'already-there', verified: 'size', onTarget: true };
     journal.record('uuid:short', onTarget, known);
     const otherId: FileOutcome = { ...onTarget, instanceId: 'y' }; // a field that differs is kept
     journal.record('uuid:differs', otherId, known);
@@ -56,7 +56,7 @@ describe('Journal', () => {
     const again = Journal.open(path, identity, { restart: false });
     expect(again.lookup('uuid:short', known)).toEqual(onTarget);
     // the instance ID and decoded size stay, so that a later run can confirm it on the target without the index
-    expect(again.lookup('uuid:short')).toEqual({ fileClass: 'dicom', status: 'AlreadyStored', verified: 'size', onTarget: true, instanceId: 'x', decodedSize: 30 });
+    expect(again.lookup('uuid:short')).toEqual({ fileClass: 'dicom', status: 'already-there', verified: 'size', onTarget: true, instanceId: 'x', decodedSize: 30 });
     expect(again.lookup('uuid:differs', known)).toEqual(otherId);
     expect(again.lookup('uuid:lacking', known)).toEqual(lacking); // recorded whole: nothing added back
     expect(again.lookup('uuid:moved', known)).toEqual(moved);
@@ -67,7 +67,7 @@ describe('Journal', () => {
     const path = await newPath();
     const journal = Journal.open(path, identity, { restart: false });
     const known: Partial<FileOutcome> = { path: 'a/b', size: 10, encoding: 'raw', decodedSize: 10, instanceId: 'x' };
-    const recovered: FileOutcome = { ...known, path: 'a/b', size: 10, fileClass: 'dicom', status: 'Success', verified: 'md5', output: 'P/1.dcm' };
+    const recovered: FileOutcome = { ...known, path: 'a/b', size: 10, fileClass: 'dicom', status: 'stored', verified: 'md5', output: 'P/1.dcm' };
     journal.record('uuid:recovered', recovered, known);
     for (let n = 0; n < 1500; n++) journal.record(`file:${n}`, { ...delivered, path: `f${n}` });
     const outcomes = [...journal.outcomes()];

@@ -41,14 +41,14 @@ const writeReport = async (path: string, outcomes: readonly FileOutcome[]): Prom
 };
 
 const OUTCOMES: readonly FileOutcome[] = [
-  { path: '/src/a', size: 10, fileClass: 'dicom', encoding: 'raw', status: 'Success', decodedSize: 10, instanceId: 'id-a' },
-  { path: '/src/b', size: 11, fileClass: 'dicom', encoding: 'zlib', status: 'AlreadyStored' },
-  { path: '/src/c', size: 12, fileClass: 'dicom', encoding: 'raw', status: 'FilteredOut', sopInstanceUid: '1.2.3' },
+  { path: '/src/a', size: 10, fileClass: 'dicom', encoding: 'raw', status: 'stored', decodedSize: 10, instanceId: 'id-a' },
+  { path: '/src/b', size: 11, fileClass: 'dicom', encoding: 'zlib', status: 'already-there' },
+  { path: '/src/c', size: 12, fileClass: 'dicom', encoding: 'raw', status: 'dropped', targetAnswer: 'FilteredOut', sopInstanceUid: '1.2.3' },
   { path: '/src/d', size: 13, fileClass: 'not-dicom', encoding: 'raw', reason: 'empty file' },
   { path: '/src/e', size: 14, fileClass: 'corrupt', encoding: 'zlib', reason: 'the zlib stream does not inflate' },
   { path: '/src/f', size: 15, fileClass: 'json-summary', reason: 'summary' },
-  { path: '/src/"quoted"\nname', size: 16, fileClass: 'rejected', httpStatus: 400, orthancMessage: 'Bad file format', reason: 'rejected' },
-  { path: '/src/h', size: 17, fileClass: 'dicom', status: 'Success' },
+  { path: '/src/"quoted"\nname', size: 16, fileClass: 'rejected', httpStatus: 400, targetMessage: 'Bad file format', reason: 'rejected' },
+  { path: '/src/h', size: 17, fileClass: 'dicom', status: 'stored' },
 ];
 
 describe('isNotUploaded', () => {
@@ -63,7 +63,7 @@ describe('ReportFile', () => {
     const document = await writeReport(path, OUTCOMES);
 
     expect(document.summary.classes.dicom.files).toBe(4);
-    expect(document.summary.statuses.FilteredOut).toBe(1);
+    expect(document.summary.statuses.dropped).toBe(1);
     expect(document.summary.exitCode).toBe(1);
     expect(document.notUploaded.map((entry) => entry.path)).toEqual(['/src/c', '/src/d', '/src/e', '/src/f', '/src/"quoted"\nname']);
     expect(document.notUploaded.map((entry) => entry.class)).toEqual(['dicom', 'not-dicom', 'corrupt', 'json-summary', 'rejected']);
@@ -75,14 +75,14 @@ describe('ReportFile', () => {
     expect(corrupt).toEqual({ path: '/src/e', class: 'corrupt', reason: 'the zlib stream does not inflate', size: 14, encoding: 'zlib' });
     const rejected = document.notUploaded[4];
     expect(rejected?.httpStatus).toBe(400);
-    expect(rejected?.orthancMessage).toBe('Bad file format');
+    expect(rejected?.targetMessage).toBe('Bad file format');
 
     expect(await exists(`${path}.entries.tmp`)).toBe(false);
   });
 
   it('writes an empty notUploaded list when everything was uploaded', async () => {
     const path = join(dir, 'clean.json');
-    const document = await writeReport(path, [{ path: '/src/a', size: 1, fileClass: 'dicom', status: 'Success' }]);
+    const document = await writeReport(path, [{ path: '/src/a', size: 1, fileClass: 'dicom', status: 'stored' }]);
     expect(document.notUploaded).toEqual([]);
     expect(document.summary.instances).toBe(1);
     expect(await exists(`${path}.entries.tmp`)).toBe(false);

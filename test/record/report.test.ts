@@ -17,9 +17,9 @@ const outcome = (fileClass: FileOutcome['fileClass'], size: number, extra: Parti
 describe('Tally', () => {
   it('counts files and on-disk bytes per class, decoded bytes and statuses', () => {
     const tally = new Tally();
-    tally.add(outcome('dicom', 100, { decodedSize: 250, status: 'Success' }));
-    tally.add(outcome('dicom', 50, { status: 'AlreadyStored' }));
-    tally.add(outcome('dicom', 10, { decodedSize: 20, status: 'FilteredOut' }));
+    tally.add(outcome('dicom', 100, { decodedSize: 250, status: 'stored' }));
+    tally.add(outcome('dicom', 50, { status: 'already-there' }));
+    tally.add(outcome('dicom', 10, { decodedSize: 20, status: 'dropped' }));
     tally.add(outcome('not-dicom', 7));
     tally.add(outcome('json-summary', 3));
     tally.add(outcome('json-summary', 4));
@@ -32,7 +32,7 @@ describe('Tally', () => {
     expect(summary.classes['json-summary']).toEqual({ files: 2, bytes: 7 });
     expect(summary.classes['pixel-data-cache']).toEqual({ files: 1, bytes: 9 });
     expect(summary.classes.corrupt).toEqual({ files: 0, bytes: 0 });
-    expect(summary.statuses).toEqual({ Success: 1, AlreadyStored: 1, FilteredOut: 1 });
+    expect(summary.statuses).toEqual({ stored: 1, alreadyThere: 1, dropped: 1 });
     expect(summary.instances).toBe(3);
     expect(summary.dicomBytes).toBe(250 + 50 + 20);
     expect(summary.exitCode).toBe(0);
@@ -51,14 +51,14 @@ describe('Tally', () => {
   it('returns a summary that later adds do not change', () => {
     const tally = new Tally();
     const summary = summarize(tally);
-    tally.add(outcome('dicom', 1, { status: 'Success' }));
+    tally.add(outcome('dicom', 1, { status: 'stored' }));
     expect(summary.classes.dicom.files).toBe(0);
-    expect(summary.statuses.Success).toBe(0);
+    expect(summary.statuses.stored).toBe(0);
   });
 
   it.each(['rejected', 'failed', 'corrupt'] as const)('gives exit code 1 when a file is %s', (fileClass) => {
     const tally = new Tally();
-    tally.add(outcome('dicom', 1, { status: 'Success' }));
+    tally.add(outcome('dicom', 1, { status: 'stored' }));
     tally.add(outcome(fileClass, 1));
     expect(summarize(tally).exitCode).toBe(1);
   });
@@ -71,7 +71,7 @@ describe('Tally', () => {
 
   it('gives the exit code of an interrupted run (130) or of the failure that stopped it', () => {
     const tally = new Tally();
-    tally.add(outcome('dicom', 1, { status: 'Success' }));
+    tally.add(outcome('dicom', 1, { status: 'stored' }));
     const base = { source: '/src', target: 'http://host:8042', startedAt, elapsedSeconds: 2, warnings: [], check: false };
     expect(tally.summarize({ ...base, interrupted: true }).exitCode).toBe(130);
     expect(tally.summarize({ ...base, interrupted: true, stoppedWith: 3 }).exitCode).toBe(3);
@@ -105,9 +105,9 @@ describe('Tally', () => {
 
   it('counts in the rates only the instances this run sent itself', () => {
     const tally = new Tally();
-    tally.add(outcome('dicom', 1, { decodedSize: 4_000_000, status: 'Success', verified: 'md5' }));
-    tally.add(outcome('dicom', 1, { decodedSize: 9_000_000, status: 'Success', verified: 'md5', resumed: true }));
-    tally.add(outcome('dicom', 1, { decodedSize: 9_000_000, status: 'AlreadyStored', verified: 'size', onTarget: true }));
+    tally.add(outcome('dicom', 1, { decodedSize: 4_000_000, status: 'stored', verified: 'md5' }));
+    tally.add(outcome('dicom', 1, { decodedSize: 9_000_000, status: 'stored', verified: 'md5', resumed: true }));
+    tally.add(outcome('dicom', 1, { decodedSize: 9_000_000, status: 'already-there', verified: 'size', onTarget: true }));
     const summary = summarize(tally);
     expect(summary).toMatchObject({ instances: 3, instancesThisRun: 1, instancesPerSecond: 0.5, megabytesPerSecond: 2 });
     expect(formatSummary(summary)).toContain('3 instances (22.0 MB decoded) delivered in 2.0 s: 1 of them by this run, 0.5 instances/s, 2 MB/s');
@@ -115,7 +115,7 @@ describe('Tally', () => {
 
   it('gives no rate when this run sent nothing', () => {
     const tally = new Tally();
-    for (let i = 0; i < 14_878; i++) tally.add(outcome('dicom', 1, { status: 'Success', verified: 'md5', resumed: true }));
+    for (let i = 0; i < 14_878; i++) tally.add(outcome('dicom', 1, { status: 'stored', verified: 'md5', resumed: true }));
     const summary = summarize(tally);
     expect(summary).toMatchObject({ instancesThisRun: 0, instancesPerSecond: 0, megabytesPerSecond: 0 });
     expect(formatSummary(summary)).toMatch(/14878 instances \(0\.0 MB decoded\) delivered in 2\.0 s: none of them by this run$/m);
@@ -123,11 +123,11 @@ describe('Tally', () => {
 
   it('counts an upload whose answer was lost, found on the target, apart from the target answers', () => {
     const tally = new Tally();
-    tally.add(outcome('dicom', 1, { status: 'Success', verified: 'md5' }));
-    tally.add(outcome('dicom', 1, { status: 'Success', verified: 'md5', answerLost: true }));
+    tally.add(outcome('dicom', 1, { status: 'stored', verified: 'md5' }));
+    tally.add(outcome('dicom', 1, { status: 'stored', verified: 'md5', answerLost: true }));
     const summary = summarize(tally);
-    expect(summary).toMatchObject({ statuses: { Success: 1 }, answersLost: 1, verified: 2, exitCode: 0 });
-    expect(formatSummary(summary)).toContain('target answers: 1 Success, 0 AlreadyStored, 0 FilteredOut, 1 answers lost (found on the target with the same bytes)');
+    expect(summary).toMatchObject({ statuses: { stored: 1 }, answersLost: 1, verified: 2, exitCode: 0 });
+    expect(formatSummary(summary)).toContain('target answers: 1 stored, 0 already there, 0 dropped, 1 answers lost (found on the target with the same bytes)');
   });
 
   it('is a dry run when there is no target', () => {
@@ -158,27 +158,27 @@ describe('formatSummary', () => {
     for (const fileClass of FILE_CLASSES) expect(text).toContain(fileClass);
   });
 
-  it('shows target answers and warns about FilteredOut on an import', () => {
+  it('shows target answers and warns about dropped instances on an import', () => {
     const tally = new Tally();
-    tally.add(outcome('dicom', 1, { status: 'Success' }));
-    tally.add(outcome('dicom', 1, { status: 'FilteredOut' }));
+    tally.add(outcome('dicom', 1, { status: 'stored' }));
+    tally.add(outcome('dicom', 1, { status: 'dropped' }));
     const text = formatSummary(summarize(tally));
     expect(text).toContain('Imported /src into http://host:8042');
-    expect(text).toContain('1 Success, 0 AlreadyStored, 1 FilteredOut');
-    expect(text).toMatch(/FilteredOut instances were dropped/);
+    expect(text).toContain('1 stored, 0 already there, 1 dropped');
+    expect(text).toMatch(/instances were dropped by the target .*FilteredOut/);
     expect(text).not.toContain('see the report');
   });
 
   it('groups the thousands of the study counts', () => {
     const tally = new Tally();
-    tally.add(outcome('dicom', 1, { status: 'Success' }));
+    tally.add(outcome('dicom', 1, { status: 'stored' }));
     const text = formatSummary({ ...summarize(tally), studies: { total: 1_234_568, complete: 999, incomplete: [] } });
     expect(text).toContain('studies complete on the target: 999/1,234,568');
   });
 
   it('claims no study complete for a run that stopped early', () => {
     const tally = new Tally();
-    tally.add(outcome('dicom', 1, { status: 'Success' }));
+    tally.add(outcome('dicom', 1, { status: 'stored' }));
     const text = formatSummary({ ...summarize(tally), interrupted: true, studies: { total: 32, complete: 0, incomplete: [], notChecked: true } });
     expect(text).toContain('studies: 32 begun, incomplete or not checked (the run stopped early)');
     expect(text).not.toContain('studies complete');

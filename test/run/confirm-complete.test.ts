@@ -55,7 +55,7 @@ describe('a run over a storage unchanged since a complete run', () => {
     const again = await runImport(resolveOptions({ source: storage, target: target.url, journalPath: journal, workers: 2 }), { onInfo: (text) => infos.push(text) });
     expect(infos.some((text) => /no longer holds everything it delivered/.test(text))).toBe(true);
     expect(again.unchangedSince).toBeUndefined();
-    expect(again.statuses.Success).toBe(files.length);
+    expect(again.statuses.stored).toBe(files.length);
     expect(again.verifiedBy.md5).toBe(files.length);
     expect(again.classes).toEqual(first.classes);
     expect(again.exitCode).toBe(0);
@@ -80,7 +80,7 @@ describe('a run over a storage unchanged since a complete run', () => {
 
     const again = await run(storage, target, journal);
     expect(again.unchangedSince).toBeUndefined();
-    expect(again.statuses.Success).toBe(1);
+    expect(again.statuses.stored).toBe(1);
     expect(again.classes.conflict.files).toBe(1);
     expect(again.exitCode).toBe(1);
     expect(await listInstances(target)).toContain(gone);

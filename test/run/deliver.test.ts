@@ -65,7 +65,7 @@ describe('an upload whose answer was lost', () => {
       const { summary, reasons } = await importThrough(proxy);
       expect(reasons).toEqual([]);
       expect(summary.classes.failed.files).toBe(0);
-      expect(summary).toMatchObject({ instances: COUNT, verified: COUNT, answersLost: COUNT, exitCode: 0, statuses: { Success: 0, AlreadyStored: 0, FilteredOut: 0 } });
+      expect(summary).toMatchObject({ instances: COUNT, verified: COUNT, answersLost: COUNT, exitCode: 0, statuses: { stored: 0, alreadyThere: 0, dropped: 0 } });
       // Each upload really was sent and its answer lost: twice (one retry) per file.
       expect(proxy.requests.filter((request) => request.method === 'POST' && request.url.endsWith('/instances'))).toHaveLength(2 * COUNT);
       expect([...(await instanceMd5s(orthanc)).values()].sort()).toEqual(expectedMd5s);

@@ -55,7 +55,7 @@ describe('a compressed storage (StorageCompression: true)', () => {
     expect(await instanceMd5s(target)).toEqual(expected);
     expect(summary.exitCode).toBe(0);
     expect(summary.classes.dicom.files).toBe(originals.files.length);
-    expect(summary.statuses.Success).toBe(originals.files.length);
+    expect(summary.statuses.stored).toBe(originals.files.length);
     // Every file on disk is either an instance, a type-3 cache, or the index.
     const onDisk = (await listFiles(storage)).length;
     expect(summary.classes['pixel-data-cache'].files).toBe(onDisk - originals.files.length - 1);
@@ -74,17 +74,17 @@ describe('a compressed storage (StorageCompression: true)', () => {
   it('resumes from the journal, skips what the target holds without one, and re-sends on demand', async () => {
     const target = await start();
     const first = await runImport(resolveOptions({ source: storage, target: target.url }));
-    expect(first.statuses.Success).toBe(originals.files.length);
+    expect(first.statuses.stored).toBe(originals.files.length);
     const resumed = await runImport(resolveOptions({ source: storage, target: target.url }));
     // Every instance replayed (and, when the storage is old enough to be trusted unchanged, every other file too).
     expect(resumed.resumed).toBeGreaterThanOrEqual(originals.files.length);
-    expect(resumed.statuses.Success + resumed.statuses.AlreadyStored + resumed.alreadyOnTarget).toBe(0);
+    expect(resumed.statuses.stored + resumed.statuses.alreadyThere + resumed.alreadyOnTarget).toBe(0);
     expect(resumed.exitCode).toBe(0);
     const listed = await runImport(resolveOptions({ source: storage, target: target.url, restart: true }));
     expect(listed.alreadyOnTarget).toBe(originals.files.length);
     expect(listed.resumed).toBe(0);
     const resent = await runImport(resolveOptions({ source: storage, target: target.url, restart: true, skipExisting: false }));
-    expect(resent.statuses.AlreadyStored).toBe(originals.files.length);
+    expect(resent.statuses.alreadyThere).toBe(originals.files.length);
     expect(resent.verified).toBe(originals.files.length);
     expect(await instanceMd5s(target)).toEqual(expected);
   });

@@ -58,7 +58,7 @@ describe('a re-run with a journal', () => {
     await replaceOnTarget(target, changedId, sameSizeOtherVersion(await readFile(changed)));
 
     const second = await run(source, target, journal);
-    expect(second.statuses.Success).toBe(1); // the deleted one, sent again
+    expect(second.statuses.stored).toBe(1); // the deleted one, sent again
     expect(second.classes.conflict.files).toBe(1);
     expect(second.resumed).toBe(files.length - 2);
     // each replayed delivery was found listed with its size; its MD5 had been read back by the first run
@@ -78,7 +78,7 @@ describe('a re-run with a journal', () => {
     await run(source, target, journal);
     for (const id of await listInstances(target)) await orthancJson(target, `/instances/${id}`, { method: 'DELETE' });
     const again = await run(source, target, journal);
-    expect(again.statuses.Success).toBe(files.length);
+    expect(again.statuses.stored).toBe(files.length);
     expect(again.verifiedBy.md5).toBe(files.length);
     expect(again.resumed).toBe(0);
     expect(again.exitCode).toBe(0);
@@ -111,7 +111,7 @@ describe('a first run against a target that already holds instances', () => {
     const first = await run(source, target, journal, { reportPath: report });
     expect(first.alreadyOnTarget).toBe(1);
     expect(first.classes.conflict.files).toBe(1);
-    expect(first.statuses.Success).toBe(files.length - 2);
+    expect(first.statuses.stored).toBe(files.length - 2);
     expect(first.verified).toBe(files.length - 1);
     expect(first.exitCode).toBe(1);
     const { notUploaded } = JSON.parse(await readFile(report, 'utf8')) as { notUploaded: { class: string; reason: string; path: string }[] };

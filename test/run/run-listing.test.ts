@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listingPlan, openRunListing } from '../../src/run/run-listing.js';
-import type { Uploader } from '../../src/targets/orthanc/upload.js';
+import type { Target } from '../../src/targets/target.js';
 import { OrthancIndex } from '../../src/sources/orthanc-storage/orthanc-index.js';
-import type { TargetInstance } from '../../src/run/target-listing.js';
+import type { ListedInstance } from '../../src/targets/target.js';
 import { SAMPLE_STORAGE } from '../helpers/storages.js';
 
-async function* pagesOf(pages: readonly (readonly TargetInstance[])[]): AsyncGenerator<readonly TargetInstance[]> {
+async function* pagesOf(pages: readonly (readonly ListedInstance[])[]): AsyncGenerator<readonly ListedInstance[]> {
   for (const page of pages) {
     await new Promise((resolve) => setImmediate(resolve));
     yield page;
@@ -67,7 +67,7 @@ describe('openRunListing', () => {
   });
 
   it('a failed page stops the listed stream with its error and still opens the gate', async () => {
-    async function* failing(): AsyncGenerator<readonly TargetInstance[]> {
+    async function* failing(): AsyncGenerator<readonly ListedInstance[]> {
       yield* pagesOf([[]]);
       throw new Error('Cannot list the target');
     }
@@ -80,7 +80,7 @@ describe('openRunListing', () => {
 
   it('is planned with a journal and a target, asked for once the target answered; never without a journal or with --no-skip-existing', async () => {
     let asked = 0;
-    const uploader = { listInstances: () => (asked++, pagesOf([[{ id: 'a', size: 1, file: '' }]])) } as unknown as Uploader;
+    const uploader = { list: () => (asked++, pagesOf([[{ id: 'a', size: 1, file: '' }]])) } as unknown as Target;
     const options = { skipExisting: true };
     let answer: () => void = () => undefined;
     const ready = new Promise<void>((resolve) => {

@@ -58,7 +58,7 @@ describe('a run over a storage unchanged since a complete run', () => {
     const target = await start();
     const journal = await newJournal();
     const first = await importRun(storage, target, journal);
-    expect(first.summary.statuses.Success).toBe(files.length);
+    expect(first.summary.statuses.stored).toBe(files.length);
     expect(first.summary.unchangedSince).toBeUndefined();
     const before = await snapshotTree(storage);
 
@@ -72,7 +72,7 @@ describe('a run over a storage unchanged since a complete run', () => {
     expect(second.summary.unchangedSince).toBe(first.summary.startedAt);
     expect(second.summary.classes).toEqual(first.summary.classes);
     expect(second.summary.resumed).toBe(filesIn(first.summary));
-    expect(second.summary.statuses).toEqual({ Success: 0, AlreadyStored: 0, FilteredOut: 0 });
+    expect(second.summary.statuses).toEqual({ stored: 0, alreadyThere: 0, dropped: 0 });
     expect(second.summary.verified).toBe(files.length);
     expect(second.summary.exitCode).toBe(0);
     // Nothing was read or sent: no rate ("14878 instances/s" was the time of a replay).

@@ -8,7 +8,8 @@ import { ImporterError, isImporterError } from '../../core/errors.js';
 import { openIndexCopy } from './index-copy.js';
 import { attachmentTypeName, readSchema } from './index-schema.js';
 import type { OptionalColumn } from './index-schema.js';
-import { TARGET_LISTING_TABLE, TargetListing, type TargetInstance } from '../../run/target-listing.js';
+import { TARGET_LISTING_TABLE, TargetListing } from '../../run/target-listing.js';
+import type { ListedInstance } from '../../targets/target.js';
 
 export { RUNNING_MESSAGE } from './running-orthanc.js';
 
@@ -237,7 +238,7 @@ export class OrthancIndex {
   // page beside the index and finds, in one query, the instances of this index it names for the
   // first time (a target that changes while it is listed may name one twice), so they are
   // settled while the next page is on its way.
-  addListingPage(page: readonly TargetInstance[]): IndexedInstance[] {
+  addListingPage(page: readonly ListedInstance[]): IndexedInstance[] {
     const fresh = this.listing().add(page);
     this.listedQuery ??= { statement: this.db.prepare<[string], InstanceRow>(instancesSql(this.columns, 'listed')), toInstance: this.toInstance() };
     const { statement, toInstance } = this.listedQuery;

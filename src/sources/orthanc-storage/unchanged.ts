@@ -158,7 +158,7 @@ export const outcomeOptionsKey = (options: ImportOptions): string =>
     skipExisting: options.skipExisting,
     includeOrphans: options.includeOrphans,
     maxDecodedSize: options.maxDecodedSize,
-    output: options.output === undefined ? null : { layout: options.output.layout, overwrite: options.output.overwrite },
+    target: options.target?.outcomeKey ?? null,
   });
 
 // Why: reading every directory's metadata (tens of milliseconds for 17,000 folders) is what lets a

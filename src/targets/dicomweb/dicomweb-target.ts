@@ -69,20 +69,20 @@ const settle = (waiting: Waiting, answer: Fates, alone: boolean): void => {
 /** Why: the DICOMweb backend behind the one Target interface (see target.ts). */
 export class DicomwebTarget implements Target {
   readonly display: string;
-  readonly identity: string;
   readonly features: TargetFeatures;
   readonly #endpoint: Endpoint;
+  readonly #events: ImportEvents;
   readonly #client: HttpClient;
   readonly #settings: DicomwebSettings;
   readonly #batcher: Batcher;
   readonly #studies: StudyCache;
   readonly #inFlight = new Set<Promise<void>>();
 
-  constructor(endpoint: Endpoint, client: HttpClient, settings: DicomwebSettings) {
+  constructor(endpoint: Endpoint, client: HttpClient, settings: DicomwebSettings, events: ImportEvents = {}) {
     this.display = endpoint.display;
-    this.identity = endpoint.display;
-    this.features = { bulkListing: false, cheapLookup: true, putsInFlight: settings.bounds.instances * settings.connections };
+    this.features = { bulkListing: false, findsByInstanceId: false, cheapLookup: true, putsInFlight: settings.bounds.instances * settings.connections };
     this.#endpoint = endpoint;
+    this.#events = events;
     this.#client = client;
     this.#settings = settings;
     this.#batcher = new Batcher(settings.bounds, (batch) => { this.#track(this.#sendBatch(batch)); });
@@ -91,7 +91,7 @@ export class DicomwebTarget implements Target {
 
   // Asks for one page of studies under the root: a wrong URL, refused credentials or a server
   // that does not speak DICOMweb stop the run before anything is read.
-  async assess(_events: ImportEvents): Promise<TargetAssessment> {
+  async assess(): Promise<TargetAssessment> {
     const { origin, prefix, headers } = this.#endpoint;
     let answer: { statusCode: number; text: string };
     try {
@@ -105,6 +105,7 @@ export class DicomwebTarget implements Target {
     }
     const empty = answer.statusCode === 204 || (answer.statusCode === 200 && answer.text.trim() === '');
     if (!empty && (answer.statusCode !== 200 || readQidoPage(answer.text) === undefined)) throw this.#notDicomweb(`HTTP ${answer.statusCode}`);
+    this.#events.onTarget?.('a DICOMweb server (QIDO-RS answered)');
     return { transcoding: false, warnings: [] };
   }
 

@@ -84,7 +84,7 @@ const removeQuietly = async (path: string): Promise<void> => {
   }
 };
 
-const md5OfFile = async (path: string): Promise<string> => {
+export const md5OfFile = async (path: string): Promise<string> => {
   const hash = createHash('md5');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');

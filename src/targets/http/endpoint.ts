@@ -1,7 +1,7 @@
 import { ImporterError } from '../../core/errors.js';
 import { redactUrl } from '../../core/redact.js';
 
-/** A parsed HTTP target (an Orthanc, a DICOMweb server): where to send, and the headers every request carries. */
+/** A parsed HTTP target: where to send, and the headers every request carries. */
 export interface Endpoint {
   /** scheme://host:port */
   readonly origin: string;
@@ -51,9 +51,9 @@ const whyNotUrl = (redacted: string): string => {
   return port !== undefined && Number(port) > 65535 ? ` (its port ${port} is out of range: 1 to 65535)` : '';
 };
 
-// Turns the user's target URL and credentials into an Endpoint, credentials in the URL winning
+// Turns the user's target URL and credentials into a Target, credentials in the URL winning
 // over flags, and flags over the environment (the CLI resolves that order before calling).
-export const parseTarget = (raw: string, credentials: TargetCredentials): Endpoint => {
+export const parseEndpoint = (raw: string, credentials: TargetCredentials): Endpoint => {
   let url: URL;
   try {
     url = new URL(raw);
@@ -71,4 +71,13 @@ export const parseTarget = (raw: string, credentials: TargetCredentials): Endpoi
   }
   const prefix = url.pathname.replace(/\/+$/, '');
   return { origin: url.origin, prefix, headers, display: `${url.origin}${prefix}` };
+};
+
+// Why: --layout and --overwrite shape files written into a folder; with a server they would be
+// silently ignored, and the user would believe they applied. `what`: the target, as the message names it.
+export const refuseRecoveryOptions = (input: { readonly layout?: string | undefined; readonly overwrite?: boolean | undefined }, what: string): void => {
+  const given = [input.layout === undefined ? undefined : '--layout', input.overwrite === true ? '--overwrite' : undefined].filter((name) => name !== undefined);
+  if (given.length === 0) return;
+  const apply = given.length === 1 ? 'applies' : 'apply';
+  throw new ImporterError('E_USAGE', `${given.join(' and ')} only ${apply} to a recovery into a folder, not to ${what}: leave ${given.length === 1 ? 'it' : 'them'} out`);
 };

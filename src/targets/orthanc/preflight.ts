@@ -1,6 +1,4 @@
 import { ImporterError } from '../../core/errors.js';
-import type { ImportEvents } from '../../core/events.js';
-import type { ImportOptions } from '../../core/options.js';
 import type { Endpoint } from '../http/endpoint.js';
 import { errnoCode, errnoOrMessage } from '../../core/errno.js';
 import { ANSWER_TOO_LARGE, httpGet } from '../http/http-get.js';
@@ -100,14 +98,4 @@ export const assessTarget = (system: TargetSystem, options: { readonly allowRecy
     );
   }
   return { system, transcoding, warnings };
-};
-
-// Checks and assesses the target of a run (nothing without one), and passes on its warnings.
-export const prepareTarget = async (options: ImportOptions, events: ImportEvents): Promise<TargetAssessment | undefined> => {
-  if (options.target === undefined) return undefined;
-  const system = await checkTarget(options.target);
-  events.onTarget?.(system);
-  const assessment = assessTarget(system, options);
-  for (const warning of assessment.warnings) events.onWarning?.(warning);
-  return assessment;
 };

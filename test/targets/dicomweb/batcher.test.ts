@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Batcher, type Waiting } from '../../../src/targets/dicomweb/batcher.js';
 
 const waiting = (sopInstanceUid: string, size: number): Waiting => ({
-  instance: { instanceId: '', sopInstanceUid, studyInstanceUid: '1', seriesInstanceUid: '1.1', sopClassUid: '', md5: undefined, size },
+  instance: { instanceId: '', patientId: '', sopInstanceUid, studyInstanceUid: '1', seriesInstanceUid: '1.1', sopClassUid: '', md5: undefined, size },
   body: new Uint8Array(0),
   resolve: () => undefined,
   reject: () => undefined,

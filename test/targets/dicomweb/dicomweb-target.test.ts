@@ -56,15 +56,15 @@ describe('DicomwebTarget on Orthanc + DICOMweb plugin', () => {
   it('refuses a root that is not DICOMweb, refused credentials and a server away, naming the URL without credentials', async () => {
     const orthanc = await startOrthancHere(dicomwebOptions({ auth: { username: 'alice', password: 's3cret' } }));
     const good = openTarget(`dicomweb+http://alice:s3cret@127.0.0.1:${orthanc.port}/dicom-web`).target;
-    await expect(good.assess({})).resolves.toEqual({ transcoding: false, warnings: [] });
+    await expect(good.assess()).resolves.toEqual({ transcoding: false, warnings: [] });
     const wrongRoot = openTarget(`dicomweb+http://alice:s3cret@127.0.0.1:${orthanc.port}/nothing`).target;
-    await expect(wrongRoot.assess({})).rejects.toMatchObject({ code: 'E_TARGET_NOT_DICOMWEB', message: expect.stringContaining(`dicomweb+http://127.0.0.1:${orthanc.port}/nothing answered HTTP 404`) as unknown });
+    await expect(wrongRoot.assess()).rejects.toMatchObject({ code: 'E_TARGET_NOT_DICOMWEB', message: expect.stringContaining(`dicomweb+http://127.0.0.1:${orthanc.port}/nothing answered HTTP 404`) as unknown });
     const refused = openTarget(`dicomweb+http://alice:wrong@127.0.0.1:${orthanc.port}/dicom-web`).target;
-    const refusal = refused.assess({});
+    const refusal = refused.assess();
     await expect(refusal).rejects.toMatchObject({ code: 'E_TARGET_AUTH' });
     await expect(refusal).rejects.not.toThrow(/wrong/);
     await orthanc.stop();
-    await expect(good.assess({})).rejects.toMatchObject({ code: 'E_TARGET_UNREACHABLE', message: expect.stringContaining('ECONNREFUSED') as unknown });
+    await expect(good.assess()).rejects.toMatchObject({ code: 'E_TARGET_UNREACHABLE', message: expect.stringContaining('ECONNREFUSED') as unknown });
     await Promise.all([good.close(), wrongRoot.close(), refused.close()]);
   });
 
@@ -174,7 +174,7 @@ describe('DicomwebTarget on Orthanc + DICOMweb plugin', () => {
     }
     await handle.close();
     const size = head.length + 30 * chunk.length;
-    const ref: InstanceRef = { instanceId: '', ...ids, sopClassUid: UID.ctImage, md5: hash.digest('hex'), size };
+    const ref: InstanceRef = { instanceId: '', patientId: 'PAT-001', ...ids, sopClassUid: UID.ctImage, md5: hash.digest('hex'), size };
     const small = testInstance('1006', 2);
     const [big, other] = await Promise.all([target.put(ref, () => createReadStream(file)), target.put(small.ref, small.bytes)]);
     expect(big).toMatchObject({ kind: 'stored' });

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { confirmRecorded, firstMissing } from '../../../src/targets/folder/recorded.js';
 import type { FileOutcome } from '../../../src/core/types.js';
 
-const recovered = (output: string, decodedSize: number): FileOutcome => ({ path: `src/${output}`, size: 10, fileClass: 'dicom', status: 'Success', verified: 'md5', output, decodedSize });
+const recovered = (output: string, decodedSize: number): FileOutcome => ({ path: `src/${output}`, size: 10, fileClass: 'dicom', status: 'stored', verified: 'md5', output, decodedSize });
 
 const folderWith = async (files: Record<string, string>): Promise<string> => {
   const root = await mkdtemp(join(tmpdir(), 'oi-recorded-'));
@@ -50,8 +50,8 @@ describe('confirmRecorded', () => {
 
   it('cannot confirm a recovered outcome that does not say where or how big, and lets an outcome that claims no file stand', async () => {
     const root = await folderWith({});
-    expect(await confirmRecorded(root, { path: 'a', size: 1, fileClass: 'dicom', status: 'Success', decodedSize: 1 })).toBe(false);
-    expect(await confirmRecorded(root, { path: 'a', size: 1, fileClass: 'dicom', status: 'Success', output: 'a.dcm' })).toBe(false);
+    expect(await confirmRecorded(root, { path: 'a', size: 1, fileClass: 'dicom', status: 'stored', decodedSize: 1 })).toBe(false);
+    expect(await confirmRecorded(root, { path: 'a', size: 1, fileClass: 'dicom', status: 'stored', output: 'a.dcm' })).toBe(false);
     expect(await confirmRecorded(root, { path: 'notes.txt', size: 1, fileClass: 'not-dicom', reason: 'text' })).toBe(true);
   });
 });

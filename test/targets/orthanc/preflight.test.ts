@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImporterError, type ErrorCode } from '../../../src/core/errors.js';
 import { assessTarget, checkTarget } from '../../../src/targets/orthanc/preflight.js';
-import { parseTarget } from '../../../src/targets/http/endpoint.js';
+import { parseEndpoint } from '../../../src/targets/http/endpoint.js';
 import { startOrthanc, type RunningOrthanc } from '../../helpers/orthanc.js';
 import { startScriptedServer } from '../../helpers/scripted-server.js';
 import { createServer } from 'node:http';
@@ -20,17 +20,17 @@ describe('checkTarget', () => {
   });
 
   it('reads the version of a real Orthanc with good credentials', async () => {
-    const system = await checkTarget(parseTarget(orthanc.url, { username: 'bob', password: 'right' }));
+    const system = await checkTarget(parseEndpoint(orthanc.url, { username: 'bob', password: 'right' }));
     expect(system.version).toMatch(/^\d+\.\d+\.\d+/);
   });
 
   it('refuses wrong or missing credentials with E_TARGET_AUTH', async () => {
-    await expect(checkTarget(parseTarget(orthanc.url, { username: 'bob', password: 'wrong' }))).rejects.toSatisfy(failsWith('E_TARGET_AUTH'));
-    await expect(checkTarget(parseTarget(orthanc.url, {}))).rejects.toSatisfy(failsWith('E_TARGET_AUTH'));
+    await expect(checkTarget(parseEndpoint(orthanc.url, { username: 'bob', password: 'wrong' }))).rejects.toSatisfy(failsWith('E_TARGET_AUTH'));
+    await expect(checkTarget(parseEndpoint(orthanc.url, {}))).rejects.toSatisfy(failsWith('E_TARGET_AUTH'));
   });
 
   it('says the URL is not an Orthanc when /system is not found (a wrong prefix)', async () => {
-    await expect(checkTarget(parseTarget(`${orthanc.url}/wrong-prefix`, { username: 'bob', password: 'right' }))).rejects.toSatisfy(
+    await expect(checkTarget(parseEndpoint(`${orthanc.url}/wrong-prefix`, { username: 'bob', password: 'right' }))).rejects.toSatisfy(
       failsWith('E_TARGET_NOT_ORTHANC'),
     );
   });
@@ -39,7 +39,7 @@ describe('checkTarget', () => {
     const server = await startScriptedServer(() => undefined);
     const url = server.url;
     await server.close();
-    await expect(checkTarget(parseTarget(url, {}))).rejects.toSatisfy(failsWith('E_TARGET_UNREACHABLE'));
+    await expect(checkTarget(parseEndpoint(url, {}))).rejects.toSatisfy(failsWith('E_TARGET_UNREACHABLE'));
   });
 
   it('stops reading an endless answer to GET /system: not an Orthanc', async () => {
@@ -55,7 +55,7 @@ describe('checkTarget', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     try {
-      await expect(checkTarget(parseTarget(`http://127.0.0.1:${port}`, {}))).rejects.toSatisfy(failsWith('E_TARGET_NOT_ORTHANC'));
+      await expect(checkTarget(parseEndpoint(`http://127.0.0.1:${port}`, {}))).rejects.toSatisfy(failsWith('E_TARGET_NOT_ORTHANC'));
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
@@ -79,7 +79,7 @@ describe('assessTarget', () => {
   const assess = async (fields: Record<string, unknown>, allowRecycling = false) => {
     const server = await newerOrthanc(fields);
     try {
-      return assessTarget(await checkTarget(parseTarget(server.url, {})), { allowRecycling });
+      return assessTarget(await checkTarget(parseEndpoint(server.url, {})), { allowRecycling });
     } finally {
       await server.close();
     }
@@ -110,7 +110,7 @@ describe('assessTarget', () => {
   it('reads a real Orthanc 1.10 (which reports none of these fields) as an ordinary target', async () => {
     const orthanc = await startOrthanc();
     try {
-      const assessment = assessTarget(await checkTarget(parseTarget(orthanc.url, {})), { allowRecycling: false });
+      const assessment = assessTarget(await checkTarget(parseEndpoint(orthanc.url, {})), { allowRecycling: false });
       expect(assessment).toMatchObject({ transcoding: false, warnings: [] });
     } finally {
       await orthanc.stop();

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ImporterError } from '../../../src/core/errors.js';
-import { parseTarget } from '../../../src/targets/http/endpoint.js';
+import { parseEndpoint } from '../../../src/targets/http/endpoint.js';
 import { Uploader } from '../../../src/targets/orthanc/upload.js';
 import { instanceSizes, orthancsOfThisFile } from '../../helpers/orthanc.js';
 import { startScriptedServer, stored, type ScriptedServer } from '../../helpers/scripted-server.js';
@@ -16,7 +16,7 @@ let uploader: Uploader | undefined;
 
 const setup = async (script: Parameters<typeof startScriptedServer>[0], retries = 3) => {
   server = await startScriptedServer(script);
-  uploader = new Uploader(parseTarget(`${server.url}/prefix`, { headers: ['X-Api-Key: k1'] }), { concurrency: 2, retries, retryDelayMs: 5, retryTimeoutMs: 2000, outagePollMs: 50 });
+  uploader = new Uploader(parseEndpoint(`${server.url}/prefix`, { headers: ['X-Api-Key: k1'] }), { concurrency: 2, retries, retryDelayMs: 5, retryTimeoutMs: 2000, outagePollMs: 50 });
   return { server, uploader };
 };
 
@@ -137,7 +137,7 @@ describe('Uploader.listInstances against scripted faults', () => {
     response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify([{ ID: 'one', FileSize: 12 }, { ID: 'two' }]));
   };
   const listAll = async (url: string): Promise<unknown[]> => {
-    const lister = new Uploader(parseTarget(url, {}), { concurrency: 1, retries: 2, retryDelayMs: 5, retryTimeoutMs: 2000, outagePollMs: 50 });
+    const lister = new Uploader(parseEndpoint(url, {}), { concurrency: 1, retries: 2, retryDelayMs: 5, retryTimeoutMs: 2000, outagePollMs: 50 });
     try {
       const listed: unknown[] = [];
       for await (const instances of lister.listInstances()) listed.push(...instances);
@@ -177,7 +177,7 @@ describe('Uploader.listInstances against a real Orthanc', () => {
     const orthanc = await start();
     const files = await fixtureDicoms();
     const ids = await uploadAll(orthanc, files);
-    const lister = new Uploader(parseTarget(orthanc.url, {}), { concurrency: 2, retries: 1, retryDelayMs: 5, retryTimeoutMs: 2000 });
+    const lister = new Uploader(parseEndpoint(orthanc.url, {}), { concurrency: 2, retries: 1, retryDelayMs: 5, retryTimeoutMs: 2000 });
     try {
       for (const [first, largest] of [[1, 4], [2, 2], [files.length, files.length], [1000, 10_000]] as const) {
         const listed: { id: string; size: number }[] = [];

@@ -4,7 +4,9 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { isImporterError } from '../../src/core/errors.js';
-import { targetKind } from '../../src/targets/target-kind.js';
+import { parseTargetSpec } from '../../src/targets/registry.js';
+
+const targetKind = (text: string): 'url' | 'folder' => (parseTargetSpec(text, { source: 's' }).recovery ? 'folder' : 'url');
 
 const refusal = (target: string): { code: string; message: string } => {
   try {
@@ -16,10 +18,14 @@ const refusal = (target: string): { code: string; message: string } => {
   throw new Error(`expected ${target} to be refused`);
 };
 
-describe('targetKind', () => {
-  it('takes scheme:// as a URL, parsable or not', () => {
+describe('parseTargetSpec', () => {
+  it('gives http(s):// to the Orthanc backend, and refuses another scheme naming the ones it takes', () => {
     expect(targetKind('http://127.0.0.1:8042')).toBe('url');
-    expect(targetKind('ftp://x')).toBe('url');
+    expect(targetKind('HTTPS://pacs.example.org/orthanc')).toBe('url');
+    const { code, message } = refusal('ftp://user:secret@x');
+    expect(code).toBe('E_USAGE');
+    expect(message).toMatch(/^Expected the target URL to start with http:\/\/ or https:\/\/ \(an Orthanc\).*, got 'ftp:'$/);
+    expect(message).not.toContain('secret');
   });
 
   it.each([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ImporterError } from '../../../src/core/errors.js';
-import { FAILURES_IN_A_ROW, FailureStreak } from '../../../src/targets/http/failure-streak.js';
+import { ImporterError } from '../../src/core/errors.js';
+import { FAILURES_IN_A_ROW, FailureStreak } from '../../src/run/failure-streak.js';
 
 const SQLITE = 'HTTP 500 SQLite: Cannot run a cached statement';
 

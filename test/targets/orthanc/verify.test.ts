@@ -1,6 +1,6 @@
 // The verdict on a stored instance: the same bytes, another version (conflict), or unknown.
 import { describe, expect, it } from 'vitest';
-import { compareStored } from '../../src/run/verify.js';
+import { compareStored } from '../../../src/targets/orthanc/verify.js';
 
 const expected = { md5: '0123456789abcdef0123456789abcdef', size: 1000 };
 

@@ -1,5 +1,5 @@
-import type { StoredAttachment } from '../targets/orthanc/upload.js';
-import type { UploadStatus } from '../core/types.js';
+import type { StoredAttachment } from './upload.js';
+import type { UploadStatus } from './upload.js';
 
 /** How a stored instance compares with the bytes that were sent. */
 export type Verification =

@@ -1,4 +1,4 @@
-import { ImporterError } from '../../core/errors.js';
+import { ImporterError } from '../core/errors.js';
 
 /**
  * Uploads that failed for good (retries exhausted, not found on the target) one after the other

@@ -1,0 +1,106 @@
+// An Orthanc over its REST API as a Target: POST /instances, the MD5 read back from the stored
+// attachment, the bulk listing of /instances. Orthanc's own words (Success, AlreadyStored,
+// FilteredOut, attachment UUIDs) stay in this folder.
+import type { ImportEvents } from '../../core/events.js';
+import type { ImportOptions } from '../../core/options.js';
+import type { DeliveryStatus } from '../../core/types.js';
+import { compareStored, otherVersion } from './verify.js';
+import type { Endpoint } from '../http/endpoint.js';
+import type { Held, HoldsHints, InstanceBody, InstanceRef, ListedInstance, PutResult, Target, TargetAssessment } from '../target.js';
+import { assessTarget, checkTarget } from './preflight.js';
+import { Uploader, type UploadStatus } from './upload.js';
+
+const STATUS: Readonly<Record<UploadStatus, DeliveryStatus>> = { Success: 'stored', AlreadyStored: 'already-there', FilteredOut: 'dropped' };
+
+/** Orthanc's answer to a POST /instances that finds the instance there already. */
+const ALREADY_STORED: UploadStatus = 'AlreadyStored';
+
+// Why: a file listed with the same size and the same attachment UUID as the one whose MD5 an
+// earlier run read back is that file: Orthanc never rewrites an attachment under the same UUID (a
+// delete and re-upload, or an overwrite, gets a new one).
+const provenBefore = (hints: HoldsHints, size: number): boolean => {
+  const { recorded, listed } = hints;
+  return recorded !== undefined && listed !== undefined && listed.size === size && listed.file !== '' && listed.file === recorded.targetFile && (recorded.verified === 'md5' || recorded.verified === 'listing');
+};
+
+/** An Orthanc reached over REST, as every operation sees a target. */
+export class OrthancTarget implements Target {
+  readonly features = { findsByInstanceId: true, bulkListing: true, cheapLookup: false, putsInFlight: 0 };
+  readonly #uploader: Uploader;
+  readonly #endpoint: Endpoint;
+  readonly #options: ImportOptions;
+  readonly #events: ImportEvents;
+  #transcoding = false;
+
+  constructor(endpoint: Endpoint, options: ImportOptions, events: ImportEvents) {
+    this.#endpoint = endpoint;
+    this.#options = options;
+    this.#events = events;
+    this.features.putsInFlight = options.concurrency;
+    this.#uploader = new Uploader(endpoint, options, {
+      onDown: (reason: string) => events.onWarning?.(`the target stopped answering (${reason}); pausing`),
+      onUp: (ms: number) => events.onWarning?.(`the target answers again after ${(ms / 1000).toFixed(0)} s; carrying on`),
+    });
+  }
+
+  // Asks GET /system who it is: a read-only or recycling target is refused before anything is sent.
+  async assess(): Promise<TargetAssessment> {
+    const system = await checkTarget(this.#endpoint);
+    this.#events.onTarget?.(`Orthanc ${system.version}${system.name === undefined ? '' : ` (${system.name})`}`);
+    const assessment = assessTarget(system, this.#options);
+    this.#transcoding = assessment.transcoding;
+    return assessment;
+  }
+
+  // POST /instances, its answer in the core's words and Orthanc's.
+  async put(_instance: InstanceRef, body: InstanceBody): Promise<PutResult> {
+    const result = await this.#uploader.upload(body, _instance.size);
+    switch (result.kind) {
+      case 'stored':
+        return { kind: 'stored', status: STATUS[result.status], answer: result.status, fields: { instanceId: result.id, httpStatus: result.httpStatus } };
+      case 'rejected': {
+        const reason = `the target answered HTTP ${result.httpStatus}: ${result.message}${result.details === undefined ? '' : ` (${result.details})`}`;
+        const fields = { httpStatus: result.httpStatus, targetMessage: result.message, ...(result.details === undefined ? {} : { targetDetails: result.details }) };
+        return { kind: 'rejected', reason, fields };
+      }
+      case 'failed':
+        return result;
+    }
+  }
+
+  // What Orthanc holds under the instance's ID (else under the ID it gives its SOP Instance UID):
+  // the listing's proof where it stands (provenBefore), else its MD5 read back.
+  async holds(instance: InstanceRef, hints: HoldsHints = {}): Promise<Held> {
+    const { listed, afterPut } = hints;
+    if (listed !== undefined && listed.size !== instance.size) {
+      const copy = await this.#uploader.storedCopy(instance.instanceId);
+      return { kind: 'other', reason: otherVersion(`${listed.size} bytes there, ${instance.size} in the source`, copy, instance.transferSyntax) };
+    }
+    if (provenBefore(hints, instance.size)) return { kind: 'same', by: 'listing' };
+    if (instance.md5 === undefined) return { kind: 'unknown', reason: 'the source\'s MD5 is not known' };
+    const { instanceId, stored } = listed === undefined ? await this.#uploader.findStored(instance.instanceId, instance.sopInstanceUid) : { instanceId: instance.instanceId, stored: await this.#uploader.storedAttachment(instance.instanceId) };
+    const status = afterPut === 'stored' ? 'Success' : ALREADY_STORED;
+    const verdict = compareStored(status, { md5: instance.md5, size: instance.size }, stored, this.#transcoding);
+    switch (verdict.kind) {
+      case 'verified':
+        return { kind: 'same', by: verdict.by, ...(verdict.file === undefined ? {} : { file: verdict.file }), instanceId };
+      case 'conflict': {
+        const reason = status === ALREADY_STORED ? otherVersion(verdict.what, await this.#uploader.storedCopy(instanceId), instance.transferSyntax) : verdict.reason;
+        return { kind: 'other', reason, instanceId };
+      }
+      case 'absent':
+        return { kind: 'absent', instanceId };
+      case 'unverified':
+        return { kind: 'unknown', reason: verdict.reason, instanceId };
+    }
+  }
+
+  // GET /instances?expand, page after page.
+  list(): AsyncIterable<readonly ListedInstance[]> {
+    return this.#uploader.listInstances();
+  }
+
+  async close(): Promise<void> {
+    await this.#uploader.close();
+  }
+}

@@ -1,0 +1,22 @@
+// Every kind of target, in the order they claim what the user typed (the most specific first).
+// A new target is one folder beside this file and one line here.
+import { ImporterError } from '../core/errors.js';
+import type { ImportInput } from '../core/options.js';
+import { redactUrl } from '../core/redact.js';
+import { folder } from './folder/backend.js';
+import { orthanc } from './orthanc/backend.js';
+import type { TargetSpec } from './target.js';
+
+const BACKENDS = [orthanc, folder];
+
+
+// Why: the one place a target's kind is decided, by what the user typed; the run only ever sees a Target.
+export const parseTargetSpec = (text: string, input: ImportInput): TargetSpec => {
+  const backend = BACKENDS.find((candidate) => candidate.claims(text));
+  if (backend === undefined) {
+    const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(text)?.[1] ?? redactUrl(text);
+    const schemes = BACKENDS.flatMap((candidate) => (candidate.written === undefined ? [] : [candidate.written])).join(', or ');
+    throw new ImporterError('E_USAGE', `Expected the target URL to start with ${schemes}, got '${scheme}:'`);
+  }
+  return backend.parse(text, input);
+};
