@@ -52,7 +52,9 @@ target (an Orthanc or a folder). A folder as the target recovers the storage int
 
 Arguments:
   source                  OrthancStorage folder, folder of DICOM files, or one file
-  target                  Orthanc URL http(s)://[user:pass@]host:port[/prefix], or a folder to recover into,
+  target                  Orthanc URL http(s)://[user:pass@]host:port[/prefix], a DICOMweb server
+                          dicomweb+http(s)://[user:pass@]host:port/ROOT (ROOT: /dicom-web for Orthanc's
+                          plugin; STOW-RS in batches), or a folder to recover into,
                           written as a path (/mnt/out, ./out, ../out) or already existing; anything else
                           (127.0.0.1:8042, pacs.example.org) is refused: did you mean http://...?
 
@@ -76,6 +78,8 @@ Options:
       --follow-symlinks   Follow symbolic links during the walk (loops are detected)
       --include-orphans   Also import files the index does not reference (deleted instances)
       --no-verify         Do not read back each instance's MD5 from the target
+      --verify full       DICOMweb: also retrieve each instance (WADO-RS) and compare its MD5 (default:
+                          its presence and SOP Class through QIDO-RS)
       --allow-recycling   Accept a target whose storage limits recycle (delete) old patients
       --report FILE       Write a JSON report (summary + every file not uploaded) to this file (checked
                           before the run: a directory or a missing folder is refused)
@@ -141,6 +145,8 @@ export type CliArgs =
       readonly target: string | undefined;
       /** false: --no-index. */
       readonly index: string | false | undefined;
+      /** --verify full. */
+      readonly verifyFull: boolean;
       readonly values: Values;
       readonly numbers: Numbers;
     };
@@ -178,6 +184,9 @@ export const readArguments = (argv: readonly string[]): CliArgs => {
   const end = argv.indexOf('--');
   const head = end === -1 ? [...argv] : argv.slice(0, end);
   const noIndex = head.includes('--no-index');
+  // `--verify full` (or --verify=full): a boolean flag with a value, which parseArgs does not take.
+  const full = head.findIndex((arg, at) => arg === '--verify=full' || (arg === 'full' && head[at - 1] === '--verify'));
+  if (full !== -1) head.splice(full, 1, ...(head[full] === 'full' ? [] : ['--verify']));
   const args = [...head.filter((arg) => arg !== '--no-index'), ...(end === -1 ? [] : argv.slice(end))];
   let parsed: ReturnType<typeof parse>;
   try {
@@ -201,6 +210,7 @@ export const readArguments = (argv: readonly string[]): CliArgs => {
     source,
     target,
     index: noIndex ? false : values.index,
+    verifyFull: full !== -1,
     values,
     numbers: {
       concurrency: number('concurrency', values.concurrency),

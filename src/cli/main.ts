@@ -72,6 +72,7 @@ const main = async (): Promise<number> => {
     overwrite: values.overwrite,
     reportPath: values.report,
     verify: values.verify,
+    verifyFull: args.verifyFull,
     allowRecycling: values['allow-recycling'],
     maxDecodedSize: numbers.maxDecodedSize,
   });

@@ -57,6 +57,8 @@ export interface ImportInput {
   readonly followSymlinks?: boolean | undefined;
   /** Read back each delivered instance's MD5 from the target. @default true */
   readonly verify?: boolean | undefined;
+  /** --verify full: retrieve each instance from a target that cannot tell its MD5 (DICOMweb) and compare the bytes. @default false */
+  readonly verifyFull?: boolean | undefined;
   /** Upload nothing: report which source instances are absent or different on the target. @default false */
   readonly check?: boolean | undefined;
   /** Accept a target whose storage limits recycle (delete) old patients. @default false */
@@ -96,6 +98,7 @@ export interface ImportOptions {
   readonly includeOrphans: boolean;
   readonly followSymlinks: boolean;
   readonly verify: boolean;
+  readonly verifyFull: boolean;
   readonly check: boolean;
   readonly allowRecycling: boolean;
   readonly maxDecodedSize: number;
@@ -147,6 +150,7 @@ export const resolveOptions = (input: ImportInput): ImportOptions => {
     includeOrphans: input.includeOrphans ?? false,
     followSymlinks: input.followSymlinks ?? false,
     verify: input.verify ?? true,
+    verifyFull: input.verifyFull ?? false,
     check: input.check ?? false,
     allowRecycling: input.allowRecycling ?? false,
     maxDecodedSize: integer('--max-decoded-size', input.maxDecodedSize, 32 * 1024 * MiB, 1),

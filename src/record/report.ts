@@ -13,7 +13,7 @@ const PROOF_LABELS: Record<Proof, string> = {
   md5: 'MD5 read back',
   listing: 'listed with the same size, MD5 read back by an earlier run',
   size: 'size only (the target tells no MD5)',
-  presence: 'presence only (the target transcodes)',
+  presence: 'presence only (no MD5 compared: the target transcodes, or tells none)',
 };
 
 /** Files and bytes (on disk) counted for one class. */
@@ -267,10 +267,12 @@ export const formatSummary = (summary: Summary): string => {
   if (summary.dryRun) lines.push(`  ${formatCensus(summary.census)}`);
   if (summary.unchangedSince !== undefined) lines.push(`  the source is unchanged since the complete run of ${summary.unchangedSince}: nothing was read or sent`);
   if (summary.resumed > 0) lines.push(`  ${summary.resumed} files not read again: done in an earlier run (journal)`);
-  if (summary.alreadyOnTarget > 0) lines.push(`  ${summary.alreadyOnTarget} instances not sent: the target already held them (listed there, their MD5 read back)`);
+  if (summary.alreadyOnTarget > 0) lines.push(`  ${summary.alreadyOnTarget} instances not sent: the target already held them (seen there by this run: see 'verified' above)`);
   for (const warning of summary.warnings) lines.push(`  warning: ${warning}`);
   if (summary.interrupted) lines.push('  INTERRUPTED: the files in flight were finished; run the same command again to resume');
-  const action = summary.check ? 'on the target with the same MD5, checked' : summary.dryRun ? 'would be uploaded' : 'delivered';
+  // A check by presence alone (a DICOMweb server without --verify full) says so, not "same MD5".
+  const byPresence = summary.verifiedBy.presence + summary.verifiedBy.size > 0;
+  const action = summary.check ? `on the target${byPresence ? '' : ' with the same MD5'}, checked` : summary.dryRun ? 'would be uploaded' : 'delivered';
   // The rates count only the instances this run read and sent itself (not those an earlier run or
   // the target's listing accounts for).
   const rate =

@@ -123,6 +123,8 @@ export const alreadyOnTarget = async (shortcuts: Shortcuts, entry: FileEntry, re
     held = await target.holds(ref, { listed });
   } else if (target.features.cheapLookup) {
     held = await target.holds(ref);
+    // Not listed, and the target could not tell: no evidence it is there, so it is sent.
+    if (held.kind === 'unknown') return undefined;
   } else {
     return undefined;
   }

@@ -3,11 +3,12 @@
 import { ImporterError } from '../core/errors.js';
 import type { ImportInput } from '../core/options.js';
 import { redactUrl } from '../core/redact.js';
+import { dicomweb } from './dicomweb/backend.js';
 import { folder } from './folder/backend.js';
 import { orthanc } from './orthanc/backend.js';
 import type { TargetSpec } from './target.js';
 
-const BACKENDS = [orthanc, folder];
+const BACKENDS = [orthanc, dicomweb, folder];
 
 
 // Why: the one place a target's kind is decided, by what the user typed; the run only ever sees a Target.

@@ -37,6 +37,16 @@ describe('readArguments', () => {
     expect(args.index).toBeUndefined();
   });
 
+  it('reads --verify full and --verify=full, the word full never becoming a positional', () => {
+    for (const argv of [['/s', '--verify', 'full', 'dicomweb+http://h/dicom-web'], ['/s', 'dicomweb+http://h/dicom-web', '--verify=full']]) {
+      const args = run(argv);
+      expect(args).toMatchObject({ verifyFull: true, source: '/s', target: 'dicomweb+http://h/dicom-web' });
+      expect(args.values.verify).toBe(true);
+    }
+    expect(run(['/s', 'http://h', '--verify'])).toMatchObject({ verifyFull: false, target: 'http://h' });
+    expect(run(['/s', 'full'])).toMatchObject({ verifyFull: false, target: 'full' });
+  });
+
   it('takes --index FILE or --no-index, not both', () => {
     expect(run(['/s', '--index', '/elsewhere/index']).index).toBe('/elsewhere/index');
     expect(run(['/s', '--no-index']).index).toBe(false);

@@ -35,6 +35,7 @@ describe('resolveOptions', () => {
       includeOrphans: false,
       followSymlinks: false,
       verify: true,
+      verifyFull: false,
       check: false,
       allowRecycling: false,
       maxDecodedSize: 32 * 1024 ** 3,

@@ -169,6 +169,20 @@ describe('formatSummary', () => {
     expect(text).not.toContain('see the report');
   });
 
+  it('claims an MD5 neither for a check by presence (a DICOMweb server) nor for instances seen there by presence', () => {
+    const tally = new Tally();
+    tally.add(outcome('dicom', 1, { status: 'already-there', verified: 'presence', onTarget: true }));
+    const imported = formatSummary(summarize(tally));
+    expect(imported).toContain('1 presence only (no MD5 compared: the target transcodes, or tells none)');
+    expect(imported).toContain("1 instances not sent: the target already held them (seen there by this run: see 'verified' above)");
+    expect(imported).not.toContain('MD5 read back');
+    const checked = formatSummary(tally.summarize({ source: '/src', target: 'dicomweb+http://host/dicom-web', startedAt, elapsedSeconds: 2, warnings: [], check: true }));
+    expect(checked).toContain('1 instances (0.0 MB decoded) on the target, checked');
+    const byMd5 = new Tally();
+    byMd5.add(outcome('dicom', 1, { status: 'already-there', verified: 'md5', onTarget: true }));
+    expect(formatSummary(byMd5.summarize({ source: '/src', target: 'http://host:8042', startedAt, elapsedSeconds: 2, warnings: [], check: true }))).toContain('on the target with the same MD5, checked');
+  });
+
   it('groups the thousands of the study counts', () => {
     const tally = new Tally();
     tally.add(outcome('dicom', 1, { status: 'stored' }));
