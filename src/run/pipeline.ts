@@ -68,6 +68,13 @@ interface StageContext {
   readonly filter: Filter | undefined;
 }
 
+/**
+ * Decoded bytes held by the instances being put at once, beyond which no more are taken (one is
+ * always let through): a batching target (DICOMweb, 16 x --concurrency puts) of 64 MiB instances
+ * would otherwise hold gigabytes.
+ */
+const BYTES_IN_FLIGHT = 256 * 1024 * 1024;
+
 /** Outcomes taken between two turns of the event loop at most. */
 const OUTCOMES_PER_TURN = 256;
 
@@ -323,7 +330,9 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
       const prepared = mapBounded(untilAborted(itemsOf(source, listing), options.signal), options.workers * 4, (item) => prepare(item, context));
       // Files classified by content are a dicom-until-pixel-data cache only on evidence (cache-evidence.ts).
       const decided = evidence === undefined ? prepared : evidence.decide(prepared, (entry) => classifier.classify(entry), options.signal);
-      const staged = mapBounded(decided, target?.features.putsInFlight ?? options.concurrency, async (stage) => ({ stage, outcome: await settle(stage, context, delivery) }));
+      // A target that batches wants many puts in flight: the bytes they hold are bounded too.
+      const heldBytes = { weigh: (stage: Stage1) => (stage.classified?.kind === 'dicom' ? (stage.classified.bytes?.byteLength ?? 0) : 0), max: BYTES_IN_FLIGHT };
+      const staged = mapBounded(decided, target?.features.putsInFlight ?? options.concurrency, async (stage) => ({ stage, outcome: await settle(stage, context, delivery) }), heldBytes);
       // The walker's outcomes are taken from the start: while the instances wait for the listing,
       // this thread has nothing better to do.
       const known = source.settled === undefined ? [] : [settledAtOnce(untilAborted(source.settled, options.signal))];

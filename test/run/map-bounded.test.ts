@@ -39,6 +39,27 @@ describe('mapBounded', () => {
     expect(results.sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i * 2));
   });
 
+  it('with a weight bound, takes no more items while those in flight weigh its max, but always one', async () => {
+    // Items 0..19 weigh 10 each except every fifth, which weighs 100 (more than the max alone).
+    const weigh = (n: number): number => (n % 5 === 0 ? 100 : 10);
+    let inFlight = 0;
+    let heaviest = 0;
+    const results: number[] = [];
+    for await (const value of mapBounded(countingSource(20).source, 16, async (n) => {
+      inFlight += weigh(n);
+      heaviest = Math.max(heaviest, inFlight);
+      await sleep(n % 3);
+      inFlight -= weigh(n);
+      return n;
+    }, { weigh, max: 35 })) {
+      results.push(value);
+    }
+    expect(results.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    // Below the max, one more item may go in: at most max - 1 + the heaviest item (unbounded, 16 in flight would weigh far more).
+    expect(heaviest).toBeLessThanOrEqual(34 + 100);
+    expect(heaviest).toBeGreaterThanOrEqual(30);
+  });
+
   it('yields results as they finish, not in source order', async () => {
     const order: number[] = [];
     for await (const value of mapBounded(countingSource(2).source, 2, async (n) => {
