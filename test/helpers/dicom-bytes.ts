@@ -1,5 +1,8 @@
 // Builds minimal DICOM files in memory, byte by byte, so decoder tests control every length.
+import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
+import { orthancInstanceId } from '../../src/decode/orthanc-id.js';
+import type { InstanceRef } from '../../src/targets/target.js';
 
 export const UID = {
   explicitLe: '1.2.840.10008.1.2.1',
@@ -221,4 +224,14 @@ export const sameSizeOtherVersion = (bytes: Buffer): Buffer => {
   const copy = Buffer.from(bytes);
   copy[at + 8] = copy[at + 8] === 0x5a ? 0x59 : 0x5a;
   return copy;
+};
+
+// Why: backends are tested through the Target interface; this is how the run asks about an
+// instance built from `spec` (its identifiers, MD5 and size), with its bytes.
+export const instanceRefOf = (spec: DicomSpec = {}): { ref: InstanceRef; bytes: Uint8Array } => {
+  const bytes = buildPart10(spec).bytes;
+  const ids = { ...DEFAULT_IDS, ...spec };
+  const header = { patientId: ids.patientId, studyInstanceUid: ids.studyInstanceUid, seriesInstanceUid: ids.seriesInstanceUid, sopInstanceUid: ids.sopInstanceUid };
+  const md5 = createHash('md5').update(bytes).digest('hex');
+  return { ref: { ...header, instanceId: orthancInstanceId(header), sopClassUid: ids.sopClassUid, md5, size: bytes.length }, bytes };
 };
