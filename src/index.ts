@@ -4,5 +4,4 @@ export type { ImportEvents } from './core/events.js';
 export { resolveOptions, type ImportInput, type ImportOptions } from './core/options.js';
 export { ImporterError, isImporterError, exitCodeFor, exitCodeOf, type ErrorCode } from './core/errors.js';
 export { formatSummary, type Summary, type Tally } from './record/report.js';
-export type { TargetSystem } from './targets/orthanc/preflight.js';
-export type { FileClass, FileOutcome, Classified, DicomHeader } from './core/types.js';
+export type { FileClass, FileOutcome, Classified, DicomHeader, DeliveryStatus } from './core/types.js';
