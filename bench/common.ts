@@ -17,7 +17,7 @@ const SETUP_PARALLEL = 4;
 const CLK_TCK = 100;
 /** How often the peak RSS of a CLI run is sampled, when it is. */
 export const RSS_POLL_MS = 50;
-export const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
 // Why: the benchmarks are run by hand with a few knobs; reject typos instead of ignoring them.
 export function positiveInt(name: string, value: string | undefined): number | undefined {

@@ -30,7 +30,7 @@ export const proofFields = (held: Extract<Held, { kind: 'same' }>): Partial<File
 // Before a put counts as failed (retries exhausted, its answer lost), the target is asked whether
 // it holds the instance: it may have stored it and lost only the answer.
 const afterFailedPut = async (base: FileOutcome, ref: InstanceRef, result: Failed, delivery: Delivery): Promise<FileOutcome> => {
-  const held = await delivery.target.holds(ref);
+  const held = await delivery.target.holds(ref, { now: true });
   const instanceId = held.instanceId ?? base.instanceId;
   switch (held.kind) {
     case 'same':

@@ -89,7 +89,11 @@ export interface Target {
   /** Asks the target who it is, once, before anything is sent; rejects (ImporterError) to refuse the run. */
   assess(): Promise<TargetAssessment>;
   put(instance: InstanceRef, body: InstanceBody): Promise<PutResult>;
-  /** What the target holds for this instance now (see HoldsHints). */
+  /**
+   * What the target holds for this instance. Without `afterPut` or `now` in the hints it may answer
+   * from a bulk answer taken earlier in this run (a listing): an instance this run put since is
+   * asked with `afterPut` (verification) or `now` (a failed put).
+   */
   holds(instance: InstanceRef, hints?: HoldsHints): Promise<Held>;
   /** The bulk listing (features.bulkListing), page by page. */
   list?(): AsyncIterable<readonly ListedInstance[]>;
@@ -106,6 +110,8 @@ export interface HoldsHints {
   readonly listed?: ListedInstance;
   /** It was just put, with this answer (other bytes there then mean the target kept or made another version). */
   readonly afterPut?: DeliveryStatus;
+  /** Its put was just tried and failed: the answer must say what the target holds now, not before. */
+  readonly now?: true;
 }
 
 /** A target as the user named it, checked, not opened yet. */

@@ -6,10 +6,11 @@ import type { ImportEvents } from '../../core/events.js';
 import type { AnswerHeaders, HttpClient } from '../http/client.js';
 import type { Endpoint } from '../http/endpoint.js';
 import { ANSWER_TOO_LARGE, httpGet } from '../http/http-get.js';
-import type { Held, InstanceBody, InstanceRef, PutResult, Target, TargetAssessment, TargetFeatures } from '../target.js';
+import type { Held, HoldsHints, InstanceBody, InstanceRef, PutResult, Target, TargetAssessment, TargetFeatures } from '../target.js';
 import { Batcher, type BatchBounds, type Waiting } from './batcher.js';
 import { multipartBody } from './multipart.js';
-import { QIDO_PAGE, qidoPath, readQidoPage } from './qido.js';
+import { FreshLookup } from './fresh-lookup.js';
+import { QIDO_PAGE, namedPath, qidoPath, readQidoPage } from './qido.js';
 import { OUT_OF_RESOURCES, readStowAnswer, type PartFate } from './stow-answer.js';
 import { StudyCache, type StudyAnswer } from './study-cache.js';
 import { WADO_ACCEPT, boundaryOf, md5OfFirstPart, wadoPath } from './wado.js';
@@ -76,6 +77,7 @@ export class DicomwebTarget implements Target {
   readonly #settings: DicomwebSettings;
   readonly #batcher: Batcher;
   readonly #studies: StudyCache;
+  readonly #fresh: FreshLookup;
   readonly #inFlight = new Set<Promise<void>>();
 
   constructor(endpoint: Endpoint, client: HttpClient, settings: DicomwebSettings, events: ImportEvents = {}) {
@@ -87,6 +89,7 @@ export class DicomwebTarget implements Target {
     this.#settings = settings;
     this.#batcher = new Batcher(settings.bounds, (batch) => { this.#track(this.#sendBatch(batch)); });
     this.#studies = new StudyCache((study) => this.#listStudy(study));
+    this.#fresh = new FreshLookup({ named: (study, uids) => this.#listNamed(study, uids), whole: (study) => this.#listStudy(study) });
   }
 
   // Asks for one page of studies under the root: a wrong URL, refused credentials or a server
@@ -126,11 +129,8 @@ export class DicomwebTarget implements Target {
   }
 
   async #sendBatch(batch: readonly Waiting[]): Promise<void> {
-    const studies = new Set(batch.map((waiting) => waiting.instance.studyInstanceUid));
-    for (const study of studies) this.#studies.touch(study);
     try {
       const answer = await this.#stow(batch);
-      for (const study of studies) this.#studies.touch(study);
       for (const waiting of batch) {
         if (batch.length > 1 && isUnsettled(waiting.instance, answer)) this.#track(this.#sendBatch([waiting]));
         else settle(waiting, answer, batch.length === 1);
@@ -153,6 +153,15 @@ export class DicomwebTarget implements Target {
     return { kind: 'read', statusCode: exchange.statusCode, fates: readStowAnswer(exchange.text) };
   }
 
+  // The instances of a study among these SOP Instance UIDs, as the server lists them now.
+  async #listNamed(study: string, uids: readonly string[]): Promise<StudyAnswer> {
+    const exchange = await this.#client.send({ method: 'GET', path: namedPath(study, uids), headers: { accept: DICOM_JSON } });
+    if (exchange.kind === 'failed') return { kind: 'unknown', reason: `QIDO-RS of its study failed: ${exchange.reason}` };
+    if (exchange.statusCode === 204 || exchange.statusCode === 404) return { kind: 'listed', instances: new Map() };
+    const page = exchange.statusCode === 200 ? readQidoPage(exchange.text) : undefined;
+    return page === undefined ? { kind: 'unknown', reason: `QIDO-RS of its study answered HTTP ${exchange.statusCode} without a DICOM JSON list` } : { kind: 'listed', instances: page.instances };
+  }
+
   // Every instance of a study as the server lists it, page after page.
   async #listStudy(study: string): Promise<StudyAnswer> {
     const instances = new Map<string, string>();
@@ -170,11 +179,14 @@ export class DicomwebTarget implements Target {
     }
   }
 
-  async holds(instance: InstanceRef): Promise<Held> {
+  // What the server holds of an instance: asked now (fresh-lookup.ts) for one just put, else from
+  // its study's listing as this run first asked for it (study-cache.ts).
+  async holds(instance: InstanceRef, hints: HoldsHints = {}): Promise<Held> {
     if (instance.sopInstanceUid === '' || instance.studyInstanceUid === '') {
       return { kind: 'unknown', reason: 'its SOP Instance UID or Study Instance UID is not known, and a DICOMweb server is asked by them' };
     }
-    const study = await this.#studies.get(instance.studyInstanceUid);
+    const now = hints.afterPut !== undefined || hints.now === true;
+    const study = now ? await this.#fresh.get(instance.studyInstanceUid, instance.sopInstanceUid) : await this.#studies.get(instance.studyInstanceUid);
     if (study.kind === 'unknown') return study;
     const sopClass = study.instances.get(instance.sopInstanceUid);
     if (sopClass === undefined) return { kind: 'absent' };

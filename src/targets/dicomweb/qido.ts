@@ -30,3 +30,8 @@ export const QIDO_PAGE = 1000;
 // The path of one page of a study's instances under the DICOMweb root.
 export const qidoPath = (studyInstanceUid: string, offset: number): string =>
   `/studies/${encodeURIComponent(studyInstanceUid)}/instances?includefield=00080016&limit=${QIDO_PAGE}&offset=${offset}`;
+
+// The path of a query for the instances of a study among these SOP Instance UIDs (UID list
+// matching, PS3.18: the values separated by commas; Orthanc's plugin 1.7 matches them).
+export const namedPath = (studyInstanceUid: string, sopInstanceUids: readonly string[]): string =>
+  `/studies/${encodeURIComponent(studyInstanceUid)}/instances?includefield=00080016&SOPInstanceUID=${sopInstanceUids.map(encodeURIComponent).join(',')}`;

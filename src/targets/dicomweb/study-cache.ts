@@ -1,14 +1,12 @@
-// Bulk answers per study for holds(): one QIDO-RS request (paged) per study, shared by every
-// instance asked about at once, kept in a bounded LRU, and never trusted past a put into the study.
+// Bulk answers per study for holds() before anything is sent (skip-existing, check, replay): one
+// QIDO-RS request (paged) per study, shared by every instance asked about, kept in a bounded LRU.
+// An instance just put is never asked here (fresh-lookup.ts asks the server after the put).
 
 /** A study's instances as the server listed them (SOP Instance UID -> SOP Class UID), or why not. */
 export type StudyAnswer = { readonly kind: 'listed'; readonly instances: ReadonlyMap<string, string> } | { readonly kind: 'unknown'; readonly reason: string };
 
 interface Entry {
-  /** Puts into the study so far (sent or answered): an answer asked for under an older count is stale. */
-  puts: number;
   answer: Promise<StudyAnswer> | undefined;
-  answerPuts: number;
   size: number;
 }
 
@@ -17,9 +15,10 @@ export const CACHED_STUDIES = 300;
 export const CACHED_INSTANCES = 200_000;
 
 /**
- * Why: verification must rest on what the server said after the instance was put, so a put into
- * a study (when sent and when answered) makes its cached answer stale; skip-existing asks many
- * instances of one study at once, so they share one request.
+ * Why: skip-existing asks about every instance of a study, so they share one request. What the
+ * server held when asked stays true of the instances this run did not put (one it put since is
+ * verified through fresh-lookup.ts, never here); an instance listed as absent that the run put
+ * meanwhile (the same instance twice in a source) is only sent again, which is harmless.
  */
 export class StudyCache {
   readonly #fetch: (studyInstanceUid: string) => Promise<StudyAnswer>;
@@ -30,18 +29,12 @@ export class StudyCache {
     this.#fetch = fetch;
   }
 
-  // A put into the study was sent or answered: what was listed before is no proof of it.
-  touch(studyInstanceUid: string): void {
-    this.#entry(studyInstanceUid).puts++;
-  }
-
-  // The study's instances, listed after the last put into it that this process made.
+  // The study's instances, as the server listed them the first time this run asked.
   async get(studyInstanceUid: string): Promise<StudyAnswer> {
     const entry = this.#entry(studyInstanceUid);
-    if (entry.answer === undefined || entry.answerPuts !== entry.puts) {
+    if (entry.answer === undefined) {
       const answer = this.#fetch(studyInstanceUid);
       entry.answer = answer;
-      entry.answerPuts = entry.puts;
       void answer.then((settled) => { this.#weigh(studyInstanceUid, entry, answer, settled); });
     }
     return entry.answer;
@@ -50,7 +43,7 @@ export class StudyCache {
   // The entry of a study, made the most recent; the least recent go beyond the bounds.
   #entry(studyInstanceUid: string): Entry {
     const found = this.#entries.get(studyInstanceUid);
-    const entry = found ?? { puts: 0, answer: undefined, answerPuts: 0, size: 0 };
+    const entry = found ?? { answer: undefined, size: 0 };
     this.#entries.delete(studyInstanceUid);
     this.#entries.set(studyInstanceUid, entry);
     if (found === undefined) this.#evict();

@@ -68,23 +68,26 @@ describe('DicomwebTarget on Orthanc + DICOMweb plugin', () => {
     await Promise.all([good.close(), wrongRoot.close(), refused.close()]);
   });
 
-  it('stores a batch in few requests, and holds() finds each instance by presence, in one QIDO-RS request per study', async () => {
+  it('stores a batch in few requests; holds() asks one QIDO-RS request per study before, and one naming the instances just put after', async () => {
     const orthanc = await startOrthancHere(dicomwebOptions());
     const { target, client } = openTarget(dicomwebUrl(orthanc), { bounds: { instances: 4, bytes: 1 << 20, lingerMs: 5 } });
     const instances = Array.from({ length: 10 }, (_, index) => testInstance('1001', index));
     const absent = testInstance('1001', 99).ref;
-    expect(await target.holds(at(instances, 0).ref)).toEqual({ kind: 'absent' });
+    expect(await Promise.all(instances.slice(0, 3).map(({ ref }) => target.holds(ref)))).toEqual([{ kind: 'absent' }, { kind: 'absent' }, { kind: 'absent' }]);
+    expect(client.gets).toBe(1); // the study listed once for the three
     const results = await Promise.all(instances.map(({ bytes, ref }) => target.put(ref, bytes)));
     expect(results.every((result) => result.kind === 'stored' && result.status === 'stored' && result.answer === 'stored')).toBe(true);
     expect(client.posts).toBe(3); // 4 + 4 + 2
-    const held = await Promise.all([...instances.map(({ ref }) => target.holds(ref)), target.holds(absent)]);
-    expect(held.slice(0, 10).every((h) => h.kind === 'same' && h.by === 'presence')).toBe(true);
-    expect(held[10]).toEqual({ kind: 'absent' });
-    expect(client.gets).toBe(2); // before the puts, then once for the eleven asked at once after them
+    // Verification: never the listing taken before the puts; one query naming the ten instances.
+    const held = await Promise.all(instances.map(({ ref }) => target.holds(ref, { afterPut: 'stored' })));
+    expect(held.every((h) => h.kind === 'same' && h.by === 'presence')).toBe(true);
+    expect(client.gets).toBe(2);
+    // Not among the named ones: the whole study is listed afresh before it counts as absent.
+    expect(await target.holds(absent, { now: true })).toEqual({ kind: 'absent' });
+    expect(client.gets).toBe(4);
     const otherClass: InstanceRef = { ...at(instances, 0).ref, sopClassUid: UID.basicTextSr };
-    expect(await target.holds(otherClass)).toMatchObject({ kind: 'other', reason: expect.stringContaining(`SOP Class ${UID.ctImage}, not ${UID.basicTextSr}`) as unknown });
+    expect(await target.holds(otherClass, { now: true })).toMatchObject({ kind: 'other', reason: expect.stringContaining(`SOP Class ${UID.ctImage}, not ${UID.basicTextSr}`) as unknown });
     expect(await target.holds({ ...absent, sopInstanceUid: '' })).toMatchObject({ kind: 'unknown' });
-    expect(client.gets).toBe(2); // no put since: the study's answer is reused
     await target.close();
   });
 

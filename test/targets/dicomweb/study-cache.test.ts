@@ -12,23 +12,6 @@ describe('StudyCache', () => {
     expect(asked).toEqual(['s']);
   });
 
-  it('never serves an answer asked for before a put into the study, even one still in flight', async () => {
-    const asked: string[] = [];
-    let release = (): void => undefined;
-    const cache = new StudyCache((study) => {
-      asked.push(study);
-      return asked.length === 1 ? new Promise<StudyAnswer>((resolve) => (release = () => { resolve(listed()); })) : Promise.resolve(listed('a'));
-    });
-    const early = cache.get('s');
-    cache.touch('s');
-    const late = cache.get('s');
-    release();
-    expect(await early).toEqual(listed());
-    expect(await late).toEqual(listed('a'));
-    expect(await cache.get('s')).toEqual(listed('a'));
-    expect(asked).toEqual(['s', 's']);
-  });
-
   it('asks again after a failure, and forgets the least recent studies beyond its bound', async () => {
     const asked: string[] = [];
     let fail = true;
