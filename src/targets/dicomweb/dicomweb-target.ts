@@ -6,7 +6,7 @@ import type { ImportEvents } from '../../core/events.js';
 import type { AnswerHeaders, HttpClient } from '../http/client.js';
 import type { Endpoint } from '../http/endpoint.js';
 import { ANSWER_TOO_LARGE, httpGet } from '../http/http-get.js';
-import type { Held, InstanceBody, InstanceRef, PutResult, Target, TargetAssessment, TargetFeatures } from '../target.js';
+import type { Held, HoldsHints, InstanceBody, InstanceRef, PutResult, Target, TargetAssessment, TargetFeatures } from '../target.js';
 import { Batcher, type BatchBounds, type Waiting } from './batcher.js';
 import { multipartBody } from './multipart.js';
 import { QIDO_PAGE, qidoPath, readQidoPage } from './qido.js';
@@ -126,11 +126,13 @@ export class DicomwebTarget implements Target {
   }
 
   async #sendBatch(batch: readonly Waiting[]): Promise<void> {
-    const studies = new Set(batch.map((waiting) => waiting.instance.studyInstanceUid));
-    for (const study of studies) this.#studies.touch(study);
+    const touch = (): void => {
+      for (const { instance } of batch) this.#studies.touch(instance.studyInstanceUid, instance.sopInstanceUid);
+    };
+    touch();
     try {
       const answer = await this.#stow(batch);
-      for (const study of studies) this.#studies.touch(study);
+      touch();
       for (const waiting of batch) {
         if (batch.length > 1 && isUnsettled(waiting.instance, answer)) this.#track(this.#sendBatch([waiting]));
         else settle(waiting, answer, batch.length === 1);
@@ -153,11 +155,12 @@ export class DicomwebTarget implements Target {
     return { kind: 'read', statusCode: exchange.statusCode, fates: readStowAnswer(exchange.text) };
   }
 
-  // Every instance of a study as the server lists it, page after page.
-  async #listStudy(study: string): Promise<StudyAnswer> {
+  // Every instance of a study as the server lists it, page after page; with `sopInstanceUid`, only
+  // that instance (one small answer, whatever the size of the study).
+  async #listStudy(study: string, sopInstanceUid?: string): Promise<StudyAnswer> {
     const instances = new Map<string, string>();
     for (let offset = 0; ; ) {
-      const exchange = await this.#client.send({ method: 'GET', path: qidoPath(study, offset), headers: { accept: DICOM_JSON } });
+      const exchange = await this.#client.send({ method: 'GET', path: qidoPath(study, offset, sopInstanceUid), headers: { accept: DICOM_JSON } });
       if (exchange.kind === 'failed') return { kind: 'unknown', reason: `QIDO-RS of its study failed: ${exchange.reason}` };
       if (exchange.statusCode === 204 || exchange.statusCode === 404) return { kind: 'listed', instances };
       const page = exchange.statusCode === 200 ? readQidoPage(exchange.text) : undefined;
@@ -170,11 +173,12 @@ export class DicomwebTarget implements Target {
     }
   }
 
-  async holds(instance: InstanceRef): Promise<Held> {
+  // Just put (hints.afterPut): asked alone, after its put; otherwise from its study's listing.
+  async holds(instance: InstanceRef, hints: HoldsHints = {}): Promise<Held> {
     if (instance.sopInstanceUid === '' || instance.studyInstanceUid === '') {
       return { kind: 'unknown', reason: 'its SOP Instance UID or Study Instance UID is not known, and a DICOMweb server is asked by them' };
     }
-    const study = await this.#studies.get(instance.studyInstanceUid);
+    const study = hints.afterPut === undefined ? await this.#studies.get(instance.studyInstanceUid, instance.sopInstanceUid) : await this.#listStudy(instance.studyInstanceUid, instance.sopInstanceUid);
     if (study.kind === 'unknown') return study;
     const sopClass = study.instances.get(instance.sopInstanceUid);
     if (sopClass === undefined) return { kind: 'absent' };

@@ -27,6 +27,7 @@ export const readQidoPage = (text: string): QidoPage | undefined => {
 /** Instances asked for per QIDO page; a server that caps lower answers less, and is paged on. */
 export const QIDO_PAGE = 1000;
 
-// The path of one page of a study's instances under the DICOMweb root.
-export const qidoPath = (studyInstanceUid: string, offset: number): string =>
-  `/studies/${encodeURIComponent(studyInstanceUid)}/instances?includefield=00080016&limit=${QIDO_PAGE}&offset=${offset}`;
+// The path of one page of a study's instances under the DICOMweb root; of one of them, by its UID
+// (a single-value match, which Orthanc answers from its index, unlike a list of UIDs).
+export const qidoPath = (studyInstanceUid: string, offset: number, sopInstanceUid?: string): string =>
+  `/studies/${encodeURIComponent(studyInstanceUid)}/instances?includefield=00080016&limit=${QIDO_PAGE}&offset=${offset}${sopInstanceUid === undefined ? '' : `&SOPInstanceUID=${encodeURIComponent(sopInstanceUid)}`}`;

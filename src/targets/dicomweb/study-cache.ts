@@ -1,12 +1,14 @@
 // Bulk answers per study for holds(): one QIDO-RS request (paged) per study, shared by every
-// instance asked about at once, kept in a bounded LRU, and never trusted past a put into the study.
+// instance asked about at once, kept in a bounded LRU, and never trusted for an instance put since.
 
 /** A study's instances as the server listed them (SOP Instance UID -> SOP Class UID), or why not. */
 export type StudyAnswer = { readonly kind: 'listed'; readonly instances: ReadonlyMap<string, string> } | { readonly kind: 'unknown'; readonly reason: string };
 
 interface Entry {
-  /** Puts into the study so far (sent or answered): an answer asked for under an older count is stale. */
+  /** Puts into the study so far (sent or answered). */
   puts: number;
+  /** The count of puts when each instance put since the answer was asked was last put: the answer is stale for them. */
+  putSince: Map<string, number>;
   answer: Promise<StudyAnswer> | undefined;
   answerPuts: number;
   size: number;
@@ -17,9 +19,11 @@ export const CACHED_STUDIES = 300;
 export const CACHED_INSTANCES = 200_000;
 
 /**
- * Why: verification must rest on what the server said after the instance was put, so a put into
- * a study (when sent and when answered) makes its cached answer stale; skip-existing asks many
- * instances of one study at once, so they share one request.
+ * Why: what is said of an instance must rest on what the server said after this process put it,
+ * so a put (when sent and when answered) makes the cached answer stale for that instance; for the
+ * others of the study it still holds (asking the whole study again after every put would cost a
+ * listing of the study per batch: quadratic in its size). Skip-existing asks many instances of
+ * one study at once, so they share one request.
  */
 export class StudyCache {
   readonly #fetch: (studyInstanceUid: string) => Promise<StudyAnswer>;
@@ -30,18 +34,21 @@ export class StudyCache {
     this.#fetch = fetch;
   }
 
-  // A put into the study was sent or answered: what was listed before is no proof of it.
-  touch(studyInstanceUid: string): void {
-    this.#entry(studyInstanceUid).puts++;
+  // A put of this instance was sent or answered: what was listed before is no proof of it.
+  touch(studyInstanceUid: string, sopInstanceUid: string): void {
+    const entry = this.#entry(studyInstanceUid);
+    entry.puts++;
+    entry.putSince.set(sopInstanceUid, entry.puts);
   }
 
-  // The study's instances, listed after the last put into it that this process made.
-  async get(studyInstanceUid: string): Promise<StudyAnswer> {
+  // The study's instances, listed after the last put of this instance that this process made.
+  async get(studyInstanceUid: string, sopInstanceUid: string): Promise<StudyAnswer> {
     const entry = this.#entry(studyInstanceUid);
-    if (entry.answer === undefined || entry.answerPuts !== entry.puts) {
+    if (entry.answer === undefined || (entry.putSince.get(sopInstanceUid) ?? 0) > entry.answerPuts) {
       const answer = this.#fetch(studyInstanceUid);
       entry.answer = answer;
       entry.answerPuts = entry.puts;
+      entry.putSince.clear();
       void answer.then((settled) => { this.#weigh(studyInstanceUid, entry, answer, settled); });
     }
     return entry.answer;
@@ -50,7 +57,7 @@ export class StudyCache {
   // The entry of a study, made the most recent; the least recent go beyond the bounds.
   #entry(studyInstanceUid: string): Entry {
     const found = this.#entries.get(studyInstanceUid);
-    const entry = found ?? { puts: 0, answer: undefined, answerPuts: 0, size: 0 };
+    const entry = found ?? { puts: 0, putSince: new Map<string, number>(), answer: undefined, answerPuts: 0, size: 0 };
     this.#entries.delete(studyInstanceUid);
     this.#entries.set(studyInstanceUid, entry);
     if (found === undefined) this.#evict();

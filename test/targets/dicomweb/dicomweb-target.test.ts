@@ -88,6 +88,28 @@ describe('DicomwebTarget on Orthanc + DICOMweb plugin', () => {
     await target.close();
   });
 
+  it('a study is listed once for the instances not yet put, and a put instance is asked alone: no listing of the study per batch', async () => {
+    const orthanc = await startOrthancHere(dicomwebOptions());
+    const { target, client } = openTarget(dicomwebUrl(orthanc), { bounds: { instances: 2, bytes: 1 << 20, lingerMs: 5 } });
+    const instances = Array.from({ length: 6 }, (_, index) => testInstance('1008', index));
+    expect(await target.holds(at(instances, 0).ref)).toEqual({ kind: 'absent' });
+    const sent = instances.slice(0, 4);
+    expect((await Promise.all(sent.map(({ bytes, ref }) => target.put(ref, bytes)))).every((result) => result.kind === 'stored')).toBe(true);
+    // Not put since the listing: its answer still holds for them.
+    expect(await target.holds(at(instances, 4).ref)).toEqual({ kind: 'absent' });
+    expect(await target.holds(at(instances, 5).ref)).toEqual({ kind: 'absent' });
+    expect(client.gets).toBe(1);
+    // Just put: each asked alone, after its put (a small answer, whatever the size of the study).
+    const verified = await Promise.all(sent.map(({ ref }) => target.holds(ref, { afterPut: 'stored' })));
+    expect(verified.every((held) => held.kind === 'same' && held.by === 'presence')).toBe(true);
+    expect(client.gets).toBe(1 + 4);
+    expect(await target.holds(at(instances, 4).ref, { afterPut: 'stored' })).toEqual({ kind: 'absent' });
+    // Put since the listing, asked without a put just before: the study is listed again.
+    expect(await target.holds(at(instances, 0).ref)).toEqual({ kind: 'same', by: 'presence' });
+    expect(client.gets).toBe(7);
+    await target.close();
+  });
+
   it('gives a rejected instance its own reason while the rest of its batch is stored', async () => {
     const orthanc = await startOrthancHere(dicomwebOptions());
     const { target, client } = openTarget(dicomwebUrl(orthanc));
