@@ -178,6 +178,10 @@ describe('formatSummary', () => {
     expect(imported).not.toContain('MD5 read back');
     const checked = formatSummary(tally.summarize({ source: '/src', target: 'dicomweb+http://host/dicom-web', startedAt, elapsedSeconds: 2, warnings: [], check: true }));
     expect(checked).toContain('1 instances (0.0 MB decoded) on the target, checked');
+    tally.add(outcome('absent', 1));
+    const missing = formatSummary(tally.summarize({ source: '/src', target: 'dicomweb+http://host/dicom-web', startedAt, elapsedSeconds: 2, warnings: [], check: true }));
+    expect(missing).toContain('the target does NOT hold every source instance: see the report');
+    expect(missing).not.toContain('MD5');
     const byMd5 = new Tally();
     byMd5.add(outcome('dicom', 1, { status: 'already-there', verified: 'md5', onTarget: true }));
     expect(formatSummary(byMd5.summarize({ source: '/src', target: 'http://host:8042', startedAt, elapsedSeconds: 2, warnings: [], check: true }))).toContain('on the target with the same MD5, checked');
