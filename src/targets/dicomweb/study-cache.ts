@@ -49,7 +49,11 @@ export class StudyCache {
       entry.answer = answer;
       entry.answerPuts = entry.puts;
       entry.putSince.clear();
-      void answer.then((settled) => { this.#weigh(studyInstanceUid, entry, answer, settled); });
+      // A rejection (the run stops: the server stayed away) reaches the callers; here it is only forgotten.
+      void answer.then(
+        (settled) => { this.#weigh(studyInstanceUid, entry, answer, settled); },
+        () => { if (entry.answer === answer) entry.answer = undefined; },
+      );
     }
     return entry.answer;
   }

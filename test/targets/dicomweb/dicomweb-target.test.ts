@@ -179,6 +179,17 @@ describe('DicomwebTarget on Orthanc + DICOMweb plugin', () => {
     await target.close();
   });
 
+  it('a server that stays away past --retry-timeout stops the run through holds() with one error, not an unhandled rejection', async () => {
+    const orthanc = await startOrthanc(dicomwebOptions());
+    const { target } = openTarget(dicomwebUrl(orthanc), { retryTimeoutMs: 300 });
+    const { bytes, ref } = testInstance('1009', 1);
+    expect(await target.put(ref, bytes)).toMatchObject({ kind: 'stored' });
+    await orthanc.stop();
+    await expect(target.holds(testInstance('1009', 2).ref)).rejects.toMatchObject({ code: 'E_TARGET_UNREACHABLE' });
+    await new Promise((resolve) => setImmediate(resolve));
+    await target.close();
+  });
+
   it('streams an instance of 120 MB from disk, alone in its request, and reads it back with the same MD5', async () => {
     const orthanc = await startOrthancHere(dicomwebOptions());
     const { target, client } = openTarget(dicomwebUrl(orthanc), { verifyFull: true });
