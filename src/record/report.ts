@@ -248,7 +248,7 @@ export const formatSummary = (summary: Summary): string => {
     if (files === 0 && name !== 'dicom') continue;
     lines.push(`  ${name.padEnd(17)} ${String(files).padStart(9)} files ${megabytes(bytes).padStart(12)} on disk  ${LABELS[name]}`);
   }
-  if (summary.recovery) {
+  if (summary.recovery && !summary.check) {
     lines.push(`  files: ${summary.statuses.stored} written, ${summary.statuses.alreadyThere} already there and identical`);
   } else if (!summary.dryRun && !summary.check) {
     const { stored, alreadyThere, dropped } = summary.statuses;

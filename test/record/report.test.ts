@@ -187,6 +187,16 @@ describe('formatSummary', () => {
     expect(formatSummary(byMd5.summarize({ source: '/src', target: 'http://host:8042', startedAt, elapsedSeconds: 2, warnings: [], check: true }))).toContain('on the target with the same MD5, checked');
   });
 
+  it('a check of a recovery folder writes nothing, and says nothing of files written', () => {
+    const tally = new Tally();
+    tally.add(outcome('dicom', 1, { verified: 'md5', onTarget: true }));
+    const context = { source: '/src', target: '/out', startedAt, elapsedSeconds: 2, warnings: [], recovery: true };
+    expect(formatSummary(tally.summarize({ ...context, check: false }))).toContain('files: 0 written');
+    const checked = formatSummary(tally.summarize({ ...context, check: true }));
+    expect(checked).toContain('on the target with the same MD5, checked');
+    expect(checked).not.toContain('written');
+  });
+
   it('groups the thousands of the study counts', () => {
     const tally = new Tally();
     tally.add(outcome('dicom', 1, { status: 'stored' }));
