@@ -248,7 +248,7 @@ export const formatSummary = (summary: Summary): string => {
     if (files === 0 && name !== 'dicom') continue;
     lines.push(`  ${name.padEnd(17)} ${String(files).padStart(9)} files ${megabytes(bytes).padStart(12)} on disk  ${LABELS[name]}`);
   }
-  if (summary.recovery) {
+  if (summary.recovery && !summary.check) {
     lines.push(`  files: ${summary.statuses.stored} written, ${summary.statuses.alreadyThere} already there and identical`);
   } else if (!summary.dryRun && !summary.check) {
     const { stored, alreadyThere, dropped } = summary.statuses;
@@ -284,7 +284,7 @@ export const formatSummary = (summary: Summary): string => {
   if (summary.exitCode === 1 && (badFiles(summary.classes) > 0 || (summary.studies?.incomplete.length ?? 0) > 0)) {
     lines.push(
       summary.check
-        ? '  the target does NOT hold every source instance with the same MD5: see the report (--report FILE.json)'
+        ? `  the target does NOT hold every source instance${byPresence ? '' : ' with the same MD5'}: see the report (--report FILE.json)`
         : '  some files were rejected, failed, corrupt, in conflict with the target, or incomplete: see the report (--report FILE.json)',
     );
   }

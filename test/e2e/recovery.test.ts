@@ -68,18 +68,21 @@ describe('recovery to a folder', () => {
     const proven = await runImport(resolveOptions({ source: storage, target, layout: 'flat', check: true }));
     expect(proven.exitCode).toBe(0);
     expect(proven.verifiedBy.md5).toBe(expected.size);
-    const [first, second] = (await listFiles(target)).sort();
-    if (first === undefined || second === undefined) throw new Error('expected at least two recovered files');
+    const [first, second, third] = (await listFiles(target)).sort();
+    if (first === undefined || second === undefined || third === undefined) throw new Error('expected at least three recovered files');
     await rm(first);
+    await writeFile(third, 'not DICOM any more');
     const altered = await readFile(second);
     altered[altered.length - 1] = (altered.at(-1) ?? 0) ^ 0xff;
     await writeFile(second, altered);
     const found = await runImport(resolveOptions({ source: storage, target, layout: 'flat', check: true, reportPath: `${target}.report.json` }));
     expect(found.exitCode).toBe(1);
     expect(found.classes.absent.files).toBe(1);
-    expect(found.classes.conflict.files).toBe(1);
+    expect(found.classes.conflict.files).toBe(2);
     const report = JSON.parse(await readFile(`${target}.report.json`, 'utf8')) as { notUploaded: { class: string; reason: string }[] };
-    expect(report.notUploaded.find((entry) => entry.class === 'conflict')?.reason).toMatch(`another version of this instance at ${basename(second)} (MD5 `);
+    const conflicts = report.notUploaded.filter((entry) => entry.class === 'conflict').map((entry) => entry.reason);
+    expect(conflicts).toContainEqual(expect.stringContaining(`another version of this instance at ${basename(second)} (MD5 `));
+    expect(conflicts).toContain(`the folder holds a file at ${basename(third)} that is not a readable DICOM instance`);
     // A check writes nothing: the removed file is still missing.
     expect(await listFiles(target)).toHaveLength(expected.size - 1);
   });

@@ -178,9 +178,23 @@ describe('formatSummary', () => {
     expect(imported).not.toContain('MD5 read back');
     const checked = formatSummary(tally.summarize({ source: '/src', target: 'dicomweb+http://host/dicom-web', startedAt, elapsedSeconds: 2, warnings: [], check: true }));
     expect(checked).toContain('1 instances (0.0 MB decoded) on the target, checked');
+    tally.add(outcome('absent', 1));
+    const missing = formatSummary(tally.summarize({ source: '/src', target: 'dicomweb+http://host/dicom-web', startedAt, elapsedSeconds: 2, warnings: [], check: true }));
+    expect(missing).toContain('the target does NOT hold every source instance: see the report');
+    expect(missing).not.toContain('MD5');
     const byMd5 = new Tally();
     byMd5.add(outcome('dicom', 1, { status: 'already-there', verified: 'md5', onTarget: true }));
     expect(formatSummary(byMd5.summarize({ source: '/src', target: 'http://host:8042', startedAt, elapsedSeconds: 2, warnings: [], check: true }))).toContain('on the target with the same MD5, checked');
+  });
+
+  it('a check of a recovery folder writes nothing, and says nothing of files written', () => {
+    const tally = new Tally();
+    tally.add(outcome('dicom', 1, { verified: 'md5', onTarget: true }));
+    const context = { source: '/src', target: '/out', startedAt, elapsedSeconds: 2, warnings: [], recovery: true };
+    expect(formatSummary(tally.summarize({ ...context, check: false }))).toContain('files: 0 written');
+    const checked = formatSummary(tally.summarize({ ...context, check: true }));
+    expect(checked).toContain('on the target with the same MD5, checked');
+    expect(checked).not.toContain('written');
   });
 
   it('groups the thousands of the study counts', () => {

@@ -34,6 +34,7 @@ describe('parseTargetSpec', () => {
     ['pacs.example.org', 'http://pacs.example.org?'],
     ['pacs:8042/orthanc', 'http://pacs:8042/orthanc?'],
     ['recovered', 'http://recovered?'],
+    ['dicomweb+127.0.0.1:8042/dicom-web', 'dicomweb+http://127.0.0.1:8042/dicom-web?'],
   ])('refuses %j, which is neither a URL nor a folder written as a path, suggesting the URL', (target, suggestion) => {
     const { code, message } = refusal(target);
     expect(code).toBe('E_USAGE');
@@ -43,6 +44,7 @@ describe('parseTargetSpec', () => {
 
   it('never echoes a password of a target typed without its scheme', () => {
     expect(refusal('admin:secret@pacs:8042').message).not.toContain('secret');
+    expect(refusal('dicomweb+admin:secret@pacs:8042/dicom-web').message).not.toContain('secret');
   });
 
   it('refuses ~ (not expanded: the shell was told not to)', () => {

@@ -35,7 +35,11 @@ export class StudyCache {
     if (entry.answer === undefined) {
       const answer = this.#fetch(studyInstanceUid);
       entry.answer = answer;
-      void answer.then((settled) => { this.#weigh(studyInstanceUid, entry, answer, settled); });
+      // A rejection (the run stops: the server stayed away) reaches the callers; here it is only forgotten.
+      void answer.then(
+        (settled) => { this.#weigh(studyInstanceUid, entry, answer, settled); },
+        () => { if (entry.answer === answer) entry.answer = undefined; },
+      );
     }
     return entry.answer;
   }

@@ -28,9 +28,11 @@ const refuseUnlessPath = (text: string): void => {
   if (text.startsWith('~')) {
     throw new ImporterError('E_USAGE', `Expected the target folder as a path, got '${shown}': ~ is not expanded here, write the full path (or let the shell expand it: no quotes)`);
   }
+  // `dicomweb+host:port/ROOT`: the http:// goes after the scheme's prefix.
+  const [, prefix = '', rest = shown] = /^([a-z][a-z0-9.-]*\+)?(.*)$/is.exec(shown) ?? [];
   throw new ImporterError(
     'E_USAGE',
-    `Expected the target to be an http(s):// URL or a folder written as a path, got '${shown}': did you mean http://${shown}? ` +
+    `Expected the target to be an http(s):// URL or a folder written as a path, got '${shown}': did you mean ${prefix}http://${rest}? ` +
       `(a recovery folder is written ./${shown} or /path, or already exists)`,
   );
 };

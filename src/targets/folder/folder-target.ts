@@ -106,7 +106,11 @@ export class FolderTarget implements Target {
     const headerId = orthancInstanceId(instance);
     for (const relative of [natural, disambiguatedPath(natural, instance.instanceId)]) {
       const found = await fileAt(sink.root, relative);
-      if (found.kind === 'none' || (await headerInstanceId(found.path, found.size)) !== headerId) continue;
+      if (found.kind === 'none') continue;
+      const id = await headerInstanceId(found.path, found.size);
+      // A damaged file under this instance's name is this instance damaged, as a recovery calls it.
+      if (id === undefined) return { kind: 'other', reason: `the folder holds a file at ${relative} that is not a readable DICOM instance` };
+      if (id !== headerId) continue;
       if (instance.md5 === undefined) return { kind: 'unknown', reason: 'the source\'s MD5 is not known' };
       const md5 = await md5OfFile(found.path).catch(() => undefined);
       if (md5 === undefined) return { kind: 'unknown', reason: `${relative} cannot be read` };

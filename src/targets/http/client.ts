@@ -120,7 +120,7 @@ export class HttpClient {
     this.#policy = backend.policy;
     const probeUrl = `${endpoint.origin}${endpoint.prefix}${backend.probePath}`;
     const answers = (): Promise<boolean> => httpGet(probeUrl, endpoint.headers, PROBE_LIMITS).then(() => true, () => false);
-    this.#outage = new Outage(answers, { timeoutMs: options.retryTimeoutMs, pollMs: options.outagePollMs ?? 1000 }, backend.events);
+    this.#outage = new Outage(answers, { timeoutMs: options.retryTimeoutMs, pollMs: options.outagePollMs ?? 1000, target: endpoint.display }, backend.events);
   }
 
   #openPool(): Promise<Pool> {

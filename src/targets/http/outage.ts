@@ -14,12 +14,15 @@ export interface OutageEvents {
 export class Outage {
   readonly #probe: () => Promise<boolean>;
   readonly #timeoutMs: number;
+  /** The target as messages name it (without credentials). */
+  readonly #target: string;
   readonly #pollMs: number;
   readonly #events: OutageEvents;
   #waiting: Promise<void> | undefined;
 
-  constructor(probe: () => Promise<boolean>, options: { readonly timeoutMs: number; readonly pollMs: number }, events: OutageEvents = {}) {
+  constructor(probe: () => Promise<boolean>, options: { readonly timeoutMs: number; readonly pollMs: number; readonly target: string }, events: OutageEvents = {}) {
     this.#probe = probe;
+    this.#target = options.target;
     this.#timeoutMs = options.timeoutMs;
     this.#pollMs = options.pollMs;
     this.#events = events;
@@ -46,7 +49,7 @@ export class Outage {
       if (Date.now() - since >= this.#timeoutMs) {
         throw new ImporterError(
           'E_TARGET_UNREACHABLE',
-          `The target stopped answering (${reason}) and was still away after ${Math.round(this.#timeoutMs / 1000)} s (--retry-timeout): ` +
+          `The target ${this.#target} stopped answering (${reason}) and was still away after ${Math.round(this.#timeoutMs / 1000)} s (--retry-timeout): ` +
             'the run stops here; run the same command again to resume',
         );
       }

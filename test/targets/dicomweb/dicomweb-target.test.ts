@@ -91,6 +91,24 @@ describe('DicomwebTarget on Orthanc + DICOMweb plugin', () => {
     await target.close();
   });
 
+  it('a study is listed once for the instances not yet put; instances just put are asked together, by name: no listing of the study per batch', async () => {
+    const orthanc = await startOrthancHere(dicomwebOptions());
+    const { target, client } = openTarget(dicomwebUrl(orthanc), { bounds: { instances: 2, bytes: 1 << 20, lingerMs: 5 } });
+    const instances = Array.from({ length: 6 }, (_, index) => testInstance('1008', index));
+    expect(await target.holds(at(instances, 0).ref)).toEqual({ kind: 'absent' });
+    const sent = instances.slice(0, 4);
+    expect((await Promise.all(sent.map(({ bytes, ref }) => target.put(ref, bytes)))).every((result) => result.kind === 'stored')).toBe(true);
+    // Not put since the listing: its answer still holds for them.
+    expect(await target.holds(at(instances, 4).ref)).toEqual({ kind: 'absent' });
+    expect(await target.holds(at(instances, 5).ref)).toEqual({ kind: 'absent' });
+    expect(client.gets).toBe(1);
+    // Just put (two batches): asked after the puts, the four in one query naming them.
+    const verified = await Promise.all(sent.map(({ ref }) => target.holds(ref, { afterPut: 'stored' })));
+    expect(verified.every((held) => held.kind === 'same' && held.by === 'presence')).toBe(true);
+    expect(client.gets).toBe(2);
+    await target.close();
+  });
+
   it('gives a rejected instance its own reason while the rest of its batch is stored', async () => {
     const orthanc = await startOrthancHere(dicomwebOptions());
     const { target, client } = openTarget(dicomwebUrl(orthanc));
@@ -157,6 +175,17 @@ describe('DicomwebTarget on Orthanc + DICOMweb plugin', () => {
     const results = await Promise.all(puts);
     expect(results.every((result) => result.kind === 'stored')).toBe(true);
     for (let index = 0; index <= 6; index++) expect(await target.holds(testInstance('1005', index).ref)).toEqual({ kind: 'same', by: 'presence' });
+    await target.close();
+  });
+
+  it('a server that stays away past --retry-timeout stops the run through holds() with one error, not an unhandled rejection', async () => {
+    const orthanc = await startOrthanc(dicomwebOptions());
+    const { target } = openTarget(dicomwebUrl(orthanc), { retryTimeoutMs: 300 });
+    const { bytes, ref } = testInstance('1009', 1);
+    expect(await target.put(ref, bytes)).toMatchObject({ kind: 'stored' });
+    await orthanc.stop();
+    await expect(target.holds(testInstance('1009', 2).ref)).rejects.toMatchObject({ code: 'E_TARGET_UNREACHABLE' });
+    await new Promise((resolve) => setImmediate(resolve));
     await target.close();
   });
 

@@ -12,6 +12,15 @@ describe('StudyCache', () => {
     expect(asked).toEqual(['s']);
   });
 
+  it('passes a rejection on to its callers alone (no unhandled rejection), and asks again after it', async () => {
+    let calls = 0;
+    const cache = new StudyCache(() => (++calls === 1 ? Promise.reject(new Error('server away')) : Promise.resolve(listed('a'))));
+    await expect(cache.get('s')).rejects.toThrow('server away');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await cache.get('s')).toEqual(listed('a'));
+    expect(calls).toBe(2);
+  });
+
   it('asks again after a failure, and forgets the least recent studies beyond its bound', async () => {
     const asked: string[] = [];
     let fail = true;
