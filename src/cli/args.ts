@@ -72,7 +72,9 @@ Options:
                           second is refused, naming the PID of the first)
                           (default $XDG_STATE_HOME/orthanc-import/journal-<source+target>.sqlite)
       --restart           Ignore (and empty) the journal: start afresh
-      --no-skip-existing  Send every instance, even those the target already holds
+      --no-skip-existing  Send every instance, even those the target already holds (those the journal
+                          records as delivered and the target still holds are not sent again:
+                          add --restart for that)
       --index FILE        Orthanc's SQLite index, when IndexDirectory is apart (default <source>/index)
       --no-index          Walk the folder even if it has an index
       --follow-symlinks   Follow symbolic links during the walk (loops are detected)

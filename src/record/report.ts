@@ -13,7 +13,7 @@ const PROOF_LABELS: Record<Proof, string> = {
   md5: 'MD5 read back',
   listing: 'listed with the same size, MD5 read back by an earlier run',
   size: 'size only (the target tells no MD5)',
-  presence: 'presence only (no MD5 compared: the target transcodes, or tells none)',
+  presence: 'presence only (no MD5 compared: the target tells none, as a DICOMweb server without --verify full, or transcodes)',
 };
 
 /** Files and bytes (on disk) counted for one class. */

@@ -173,7 +173,7 @@ describe('formatSummary', () => {
     const tally = new Tally();
     tally.add(outcome('dicom', 1, { status: 'already-there', verified: 'presence', onTarget: true }));
     const imported = formatSummary(summarize(tally));
-    expect(imported).toContain('1 presence only (no MD5 compared: the target transcodes, or tells none)');
+    expect(imported).toContain('1 presence only (no MD5 compared: the target tells none, as a DICOMweb server without --verify full, or transcodes)');
     expect(imported).toContain("1 instances not sent: the target already held them (seen there by this run: see 'verified' above)");
     expect(imported).not.toContain('MD5 read back');
     const checked = formatSummary(tally.summarize({ source: '/src', target: 'dicomweb+http://host/dicom-web', startedAt, elapsedSeconds: 2, warnings: [], check: true }));

@@ -1,4 +1,5 @@
 // The DICOMweb backend as the target registry lists it: which URLs are its, and how to open one.
+import { outageWarnings } from '../http/outage.js';
 import { HttpClient } from '../http/client.js';
 import { refuseRecoveryOptions } from '../http/endpoint.js';
 import type { TargetBackend } from '../target.js';
@@ -25,10 +26,7 @@ export const dicomweb: TargetBackend = {
         const client = new HttpClient(endpoint, options, {
           policy: dicomwebPolicy(endpoint.display),
           probePath: '/studies?limit=1',
-          events: {
-            onDown: (reason: string) => events.onWarning?.(`the target stopped answering (${reason}); pausing`),
-            onUp: (ms: number) => events.onWarning?.(`the target answers again after ${(ms / 1000).toFixed(0)} s; carrying on`),
-          },
+          events: outageWarnings(endpoint.display, events.onWarning),
         });
         return new DicomwebTarget(endpoint, client, { bounds: DEFAULT_BOUNDS, connections: options.concurrency, verifyFull }, events);
       },

@@ -7,6 +7,12 @@ export interface OutageEvents {
   readonly onUp?: (downForMs: number) => void;
 }
 
+// Why: every HTTP backend tells the user the same way that its target went away and came back.
+export const outageWarnings = (display: string, warn: ((message: string) => void) | undefined): OutageEvents => ({
+  onDown: (reason) => warn?.(`the target ${display} stopped answering (${reason}); pausing`),
+  onUp: (ms) => warn?.(`the target ${display} answers again after ${(ms / 1000).toFixed(0)} s; carrying on`),
+});
+
 /**
  * One shared pause for every request when the target goes away: instead of marking thousands of
  * files failed, all uploads wait while the target is polled, and carry on when it answers again.

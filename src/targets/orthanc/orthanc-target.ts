@@ -6,6 +6,7 @@ import type { ImportOptions } from '../../core/options.js';
 import type { DeliveryStatus } from '../../core/types.js';
 import { compareStored, otherVersion } from './verify.js';
 import type { Endpoint } from '../http/endpoint.js';
+import { outageWarnings } from '../http/outage.js';
 import type { Held, HoldsHints, InstanceBody, InstanceRef, ListedInstance, PutResult, Target, TargetAssessment } from '../target.js';
 import { assessTarget, checkTarget } from './preflight.js';
 import { Uploader, type UploadStatus } from './upload.js';
@@ -37,10 +38,7 @@ export class OrthancTarget implements Target {
     this.#options = options;
     this.#events = events;
     this.features.putsInFlight = options.concurrency;
-    this.#uploader = new Uploader(endpoint, options, {
-      onDown: (reason: string) => events.onWarning?.(`the target stopped answering (${reason}); pausing`),
-      onUp: (ms: number) => events.onWarning?.(`the target answers again after ${(ms / 1000).toFixed(0)} s; carrying on`),
-    });
+    this.#uploader = new Uploader(endpoint, options, outageWarnings(endpoint.display, events.onWarning));
   }
 
   // Asks GET /system who it is: a read-only or recycling target is refused before anything is sent.
