@@ -4,7 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { errnoOrMessage } from '../src/core/errno.js';
 import { storageOutcomes } from '../src/sources/orthanc-storage/index-source.js';
-import { attachmentsInOrder } from '../src/sources/orthanc-storage/orthanc-index.js';
+import { attachmentsInOrder } from '../src/sources/orthanc-storage/sqlite/orthanc-index.js';
 import type { StorageMessage, StorageTask, WalkerRequest } from '../src/sources/orthanc-storage/storage-scan.js';
 import { fingerprintSource } from '../src/sources/orthanc-storage/unchanged.js';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseDicomHeader } from '../../src/decode/dicom-header.js';
 import { resolveOptions, runImport, type ImportInput } from '../../src/index.js';
-import type { IndexSummary } from '../../src/sources/orthanc-storage/orthanc-index.js';
+import type { IndexSummary } from '../../src/sources/orthanc-storage/index-reader.js';
 import { instanceMd5s, listInstances, orthancJson, orthancsOfThisFile, type RunningOrthanc } from '../helpers/orthanc.js';
 import { runCli } from '../helpers/run-cli.js';
 import { fixtureDicoms, killOrthanc, uploadAll } from '../helpers/storages.js';

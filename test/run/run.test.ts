@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isImporterError, resolveOptions, runImport, type ImportInput, type Summary } from '../../src/index.js';
 import type { ReportEntry } from '../../src/record/report-file.js';
-import { OrthancIndex } from '../../src/sources/orthanc-storage/orthanc-index.js';
+import { OrthancIndex } from '../../src/sources/orthanc-storage/sqlite/orthanc-index.js';
 import { listInstances, orthancsOfThisFile, type RunningOrthanc } from '../helpers/orthanc.js';
 import { runCli } from '../helpers/run-cli.js';
 import { fixtureDicoms, uploadAll, withOrthanc } from '../helpers/storages.js';

@@ -3,7 +3,7 @@ import { basename, isAbsolute, relative, sep } from 'node:path';
 import { skippedOutcome, type FileOutcome, type IndexedItem, type SkippedFile, type SourceItem } from '../../core/types.js';
 import type { WalkItem } from '../walk/walk.js';
 import { storageWalk } from './storage-walk.js';
-import type { AttachmentCursor, IndexedInstance, OrthancIndex } from './orthanc-index.js';
+import type { AttachmentCursor, IndexedInstance, IndexReader } from './index-reader.js';
 
 const UUID = /^[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}$/i;
 const INDEX_FILES = /^(index|index-wal|index-shm|index-journal)$/;
@@ -67,7 +67,7 @@ const storageFile = (item: WalkItem, attachments: AttachmentCursor): SettledItem
 
 // Index mode, part one: every live instance the index lists (or only those the target's listing
 // did not name, when those were settled from it), to be decoded and checked as the index says.
-export function* indexedInstances(index: OrthancIndex, storageRoot: string, selection: 'all' | 'unlisted'): Generator<SourceItem> {
+export function* indexedInstances(index: IndexReader, storageRoot: string, selection: 'all' | 'unlisted'): Generator<SourceItem> {
   for (const instance of index.instances(selection)) yield instanceItem(storageRoot, instance);
 }
 
@@ -103,7 +103,7 @@ export async function* storageOutcomes(storageRoot: string, attachments: Attachm
 // Index mode with --include-orphans: the instances, then the rest, orphans to be classified by
 // their content and uploaded like any file.
 export async function* indexSourceWithOrphans(
-  index: OrthancIndex,
+  index: IndexReader,
   storageRoot: string,
   selection: 'all' | 'unlisted',
   beforeWalk: Promise<unknown> | undefined,

@@ -3,7 +3,8 @@ import { matchesFilter, type Filter } from '../../core/filter.js';
 import type { SourceItem } from '../../core/types.js';
 import type { ListingJoin, LocatedSource, Source, SourceOptions } from '../source.js';
 import { indexedInstances, indexSourceWithOrphans, instanceItem, instanceKey } from './index-source.js';
-import { OrthancIndex } from './orthanc-index.js';
+import type { IndexReader } from './index-reader.js';
+import { OrthancIndex } from './sqlite/orthanc-index.js';
 import { refuseIfRunning } from './running-orthanc.js';
 import { scanStorage, type StorageScan } from './storage-scan.js';
 import { fingerprintSource, outcomeOptionsKey, stampIndex, type IndexStamp } from './unchanged.js';
@@ -21,7 +22,7 @@ interface Reading {
 
 // The storage as the run sees it: the index's instances (once the target's listing is joined,
 // only those it did not name: the run takes the named ones from the join, page by page).
-const storageSource = (root: string, index: OrthancIndex, reading: Reading, includeOrphans: boolean): Source => {
+const storageSource = (root: string, index: IndexReader, reading: Reading, includeOrphans: boolean): Source => {
   let joined = false;
   const joinListing = (): ListingJoin => {
     joined = true;
@@ -78,7 +79,7 @@ const openStorage = async (root: string, indexPath: string, options: SourceOptio
     await opening.then((index) => index.close(), () => undefined);
     throw error;
   }
-  let index: OrthancIndex;
+  let index: IndexReader;
   try {
     index = await opening;
   } catch (error) {

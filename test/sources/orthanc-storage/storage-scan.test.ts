@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isImporterError } from '../../../src/core/errors.js';
-import { OrthancIndex } from '../../../src/sources/orthanc-storage/orthanc-index.js';
+import { OrthancIndex } from '../../../src/sources/orthanc-storage/sqlite/orthanc-index.js';
 import { scanStorage } from '../../../src/sources/orthanc-storage/storage-scan.js';
 import type { FileOutcome } from '../../../src/core/types.js';
 import { fingerprintSource, stampIndex } from '../../../src/sources/orthanc-storage/unchanged.js';

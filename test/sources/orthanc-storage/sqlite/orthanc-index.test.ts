@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { isImporterError } from '../../../src/core/errors.js';
-import { OrthancIndex } from '../../../src/sources/orthanc-storage/orthanc-index.js';
-import type { IndexedInstance, StoredAttachment } from '../../../src/sources/orthanc-storage/orthanc-index.js';
-import { generateDicoms } from '../../../fixtures/make-dicoms.js';
-import { listFiles, md5File, snapshotTree } from '../../helpers/tree.js';
-import { SAMPLE_STORAGE, fixtureDicoms, killOrthanc, uploadAll, withOrthanc } from '../../helpers/storages.js';
-import { orthancJson, startOrthanc } from '../../helpers/orthanc.js';
+import { isImporterError } from '../../../../src/core/errors.js';
+import { OrthancIndex } from '../../../../src/sources/orthanc-storage/sqlite/orthanc-index.js';
+import type { IndexedInstance, StoredAttachment } from '../../../../src/sources/orthanc-storage/index-reader.js';
+import { generateDicoms } from '../../../../fixtures/make-dicoms.js';
+import { listFiles, md5File, snapshotTree } from '../../../helpers/tree.js';
+import { SAMPLE_STORAGE, fixtureDicoms, killOrthanc, uploadAll, withOrthanc } from '../../../helpers/storages.js';
+import { orthancJson, startOrthanc } from '../../../helpers/orthanc.js';
 
 // One attachment by UUID, through the cursor the storage walk uses (closed after use).
 const attachmentOf = (index: OrthancIndex, uuid: string): StoredAttachment | undefined => {

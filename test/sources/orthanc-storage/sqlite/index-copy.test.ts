@@ -4,8 +4,8 @@ import { chmod, cp, mkdir, mkdtemp, truncate, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../helpers/run-cli.js';
-import { SAMPLE_STORAGE } from '../../helpers/storages.js';
+import { runCli } from '../../../helpers/run-cli.js';
+import { SAMPLE_STORAGE } from '../../../helpers/storages.js';
 
 const storageCopy = async (): Promise<string> => {
   const dir = join(await mkdtemp(join(tmpdir(), 'oi-bad-index-')), 'storage');

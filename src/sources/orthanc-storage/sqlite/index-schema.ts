@@ -1,6 +1,6 @@
 // What the importer needs to know about an Orthanc index schema (versions 3 to 6) before querying it.
 import type Database from 'better-sqlite3';
-import { ImporterError } from '../../core/errors.js';
+import { ImporterError } from '../../../core/errors.js';
 
 const MIN_SCHEMA_VERSION = 3;
 const MAX_SCHEMA_VERSION = 6;

@@ -1,7 +1,7 @@
 // Private index copies left in the temporary folder by runs that were killed (kill -9, power loss).
 import { opendir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errnoCode } from '../../core/errno.js';
+import { errnoCode } from '../../../core/errno.js';
 
 /** The prefix of a copy's folder: the owner's PID follows, then mkdtemp's random suffix. */
 export const COPY_PREFIX = 'oi-index-';

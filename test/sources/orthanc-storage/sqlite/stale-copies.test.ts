@@ -5,9 +5,9 @@ import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI, runCli } from '../../helpers/run-cli.js';
-import { heldTarget } from '../../helpers/scripted-server.js';
-import { SAMPLE_STORAGE } from '../../helpers/storages.js';
+import { CLI, runCli } from '../../../helpers/run-cli.js';
+import { heldTarget } from '../../../helpers/scripted-server.js';
+import { SAMPLE_STORAGE } from '../../../helpers/storages.js';
 
 const copiesIn = async (dir: string): Promise<string[]> => (await readdir(dir)).filter((name) => name.startsWith('oi-index-'));
 

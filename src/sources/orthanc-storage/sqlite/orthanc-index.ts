@@ -1,67 +1,18 @@
 // Drives an import from a stopped Orthanc's SQLite index, read from a private copy.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { InstanceTags } from '../../core/types.js';
+import type { InstanceTags } from '../../../core/types.js';
 import type Database from 'better-sqlite3';
-import { resolveAttachment } from './custom-data.js';
-import { ImporterError, isImporterError } from '../../core/errors.js';
+import { resolveAttachment } from '../custom-data.js';
+import { ImporterError, isImporterError } from '../../../core/errors.js';
 import { openIndexCopy } from './index-copy.js';
 import { attachmentTypeName, readSchema } from './index-schema.js';
 import type { OptionalColumn } from './index-schema.js';
-import { TARGET_LISTING_TABLE, TargetListing } from '../../record/target-listing.js';
-import type { ListedInstance } from '../../targets/target.js';
-import type { SourceSummary } from '../source.js';
+import { TARGET_LISTING_TABLE, TargetListing } from '../../../record/target-listing.js';
+import type { ListedInstance } from '../../../targets/target.js';
+import type { AttachmentCursor, AttachmentTypeCount, IndexedInstance, IndexReader, IndexSummary, StoredAttachment } from '../index-reader.js';
 
-export { RUNNING_MESSAGE } from './running-orthanc.js';
-
-/** One type-1 (DICOM) attachment of an instance resource, as the index describes it. */
-export interface IndexedInstance {
-  /** AttachedFiles.uuid of the type-1 attachment. */
-  readonly uuid: string;
-  /** Absolute path: the customData path when given, else <storage>/<uuid[0:2]>/<uuid[2:4]>/<uuid>. */
-  readonly path: string;
-  /** 1 = none, 2 = ZlibWithSize. */
-  readonly compressionType: 1 | 2;
-  /** On-disk size, including the 8-byte prefix when compressed. */
-  readonly compressedSize: number;
-  readonly uncompressedSize: number;
-  /** '' when not stored (StoreMD5ForAttachments false, or schema v3). */
-  readonly uncompressedMd5: string;
-  /** '' when not stored. */
-  readonly compressedMd5: string;
-  /** Resources.publicId of the instance. */
-  readonly instanceId: string;
-  /** publicId of the parent study ('' if the index lacks it). */
-  readonly studyId: string;
-  /** Set when customData names a layout the importer cannot follow; `path` is then the legacy path. */
-  readonly layoutProblem?: string;
-  /** The instance's main tags from the index (patient, study, series levels). */
-  readonly tags: InstanceTags;
-}
-
-/** Attachments of one FileContentType, at any resource level. */
-export interface AttachmentTypeCount {
-  readonly fileType: number;
-  /** 'dicom' | 'dicom-as-json' | 'dicom-until-pixel-data' | 'user-<n>' | 'unknown-<n>'. */
-  readonly name: string;
-  readonly files: number;
-  /** Sum of compressedSize (bytes on disk). */
-  readonly bytes: number;
-}
-
-/** What the report says of the index (its JSON field `index`). */
-export interface IndexSummary extends SourceSummary {
-  readonly schemaVersion: number;
-  /** A non-empty index-wal was found and its committed transactions were replayed (in the copy). */
-  readonly walReplayed: boolean;
-  readonly attachmentTypes: readonly AttachmentTypeCount[];
-  /** Instances with a type-1 attachment. */
-  readonly instances: number;
-  /** Study resources in the index. */
-  readonly studies: number;
-  /** Optional AttachedFiles columns found (uncompressedMD5, compressedMD5, revision, customData). */
-  readonly optionalColumns: readonly string[];
-}
+export { RUNNING_MESSAGE } from '../running-orthanc.js';
 
 interface InstanceRow {
   uuid: string;
@@ -147,19 +98,6 @@ function instancesSql(columns: ReadonlySet<OptionalColumn>, selection: InstanceS
        series at once made the target Orthanc spend a third more CPU (measured: 3.75 against 2.34 s per 1,000) */
 }
 
-/** An attachment as the walk needs it: its type and its size on disk. */
-export interface StoredAttachment {
-  readonly uuid: string;
-  readonly fileType: number;
-  readonly compressedSize: number;
-}
-
-/** Finds attachments by UUID, cheaply when asked in ascending order. */
-export interface AttachmentCursor {
-  find(uuid: string): StoredAttachment | undefined;
-  close(): void;
-}
-
 const ATTACHMENT_BY_UUID = 'SELECT uuid, fileType, compressedSize FROM AttachedFiles WHERE uuid = ? LIMIT 1';
 
 // Why: a walk of Orthanc's layout meets files in UUID order; reading the attachments in the same
@@ -186,7 +124,7 @@ export const attachmentsInOrder = (db: Database.Database): AttachmentCursor => {
 
 // Why: the index, not the directory walk, says which files are live DICOM instances, how each
 // is compressed and what it must hash to; this class answers that without touching the source.
-export class OrthancIndex {
+export class OrthancIndex implements IndexReader {
   readonly summary: IndexSummary;
   private readonly live = new Set<IterableIterator<unknown>>();
   private closed = false;

@@ -3,9 +3,9 @@ import { chmod, copyFile, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { ImporterError } from '../../core/errors.js';
-import { errnoCode, errnoOrMessage } from '../../core/errno.js';
-import { refuseIfRunning } from './running-orthanc.js';
+import { ImporterError } from '../../../core/errors.js';
+import { errnoCode, errnoOrMessage } from '../../../core/errno.js';
+import { refuseIfRunning } from '../running-orthanc.js';
 import { COPY_PREFIX, removeStaleCopies } from './stale-copies.js';
 
 /** The opened copy and what was copied. */
