@@ -4,7 +4,7 @@
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { orthancInstanceId } from '../../decode/orthanc-id.js';
-import type { Held, HoldsHints, InstanceBody, InstanceRef, PutResult, Target, TargetAssessment } from '../target.js';
+import type { Held, HoldsHints, InstanceBody, InstanceRef, PutResult, Target, TargetAssessment, TargetFeatures } from '../target.js';
 import { SpaceGuard } from './disk-space.js';
 import { disambiguatedPath, outputPath, type Layout } from './folder-layout.js';
 import { FolderSink, md5OfFile } from './folder-sink.js';
@@ -45,14 +45,14 @@ const fileAt = async (root: string, relative: string): Promise<Found> => {
 
 /** A recovery folder, as every operation sees a target. */
 export class FolderTarget implements Target {
-  readonly features = { findsByInstanceId: false, bulkListing: false, cheapLookup: false, putsInFlight: 0 };
+  readonly features: TargetFeatures;
   readonly #options: FolderTargetOptions;
   readonly #space: SpaceGuard;
   #sink: FolderSink | undefined;
 
   constructor(options: FolderTargetOptions, concurrency: number) {
     this.#options = options;
-    this.features.putsInFlight = concurrency;
+    this.features = { findsByInstanceId: false, bulkListing: false, cheapLookup: false, putsInFlight: concurrency };
     this.#space = new SpaceGuard(options.dir, { reserveBytes: RESERVE_BYTES });
   }
 

@@ -7,7 +7,7 @@ import type { DeliveryStatus } from '../../core/types.js';
 import { compareStored, otherVersion } from './verify.js';
 import type { Endpoint } from '../http/endpoint.js';
 import { outageWarnings } from '../http/outage.js';
-import type { Held, HoldsHints, InstanceBody, InstanceRef, ListedInstance, PutResult, Target, TargetAssessment } from '../target.js';
+import type { Held, HoldsHints, InstanceBody, InstanceRef, ListedInstance, PutResult, Target, TargetAssessment, TargetFeatures } from '../target.js';
 import { assessTarget, checkTarget } from './preflight.js';
 import { Uploader, type UploadStatus } from './upload.js';
 
@@ -26,7 +26,7 @@ const provenBefore = (hints: HoldsHints, size: number): boolean => {
 
 /** An Orthanc reached over REST, as every operation sees a target. */
 export class OrthancTarget implements Target {
-  readonly features = { findsByInstanceId: true, bulkListing: true, cheapLookup: false, putsInFlight: 0 };
+  readonly features: TargetFeatures;
   readonly #uploader: Uploader;
   readonly #endpoint: Endpoint;
   readonly #options: ImportOptions;
@@ -37,7 +37,7 @@ export class OrthancTarget implements Target {
     this.#endpoint = endpoint;
     this.#options = options;
     this.#events = events;
-    this.features.putsInFlight = options.concurrency;
+    this.features = { findsByInstanceId: true, bulkListing: true, cheapLookup: false, putsInFlight: options.concurrency };
     this.#uploader = new Uploader(endpoint, options, outageWarnings(endpoint.display, events.onWarning));
   }
 
@@ -51,8 +51,8 @@ export class OrthancTarget implements Target {
   }
 
   // POST /instances, its answer in the core's words and Orthanc's.
-  async put(_instance: InstanceRef, body: InstanceBody): Promise<PutResult> {
-    const result = await this.#uploader.upload(body, _instance.size);
+  async put(instance: InstanceRef, body: InstanceBody): Promise<PutResult> {
+    const result = await this.#uploader.upload(body, instance.size);
     switch (result.kind) {
       case 'stored':
         return { kind: 'stored', status: STATUS[result.status], answer: result.status, fields: { instanceId: result.id, httpStatus: result.httpStatus } };
