@@ -146,7 +146,7 @@ async function runImport(work: string, run: number, storage: string, bytes: numb
     const summary = await readSummary(reportPath, problems);
     const delivered = summary.instances ?? 0;
     if (delivered !== INSTANCES) problems.push(`report says ${delivered} instances, expected ${INSTANCES}`);
-    if (summary.statuses?.['Success'] !== INSTANCES) problems.push(`report statuses ${JSON.stringify(summary.statuses)}`);
+    if (summary.statuses?.['stored'] !== INSTANCES) problems.push(`report statuses ${JSON.stringify(summary.statuses)}`);
     if (summary.exitCode !== 0) problems.push(`report exitCode ${String(summary.exitCode)}`);
     if (summary.dicomBytes !== bytes) problems.push(`report dicomBytes ${String(summary.dicomBytes)}, originals hold ${bytes}`);
     const count = await countInstances(orthanc, HTTP_TIMEOUT_MS);

@@ -168,7 +168,7 @@ async function runKind(ctx: Context, round: number, kind: Kind, target: RunningO
   const n = ctx.instances;
   if (summary.exitCode !== 0) problems.push(`report exitCode ${String(summary.exitCode)}`);
   if (summary.instances !== n) problems.push(`report says ${String(summary.instances)} instances, expected ${n}`);
-  if (kind === 'A' && summary.statuses?.['Success'] !== n) problems.push(`statuses ${JSON.stringify(summary.statuses)}, expected ${n} Success`);
+  if (kind === 'A' && summary.statuses?.['stored'] !== n) problems.push(`statuses ${JSON.stringify(summary.statuses)}, expected ${n} stored`);
   if (kind === 'B' && !((summary.resumed ?? 0) >= n)) problems.push(`resumed ${String(summary.resumed)}, expected >= ${n}`);
   if (kind === 'C' && summary.alreadyOnTarget !== n) problems.push(`alreadyOnTarget ${String(summary.alreadyOnTarget)}, expected ${n}`);
   const count = await countInstances(target, HTTP_TIMEOUT_MS);
