@@ -32,6 +32,11 @@ export type ConfirmResult = { readonly kind: 'confirmed'; readonly counts: Confi
 /** Deliveries looked for at once (a folder's files are looked at a few at a time). */
 const AT_ONCE = 64;
 
+// A journal of index mode records an instance without its source path: the file it became in a
+// folder, else its SOP Instance UID, names it.
+const nameOf = (outcome: Partial<FileOutcome>): string =>
+  outcome.path ?? outcome.output ?? (outcome.sopInstanceUid === undefined ? `the instance ${outcome.instanceId ?? 'recorded without a name'}` : `the instance ${outcome.sopInstanceUid}`);
+
 const delivered = (outcome: Partial<FileOutcome>): boolean => outcome.fileClass === 'dicom' && (outcome.status === 'stored' || outcome.status === 'already-there');
 
 // Why: the journal may vouch for the source, not for the target. A target with a bulk listing is
@@ -56,7 +61,7 @@ export const confirmCompleteRun = async (journal: Journal, context: ConfirmConte
         const listed = held === undefined && lookup !== undefined && outcome.instanceId !== undefined ? await lookup.find(outcome.instanceId) : undefined;
         if (held === undefined && listed !== undefined && listed.size === outcome.decodedSize) counts.unverified++;
         else if (held?.kind === 'same') counts[held.by]++;
-        else return outcome.path ?? 'an instance recorded without its path';
+        else return nameOf(outcome);
       }
       batch = [];
       return undefined;
