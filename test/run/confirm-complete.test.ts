@@ -9,6 +9,7 @@ import { resolveOptions, runImport, type ImportInput, type Summary } from '../..
 import { listInstances, orthancJson, orthancsOfThisFile, type RunningOrthanc } from '../helpers/orthanc.js';
 import { sameSizeOtherVersion } from '../helpers/dicom-bytes.js';
 import { runCli } from '../helpers/run-cli.js';
+import { dicomwebOptions, dicomwebUrl } from '../helpers/dicomweb.js';
 import { fixtureDicoms, uploadAll } from '../helpers/storages.js';
 import { waitUntilTimestampsSettle } from '../helpers/tree.js';
 
@@ -42,6 +43,19 @@ describe('a run over a storage unchanged since a complete run', () => {
     const answered = await run(storage, target, journal);
     expect(answered.unchangedSince).toBeDefined();
     expect(answered.verifiedBy).toEqual({ md5: 0, listing: files.length, size: 0, presence: 0 });
+    expect(answered.exitCode).toBe(0);
+  });
+
+  it('is answered from the journal for a DICOMweb server too: the journal of index mode keeps the study each instance is asked by', async () => {
+    const { storage } = await buildStorage();
+    const target = await start(dicomwebOptions());
+    const journal = await newJournal();
+    expect((await runImport(resolveOptions({ source: storage, target: dicomwebUrl(target), journalPath: journal, workers: 2 }))).statuses.stored).toBe(files.length);
+    const infos: string[] = [];
+    const answered = await runImport(resolveOptions({ source: storage, target: dicomwebUrl(target), journalPath: journal, workers: 2 }), { onInfo: (text) => infos.push(text) });
+    expect(infos.join('\n')).not.toMatch(/no longer holds/);
+    expect(answered.unchangedSince).toBeDefined();
+    expect(answered.verifiedBy).toEqual({ md5: 0, listing: 0, size: 0, presence: files.length });
     expect(answered.exitCode).toBe(0);
   });
 
