@@ -1,6 +1,7 @@
 // A storage unchanged since a complete run spares reading the source, never asking the target
 // (src/confirm-complete.ts, src/run.ts): against real Orthancs, the journal's answer is given only
 // once every delivered instance was found on the target as it was.
+import Database from 'better-sqlite3';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +58,18 @@ describe('a run over a storage unchanged since a complete run', () => {
     expect(answered.unchangedSince).toBeDefined();
     expect(answered.verifiedBy).toEqual({ md5: 0, listing: 0, size: 0, presence: files.length });
     expect(answered.exitCode).toBe(0);
+
+    // a journal written before the records kept the study: the server cannot be asked, which is not "no longer holds"
+    const db = new Database(journal);
+    db.prepare("UPDATE outcomes SET outcome = json_remove(outcome, '$.studyInstanceUid', '$.seriesInstanceUid')").run();
+    db.close();
+    const unprovable: string[] = [];
+    const again = await runImport(resolveOptions({ source: storage, target: dicomwebUrl(target), journalPath: journal, workers: 2 }), { onInfo: (text) => unprovable.push(text) });
+    expect(unprovable.join('\n')).toMatch(/the target cannot tell whether it still holds the instance [0-9.]+ \(.*Study Instance UID is not known.*\): reading the source again/);
+    expect(unprovable.join('\n')).not.toMatch(/no longer holds/);
+    expect(again.unchangedSince).toBeUndefined();
+    expect(again.verified).toBe(files.length);
+    expect(again.exitCode).toBe(0);
   });
 
   it('reads the source again and sends what a wiped target lost', async () => {
