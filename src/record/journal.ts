@@ -19,9 +19,10 @@ const COMPLETE_RUN = 'complete-run';
 
 /**
  * Fields a short record keeps even when the index gives them: what a later run needs to confirm on
- * the target, without the index, what this one delivered (see confirm-complete.ts).
+ * the target, without the index, what this one delivered (see confirm-complete.ts): a DICOMweb
+ * server is asked by study, and read back (WADO-RS) by study and series.
  */
-const ALWAYS_KEPT = new Set(['instanceId', 'decodedSize']);
+const ALWAYS_KEPT = new Set(['instanceId', 'decodedSize', 'studyInstanceUid', 'seriesInstanceUid']);
 
 // The fields of an outcome that `known` does not already give, when it carries every field of
 // `known` and the same path (else the whole outcome: lookup tells a short record by its missing

@@ -250,6 +250,7 @@ export const formatSummary = (summary: Summary): string => {
   }
   if (summary.recovery && !summary.check) {
     lines.push(`  files: ${summary.statuses.stored} written, ${summary.statuses.alreadyThere} already there and identical`);
+    lines.push(`  verified in the folder by this run: ${summary.verified} of ${summary.instances} delivered instances${describeProofs(summary.verifiedBy)}`);
   } else if (!summary.dryRun && !summary.check) {
     const { stored, alreadyThere, dropped } = summary.statuses;
     const lost = summary.answersLost > 0 ? `, ${summary.answersLost} answers lost (found on the target with the same bytes)` : '';

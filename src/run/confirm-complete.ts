@@ -27,10 +27,20 @@ export interface ConfirmContext {
 }
 
 /** The first delivery the target no longer holds as it was, or the counts of how each was seen. */
-export type ConfirmResult = { readonly kind: 'confirmed'; readonly counts: Confirmation } | { readonly kind: 'not-held'; readonly path: string };
+/** `unprovable`: why the target could not tell (it was asked, and did not say the instance is gone). */
+export type ConfirmResult =
+  | { readonly kind: 'confirmed'; readonly counts: Confirmation }
+  | { readonly kind: 'not-held'; readonly path: string; readonly unprovable?: string };
+
+type NotHeld = Omit<Extract<ConfirmResult, { kind: 'not-held' }>, 'kind'>;
 
 /** Deliveries looked for at once (a folder's files are looked at a few at a time). */
 const AT_ONCE = 64;
+
+// A journal of index mode records an instance without its source path: the file it became in a
+// folder, else its SOP Instance UID, names it.
+const nameOf = (outcome: Partial<FileOutcome>): string =>
+  outcome.path ?? outcome.output ?? (outcome.sopInstanceUid === undefined ? `the instance ${outcome.instanceId ?? 'recorded without a name'}` : `the instance ${outcome.sopInstanceUid}`);
 
 const delivered = (outcome: Partial<FileOutcome>): boolean => outcome.fileClass === 'dicom' && (outcome.status === 'stored' || outcome.status === 'already-there');
 
@@ -47,7 +57,7 @@ export const confirmCompleteRun = async (journal: Journal, context: ConfirmConte
     const lookup = listing === undefined ? undefined : { find: (id: string) => Promise.resolve(listing.find(id)) };
     const counts = { listing: 0, md5: 0, size: 0, presence: 0, unverified: 0 };
     let batch: Partial<FileOutcome>[] = [];
-    const look = async (): Promise<string | undefined> => {
+    const look = async (): Promise<NotHeld | undefined> => {
       // --no-verify: a listed delivery counts with its size alone; a target without a listing is asked.
       const ask = context.verify || lookup === undefined;
       const seen = ask ? await Promise.all(batch.map((outcome) => seenOnTarget(outcome, { listing: lookup, target }))) : [];
@@ -56,7 +66,7 @@ export const confirmCompleteRun = async (journal: Journal, context: ConfirmConte
         const listed = held === undefined && lookup !== undefined && outcome.instanceId !== undefined ? await lookup.find(outcome.instanceId) : undefined;
         if (held === undefined && listed !== undefined && listed.size === outcome.decodedSize) counts.unverified++;
         else if (held?.kind === 'same') counts[held.by]++;
-        else return outcome.path ?? 'an instance recorded without its path';
+        else return held?.kind === 'unknown' ? { path: nameOf(outcome), unprovable: held.reason } : { path: nameOf(outcome) };
       }
       batch = [];
       return undefined;
@@ -65,10 +75,10 @@ export const confirmCompleteRun = async (journal: Journal, context: ConfirmConte
       if (!delivered(outcome)) continue;
       batch.push(outcome);
       const missing = batch.length < AT_ONCE ? undefined : await look();
-      if (missing !== undefined) return { kind: 'not-held', path: missing };
+      if (missing !== undefined) return { kind: 'not-held', ...missing };
     }
     const missing = await look();
-    return missing === undefined ? { kind: 'confirmed', counts } : { kind: 'not-held', path: missing };
+    return missing === undefined ? { kind: 'confirmed', counts } : { kind: 'not-held', ...missing };
   } finally {
     listing?.close();
   }

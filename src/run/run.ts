@@ -35,7 +35,8 @@ const confirmOnTarget = async (journal: Journal, options: ImportOptions, target:
   if (target === undefined) return undefined;
   const result = await confirmCompleteRun(journal, { target, verify: options.verify });
   if (result.kind === 'confirmed') return result.counts;
-  events.onInfo?.(`the source is unchanged since the complete run, but the target no longer holds everything it delivered as it was (${result.path}): reading the source again`);
+  const why = result.unprovable === undefined ? `no longer holds everything it delivered as it was (${result.path})` : `cannot tell whether it still holds ${result.path} (${result.unprovable})`;
+  events.onInfo?.(`the source is unchanged since the complete run, but the target ${why}: reading the source again`);
   return undefined;
 };
 

@@ -197,6 +197,14 @@ describe('formatSummary', () => {
     expect(checked).not.toContain('written');
   });
 
+  it('a recovery says how this run saw each delivered file in the folder, those of an earlier run included', () => {
+    const tally = new Tally();
+    tally.add(outcome('dicom', 1, { status: 'stored', verified: 'md5', onTarget: true, decodedSize: 1 }));
+    tally.add(outcome('dicom', 2, { status: 'stored', verified: 'size', onTarget: true, decodedSize: 2, resumed: true }));
+    const text = formatSummary(tally.summarize({ source: '/src', target: '/out', startedAt, elapsedSeconds: 2, warnings: [], recovery: true, check: false }));
+    expect(text).toContain('verified in the folder by this run: 2 of 2 delivered instances (1 MD5 read back, 1 size only');
+  });
+
   it('groups the thousands of the study counts', () => {
     const tally = new Tally();
     tally.add(outcome('dicom', 1, { status: 'stored' }));
