@@ -26,8 +26,10 @@ export interface ConfirmContext {
   readonly verify: boolean;
 }
 
-/** The first delivery the target no longer holds as it was, or the counts of how each was seen. */
-/** `unprovable`: why the target could not tell (it was asked, and did not say the instance is gone). */
+/**
+ * The counts of how each delivery was seen, or the first one the target no longer holds as it was
+ * (`unprovable`: why the target could not tell; it was asked, and did not say the instance is gone).
+ */
 export type ConfirmResult =
   | { readonly kind: 'confirmed'; readonly counts: Confirmation }
   | { readonly kind: 'not-held'; readonly path: string; readonly unprovable?: string };
