@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { ImporterError } from './errors.js';
 import { parseDateRange, type Filter } from './filter.js';
+import { recoveryOptionsGiven } from '../targets/http/endpoint.js';
 import { parseTargetSpec } from '../targets/registry.js';
 import type { TargetSpec } from '../targets/target.js';
 
@@ -69,12 +70,12 @@ export interface ImportInput {
   readonly inlineLimit?: number | undefined;
 }
 
-// Why: --layout and --overwrite shape files written into a folder; without any target they would
-// be silently ignored (each backend refuses the options it does not take).
+// Without any target the folder's options would be silently ignored (each backend refuses the
+// options it does not take).
 const refuseFolderOptionsWithoutTarget = (input: ImportInput): void => {
-  const given = [input.layout === undefined ? undefined : '--layout', input.overwrite === true ? '--overwrite' : undefined].filter((name) => name !== undefined);
-  if (given.length === 0 || input.target !== undefined) return;
-  throw new ImporterError('E_USAGE', `${given.join(' and ')} only ${given.length === 1 ? 'applies' : 'apply'} to a recovery into a folder, and no target folder was given`);
+  const given = recoveryOptionsGiven(input);
+  if (given === undefined || input.target !== undefined) return;
+  throw new ImporterError('E_USAGE', `${given.flags}, and no target folder was given`);
 };
 
 /** The fully defaulted, validated options the pipeline runs with. */

@@ -196,6 +196,9 @@ export interface ExpectedFile {
   readonly instanceId: string;
 }
 
+// Why: how an index's compression type names the encoding of the file on disk.
+export const encodingOf = (expected: Pick<ExpectedFile, 'compressionType'>): Encoding => (expected.compressionType === 2 ? 'zlib' : 'raw');
+
 /** An instance's identifying tags as the index records them (MainDicomTags of its ancestors). */
 export interface InstanceTags {
   readonly patientId: string;

@@ -3,7 +3,7 @@ import { cacheFacts } from './classify-content.js';
 import { parseDicomHeader } from './dicom-header.js';
 import { inflateOrthancFile, readAnnouncedSize, ZLIB_PREFIX_BYTES } from './orthanc-zlib.js';
 import { digestFile, isReadError, md5Of, openForReading, readStart } from './read-bytes.js';
-import { BLANK_HEADER, type Classified, type Encoding, type ExpectedFile } from '../core/types.js';
+import { BLANK_HEADER, encodingOf, type Classified, type ExpectedFile } from '../core/types.js';
 import { errnoOrMessage } from '../core/errno.js';
 
 /** The decoded content of a file, or why it does not match the index. */
@@ -68,7 +68,7 @@ const checkAgainstIndex = (decoded: Decoded, expected: ExpectedFile): string | u
 // Reads a live instance the index describes, decoding it by the index's compression type and
 // proving it is the file Orthanc stored (size on disk, decoded length, MD5) before it may be uploaded.
 export const inspectIndexed = async (limits: Limits, expected: ExpectedFile): Promise<Classified> => {
-  const encoding: Encoding = expected.compressionType === 2 ? 'zlib' : 'raw';
+  const encoding = encodingOf(expected);
   let fd: number;
   try {
     fd = openForReading(limits);

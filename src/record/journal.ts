@@ -71,6 +71,10 @@ export const defaultJournalPath = (identity: JournalIdentity, env: NodeJS.Proces
   return join(state, 'orthanc-import', `journal-${digest}.sqlite`);
 };
 
+// Why: an outcome that says the target took the instance (stored or already there; not dropped by
+// a filter there): what a later run must find on the target before it replays it.
+export const isDelivered = (outcome: Partial<FileOutcome>): boolean => outcome.fileClass === 'dicom' && outcome.status !== undefined && outcome.status !== 'dropped';
+
 // Outcomes that need no second attempt: delivered (and verified when verification is on), or a
 // file whose class will not change while the file does not. Failures, refusals and conflicts are retried.
 export const isFinal = (outcome: FileOutcome, verify: boolean): boolean => {

@@ -2,7 +2,7 @@
 // sending nothing: the evidence a user wants before deleting the old server. Written once, for
 // every target (an Orthanc, a DICOMweb server, a recovery folder).
 import type { Target } from '../targets/target.js';
-import { BLANK_HEADER, dicomOutcome, skippedOutcome, type Classified, type DecodedDicom, type FileEntry, type FileOutcome, type SourceItem } from '../core/types.js';
+import { BLANK_HEADER, dicomOutcome, encodingOf, skippedOutcome, type Classified, type DecodedDicom, type FileEntry, type FileOutcome, type SourceItem } from '../core/types.js';
 import { instanceRef, proofFields } from './deliver.js';
 
 // In a check, an indexed instance whose MD5 the index stored needs no reading at all (when the
@@ -13,7 +13,7 @@ export const knownFromIndex = (item: SourceItem): DecodedDicom | undefined => {
   return {
     kind: 'dicom',
     diskSize: expected.compressedSize,
-    encoding: expected.compressionType === 2 ? 'zlib' : 'raw',
+    encoding: encodingOf(expected),
     header: { ...BLANK_HEADER, ...item.tags },
     decodedSize: expected.uncompressedSize,
     md5: expected.uncompressedMd5,

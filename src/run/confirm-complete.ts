@@ -1,10 +1,11 @@
 // A source unchanged since a complete run spares reading the source, never asking the target:
 // before a run answers from the journal, every instance the journal says was delivered is found
 // on the target as it is now.
-import type { Journal } from '../record/journal.js';
+import { isDelivered, type Journal } from '../record/journal.js';
 import type { Target } from '../targets/target.js';
 import type { FileOutcome } from '../core/types.js';
 import { seenOnTarget } from './resume.js';
+import { loadListing, lookupOf } from './run-listing.js';
 import { TargetListing } from '../record/target-listing.js';
 
 /** How the delivered instances of a complete run were seen on the target by this run. */
@@ -44,7 +45,6 @@ const AT_ONCE = 64;
 const nameOf = (outcome: Partial<FileOutcome>): string =>
   outcome.path ?? outcome.output ?? (outcome.sopInstanceUid === undefined ? `the instance ${outcome.instanceId ?? 'recorded without a name'}` : `the instance ${outcome.sopInstanceUid}`);
 
-const delivered = (outcome: Partial<FileOutcome>): boolean => outcome.fileClass === 'dicom' && (outcome.status === 'stored' || outcome.status === 'already-there');
 
 // Why: the journal may vouch for the source, not for the target. A target with a bulk listing is
 // listed once; every instance the journal says was delivered is looked for there and asked for
@@ -55,8 +55,8 @@ export const confirmCompleteRun = async (journal: Journal, context: ConfirmConte
   const { target } = context;
   const listing = target.list === undefined ? undefined : TargetListing.standalone();
   try {
-    if (listing !== undefined && target.list !== undefined) for await (const page of target.list()) listing.add(page);
-    const lookup = listing === undefined ? undefined : { find: (id: string) => Promise.resolve(listing.find(id)) };
+    if (listing !== undefined && target.list !== undefined) await loadListing(target.list(), listing);
+    const lookup = listing === undefined ? undefined : lookupOf(listing, Promise.resolve());
     const counts = { listing: 0, md5: 0, size: 0, presence: 0, unverified: 0 };
     let batch: Partial<FileOutcome>[] = [];
     const look = async (): Promise<NotHeld | undefined> => {
@@ -74,7 +74,7 @@ export const confirmCompleteRun = async (journal: Journal, context: ConfirmConte
       return undefined;
     };
     for (const outcome of journal.outcomes()) {
-      if (!delivered(outcome)) continue;
+      if (!isDelivered(outcome)) continue;
       batch.push(outcome);
       const missing = batch.length < AT_ONCE ? undefined : await look();
       if (missing !== undefined) return { kind: 'not-held', ...missing };

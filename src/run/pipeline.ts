@@ -37,7 +37,7 @@ import type { LocatedSource, Source, SourceFingerprint } from '../sources/source
 import { merge } from './merge.js';
 import { StudyTally } from '../record/studies.js';
 import { exitCodeOf, isImporterError } from '../core/errors.js';
-import { treeFields, type Classified, type ExpectedFile, type FileEntry, type FileOutcome, type IndexedItem, type SourceItem } from '../core/types.js';
+import { encodingOf, treeFields, type Classified, type ExpectedFile, type FileEntry, type FileOutcome, type IndexedItem, type SourceItem } from '../core/types.js';
 import { describeFilter, isEmptyFilter, matchesFilter, type Filter, type FilterTags } from '../core/filter.js';
 
 
@@ -114,7 +114,7 @@ const refFromIndex = (item: IndexedItem): InstanceRef => {
 };
 
 // What the index says of an instance's file on disk.
-const diskFromIndex = (expected: ExpectedFile): OnDisk => ({ diskSize: expected.compressedSize, encoding: expected.compressionType === 2 ? 'zlib' : 'raw' });
+const diskFromIndex = (expected: ExpectedFile): OnDisk => ({ diskSize: expected.compressedSize, encoding: encodingOf(expected) });
 
 // What the index says of an instance's outcome before its file is read: where it is, its sizes,
 // its encoding, its ID and its place in the tree.

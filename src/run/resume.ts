@@ -1,5 +1,5 @@
 import { lstat } from 'node:fs/promises';
-import { isFinal, type Journal } from '../record/journal.js';
+import { isDelivered, isFinal, type Journal } from '../record/journal.js';
 import type { Held, InstanceRef, ListedInstance, Target } from '../targets/target.js';
 import type { FileEntry, FileOutcome, SourceItem } from '../core/types.js';
 import { proofFields } from './deliver.js';
@@ -81,8 +81,7 @@ export const seenOnTarget = async (outcome: Partial<FileOutcome>, shortcuts: Pic
 export const replayed = async (key: string | undefined, shortcuts: Shortcuts, known?: Partial<FileOutcome>): Promise<FileOutcome | undefined> => {
   const outcome = recorded(key, shortcuts, known);
   if (outcome === undefined) return undefined;
-  const delivered = outcome.fileClass === 'dicom' && outcome.status !== undefined && outcome.status !== 'dropped';
-  if (!delivered || shortcuts.target === undefined) return { ...outcome, resumed: true };
+  if (!isDelivered(outcome) || shortcuts.target === undefined) return { ...outcome, resumed: true };
   const seen = await seenOnTarget(outcome, shortcuts);
   switch (seen.kind) {
     case 'same':

@@ -32,6 +32,16 @@ async function* pagesOf(asked: Promise<Pages>): AsyncGenerator<readonly ListedIn
   yield* await asked;
 }
 
+// Why: the whole listing into a store of its own; returns how many instances the pages named.
+export const loadListing = async (pages: Pages, store: Pick<TargetListing, 'add'>): Promise<number> => {
+  let count = 0;
+  for await (const page of pages) {
+    store.add(page);
+    count += page.length;
+  }
+  return count;
+};
+
 /** The listing of one run, as the stages take it. */
 export interface RunListing {
   readonly lookup: ListingLookup;
@@ -48,8 +58,9 @@ const announce = (events: ImportEvents, count: number): void => {
   );
 };
 
-// A lookup that answers at once for an instance already listed, and after the last page otherwise.
-const lookupOf = (store: Pick<TargetListing, 'find'>, loaded: Promise<void>): ListingLookup => ({
+// Why: a lookup that answers at once for an instance already listed, and after the last page
+// otherwise (`loaded`: settles with the last page).
+export const lookupOf = (store: Pick<TargetListing, 'find'>, loaded: Promise<void>): ListingLookup => ({
   find: async (id) => {
     const now = store.find(id);
     if (now !== undefined) return now;
@@ -88,12 +99,7 @@ export const openRunListing = (plan: ListingPlan, join: ListingJoin | undefined,
   if (join !== undefined) return listedPageByPage(plan.pages, join, events);
   const store = TargetListing.standalone();
   const load = async (): Promise<void> => {
-    let count = 0;
-    for await (const page of plan.pages) {
-      store.add(page);
-      count += page.length;
-    }
-    announce(events, count);
+    announce(events, await loadListing(plan.pages, store));
   };
   const loaded = load();
   loaded.catch(() => undefined); // met by the first file that waits for it

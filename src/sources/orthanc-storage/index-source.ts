@@ -72,7 +72,7 @@ export function* indexedInstances(index: IndexReader, storageRoot: string, selec
 }
 
 // A settled file's outcome, with its size on disk when the index did not give it.
-export const outcomeOf = (item: SettledItem): FileOutcome => {
+const outcomeOf = (item: SettledItem): FileOutcome => {
   const { entry, classified } = item;
   if (item.sized === true) return skippedOutcome(entry, classified);
   let size: number;

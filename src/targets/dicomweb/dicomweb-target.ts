@@ -10,7 +10,7 @@ import type { Held, HoldsHints, InstanceBody, InstanceRef, PutResult, Target, Ta
 import { Batcher, type BatchBounds, type Waiting } from './batcher.js';
 import { multipartBody } from './multipart.js';
 import { FreshLookup } from './fresh-lookup.js';
-import { QIDO_PAGE, namedPath, qidoPath, readQidoPage } from './qido.js';
+import { QIDO_PAGE, namedPath, qidoPath, readQidoPage, type QidoPage } from './qido.js';
 import { OUT_OF_RESOURCES, readStowAnswer, type PartFate } from './stow-answer.js';
 import { StudyCache, type StudyAnswer } from './study-cache.js';
 import { WADO_ACCEPT, boundaryOf, md5OfFirstPart, wadoPath } from './wado.js';
@@ -153,28 +153,35 @@ export class DicomwebTarget implements Target {
     return { kind: 'read', statusCode: exchange.statusCode, fates: readStowAnswer(exchange.text) };
   }
 
+  // One QIDO-RS answer: a page of instances, none (204/404), or why the server could not tell.
+  async #query(path: string): Promise<{ readonly kind: 'page'; readonly page: QidoPage; readonly headers: AnswerHeaders } | { readonly kind: 'none' } | Extract<StudyAnswer, { kind: 'unknown' }>> {
+    const exchange = await this.#client.send({ method: 'GET', path, headers: { accept: DICOM_JSON } });
+    if (exchange.kind === 'failed') return { kind: 'unknown', reason: `QIDO-RS of its study failed: ${exchange.reason}` };
+    if (exchange.statusCode === 204 || exchange.statusCode === 404) return { kind: 'none' };
+    const page = exchange.statusCode === 200 ? readQidoPage(exchange.text) : undefined;
+    if (page === undefined) return { kind: 'unknown', reason: `QIDO-RS of its study answered HTTP ${exchange.statusCode} without a DICOM JSON list` };
+    return { kind: 'page', page, headers: exchange.headers };
+  }
+
   // The instances of a study among these SOP Instance UIDs, as the server lists them now.
   async #listNamed(study: string, uids: readonly string[]): Promise<StudyAnswer> {
-    const exchange = await this.#client.send({ method: 'GET', path: namedPath(study, uids), headers: { accept: DICOM_JSON } });
-    if (exchange.kind === 'failed') return { kind: 'unknown', reason: `QIDO-RS of its study failed: ${exchange.reason}` };
-    if (exchange.statusCode === 204 || exchange.statusCode === 404) return { kind: 'listed', instances: new Map() };
-    const page = exchange.statusCode === 200 ? readQidoPage(exchange.text) : undefined;
-    return page === undefined ? { kind: 'unknown', reason: `QIDO-RS of its study answered HTTP ${exchange.statusCode} without a DICOM JSON list` } : { kind: 'listed', instances: page.instances };
+    const answer = await this.#query(namedPath(study, uids));
+    if (answer.kind === 'unknown') return answer;
+    return { kind: 'listed', instances: answer.kind === 'page' ? answer.page.instances : new Map() };
   }
 
   // Every instance of a study as the server lists it, page after page.
   async #listStudy(study: string): Promise<StudyAnswer> {
     const instances = new Map<string, string>();
     for (let offset = 0; ; ) {
-      const exchange = await this.#client.send({ method: 'GET', path: qidoPath(study, offset), headers: { accept: DICOM_JSON } });
-      if (exchange.kind === 'failed') return { kind: 'unknown', reason: `QIDO-RS of its study failed: ${exchange.reason}` };
-      if (exchange.statusCode === 204 || exchange.statusCode === 404) return { kind: 'listed', instances };
-      const page = exchange.statusCode === 200 ? readQidoPage(exchange.text) : undefined;
-      if (page === undefined) return { kind: 'unknown', reason: `QIDO-RS of its study answered HTTP ${exchange.statusCode} without a DICOM JSON list` };
+      const answer = await this.#query(qidoPath(study, offset));
+      if (answer.kind === 'unknown') return answer;
+      if (answer.kind === 'none') return { kind: 'listed', instances };
+      const { page, headers } = answer;
       for (const [uid, sopClass] of page.instances) instances.set(uid, sopClass);
       // A full page asks for the next; so does a shorter one the server says it cut (PS3.18: a
       // Warning header of "additional results").
-      if (page.count === 0 || (page.count < QIDO_PAGE && !saysTruncated(exchange.headers))) return { kind: 'listed', instances };
+      if (page.count === 0 || (page.count < QIDO_PAGE && !saysTruncated(headers))) return { kind: 'listed', instances };
       offset += page.count;
     }
   }

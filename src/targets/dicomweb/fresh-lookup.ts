@@ -65,8 +65,11 @@ export class FreshLookup {
 
   async #answer(study: string, asked: readonly Asked[]): Promise<void> {
     const named = await this.#queries.named(study, [...new Set(asked.map(({ uid }) => uid))]);
-    const missing = named.kind === 'listed' ? asked.filter(({ uid }) => !named.instances.has(uid)) : asked;
-    for (const { uid, resolve } of asked) if (named.kind === 'listed' && named.instances.has(uid)) resolve(named);
+    const missing: Asked[] = [];
+    for (const ask of asked) {
+      if (named.kind === 'listed' && named.instances.has(ask.uid)) ask.resolve(named);
+      else missing.push(ask);
+    }
     if (missing.length === 0) return;
     const whole = await this.#queries.whole(study);
     for (const { resolve } of missing) resolve(whole);

@@ -12,7 +12,7 @@ interface Entry {
 
 /** Studies kept, and instances across them (a study of 10,000 instances weighs about 1 MB here). */
 export const CACHED_STUDIES = 300;
-export const CACHED_INSTANCES = 200_000;
+const CACHED_INSTANCES = 200_000;
 
 /**
  * Why: skip-existing asks about every instance of a study, so they share one request. What the

@@ -4,9 +4,6 @@ import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FileOutcome } from '../../core/types.js';
 
-/** Recorded outcomes checked at once. */
-const CHECKED_AT_ONCE = 64;
-
 // Why: a replayed folder outcome claims a file on disk; this is the look that claim rests on. An
 // outcome that claims no file (a file not recovered, and why) stands as it is; a recovered one
 // stands only while a regular file of its recorded decoded size is at its recorded path, last
@@ -24,24 +21,4 @@ export const confirmRecorded = async (root: string, outcome: Partial<FileOutcome
   } catch {
     return false;
   }
-};
-
-// Why: a run answered from the journal alone ("source unchanged since a complete run") must still
-// see every recorded file; the recorded outcomes are streamed and checked a few at a time, so
-// memory stays flat. Returns the recorded path of the first file found missing (or changed),
-// undefined when all are there.
-export const firstMissing = async (root: string, outcomes: Iterable<Partial<FileOutcome>>): Promise<string | undefined> => {
-  let batch: Partial<FileOutcome>[] = [];
-  const check = async (): Promise<string | undefined> => {
-    const confirmed = await Promise.all(batch.map((outcome) => confirmRecorded(root, outcome)));
-    const missing = batch.find((_, index) => confirmed[index] !== true);
-    batch = [];
-    return missing === undefined ? undefined : (missing.output ?? 'a recovered file recorded without its path');
-  };
-  for (const outcome of outcomes) {
-    batch.push(outcome);
-    const missing = batch.length < CHECKED_AT_ONCE ? undefined : await check();
-    if (missing !== undefined) return missing;
-  }
-  return check();
 };

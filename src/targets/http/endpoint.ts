@@ -73,11 +73,16 @@ export const parseEndpoint = (raw: string, credentials: TargetCredentials): Endp
   return { origin: url.origin, prefix, headers, display: `${url.origin}${prefix}` };
 };
 
-// Why: --layout and --overwrite shape files written into a folder; with a server they would be
-// silently ignored, and the user would believe they applied. `what`: the target, as the message names it.
-export const refuseRecoveryOptions = (input: { readonly layout?: string | undefined; readonly overwrite?: boolean | undefined }, what: string): void => {
+// Why: --layout and --overwrite shape files written into a folder; anywhere else they would be
+// silently ignored, and the user would believe they applied. The flags given, and the verb that fits.
+export const recoveryOptionsGiven = (input: { readonly layout?: string | undefined; readonly overwrite?: boolean | undefined }): { readonly flags: string; readonly count: number } | undefined => {
   const given = [input.layout === undefined ? undefined : '--layout', input.overwrite === true ? '--overwrite' : undefined].filter((name) => name !== undefined);
-  if (given.length === 0) return;
-  const apply = given.length === 1 ? 'applies' : 'apply';
-  throw new ImporterError('E_USAGE', `${given.join(' and ')} only ${apply} to a recovery into a folder, not to ${what}: leave ${given.length === 1 ? 'it' : 'them'} out`);
+  return given.length === 0 ? undefined : { flags: `${given.join(' and ')} only ${given.length === 1 ? 'applies' : 'apply'} to a recovery into a folder`, count: given.length };
+};
+
+// Why: a server target refuses the folder's options. `what`: the target, as the message names it.
+export const refuseRecoveryOptions = (input: { readonly layout?: string | undefined; readonly overwrite?: boolean | undefined }, what: string): void => {
+  const given = recoveryOptionsGiven(input);
+  if (given === undefined) return;
+  throw new ImporterError('E_USAGE', `${given.flags}, not to ${what}: leave ${given.count === 1 ? 'it' : 'them'} out`);
 };

@@ -10,8 +10,6 @@ import { orthancPolicy, parseAnswer } from './answer.js';
 /** Orthanc's Status in its answer to POST /instances for a stored or dropped instance. */
 export type UploadStatus = 'Success' | 'AlreadyStored' | 'FilteredOut';
 
-/** The body of one upload: bytes in memory, or a factory for a fresh stream (called again on retry). */
-export type UploadBody = RequestBody;
 
 /** What became of one POST /instances. */
 export type UploadResult =
@@ -116,7 +114,7 @@ export class Uploader {
   }
 
   // Uploads one DICOM file to /instances.
-  async upload(body: UploadBody, size: number): Promise<UploadResult> {
+  async upload(body: RequestBody, size: number): Promise<UploadResult> {
     const exchange = await this.#http.send({ method: 'POST', path: '/instances', headers: { 'content-type': 'application/dicom' }, body, size });
     if (exchange.kind === 'failed') return exchange;
     return toUploadResult(exchange.statusCode, exchange.text);

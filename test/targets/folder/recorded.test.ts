@@ -4,7 +4,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { confirmRecorded, firstMissing } from '../../../src/targets/folder/recorded.js';
+import { confirmRecorded } from '../../../src/targets/folder/recorded.js';
 import type { FileOutcome } from '../../../src/core/types.js';
 
 const recovered = (output: string, decodedSize: number): FileOutcome => ({ path: `src/${output}`, size: 10, fileClass: 'dicom', status: 'stored', verified: 'md5', output, decodedSize });
@@ -45,7 +45,6 @@ describe('confirmRecorded', () => {
     utimesSync(path, new Date(), new Date(Date.now() + 5000)); // a later modification time, whatever the clock's resolution
     expect(statSync(path).size).toBe(5);
     expect(await confirmRecorded(root, written)).toBe(false);
-    expect(await firstMissing(root, [written])).toBe('a.dcm');
   });
 
   it('cannot confirm a recovered outcome that does not say where or how big, and lets an outcome that claims no file stand', async () => {
@@ -53,15 +52,5 @@ describe('confirmRecorded', () => {
     expect(await confirmRecorded(root, { path: 'a', size: 1, fileClass: 'dicom', status: 'stored', decodedSize: 1 })).toBe(false);
     expect(await confirmRecorded(root, { path: 'a', size: 1, fileClass: 'dicom', status: 'stored', output: 'a.dcm' })).toBe(false);
     expect(await confirmRecorded(root, { path: 'notes.txt', size: 1, fileClass: 'not-dicom', reason: 'text' })).toBe(true);
-  });
-});
-
-describe('firstMissing', () => {
-  it('names a recorded file missing among many, or nothing when all are there', async () => {
-    const root = await folderWith({ 'a.dcm': 'aa', 'b.dcm': 'bbb' });
-    const outcomes = [recovered('a.dcm', 2), ...Array.from({ length: 100 }, () => recovered('b.dcm', 3))];
-    expect(await firstMissing(root, outcomes)).toBeUndefined();
-    expect(await firstMissing(root, [...outcomes, recovered('c.dcm', 1)])).toBe('c.dcm');
-    expect(await firstMissing(root, [recovered('c.dcm', 1), ...outcomes])).toBe('c.dcm');
   });
 });
