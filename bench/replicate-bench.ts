@@ -11,9 +11,10 @@ import { cp, mkdir, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { generateDicoms } from '../fixtures/make-dicoms.js';
 import { startOrthanc, type RunningOrthanc } from '../fixtures/orthanc-process.js';
 import {
+  BENCH_DATA,
+  BENCH_INSTANCES,
   buildCompressedStorage,
   buildOnce,
   countInstances,
@@ -35,18 +36,7 @@ import {
 } from './common.js';
 import { startWanProxy, type WanShape } from './wan-proxy.js';
 
-const INSTANCES = 1000;
-const GENERATE: Parameters<typeof generateDicoms>[0] & { count: number } = {
-  out: '',
-  count: INSTANCES,
-  patients: 10,
-  studies: 2,
-  series: 5,
-  sizeKb: { min: 100, max: 500 },
-  seed: 20_240,
-  prefix: 'BENCH',
-  ts: 'explicit',
-};
+const INSTANCES = BENCH_INSTANCES;
 const HTTP_TIMEOUT_MS = 30_000;
 /** orthanc-rest-replicate's example run used 4 threads. */
 const PEER_THREADS = 4;
@@ -191,7 +181,7 @@ const main = async (): Promise<number> => {
   const options = parseOptions(process.argv.slice(2));
   await mkdir(options.work, { recursive: true });
   const originalsDir = join(options.work, 'originals');
-  const { files } = await ensureGenerated(originalsDir, GENERATE);
+  const { files } = await ensureGenerated(originalsDir, BENCH_DATA);
   const bytes = await totalBytes(files);
   const storage = join(options.work, 'storage');
   await buildOnce(storage, (partial) => buildCompressedStorage(partial, files, INSTANCES, HTTP_TIMEOUT_MS));
