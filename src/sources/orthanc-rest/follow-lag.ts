@@ -1,6 +1,6 @@
 // How old a change of Orthanc's log is. Its Date reads `YYYYMMDDTHHMMSS` without a zone; Orthanc
 // 1.10.1 writes it in UTC whatever the server's TZ (seen in test/sources/orthanc-rest/follow.test.ts
-// with TZ=Pacific/Kiritimati, UTC+14). The age is taken against this machine's clock: a source
+// with TZ=Pacific/Pago_Pago, UTC-11). The age is taken against this machine's clock: a source
 // whose clock is off shows a lag off by as much, never below 0.
 
 const ORTHANC_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})$/;

@@ -3,7 +3,7 @@
 // reading is. What Orthanc 1.10.1 answers (seen on it, see the tests):
 // - `{"Changes": [{ChangeType, Date, ID, Path, ResourceType, Seq}], "Done", "Last"}`; `Last` is the
 //   Seq of the page's last change, or, for an empty page, the log's counter (`?last` answers it too).
-// - Date is `YYYYMMDDTHHMMSS` in UTC (an Orthanc started with TZ=Pacific/Kiritimati writes UTC).
+// - Date is `YYYYMMDDTHHMMSS` in UTC (an Orthanc started with TZ=Pacific/Pago_Pago writes UTC).
 // - A deletion is never logged: the log's rows reference the resource (ON DELETE CASCADE), so
 //   deleting a resource removes its changes, and Seq has a gap where they were. The gaps are the
 //   only trace of a deletion in the log, counted here as `vanished`.
@@ -59,26 +59,29 @@ const isPage = (value: unknown): value is ChangesPage => {
   return typeof page === 'object' && page !== null && Array.isArray(page.Changes) && typeof page.Done === 'boolean' && typeof page.Last === 'number';
 };
 
-// Resolves when the signal aborts (never without one); the request it races goes on unobserved.
-const aborted = (signal: AbortSignal | undefined): Promise<'aborted'> =>
-  new Promise((resolve) => {
-    if (signal === undefined) return;
-    if (signal.aborted) resolve('aborted');
-    else
-      signal.addEventListener(
-        'abort',
-        () => {
-          resolve('aborted');
-        },
-        { once: true },
-      );
+// The work's result, or 'aborted' as soon as the signal is (the work goes on unobserved).
+const orAborted = async <T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T | 'aborted'> => {
+  if (signal === undefined) return work;
+  if (signal.aborted) return 'aborted';
+  let onAbort = (): void => undefined;
+  const abort = new Promise<'aborted'>((resolve) => {
+    onAbort = () => {
+      resolve('aborted');
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
   });
+  try {
+    return await Promise.race([work, abort]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+};
 
 // One page of the log, or 'aborted' as soon as the signal is (a source that is away holds the request in its pause).
 const readPage = async (client: HttpClient, signal: AbortSignal | undefined, path: string): Promise<ChangesPage | 'aborted'> => {
   const sent = client.send({ method: 'GET', path, plain: PAGE_LIMITS });
   sent.catch(() => undefined); // an answer after the abort is nobody's
-  const exchange = await Promise.race([sent, aborted(signal)]);
+  const exchange = await orAborted(sent, signal);
   if (exchange === 'aborted') return exchange;
   if (exchange.kind === 'failed') throw new ImporterError('E_SOURCE', `Could not read the source's change log (GET ${path}): ${exchange.reason}`);
   let page: unknown;
