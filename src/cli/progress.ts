@@ -43,6 +43,18 @@ export const createProgress = (options: { quiet: boolean; stream: NodeJS.WriteSt
   let tally: Tally | undefined;
   let following: FollowState | undefined;
   const text = (): string => `${tally === undefined ? '' : line(tally, startedAt, options.uploading)}${following === undefined ? '' : followPart(following)}`;
+  // Both displays keep the last counts and lag, and show them as they can.
+  const showing = (show: () => void, stop: () => void): Progress => ({
+    update: (now) => {
+      tally = now;
+      show();
+    },
+    follow: (state) => {
+      following = state;
+      show();
+    },
+    stop,
+  });
   if (canAnimate(options.stream, options.env ?? process.env)) {
     // ora (and what it draws with) is loaded only for a terminal: a scripted run does not pay for it.
     let spinner: Ora | undefined;
@@ -56,20 +68,10 @@ export const createProgress = (options: { quiet: boolean; stream: NodeJS.WriteSt
       last = Date.now();
       spinner.text = text();
     };
-    return {
-      update: (now) => {
-        tally = now;
-        redraw();
-      },
-      follow: (state) => {
-        following = state;
-        redraw();
-      },
-      stop: () => {
-        stopped = true;
-        spinner?.stop();
-      },
-    };
+    return showing(redraw, () => {
+      stopped = true;
+      spinner?.stop();
+    });
   }
   last = startedAt;
   const write = (): void => {
@@ -77,15 +79,5 @@ export const createProgress = (options: { quiet: boolean; stream: NodeJS.WriteSt
     last = Date.now();
     options.stream.write(`${text()}\n`);
   };
-  return {
-    update: (now) => {
-      tally = now;
-      write();
-    },
-    follow: (state) => {
-      following = state;
-      write();
-    },
-    stop: () => undefined,
-  };
+  return showing(write, () => undefined);
 };

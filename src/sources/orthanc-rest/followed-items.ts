@@ -34,7 +34,7 @@ export class FollowTally {
       case 'vanished':
         this.#state = { ...state, vanishedChanges: state.vanishedChanges + event.changes };
         return this.#deletion(
-          `${event.changes} changes the source logged after change ${event.afterSeq} were gone from its log when read: what they named was deleted there before it could be copied (deletions are never propagated)`,
+          `${event.changes} changes the source logged after change ${event.afterSeq} were gone from its log when read (Orthanc removes a deleted resource's changes): not copied (deletions are never propagated)`,
         );
     }
   }
