@@ -2,6 +2,7 @@
 // Orthanc over REST, an index in PostgreSQL): the run is written once against it and asks for
 // features, never for the kind of source. A new source is one folder under src/sources/ and one
 // line in registry.ts.
+import type { FollowState } from '../core/events.js';
 import type { ImportOptions } from '../core/options.js';
 import type { Filter } from '../core/filter.js';
 import type { FileOutcome, SourceItem } from '../core/types.js';
@@ -70,6 +71,8 @@ export interface Source {
   /** Joins the target's listing with the source (see ListingJoin); once, before items(). */
   joinListing?(): ListingJoin;
   readonly summary?: SourceSummary;
+  /** --follow's counts and last lag, for the summary (orthanc-rest/followed-items.ts FollowTally). */
+  readonly follow?: { state(): FollowState };
   close(): Promise<void>;
 }
 
