@@ -185,6 +185,11 @@ export class Uploader {
     return typeof instance?.ID === 'string' ? instance.ID : undefined;
   }
 
+  // Why: carrying the extras (carry.ts) goes through the same client: one pool, one outage pause.
+  get http(): HttpClient {
+    return this.#http;
+  }
+
   // Closes the pooled connections once every request has settled.
   async close(): Promise<void> {
     await this.#http.close();
