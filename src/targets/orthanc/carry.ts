@@ -25,21 +25,30 @@ const answered = (exchange: Exchange): string => {
   return `HTTP ${exchange.statusCode}${typeof message === 'string' ? ` ${message}` : ''}`;
 };
 
-// A stream that hashes what goes through it, and says the MD5 once it ended.
-const hashing = (source: Readable, ended: (md5: string) => void): Readable => {
-  const hash = createHash('md5');
-  const pass = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      done(null, chunk);
-    },
-    flush(done) {
-      ended(hash.digest('hex'));
-      done();
-    },
-  });
-  return pipeline(source, pass, () => undefined);
-};
+/**
+ * The MD5 of what went through a stream. Read once the request is answered: the HTTP client may
+ * have sent the announced length, and had its answer, before the stream's end is signalled.
+ */
+class Hashed {
+  readonly #hash = createHash('md5');
+  #md5: string | undefined;
+
+  // The stream of the source's bytes, hashed as they go.
+  through(source: Readable): Readable {
+    const pass = new Transform({
+      transform: (chunk: Buffer, _encoding, done) => {
+        this.#hash.update(chunk);
+        done(null, chunk);
+      },
+    });
+    return pipeline(source, pass, () => undefined);
+  }
+
+  get md5(): string {
+    this.#md5 ??= this.#hash.digest('hex');
+    return this.#md5;
+  }
+}
 
 /** The answers gathered while carrying. */
 class Carried {
@@ -93,12 +102,16 @@ export class ExtrasWriter {
   // when it is the MD5 of the bytes sent, and those are the source's.
   async #attachment(done: Carried, base: string, what: string, attachment: UserAttachment): Promise<void> {
     const path = `${base}/attachments/${encodeURIComponent(attachment.name)}`;
-    let sent = '';
-    const body = (): Readable => hashing(attachment.body(), (md5) => (sent = md5));
+    let hashed = new Hashed();
+    const body = (): Readable => {
+      hashed = new Hashed(); // each attempt sends the bytes again
+      return hashed.through(attachment.body());
+    };
     const put = await this.#http.send({ method: 'PUT', path, headers: { 'content-type': 'application/octet-stream' }, body, size: attachment.size });
     const before = done.carried;
     if (!this.#judge(done, put, what, 'UserContentType')) return;
     done.carried = before; // counted once proven
+    const sent = hashed.md5;
     if (attachment.md5 !== '' && sent !== attachment.md5) {
       done.failed.push(`${what}: the source's bytes (MD5 ${sent}) are not those its MD5 names (${attachment.md5})`);
       return;
