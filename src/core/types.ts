@@ -2,7 +2,7 @@
  * The data that flows between the pipeline stages. Per-file results are values of these types,
  * never exceptions: every file ends in exactly one FileClass.
  */
-import type { ResourceExtras } from './extras.js';
+import type { ResourceExtras, ResourceLevel } from './extras.js';
 
 /** Where each file ends up. */
 export type FileClass =
@@ -246,8 +246,12 @@ export const dicomOutcome = (entry: FileEntry, dicom: DecodedDicom): FileOutcome
   fileClass: 'dicom',
 });
 
-/** What the source knows of an instance and of its parents beyond the file (read only for a target that can hold it). */
-export type ExtrasReader = () => Promise<readonly ResourceExtras[]>;
+/**
+ * What the source knows of an instance and of its parents beyond the file, read only for a target
+ * that can hold it. `wanted` says which resources this run has not carried yet: a source for which
+ * reading costs requests skips the others (what it returns anyway is left out).
+ */
+export type ExtrasReader = (wanted: (level: ResourceLevel, orthancId: string) => boolean) => Promise<readonly ResourceExtras[]>;
 
 /** One unit of work for the pipeline, as a source produces it. */
 export type SourceItem =

@@ -2,7 +2,7 @@
 // attachments, labels), and of its parents once per run, before its outcome is final: an
 // instance whose outcome the journal never recorded (kill -9) is done again, extras included.
 import { isImporterError } from '../core/errors.js';
-import type { CarryResult, ExtrasSummary, ResourceExtras } from '../core/extras.js';
+import type { CarryResult, ExtrasSummary, ResourceExtras, ResourceLevel } from '../core/extras.js';
 import type { ExtrasReader, FileOutcome } from '../core/types.js';
 import type { Target } from '../targets/target.js';
 
@@ -63,7 +63,16 @@ export class ExtrasCarrier {
   async #carry(extras: ExtrasReader, carry: NonNullable<Target['carry']>): Promise<CarryResult> {
     let fresh: ResourceExtras[];
     try {
-      fresh = (await extras()).filter((resource) => this.#firstTime(resource));
+      // A resource is wanted once per run; asked twice in one call (by the source, then here), the same answer.
+      const granted = new Set<string>();
+      const wanted = (level: ResourceLevel, orthancId: string): boolean => {
+        const key = `${level}:${orthancId}`;
+        if (granted.has(key)) return true;
+        if (!this.#firstTime(level, key)) return false;
+        granted.add(key);
+        return true;
+      };
+      fresh = (await extras(wanted)).filter((resource) => wanted(resource.level, resource.orthancId));
     } catch (error) {
       if (isImporterError(error)) throw error;
       return { carried: 0, notCarried: [], failed: [`reading what the source knows beyond the file: ${(error as Error).message}`] };
@@ -84,9 +93,8 @@ export class ExtrasCarrier {
   }
 
   // The instance always; a parent only the first time this run meets it (remembered in a bounded memo).
-  #firstTime(resource: ResourceExtras): boolean {
-    if (resource.level === 'instance') return true;
-    const key = `${resource.level}:${resource.orthancId}`;
+  #firstTime(level: ResourceLevel, key: string): boolean {
+    if (level === 'instance') return true;
     if (this.#parents.has(key)) return false;
     this.#parents.set(key, true);
     if (this.#parents.size > PARENTS_REMEMBERED) {
