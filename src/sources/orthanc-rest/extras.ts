@@ -36,7 +36,12 @@ const attachmentBody = (http: HttpClient, path: string): (() => Readable) => () 
   http
     .stream({ method: 'GET', path }, async (_status, _headers, body) => {
       if (answers++ > 0) throw new Error(`GET ${path}: the source broke off the answer`);
-      await new Promise<void>((resolve, reject) => pipeline(body, out, (error) => (error ? reject(error) : resolve())));
+      await new Promise<void>((resolve, reject) => {
+        pipeline(body, out, (error) => {
+          if (error) reject(error);
+          else resolve();
+        });
+      });
     })
     .then(
       (result) => {

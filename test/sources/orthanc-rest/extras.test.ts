@@ -54,8 +54,9 @@ describe('readRestExtras', () => {
       expect([...(ofInstance?.lost ?? [])].sort()).toEqual(['HttpUsername', 'Origin', 'ReceptionDate', 'RemoteAET', 'RemoteIP']);
       expect(ofSeries).toMatchObject({ metadata: [], attachments: [], lost: ['RemoteAET'] });
       const report = ofInstance?.attachments[0];
+      if (report === undefined) throw new Error('no attachment read');
       expect(report).toMatchObject({ name: 'report', size: REPORT.length, md5: createHash('md5').update(REPORT).digest('hex') });
-      expect(await readAll(report?.body() ?? [])).toBe(REPORT); // uncompressed, though stored compressed
+      expect(await readAll(report.body())).toBe(REPORT); // uncompressed, though stored compressed
       expect(ofStudy?.attachments.map(({ name, size }) => ({ name, size }))).toEqual([{ name: '1100', size: 16 }]);
 
       // Into a target that declares none of the names: the numbers are carried, the names are not.
