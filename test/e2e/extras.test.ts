@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveOptions, runImport } from '../../src/index.js';
+import { formatSummary } from '../../src/record/report.js';
 import { orthancJson, orthancsOfThisFile, type RunningOrthanc } from '../helpers/orthanc.js';
 import { fixtureDicoms, uploadAll } from '../helpers/storages.js';
 import { authHeaders } from '../../fixtures/orthanc-process.js';
@@ -63,6 +64,9 @@ describe('what is carried besides the DICOM file', () => {
     expect(summary.extras).toMatchObject({ instances: 3, carried: 4, notCarried: 0, failed: 0 });
     expect(summary.extras?.lost).toMatchObject({ ReceptionDate: 3, Origin: 3, RemoteIP: 3, RemoteAET: 5 });
     expect(summary.extras?.lost).not.toHaveProperty('TransferSyntax'); // Orthanc recomputes it from the file
+    const lines = formatSummary(summary);
+    expect(lines).toContain('  beyond the files (user metadata, attachments, labels): 4 carried for 3 instances and their parents\n');
+    expect(lines).toMatch(/ {2}not carried, no client may write them \(the target records its own\): .*ReceptionDate 3/);
     const { instance, series, study } = source;
     // The index knows numbers only: the target is asked with 1024, which it names Sample.
     expect(await orthancJson(target, `/instances/${instance}/metadata?expand`)).toMatchObject({ Sample: 'instance value' });
@@ -142,5 +146,7 @@ describe('what is carried besides the DICOM file', () => {
     const summary = await runImport(resolveOptions({ source: source.storage, target: folder, workers: 2 }));
     expect(summary.exitCode).toBe(0);
     expect(summary.extras).toEqual({ instances: 0, carried: 0, notCarried: 0, failed: 0, lost: {}, notRead: 3 });
+    const lines = formatSummary(summary).split('\n').filter((line) => /metadata|labels/.test(line));
+    expect(lines).toEqual(["  not carried: Orthanc's user metadata, attachments and labels of 3 instances (only an Orthanc target holds them; not read)"]);
   });
 });
