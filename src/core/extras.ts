@@ -58,6 +58,11 @@ export interface ExtrasSummary {
   readonly notRead?: number;
 }
 
+const PLURAL: Readonly<Record<ResourceLevel, string>> = { patient: 'patients', study: 'studies', series: 'series', instance: 'instances' };
+
+// Why: a resource's path in Orthanc's REST API, the same on the source and on the target.
+export const resourcePath = (level: ResourceLevel, orthancId: string): string => `/${PLURAL[level]}/${encodeURIComponent(orthancId)}`;
+
 /** Orthanc's first and last user type of metadata and attachments. */
 export const USER_TYPES = { first: 1024, last: 65535 } as const;
 

@@ -4,7 +4,7 @@
 // .../size and .../md5 before Orthanc 1.10; the bytes from .../data, streamed) and labels (Orthanc
 // >= 1.12.0, "HasLabels" in its /system).
 import { PassThrough, pipeline, type Readable } from 'node:stream';
-import { isUserType, metadataByName, type ResourceExtras, type ResourceLevel, type UserAttachment, type UserMetadata } from '../../core/extras.js';
+import { isUserType, metadataByName, resourcePath, type ResourceExtras, type ResourceLevel, type UserAttachment, type UserMetadata } from '../../core/extras.js';
 import type { Exchange, HttpClient } from '../../targets/http/client.js';
 
 /** A resource of the source, as the caller knows it: the instance and its parents. */
@@ -13,7 +13,6 @@ export interface SourceResource {
   readonly orthancId: string;
 }
 
-const PLURAL: Readonly<Record<ResourceLevel, string>> = { patient: 'patients', study: 'studies', series: 'series', instance: 'instances' };
 
 // A GET whose answer must be 200: its text, or an error naming what was asked.
 const fetchText = async (http: HttpClient, path: string): Promise<string> => {
@@ -68,7 +67,7 @@ const describe = async (http: HttpClient, path: string): Promise<{ size: number;
 
 // One resource's extras.
 const readResource = async (http: HttpClient, resource: SourceResource, labels: boolean): Promise<ResourceExtras> => {
-  const base = `/${PLURAL[resource.level]}/${encodeURIComponent(resource.orthancId)}`;
+  const base = resourcePath(resource.level, resource.orthancId);
   const metadata: UserMetadata[] = [];
   const lost: string[] = [];
   const named = await fetchJson(http, `${base}/metadata?expand`);

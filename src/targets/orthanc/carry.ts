@@ -2,15 +2,14 @@
 // metadata, its user attachments (their MD5 read back) and its labels, under the resource's ID.
 // What Orthanc 1.10.1 answers (test/targets/orthanc/carry.test.ts): 200 to a declared name and to
 // any number of the user range, declared or not; 404 with OrthancStatus 7 ("Accessing an
-// inexistent item") to a name it does not declare; 403 to a system type (never sent: that would
-// read as refused credentials); labels only from 1.12.0 (404 "Unknown resource" before).
+// inexistent item") to a name it does not declare; 403 to a system type (never sent knowingly; a
+// name a later Orthanc keeps for itself is reported); labels only from 1.12.0 (404 before).
 import { createHash } from 'node:crypto';
 import { pipeline, Transform, type Readable } from 'node:stream';
-import type { CarryResult, ResourceExtras, ResourceLevel, UserAttachment } from '../../core/extras.js';
+import { resourcePath, type CarryResult, type ResourceExtras, type UserAttachment } from '../../core/extras.js';
 import type { Exchange, HttpClient } from '../http/client.js';
 import { parseAnswer } from './answer.js';
 
-const PLURAL: Readonly<Record<ResourceLevel, string>> = { patient: 'patients', study: 'studies', series: 'series', instance: 'instances' };
 
 /** Orthanc's ErrorCode_InexistentItem: its answer to a metadata or attachment name it does not declare. */
 const INEXISTENT_ITEM = 7;
@@ -71,7 +70,7 @@ export class ExtrasWriter {
   async carry(resources: readonly ResourceExtras[]): Promise<CarryResult> {
     const done = new Carried();
     for (const resource of resources) {
-      const base = `/${PLURAL[resource.level]}/${encodeURIComponent(resource.orthancId)}`;
+      const base = resourcePath(resource.level, resource.orthancId);
       const where = `${resource.level} ${resource.orthancId}`;
       for (const { name, value } of resource.metadata) {
         const put = await this.#http.send({ method: 'PUT', path: `${base}/metadata/${encodeURIComponent(name)}`, headers: { 'content-type': 'text/plain' }, body: Buffer.from(value, 'utf8'), size: Buffer.byteLength(value) });
@@ -92,6 +91,8 @@ export class ExtrasWriter {
     }
     if (declaredIn !== undefined && put.kind === 'answer' && put.statusCode === 404 && parseAnswer(put.text).OrthancStatus === INEXISTENT_ITEM) {
       done.notCarried.push(`${what}: the target does not declare this name (${declaredIn} in its configuration)`);
+    } else if (put.kind === 'answer' && put.statusCode === 403) {
+      done.notCarried.push(`${what}: the target keeps this type for itself (HTTP 403)`);
     } else {
       done.failed.push(`${what}: ${answered(put)}`);
     }

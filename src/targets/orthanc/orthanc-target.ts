@@ -55,7 +55,7 @@ export class OrthancTarget implements Target {
     this.#events.onTarget?.(`Orthanc ${system.version}${system.name === undefined ? '' : ` (${system.name})`}`);
     const assessment = assessTarget(system, this.#options);
     this.#transcoding = assessment.transcoding;
-    this.#extras = new ExtrasWriter(this.#uploader.http, labelSupport(system));
+    this.#extras = new ExtrasWriter(this.#uploader.extrasHttp, labelSupport(system));
     return assessment;
   }
 
@@ -105,7 +105,7 @@ export class OrthancTarget implements Target {
 
   // PUT the user metadata, attachments and labels of resources it holds (carry.ts).
   async carry(resources: readonly ResourceExtras[]): Promise<CarryResult> {
-    this.#extras ??= new ExtrasWriter(this.#uploader.http, { has: false, reason: 'the target was not asked whether it has labels' });
+    this.#extras ??= new ExtrasWriter(this.#uploader.extrasHttp, { has: false, reason: 'the target was not asked whether it has labels' });
     return this.#extras.carry(resources);
   }
 

@@ -54,7 +54,7 @@ describe('carrying extras to an Orthanc', () => {
     expect(system['HasLabels']).toBeUndefined();
   });
 
-  it('carries metadata and attachments at every level, proves each attachment by its MD5, and says what the target cannot hold', async () => {
+  it('carries metadata and attachments at every level, proves each attachment by its MD5, and says what the target cannot hold (a 403 does not stop the run)', async () => {
     const orthanc = await start({ config: DECLARED });
     const { bytes, ref } = instanceRefOf();
     const stored = await orthancJson<{ ParentSeries: string }>(orthanc, '/instances', { body: bytes });
@@ -68,6 +68,7 @@ describe('carrying extras to an Orthanc', () => {
           { name: 'Sample', value: 'declared' },
           { name: '1500', value: 'by number' },
           { name: 'Undeclared', value: 'lost' },
+          { name: 'ReceptionDate', value: 'a system name, as a later Orthanc may add' },
         ],
         attachments: [attachment('report', 'a report'), attachment('1100', 'by number'), attachment('undeclared', 'x'), attachment('1101', 'liar', md5(Buffer.from('other')))],
         labels: ['reviewed'],
@@ -78,6 +79,7 @@ describe('carrying extras to an Orthanc', () => {
       expect(result.carried).toBe(5);
       expect(result.notCarried).toEqual([
         `instance ${ref.instanceId}: metadata Undeclared: the target does not declare this name (UserMetadata in its configuration)`,
+        `instance ${ref.instanceId}: metadata ReceptionDate: the target keeps this type for itself (HTTP 403)`,
         `instance ${ref.instanceId}: attachment undeclared: the target does not declare this name (UserContentType in its configuration)`,
         `instance ${ref.instanceId}: labels reviewed: the target has no labels (Orthanc 1.10.1)`,
       ]);
