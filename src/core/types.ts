@@ -2,6 +2,7 @@
  * The data that flows between the pipeline stages. Per-file results are values of these types,
  * never exceptions: every file ends in exactly one FileClass.
  */
+import type { ResourceExtras, ResourceLevel } from './extras.js';
 
 /** Where each file ends up. */
 export type FileClass =
@@ -183,6 +184,12 @@ export interface FileOutcome {
   readonly httpStatus?: number;
   readonly targetMessage?: string;
   readonly targetDetails?: string;
+  /** Orthanc target: user metadata, attachments and labels of the instance (and of its parents carried with it) carried by this run. */
+  readonly extrasCarried?: number;
+  /** What of them the target cannot hold (a name it does not declare, no labels), one line each. */
+  readonly extrasNotCarried?: readonly string[];
+  /** What of them failed to be carried (the outcome is then not final: the next run does it again). */
+  readonly extrasFailed?: readonly string[];
 }
 
 /** What the index says a type-1 attachment must be: checked before anything is uploaded. */
@@ -239,12 +246,27 @@ export const dicomOutcome = (entry: FileEntry, dicom: DecodedDicom): FileOutcome
   fileClass: 'dicom',
 });
 
+/**
+ * What the source knows of an instance and of its parents beyond the file, read only for a target
+ * that can hold it. `wanted` says which resources this run has not carried yet: a source for which
+ * reading costs requests skips the others (what it returns anyway is left out).
+ */
+export type ExtrasReader = (wanted: (level: ResourceLevel, orthancId: string) => boolean) => Promise<readonly ResourceExtras[]>;
+
 /** One unit of work for the pipeline, as a source produces it. */
 export type SourceItem =
   /** Classify by content (walk mode, or an orphan included with --include-orphans). */
   | { readonly kind: 'file'; readonly entry: FileEntry }
   /** A live instance from Orthanc's index: decode as the index says and check it against the index. */
-  | { readonly kind: 'indexed'; readonly entry: FileEntry; readonly expected: ExpectedFile; readonly studyId: string; readonly key: string; readonly tags: InstanceTags }
+  | {
+      readonly kind: 'indexed';
+      readonly entry: FileEntry;
+      readonly expected: ExpectedFile;
+      readonly studyId: string;
+      readonly key: string;
+      readonly tags: InstanceTags;
+      readonly extras?: ExtrasReader;
+    }
   /** Known without reading the file (an orphan, another attachment type, an unreadable entry). */
   | { readonly kind: 'settled'; readonly entry: FileEntry; readonly classified: SkippedFile; readonly sized?: true };
 

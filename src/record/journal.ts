@@ -80,7 +80,8 @@ export const isDelivered = (outcome: Partial<FileOutcome>): boolean => outcome.f
 export const isFinal = (outcome: FileOutcome, verify: boolean): boolean => {
   switch (outcome.fileClass) {
     case 'dicom':
-      return outcome.status !== undefined && (!verify || outcome.verified !== undefined || outcome.status === 'dropped');
+      // Extras that failed to be carried are carried by the next run: the instance is done again.
+      return outcome.status !== undefined && (!verify || outcome.verified !== undefined || outcome.status === 'dropped') && outcome.extrasFailed === undefined;
     case 'json-summary':
     case 'pixel-data-cache':
     case 'too-deep':

@@ -11,6 +11,9 @@ const verification = (previous: Summary, confirmation: Confirmation | undefined)
   return { verified: listing + md5 + size + presence, verifiedBy: { listing, md5, size, presence } };
 };
 
+// What the earlier run carried beyond the files (extras) is its claim, not this run's: left out.
+const withoutExtras = (summary: Summary): Summary => Object.fromEntries(Object.entries(summary).filter(([key]) => key !== 'extras')) as unknown as Summary;
+
 /** What a replay needs to know of the run that asks for it. */
 export interface ReplayContext {
   readonly reportPath: string | undefined;
@@ -26,7 +29,7 @@ export interface ReplayContext {
 export const replayCompleteRun = async (run: CompleteRun, journal: Journal, context: ReplayContext): Promise<Summary> => {
   const report = context.reportPath === undefined ? undefined : await ReportFile.open(context.reportPath);
   await report?.addAll(journal.reportLines());
-  const previous = run.summary;
+  const previous = withoutExtras(run.summary);
   const files = Object.values(previous.classes).reduce((sum, count) => sum + count.files, 0);
   const elapsedSeconds = (Date.now() - context.startedAt.getTime()) / 1000;
   const summary: Summary = {

@@ -20,10 +20,15 @@ export interface ReportEntry {
   readonly httpStatus?: number;
   readonly targetMessage?: string;
   readonly targetDetails?: string;
+  /** A delivered instance: what of Orthanc's knowledge beyond its file was not carried, and why. */
+  readonly extrasNotCarried?: readonly string[];
+  readonly extrasFailed?: readonly string[];
 }
 
-// The report's line for a file that was not uploaded; undefined for one that was.
-export const reportLine = (outcome: FileOutcome): string | undefined => (isNotUploaded(outcome) ? JSON.stringify(toEntry(outcome)) : undefined);
+// The report's line for a file that was not uploaded, or delivered without all of its extras
+// (user metadata, attachments, labels); undefined for one that was uploaded whole.
+export const reportLine = (outcome: FileOutcome): string | undefined =>
+  isNotUploaded(outcome) || outcome.extrasNotCarried !== undefined || outcome.extrasFailed !== undefined ? JSON.stringify(toEntry(outcome)) : undefined;
 
 // A file counts as not uploaded unless the target stored it (or already held it): one it dropped is listed.
 // Files left out by the filters are counted in the summary, not listed: a partial migration of one
@@ -35,7 +40,7 @@ export const isNotUploaded = (outcome: FileOutcome): boolean => (outcome.fileCla
 const toEntry = (outcome: FileOutcome): ReportEntry => ({
   path: outcome.path,
   class: outcome.fileClass,
-  reason: outcome.reason ?? (outcome.status === 'dropped' ? `the target dropped it (a filter there${outcome.targetAnswer === undefined ? '' : `; it answered ${outcome.targetAnswer}`})` : ''),
+  reason: outcome.reason ?? (outcome.status === 'dropped' ? `the target dropped it (a filter there${outcome.targetAnswer === undefined ? '' : `; it answered ${outcome.targetAnswer}`})` : isNotUploaded(outcome) ? '' : 'delivered; not all of what Orthanc knows beyond the file was carried'),
   size: outcome.size,
   encoding: outcome.encoding,
   sopInstanceUid: outcome.sopInstanceUid,
@@ -43,6 +48,8 @@ const toEntry = (outcome: FileOutcome): ReportEntry => ({
   httpStatus: outcome.httpStatus,
   targetMessage: outcome.targetMessage,
   targetDetails: outcome.targetDetails,
+  extrasNotCarried: outcome.extrasNotCarried,
+  extrasFailed: outcome.extrasFailed,
 });
 
 const openStream = async (path: string): Promise<WriteStream> => {

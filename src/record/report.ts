@@ -4,6 +4,7 @@ import { INTERRUPTED_EXIT_CODE } from '../core/errors.js';
 import type { FollowState } from '../core/events.js';
 import type { StudyCompleteness } from './studies.js';
 import { FILE_CLASSES, type DeliveryStatus, type FileClass, type FileOutcome } from '../core/types.js';
+import type { ExtrasSummary } from '../core/extras.js';
 
 /** How this run saw delivered instances on the target (see FileOutcome.verified). */
 export type Proof = NonNullable<FileOutcome['verified']>;
@@ -76,6 +77,8 @@ export interface Summary {
   readonly follow?: FollowState;
   /** A source that knows whole studies only: per-study completeness (verified on the target, or sound in the source for an inventory). */
   readonly studies?: StudyCompleteness;
+  /** What Orthanc knows beyond the files (user metadata, attachments, labels): what was carried; absent when the source offered none. */
+  readonly extras?: ExtrasSummary;
   /** The process's exit code (README, Exit codes): 130 interrupted, 2 or 3 stopped by a failure, 1, 0. */
   readonly exitCode: number;
 }
@@ -98,6 +101,7 @@ export interface RunContext {
   readonly index?: SourceSummary | undefined;
   readonly follow?: FollowState | undefined;
   readonly studies?: StudyCompleteness | undefined;
+  readonly extras?: ExtrasSummary | undefined;
 }
 
 /** Classes that make a run end with exit code 1. */
@@ -172,7 +176,8 @@ export class Tally {
     const bad = badFiles(this.classes);
     const interrupted = context.interrupted ?? false;
     const noDicom = !interrupted && this.heldNoDicom();
-    const finished = bad > 0 || noDicom || (context.studies?.incomplete.length ?? 0) > 0 ? 1 : 0;
+    // Extras that failed to be carried are errors too; those the target cannot hold are not (said in the summary).
+    const finished = bad > 0 || noDicom || (context.studies?.incomplete.length ?? 0) > 0 || (context.extras?.failed ?? 0) > 0 ? 1 : 0;
     return {
       source: context.source,
       target: context.target,
@@ -200,6 +205,7 @@ export class Tally {
       ...(context.index === undefined ? {} : { index: context.index }),
       ...(context.follow === undefined ? {} : { follow: context.follow }),
       ...(context.studies === undefined ? {} : { studies: context.studies }),
+      ...(context.extras === undefined ? {} : { extras: context.extras }),
       exitCode: context.stoppedWith ?? (interrupted ? INTERRUPTED_EXIT_CODE : finished),
     };
   }
@@ -246,6 +252,22 @@ const describeFollow = ({ followedInstances, deletions, vanishedChanges }: Follo
   return `followed: ${followedInstances} new instances named by the source's change log; ${gone}`;
 };
 
+// The lines on what Orthanc knows beyond the files: carried, not carried (and why), lost.
+const formatExtras = (extras: ExtrasSummary, target: string): string[] => {
+  const lines: string[] = [];
+  if (extras.notRead !== undefined) {
+    lines.push(`  not carried: Orthanc's user metadata, attachments and labels of ${grouped(extras.notRead)} instances (only an Orthanc target holds them; not read)`);
+  }
+  if (extras.instances > 0) {
+    const notCarried = extras.notCarried > 0 ? `, ${extras.notCarried} not carried (what ${target} cannot hold: see the report)` : '';
+    const failed = extras.failed > 0 ? `, ${extras.failed} FAILED (see the report; the next run tries again)` : '';
+    lines.push(`  beyond the files (user metadata, attachments, labels): ${grouped(extras.carried)} carried for ${grouped(extras.instances)} instances and their parents${notCarried}${failed}`);
+  }
+  const lost = Object.entries(extras.lost).map(([name, count]) => `${name} ${grouped(count)}`);
+  if (lost.length > 0) lines.push(`  not carried, no client may write them (the target records its own): ${lost.join(', ')}`);
+  return lines;
+};
+
 // Renders the summary as the few lines a person reads at the end of a run.
 export const formatSummary = (summary: Summary): string => {
   const title = summary.check
@@ -276,6 +298,7 @@ export const formatSummary = (summary: Summary): string => {
     const what = summary.dryRun ? 'sound in the source' : 'complete on the target';
     lines.push(`  studies ${what}: ${grouped(summary.studies.complete)}/${grouped(summary.studies.total)}`);
   }
+  if (summary.extras !== undefined) lines.push(...formatExtras(summary.extras, summary.target ?? ''));
   if (summary.filter !== undefined) lines.push(`  filters: ${summary.filter} (everything else is counted as excluded)`);
   if (summary.dryRun) lines.push(`  ${formatCensus(summary.census)}`);
   if (summary.unchangedSince !== undefined) lines.push(`  the source is unchanged since the complete run of ${summary.unchangedSince}: nothing was read or sent`);
@@ -300,6 +323,9 @@ export const formatSummary = (summary: Summary): string => {
         ? `  the target does NOT hold every source instance${byPresence ? '' : ' with the same MD5'}: see the report (--report FILE.json)`
         : '  some files were rejected, failed, corrupt, in conflict with the target, or incomplete: see the report (--report FILE.json)',
     );
+  }
+  if (summary.exitCode === 1 && (summary.extras?.failed ?? 0) > 0 && !summary.check) {
+    lines.push('  some of what Orthanc knows beyond the files failed to be carried: see the report (--report FILE.json)');
   }
   return lines.join('\n');
 };

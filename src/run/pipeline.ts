@@ -37,7 +37,8 @@ import type { LocatedSource, Source, SourceFingerprint } from '../sources/source
 import { merge } from './merge.js';
 import { StudyTally } from '../record/studies.js';
 import { exitCodeOf, isImporterError } from '../core/errors.js';
-import { encodingOf, treeFields, type Classified, type ExpectedFile, type FileEntry, type FileOutcome, type IndexedItem, type SourceItem } from '../core/types.js';
+import { encodingOf, treeFields, type Classified, type ExpectedFile, type ExtrasReader, type FileEntry, type FileOutcome, type IndexedItem, type SourceItem } from '../core/types.js';
+import { ExtrasCarrier } from './carry.js';
 import { describeFilter, isEmptyFilter, matchesFilter, type Filter, type FilterTags } from '../core/filter.js';
 
 
@@ -50,6 +51,8 @@ type Stage1 = {
   readonly key?: string;
   /** What the index says of the file: the journal's record leaves it out (see Journal.record). */
   readonly known?: Partial<FileOutcome>;
+  /** What the source knows of the instance beyond the file, read once it is on the target (carry.ts). */
+  readonly extras?: ExtrasReader;
 };
 
 const sizeOnDisk = async (path: string | Buffer): Promise<number> => {
@@ -140,7 +143,7 @@ const prepare = async (item: SourceItem, context: StageContext): Promise<Stage1>
   if (item.kind === 'indexed') {
     const tags = treeFields(item.tags);
     const known = indexedFields(item, tags);
-    const indexed = { entry: item.entry, studyId: item.studyId, key, known };
+    const indexed = { entry: item.entry, studyId: item.studyId, key, known, extras: item.extras };
     const done = await replayed(key, context.shortcuts, known);
     if (done !== undefined) return { ...indexed, outcome: done };
     // A target that answers by Orthanc's instance ID alone is asked before the file is read.
@@ -298,6 +301,8 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
   let leftNothingToDo = true;
   let report: ReportFile | undefined;
   let listing: RunListing | undefined;
+  // Carries each delivered instance's extras (an import, not a check nor an inventory).
+  const carrier = target === undefined || options.check ? undefined : new ExtrasCarrier(target, options.verify);
   // `stoppedWith`: the exit code of the failure that stopped the run. An interrupted or stopped run
   // claims no study complete: it only saw part of each.
   const summarize = (interrupted: boolean, warnings: readonly string[], stoppedWith?: number): Summary =>
@@ -315,6 +320,7 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
       follow: source.follow?.state(),
       studies: source.features.wholeStudies ? studies.summary(interrupted) : undefined,
       filter: isEmptyFilter(options.filter) ? undefined : describeFilter(options.filter),
+      extras: carrier?.summary(),
     });
   try {
     report = options.reportPath === undefined ? undefined : await ReportFile.open(options.reportPath);
@@ -333,7 +339,11 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
       const decided = evidence === undefined ? prepared : evidence.decide(prepared, (entry) => classifier.classify(entry), options.signal);
       // A target that batches wants many puts in flight: the bytes they hold are bounded too.
       const heldBytes = { weigh: (stage: Stage1) => (stage.classified?.kind === 'dicom' ? (stage.classified.bytes?.byteLength ?? 0) : 0), max: BYTES_IN_FLIGHT };
-      const staged = mapBounded(decided, target?.features.putsInFlight ?? options.concurrency, async (stage) => ({ stage, outcome: await settle(stage, context, delivery) }), heldBytes);
+      const settled = async (stage: Stage1): Promise<FileOutcome> => {
+        const outcome = await settle(stage, context, delivery);
+        return carrier === undefined ? outcome : carrier.settle(outcome, stage.extras);
+      };
+      const staged = mapBounded(decided, target?.features.putsInFlight ?? options.concurrency, async (stage) => ({ stage, outcome: await settled(stage) }), heldBytes);
       // The walker's outcomes are taken from the start: while the instances wait for the listing,
       // this thread has nothing better to do.
       const known = source.settled === undefined ? [] : [settledAtOnce(untilAborted(source.settled, options.signal))];

@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import type { ImportEvents } from '../core/events.js';
 import type { ImportInput, ImportOptions } from '../core/options.js';
 import type { DeliveryStatus, FileOutcome } from '../core/types.js';
+import type { CarryResult, ResourceExtras } from '../core/extras.js';
 
 /** An instance as a target is asked about it: its identifiers, and the bytes the source holds. */
 export interface InstanceRef {
@@ -99,6 +100,12 @@ export interface Target {
   list?(): AsyncIterable<readonly ListedInstance[]>;
   /** Makes sure the target has room for this many more bytes (a folder on a filesystem), or refuses the run. */
   reserve?(bytes: number, what: string): Promise<void>;
+  /**
+   * Carries what the source knows of these resources beyond the files (an Orthanc target): each
+   * resource is on the target already, under the same ID. A target without it holds none of it,
+   * and the run does not read it.
+   */
+  carry?(resources: readonly ResourceExtras[]): Promise<CarryResult>;
   close(): Promise<void>;
 }
 

@@ -4,6 +4,7 @@
 import type { InstanceTags } from '../../core/types.js';
 import type { ListedInstance } from '../../targets/target.js';
 import type { SourceSummary } from '../source.js';
+import type { ResourceExtras } from '../../core/extras.js';
 
 /** One type-1 (DICOM) attachment of an instance resource, as the index describes it. */
 export interface IndexedInstance {
@@ -82,6 +83,8 @@ export interface IndexReader {
   addListingPage(page: readonly ListedInstance[]): IndexedInstance[];
   /** The target's listing as added so far. */
   listing(): ListingStore;
+  /** What it knows of a live instance and of its parents beyond the file: user metadata, user attachments, labels. */
+  extrasOf(instanceId: string): ResourceExtras[];
   /** Every attachment, cheapest when asked in ascending UUID order (the storage walk's order). */
   attachmentsInOrder(): AttachmentCursor;
   /**

@@ -4,6 +4,7 @@ import { skippedOutcome, type FileOutcome, type IndexedItem, type SkippedFile, t
 import type { WalkItem } from '../walk/walk.js';
 import { storageWalk } from './storage-walk.js';
 import type { AttachmentCursor, IndexedInstance, IndexReader } from './index-reader.js';
+import type { ResourceExtras } from '../../core/extras.js';
 
 const UUID = /^[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}$/i;
 const INDEX_FILES = /^(index|index-wal|index-shm|index-journal)$/;
@@ -40,13 +41,15 @@ export type SettledItem = Extract<SourceItem, { kind: 'settled' }>;
 export const instanceKey = (instance: IndexedInstance): string => `uuid:${instance.uuid}`;
 
 // An instance of the index as the stages take it (or, when its file cannot be found, its outcome).
-export const instanceItem = (root: string, instance: IndexedInstance): IndexedItem | SettledItem => {
+export const instanceItem = (root: string, instance: IndexedInstance, index: Pick<IndexReader, 'extrasOf'>): IndexedItem | SettledItem => {
   const entry = { path: instance.path, relativePath: relativeTo(root, instance.path) };
   if (instance.layoutProblem !== undefined) {
     return { kind: 'settled', entry, classified: settled('failed', `the storage layout of instance ${instance.instanceId} is not supported: ${instance.layoutProblem}`) };
   }
   const { compressionType, compressedSize, uncompressedSize, uncompressedMd5, instanceId } = instance;
-  return { kind: 'indexed', entry, expected: { compressionType, compressedSize, uncompressedSize, uncompressedMd5, instanceId }, studyId: instance.studyId, key: instanceKey(instance), tags: instance.tags };
+  const expected = { compressionType, compressedSize, uncompressedSize, uncompressedMd5, instanceId };
+  const extras = (): Promise<ResourceExtras[]> => Promise.resolve().then(() => index.extrasOf(instanceId));
+  return { kind: 'indexed', entry, expected, studyId: instance.studyId, key: instanceKey(instance), tags: instance.tags, extras };
 };
 
 const ORPHAN_REASON = 'an attachment file the index does not reference (a deleted instance left behind); not uploaded without --include-orphans';
@@ -68,7 +71,7 @@ const storageFile = (item: WalkItem, attachments: AttachmentCursor): SettledItem
 // Index mode, part one: every live instance the index lists (or only those the target's listing
 // did not name, when those were settled from it), to be decoded and checked as the index says.
 export function* indexedInstances(index: IndexReader, storageRoot: string, selection: 'all' | 'unlisted'): Generator<SourceItem> {
-  for (const instance of index.instances(selection)) yield instanceItem(storageRoot, instance);
+  for (const instance of index.instances(selection)) yield instanceItem(storageRoot, instance, index);
 }
 
 // A settled file's outcome, with its size on disk when the index did not give it.

@@ -28,7 +28,7 @@ const storageSource = (root: string, index: IndexReader, reading: Reading, inclu
     joined = true;
     const store = index.listing();
     return {
-      addPage: (page) => index.addListingPage(page).map((instance) => instanceItem(root, instance)),
+      addPage: (page) => index.addListingPage(page).map((instance) => instanceItem(root, instance, index)),
       find: (id) => store.find(id),
       close: () => {
         store.close();

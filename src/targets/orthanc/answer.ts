@@ -47,3 +47,8 @@ export const orthancPolicy: AnswerPolicy = (statusCode, text) => {
   }
   return standard(statusCode, text);
 };
+
+// Why: carrying the extras (carry.ts), Orthanc answers 403 to a type it keeps for itself (a system
+// metadata a later Orthanc added, say): an answer to report, not refused credentials (those were
+// taken by the instance's own upload just before).
+export const extrasPolicy: AnswerPolicy = (statusCode, text) => (statusCode === 403 ? { kind: 'answer' } : orthancPolicy(statusCode, text));

@@ -10,6 +10,9 @@ import { outageWarnings } from '../http/outage.js';
 import type { Held, HoldsHints, InstanceBody, InstanceRef, ListedInstance, PutResult, Target, TargetAssessment, TargetFeatures } from '../target.js';
 import { assessTarget, checkTarget } from './preflight.js';
 import { Uploader, type UploadStatus } from './upload.js';
+import { ExtrasWriter, type LabelSupport } from './carry.js';
+import type { CarryResult, ResourceExtras } from '../../core/extras.js';
+import type { TargetSystem } from './preflight.js';
 
 const STATUS: Readonly<Record<UploadStatus, DeliveryStatus>> = { Success: 'stored', AlreadyStored: 'already-there', FilteredOut: 'dropped' };
 
@@ -24,6 +27,10 @@ const provenBefore = (hints: HoldsHints, size: number): boolean => {
   return recorded !== undefined && listed !== undefined && listed.size === size && listed.file !== '' && listed.file === recorded.targetFile && (recorded.verified === 'md5' || recorded.verified === 'listing');
 };
 
+// Labels came with Orthanc 1.12.0, which says so in /system ("HasLabels": its database may still lack them).
+const labelSupport = (system: TargetSystem): LabelSupport =>
+  system.hasLabels === true ? { has: true } : { has: false, reason: `the target has no labels (Orthanc ${system.version}${system.hasLabels === false ? ', its database has none' : ''})` };
+
 /** An Orthanc reached over REST, as every operation sees a target. */
 export class OrthancTarget implements Target {
   readonly features: TargetFeatures;
@@ -32,6 +39,7 @@ export class OrthancTarget implements Target {
   readonly #options: ImportOptions;
   readonly #events: ImportEvents;
   #transcoding = false;
+  #extras: ExtrasWriter | undefined;
 
   constructor(endpoint: Endpoint, options: ImportOptions, events: ImportEvents) {
     this.#endpoint = endpoint;
@@ -47,6 +55,7 @@ export class OrthancTarget implements Target {
     this.#events.onTarget?.(`Orthanc ${system.version}${system.name === undefined ? '' : ` (${system.name})`}`);
     const assessment = assessTarget(system, this.#options);
     this.#transcoding = assessment.transcoding;
+    this.#extras = new ExtrasWriter(this.#uploader.extrasHttp, labelSupport(system));
     return assessment;
   }
 
@@ -92,6 +101,12 @@ export class OrthancTarget implements Target {
       case 'unverified':
         return { kind: 'unknown', reason: verdict.reason, instanceId };
     }
+  }
+
+  // PUT the user metadata, attachments and labels of resources it holds (carry.ts).
+  async carry(resources: readonly ResourceExtras[]): Promise<CarryResult> {
+    this.#extras ??= new ExtrasWriter(this.#uploader.extrasHttp, { has: false, reason: 'the target was not asked whether it has labels' });
+    return this.#extras.carry(resources);
   }
 
   // GET /instances?expand, page after page.

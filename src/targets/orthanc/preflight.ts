@@ -15,6 +15,8 @@ export interface TargetSystem {
   readonly maximumPatientCount?: number;
   /** 'Recycle' (Orthanc's default) or 'Reject'. */
   readonly maximumStorageMode?: string;
+  /** Whether its database has labels ("HasLabels", Orthanc >= 1.12.0; absent before). */
+  readonly hasLabels?: boolean;
 }
 
 /** What the run must know about the target before its first upload. */
@@ -73,6 +75,7 @@ const readSystem = (raw: Record<string, unknown>, version: string): TargetSystem
   ...pick<number>(raw['MaximumStorageSize'], 'number', 'maximumStorageSize'),
   ...pick<number>(raw['MaximumPatientCount'], 'number', 'maximumPatientCount'),
   ...pick<string>(raw['MaximumStorageMode'], 'string', 'maximumStorageMode'),
+  ...pick<boolean>(raw['HasLabels'], 'boolean', 'hasLabels'),
 });
 
 // Decides whether the run may start on this target: a read-only target, or one that could delete

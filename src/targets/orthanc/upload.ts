@@ -5,7 +5,7 @@ import type { Endpoint } from '../http/endpoint.js';
 import type { StoredCopy } from './verify.js';
 import type { GetLimits } from '../http/http-get.js';
 import { HttpClient, type RequestBody, type RetryOptions } from '../http/client.js';
-import { orthancPolicy, parseAnswer } from './answer.js';
+import { extrasPolicy, orthancPolicy, parseAnswer } from './answer.js';
 
 /** Orthanc's Status in its answer to POST /instances for a stored or dropped instance. */
 export type UploadStatus = 'Success' | 'AlreadyStored' | 'FilteredOut';
@@ -68,8 +68,13 @@ export class Uploader {
   /** Whether the target has GET .../attachments/dicom/info (Orthanc >= 1.10); learnt from its answers. */
   #hasInfoRoute: boolean | undefined;
 
+  /** The client that carries the extras (extrasPolicy), made when first asked. */
+  #extras: HttpClient | undefined;
+  readonly #newExtrasClient: () => HttpClient;
+
   constructor(target: Endpoint, options: RetryOptions, events: OutageEvents = {}) {
     this.#http = new HttpClient(target, options, { policy: orthancPolicy, probePath: '/system', events });
+    this.#newExtrasClient = () => new HttpClient(target, options, { policy: extrasPolicy, probePath: '/system', events });
   }
 
   // One page of the target's listing (GET /instances?expand: ID and FileSize), as text (#pages
@@ -185,8 +190,15 @@ export class Uploader {
     return typeof instance?.ID === 'string' ? instance.ID : undefined;
   }
 
+  // Why: carrying the extras (carry.ts) needs a client of its own, where a 403 is an answer.
+  get extrasHttp(): HttpClient {
+    this.#extras ??= this.#newExtrasClient();
+    return this.#extras;
+  }
+
   // Closes the pooled connections once every request has settled.
   async close(): Promise<void> {
+    await this.#extras?.close();
     await this.#http.close();
   }
 }

@@ -6,6 +6,8 @@ import type Database from 'better-sqlite3';
 import { resolveAttachment } from '../custom-data.js';
 import { ImporterError, isImporterError } from '../../../core/errors.js';
 import { openIndexCopy } from './index-copy.js';
+import { indexExtras } from './index-extras.js';
+import type { ResourceExtras } from '../../../core/extras.js';
 import { attachmentTypeName, readSchema } from './index-schema.js';
 import type { OptionalColumn } from './index-schema.js';
 import { TARGET_LISTING_TABLE, TargetListing } from '../../../record/target-listing.js';
@@ -131,6 +133,7 @@ export class OrthancIndex implements IndexReader {
   private targetListing: TargetListing | undefined;
   /** Live instances addListingPage found so far (each once). */
   private listedInstances = 0;
+  private extrasQuery: ((instanceId: string) => ResourceExtras[]) | undefined;
   private listedQuery: { readonly statement: Database.Statement<[string], InstanceRow>; readonly toInstance: (row: InstanceRow) => IndexedInstance } | undefined;
 
   private constructor(
@@ -251,6 +254,17 @@ export class OrthancIndex implements IndexReader {
       cache.set(seriesKey, found);
       return found;
     };
+  }
+
+  // Why: what the index knows of an instance and its parents beyond the file (index-extras.ts),
+  // read only for a target that can hold it.
+  extrasOf(instanceId: string): ResourceExtras[] {
+    this.extrasQuery ??= indexExtras(this.db, this.storageRoot, this.columns);
+    try {
+      return this.extrasQuery(instanceId);
+    } catch (err) {
+      throw unreadableIndex(this.indexPath, err);
+    }
   }
 
   // Why: the walk of the storage (with --include-orphans, in this thread) reads the index alongside.
