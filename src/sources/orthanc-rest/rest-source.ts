@@ -1,0 +1,47 @@
+// A running Orthanc as the source, over its REST API: `orthanc-import http://old:8042 http://new:8042`.
+// It lists its instances in pages (listing.ts), and the stages describe and download each one
+// (instance-file.ts) and prove it against the source's own MD5 before it is sent.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isEmptyFilter } from '../../core/filter.js';
+import type { ImportOptions } from '../../core/options.js';
+import type { ImportEvents } from '../../core/events.js';
+import { redactUrl } from '../../core/redact.js';
+import type { LocatedSource, RemoteSourceOptions, Source } from '../source.js';
+import { InstanceFiles } from './instance-file.js';
+import { remoteItems } from './listing.js';
+import { SourceClient } from './source-client.js';
+
+/** An http(s):// URL: the source is a running Orthanc. */
+export const isOrthancUrl = (source: string): boolean => /^https?:\/\//i.test(source);
+
+// Opens the source: GET /system first (one clear line when it fails), a spool folder of its own
+// for the instances too large to hold (removed on close, whatever happened).
+const openRest = async (url: string, options: RemoteSourceOptions & Pick<ImportOptions, 'filter' | 'inlineLimit'>, events: ImportEvents | undefined): Promise<Source> => {
+  const client = await SourceClient.open(url, options, events);
+  const spoolDir = await mkdtemp(join(tmpdir(), 'orthanc-import-spool-'));
+  const files = new InstanceFiles(client, { mode: options.sourceDownload, spoolDir, inlineLimit: options.inlineLimit });
+  const { version, name } = client.system;
+  return {
+    root: client.endpoint.display,
+    features: { wholeStudies: true, unknownFiles: false },
+    items: () => remoteItems(client, isEmptyFilter(options.filter) ? undefined : options.filter, events),
+    remote: files,
+    summary: { described: `a running Orthanc ${version}${name === undefined ? '' : ` (${name})`} at ${client.endpoint.display}, read over its REST API` },
+    close: async () => {
+      try {
+        await client.close();
+      } finally {
+        await rm(spoolDir, { recursive: true, force: true });
+      }
+    },
+  };
+};
+
+// Why: the registry's entry for a URL source; nothing is asked of the server until the run opens
+// it. Its name in the journal and messages is the URL without credentials.
+export const locateRest = (url: string, options: RemoteSourceOptions & Pick<ImportOptions, 'filter' | 'inlineLimit'>): LocatedSource => ({
+  root: redactUrl(url).replace(/\/+$/, ''),
+  open: (_fingerprint, events) => openRest(url, options, events),
+});
