@@ -1,8 +1,9 @@
 // Lists a running Orthanc's instances in bounded memory: its studies a page at a time (the
 // filters answered by the source), then each study's instances and series. Pages are taken by
-// offset, so a study deleted on the source meanwhile may shift one out of view: the source's
-// journal of changes says whether one was, and then the studies are listed again (those already
-// listed are skipped).
+// offset, so a study deleted on the source meanwhile shifts the later ones towards the start, and
+// one would fall between two pages unseen. Orthanc 1.10 logs no change for a deletion made over
+// REST (its /changes cannot tell), so each page is asked from the last study of the page before
+// (the anchor): when the anchor is not in it, the pages before are read again, back to where it is.
 import type { Filter } from '../../core/filter.js';
 import type { ImportEvents } from '../../core/events.js';
 import { ImporterError } from '../../core/errors.js';
@@ -12,10 +13,6 @@ import type { SourceClient } from './source-client.js';
 
 /** Studies per page of /tools/find. */
 const STUDIES_PER_PAGE = 200;
-/** Changes per page of /changes. */
-const CHANGES_PER_PAGE = 1000;
-/** Passes over the studies before a source that keeps deleting is left as it is (and said so). */
-const MAX_PASSES = 5;
 
 type Tags = Readonly<Record<string, string | undefined>>;
 
@@ -37,45 +34,9 @@ interface ListedSeries {
   readonly MainDicomTags?: Tags;
 }
 
-interface Changes {
-  readonly Changes: readonly { readonly ChangeType: string; readonly ResourceType: string; readonly Seq: number }[];
-  readonly Done: boolean;
-  readonly Last: number;
-}
-
 // What the journal knows an instance of a running Orthanc by: its ID and its file's UUID (a
 // file replaced on the source gets a new UUID, and is read again).
 const instanceKey = (instanceId: string, fileUuid: string): string => `orthanc:${instanceId}\u0000${fileUuid}`;
-
-/** The journal of changes of the source, read for deletions. */
-class ChangeLog {
-  readonly #client: SourceClient;
-
-  constructor(client: SourceClient) {
-    this.#client = client;
-  }
-
-  // The sequence number of the last change now.
-  async last(): Promise<number> {
-    return (await this.#read('/changes?last')).Last;
-  }
-
-  // Whether a study (or a patient, with its studies) was deleted since `since`.
-  async studyDeletedSince(since: number): Promise<boolean> {
-    for (let seq = since; ; ) {
-      const page = await this.#read(`/changes?since=${seq}&limit=${CHANGES_PER_PAGE}`);
-      if (page.Changes.some((change) => change.ChangeType === 'Deleted' && (change.ResourceType === 'Study' || change.ResourceType === 'Patient'))) return true;
-      if (page.Done || page.Last <= seq) return false;
-      seq = page.Last;
-    }
-  }
-
-  async #read(path: string): Promise<Changes> {
-    const answer = await this.#client.json<Changes>(path);
-    if (!answer.ok) throw new ImporterError('E_SOURCE', `The source ${this.#client.endpoint.display} did not answer GET ${path} (${answer.reason})`);
-    return answer.value;
-  }
-}
 
 // One study's instances as items; empty when the study was deleted meanwhile.
 const studyItems = async (client: SourceClient, study: FoundStudy): Promise<RemoteItem[]> => {
@@ -106,35 +67,31 @@ const studyItems = async (client: SourceClient, study: FoundStudy): Promise<Remo
   });
 };
 
-// One pass over the studies the filter takes, page by page, skipping those an earlier pass listed.
-async function* onePass(client: SourceClient, query: Record<string, string>, listed: Set<string>): AsyncGenerator<RemoteItem> {
-  for (let since = 0; ; since += STUDIES_PER_PAGE) {
-    const page = await client.json<FoundStudy[]>('/tools/find', { Level: 'Study', Query: query, CaseSensitive: false, Expand: true, Since: since, Limit: STUDIES_PER_PAGE });
+// Why: every instance of the source the filters may take, each once, even while the source
+// deletes studies (see the top of this file). Memory: one page of studies, one study's
+// instances, and the IDs of the studies listed so far (to skip those a page read again names).
+export async function* remoteItems(client: SourceClient, filter: Filter | undefined, events: ImportEvents | undefined, pageSize = STUDIES_PER_PAGE): AsyncGenerator<RemoteItem> {
+  const query = findQuery(filter);
+  const listed = new Set<string>();
+  let anchor: string | undefined;
+  for (let since = 0; ; ) {
+    // With an anchor, the page starts one earlier: the anchor is its first study unless the studies shifted.
+    const from = anchor === undefined ? since : since - 1;
+    const limit = anchor === undefined ? pageSize : pageSize + 1;
+    const page = await client.json<FoundStudy[]>('/tools/find', { Level: 'Study', Query: query, CaseSensitive: false, Expand: true, Since: from, Limit: limit });
     if (!page.ok) throw new ImporterError('E_SOURCE', `The source ${client.endpoint.display} did not answer /tools/find (${page.reason})`);
+    if (anchor !== undefined && from > 0 && !page.value.some((study) => study.ID === anchor)) {
+      events?.onInfo?.(`studies were deleted on the source ${client.endpoint.display} while it was listed: reading the page before again, so that none shifted out of view`);
+      since = Math.max(1, since - pageSize);
+      continue;
+    }
     for (const study of page.value) {
       if (listed.has(study.ID)) continue;
       listed.add(study.ID);
       yield* await studyItems(client, study);
     }
-    if (page.value.length < STUDIES_PER_PAGE) return;
-  }
-}
-
-// Why: every instance of the source the filters may take, each once, even while the source
-// deletes studies (see the top of this file). Memory: one page of studies, one study's
-// instances, and the IDs of the studies listed so far.
-export async function* remoteItems(client: SourceClient, filter: Filter | undefined, events: ImportEvents | undefined): AsyncGenerator<RemoteItem> {
-  const changes = new ChangeLog(client);
-  const query = findQuery(filter);
-  const listed = new Set<string>();
-  for (let pass = 1; ; pass++) {
-    const before = await changes.last();
-    yield* onePass(client, query, listed);
-    if (!(await changes.studyDeletedSince(before))) return;
-    if (pass === MAX_PASSES) {
-      events?.onWarning?.(`studies were deleted on the source ${client.endpoint.display} during each of ${pass} listings: a study stored meanwhile may have been missed; run again to take it`);
-      return;
-    }
-    events?.onInfo?.(`a study was deleted on the source while it was listed (its pages may have shifted): listing its studies again`);
+    if (page.value.length < limit) return;
+    anchor = page.value[page.value.length - 1]?.ID;
+    since = from + page.value.length;
   }
 }
