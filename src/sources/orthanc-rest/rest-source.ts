@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { isEmptyFilter } from '../../core/filter.js';
 import type { ImportOptions } from '../../core/options.js';
 import type { ImportEvents } from '../../core/events.js';
-import { redactUrl } from '../../core/redact.js';
+import { parseEndpoint } from '../../targets/http/endpoint.js';
 import type { LocatedSource, RemoteSourceOptions, Source } from '../source.js';
 import { InstanceFiles } from './instance-file.js';
 import { remoteItems } from './listing.js';
@@ -42,6 +42,7 @@ const openRest = async (url: string, options: RemoteSourceOptions & Pick<ImportO
 // Why: the registry's entry for a URL source; nothing is asked of the server until the run opens
 // it. Its name in the journal and messages is the URL without credentials.
 export const locateRest = (url: string, options: RemoteSourceOptions & Pick<ImportOptions, 'filter' | 'inlineLimit'>): LocatedSource => ({
-  root: redactUrl(url).replace(/\/+$/, ''),
+  // The URL without credentials, whether given in it or apart (a malformed URL is refused here).
+  root: parseEndpoint(url, options.sourceCredentials, 'source').display,
   open: (_fingerprint, events) => openRest(url, options, events),
 });
