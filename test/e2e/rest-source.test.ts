@@ -1,8 +1,8 @@
 // A running Orthanc as the source (`orthanc-import http://old:8042 http://new:8042`), between two
 // real Orthancs: the source compressed, every instance's MD5 on the target equal to the source's;
 // a half-full target, kill -9 and resume, the source restarted mid-copy, a filter, refusals,
-// inventory and check (an instance deleted after it was listed: test/sources/orthanc-rest/instance-file.test.ts).
-import { spawn, type ChildProcess } from 'node:child_process';
+// inventory and check, and an instance deleted from the source after it was listed.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -156,5 +156,33 @@ describe('a running Orthanc as the source', () => {
     const allowed = await runCli([guarded.url, '--source-username', 'alice', '--source-password', 'wonderland']);
     expect(allowed.code).toBe(1); // an empty Orthanc: no DICOM at all
     expect(allowed.stdout).toMatch(/read over its REST API/);
+  });
+
+  it('reports an instance deleted from the source after it was listed as missing, and carries on', async () => {
+    const own = await start({ compression: true });
+    for (const file of files.slice(0, 40)) await uploadToOrthanc(own, file);
+    // The last instance of the study the source lists first (listed whole before its first instance is read).
+    const study = (await orthancJson<string[]>(own, '/tools/find', { method: 'POST', body: new TextEncoder().encode('{"Level":"Study","Query":{}}') })).at(0);
+    const inStudy = await orthancJson<{ ID: string }[]>(own, `/studies/${study ?? ''}/instances?expand`);
+    const victim = inStudy.at(-1)?.ID ?? '';
+    expect(inStudy.length).toBeGreaterThan(10);
+    const reportPath = join(await mkdtemp(join(tmpdir(), 'oi-rest-r-')), 'report.json');
+    let deleted = false;
+    const summary = await runImport(resolveOptions({ source: own.url, workers: 1, sourceConcurrency: 1, reportPath }), {
+      // Once the first instance is settled, the victim (the last of its study, of some 20) is far
+      // from being described: it is deleted now, the run held still meanwhile (a synchronous child process).
+      onOutcome: () => {
+        if (deleted) return;
+        deleted = true;
+        const script = `fetch(${JSON.stringify(`${own.url}/instances/${victim}`)}, { method: 'DELETE' }).then((r) => process.exit(r.ok ? 0 : 1))`;
+        execFileSync(process.execPath, ['-e', script]);
+      },
+    });
+    const { notUploaded } = JSON.parse(await readFile(reportPath, 'utf8')) as { notUploaded: { path: string; class: string; reason: string }[] };
+    expect(notUploaded.filter((entry) => entry.class === 'missing')).toEqual([
+      expect.objectContaining({ path: `instances/${victim}`, reason: `instance ${victim} was deleted from the source after it was listed` }),
+    ]);
+    expect(summary.classes.dicom.files).toBe(39);
+    expect(summary.exitCode).toBe(1);
   });
 });
