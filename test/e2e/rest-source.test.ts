@@ -2,7 +2,7 @@
 // real Orthancs: the source compressed, every instance's MD5 on the target equal to the source's;
 // a half-full target, kill -9 and resume, the source restarted mid-copy, a filter, refusals,
 // inventory and check, and an instance deleted from the source after it was listed.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,8 +11,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { generateDicoms } from '../../fixtures/make-dicoms.js';
 import { resolveOptions, runImport } from '../../src/index.js';
 import { findFreePort } from '../../fixtures/orthanc-process.js';
-import { instanceMd5s, listInstances, orthancJson, orthancsOfThisFile, uploadToOrthanc, type RunningOrthanc } from '../helpers/orthanc.js';
-import { CLI, runCli } from '../helpers/run-cli.js';
+import { instanceMd5s, listInstances, orthancJson, orthancsOfThisFile, uploadToOrthanc, waitForInstances, type RunningOrthanc } from '../helpers/orthanc.js';
+import { exitOf, runCli, spawnCli } from '../helpers/run-cli.js';
 
 const COUNT = 120;
 const start = orthancsOfThisFile();
@@ -30,29 +30,6 @@ beforeAll(async () => {
 });
 
 const journalIn = async (): Promise<string> => join(await mkdtemp(join(tmpdir(), 'oi-rest-j-')), 'journal.sqlite');
-
-const spawnCli = (args: readonly string[]): ChildProcess =>
-  spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env['PATH'] ?? '', XDG_STATE_HOME: process.env['XDG_STATE_HOME'] ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
-
-const exitOf = (child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> =>
-  new Promise((resolve) => {
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('exit', (code, signal) => {
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-
-const waitForInstances = async (orthanc: RunningOrthanc, atLeast: number): Promise<void> => {
-  for (let i = 0; i < 1500; i++) {
-    const { CountInstances } = await orthancJson<{ CountInstances: number }>(orthanc, '/statistics');
-    if (CountInstances >= atLeast) return;
-    await sleep(20);
-  }
-  throw new Error(`the target never reached ${atLeast} instances`);
-};
 
 describe('a running Orthanc as the source', () => {
   it('copies a compressed source into a target: every MD5 on the target is the source\'s, and a second run reads nothing again', async () => {
