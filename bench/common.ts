@@ -11,6 +11,21 @@ import { generateDicoms } from '../fixtures/make-dicoms.js';
 import { startOrthanc } from '../fixtures/orthanc-process.js';
 import type { RunningOrthanc } from '../fixtures/orthanc-process.js';
 
+/** The instances of the bench data set (import, replicate). */
+export const BENCH_INSTANCES = 1000;
+/** The bench data set: generated CT instances of 100-500 KB in 10 patients, built once per work folder. */
+export const BENCH_DATA = {
+  out: '',
+  count: BENCH_INSTANCES,
+  patients: 10,
+  studies: 2,
+  series: 5,
+  sizeKb: { min: 100, max: 500 },
+  seed: 20_240,
+  prefix: 'BENCH',
+  ts: 'explicit',
+} as const;
+
 /** Parallel keep-alive uploads while building the source storage (setup, not timed). */
 const SETUP_PARALLEL = 4;
 /** Kernel clock ticks per second, for /proc/PID/stat (100 on every Linux we run on). */

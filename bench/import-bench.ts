@@ -16,6 +16,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_CONCURRENCY, defaultWorkers } from '../src/core/options.js';
 import {
+  BENCH_DATA,
+  BENCH_INSTANCES,
   buildCompressedStorage,
   buildOnce,
   countInstances,
@@ -37,17 +39,8 @@ import {
   withTarget,
 } from './common.js';
 
-const INSTANCES = 1000;
-const GENERATE = {
-  count: INSTANCES,
-  patients: 10,
-  studies: 2,
-  series: 5,
-  sizeKb: { min: 100, max: 500 },
-  seed: 20_240,
-  prefix: 'BENCH',
-  ts: 'explicit',
-} as const;
+const INSTANCES = BENCH_INSTANCES;
+const GENERATE = BENCH_DATA;
 /** Timeout of the JSON GETs to Orthanc (/system, /statistics). */
 const HTTP_TIMEOUT_MS = 30_000;
 /** Debian's interpreter, which has python3-httplib2; a pyenv `python3` on PATH may not. */
@@ -313,7 +306,7 @@ async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
   await mkdir(options.work, { recursive: true });
   const originalsDir = join(options.work, 'originals');
-  await ensureGenerated(originalsDir, { out: '', ...GENERATE });
+  await ensureGenerated(originalsDir, GENERATE);
   const originals = await listFiles(originalsDir);
   const bytes = await totalBytes(originals);
   console.log(`originals: ${originals.length} files, ${bytes} bytes (${(bytes / 1e6).toFixed(1)} MB) in ${originalsDir}`);

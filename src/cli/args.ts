@@ -38,6 +38,8 @@ const OPTIONS = {
   accession: { type: 'string', multiple: true },
   modality: { type: 'string', multiple: true },
   'study-date': { type: 'string' },
+  follow: { type: 'boolean' },
+  'until-idle': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
@@ -109,6 +111,13 @@ Recovery to a folder (refused with an Orthanc URL or without a target):
       --overwrite         Replace an existing other version of the same instance (else it is a
                           conflict); another instance's file is never replaced
 
+Following a running Orthanc (the source is its URL; refused with check, --dry-run or no target):
+      --follow            After the bulk copy, copy what the source stores from then on, read from its
+                          change log from where it was when the run began, until Ctrl-C; the progress
+                          shows how far behind (changes, seconds); deletions on the source are
+                          reported, never propagated
+      --until-idle S      Follow (implies --follow) until S seconds pass without a change on the source
+
 Filters (partial migrations; repeat an option to keep several values):
       --patient-id ID     Only this PatientID
       --study-uid UID     Only this StudyInstanceUID
@@ -177,6 +186,7 @@ export interface Numbers {
   readonly retries: number | undefined;
   readonly retryTimeout: number | undefined;
   readonly maxDecodedSize: number | undefined;
+  readonly untilIdle: number | undefined;
 }
 
 const parse = (args: string[]) => parseArgs({ args, options: OPTIONS, allowPositionals: true, allowNegative: true, strict: true });
@@ -236,6 +246,7 @@ export const readArguments = (argv: readonly string[]): CliArgs => {
       retries: number('retries', values.retries),
       retryTimeout: number('retry-timeout', values['retry-timeout']),
       maxDecodedSize: number('max-decoded-size', values['max-decoded-size']),
+      untilIdle: number('until-idle', values['until-idle']),
     },
   };
 };

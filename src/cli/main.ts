@@ -79,6 +79,8 @@ const main = async (): Promise<number> => {
     verifyFull: args.verifyFull,
     allowRecycling: values['allow-recycling'],
     maxDecodedSize: numbers.maxDecodedSize,
+    follow: values.follow,
+    untilIdle: numbers.untilIdle,
   });
   const progress = createProgress({ quiet, stream: process.stderr, uploading: options.target !== undefined });
   try {
@@ -94,6 +96,9 @@ const main = async (): Promise<number> => {
       },
       onOutcome: (_outcome, tally) => {
         progress.update(tally);
+      },
+      onFollow: (state) => {
+        progress.follow(state);
       },
     });
     progress.stop();

@@ -1,6 +1,20 @@
 import type { Tally } from '../record/report.js';
 import type { FileOutcome } from './types.js';
 
+/** How far --follow is behind the source, and what it saw there; the summary keeps the last (`follow`). */
+export interface FollowState {
+  /** Changes the source logged that were not read yet (of every kind: series, studies... too). */
+  readonly behindChanges: number;
+  /** Age of the last change read while some are left unread; 0 once caught up; null: its date was unreadable. */
+  readonly lagSeconds: number | null;
+  /** New instances read from the source's log since the run began, given to the run. */
+  readonly followedInstances: number;
+  /** Of those, instances the source no longer held when asked (deleted there): reported, never propagated. */
+  readonly deletions: number;
+  /** Changes gone from the source's log when read: Orthanc drops a deleted resource's changes (never propagated). */
+  readonly vanishedChanges: number;
+}
+
 /** Callbacks through which the core reports progress; the CLI draws them, the core never prints. */
 export interface ImportEvents {
   /** The target said who it is, in its backend's words (e.g. 'Orthanc 1.10.1 (NAME)'). */
@@ -8,4 +22,6 @@ export interface ImportEvents {
   readonly onWarning?: (message: string) => void;
   readonly onInfo?: (message: string) => void;
   readonly onOutcome?: (outcome: FileOutcome, tally: Tally) => void;
+  /** --follow, after each read of the source's change log (once the bulk copy is done). */
+  readonly onFollow?: (state: FollowState) => void;
 }

@@ -76,6 +76,10 @@ export interface ImportInput {
   readonly maxDecodedSize?: number | undefined;
   /** Decoded files up to this size are held in memory; larger ones are streamed from disk. @default 64 MiB */
   readonly inlineLimit?: number | undefined;
+  /** A running Orthanc as the source: after the bulk copy, copy what it stores until aborted. @default false */
+  readonly follow?: boolean | undefined;
+  /** With follow (implied): stop after this many seconds without a change on the source. */
+  readonly untilIdle?: number | undefined;
 }
 
 // Without any target the folder's options would be silently ignored (each backend refuses the
@@ -115,6 +119,8 @@ export interface ImportOptions {
   readonly allowRecycling: boolean;
   readonly maxDecodedSize: number;
   readonly inlineLimit: number;
+  /** --follow (--until-idle): undefined when not following. */
+  readonly follow: FollowMode | undefined;
 }
 
 const MiB = 1024 * 1024;
@@ -129,6 +135,25 @@ const integer = (name: string, value: number | undefined, fallback: number, min:
     throw new ImporterError('E_USAGE', `Expected \`${name}\` to be an integer >= ${min}, got \`${String(value)}\` (${typeof value})`);
   }
   return value;
+};
+
+/** --follow, resolved: undefined when not following. */
+export interface FollowMode {
+  /** Stop after this long without a change on the source; undefined: until aborted. */
+  readonly untilIdleMs: number | undefined;
+}
+
+// --follow copies what a running Orthanc stores from now on into a target: any other run would
+// silently ignore it. --until-idle implies it.
+const resolveFollow = (input: ImportInput): FollowMode | undefined => {
+  if (input.follow !== true && input.untilIdle === undefined) return undefined;
+  const name = input.follow === true ? '--follow' : '--until-idle';
+  const flag = input.follow === true ? name : `${name} (which means --follow)`;
+  if (!/^https?:\/\//i.test(input.source)) throw new ImporterError('E_USAGE', `${flag} only applies to a running Orthanc as the source (an http:// or https:// URL), not to ${input.source}`);
+  if (input.check === true) throw new ImporterError('E_USAGE', `${flag} copies what the source stores from now on, and check uploads nothing: leave ${name} out`);
+  if (input.target === undefined || input.dryRun === true) throw new ImporterError('E_USAGE', `${flag} copies what the source stores from now on into a target: give one, without --dry-run`);
+  const seconds = integer('--until-idle', input.untilIdle, -1, 0);
+  return { untilIdleMs: seconds === -1 ? undefined : seconds * 1000 };
 };
 
 // Resolves defaults and validates once, so the pipeline never checks for undefined.
@@ -171,5 +196,6 @@ export const resolveOptions = (input: ImportInput): ImportOptions => {
     allowRecycling: input.allowRecycling ?? false,
     maxDecodedSize: integer('--max-decoded-size', input.maxDecodedSize, 32 * 1024 * MiB, 1),
     inlineLimit: integer('inlineLimit', input.inlineLimit, 64 * MiB, 0),
+    follow: resolveFollow(input),
   });
 };

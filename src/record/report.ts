@@ -1,6 +1,7 @@
 import { Census, type CensusSummary } from './census.js';
 import type { SourceSummary } from '../sources/source.js';
 import { INTERRUPTED_EXIT_CODE } from '../core/errors.js';
+import type { FollowState } from '../core/events.js';
 import type { StudyCompleteness } from './studies.js';
 import { FILE_CLASSES, type DeliveryStatus, type FileClass, type FileOutcome } from '../core/types.js';
 
@@ -71,6 +72,8 @@ export interface Summary {
   readonly warnings: readonly string[];
   /** What the source says of itself, when it has something to say (an Orthanc storage: its SQLite index). */
   readonly index?: SourceSummary;
+  /** --follow: what following the source's change log saw, and the last lag. */
+  readonly follow?: FollowState;
   /** A source that knows whole studies only: per-study completeness (verified on the target, or sound in the source for an inventory). */
   readonly studies?: StudyCompleteness;
   /** The process's exit code (README, Exit codes): 130 interrupted, 2 or 3 stopped by a failure, 1, 0. */
@@ -93,6 +96,7 @@ export interface RunContext {
   readonly elapsedSeconds: number;
   readonly warnings: readonly string[];
   readonly index?: SourceSummary | undefined;
+  readonly follow?: FollowState | undefined;
   readonly studies?: StudyCompleteness | undefined;
 }
 
@@ -194,6 +198,7 @@ export class Tally {
       verifiedBy: { ...this.verifiedBy },
       warnings: noDicom ? [...context.warnings, `no DICOM found in ${context.source}: is it the right folder?`] : [...context.warnings],
       ...(context.index === undefined ? {} : { index: context.index }),
+      ...(context.follow === undefined ? {} : { follow: context.follow }),
       ...(context.studies === undefined ? {} : { studies: context.studies }),
       exitCode: context.stoppedWith ?? (interrupted ? INTERRUPTED_EXIT_CODE : finished),
     };
@@ -235,6 +240,12 @@ const formatCensus = (census: CensusSummary): string => {
   return `${census.patients} patients, ${census.studies} studies, ${census.series} series, ${census.instances} instances (${megabytes(census.bytes)}); ${dates}; modalities: ${modalities || 'none'}`;
 };
 
+// The summary's line for --follow: what came, and the deletions seen (never propagated).
+const describeFollow = ({ followedInstances, deletions, vanishedChanges }: FollowState): string => {
+  const gone = deletions + vanishedChanges === 0 ? 'no deletion seen on the source' : `deleted on the source, not propagated: ${deletions} instances named by its log, ${vanishedChanges} changes gone from its log`;
+  return `followed: ${followedInstances} new instances named by the source's change log; ${gone}`;
+};
+
 // Renders the summary as the few lines a person reads at the end of a run.
 export const formatSummary = (summary: Summary): string => {
   const title = summary.check
@@ -258,6 +269,7 @@ export const formatSummary = (summary: Summary): string => {
     lines.push(`  verified on the target by this run: ${summary.verified} of ${summary.instances} delivered instances${describeProofs(summary.verifiedBy)}`);
   }
   if (summary.index !== undefined) lines.push(`  ${summary.index.described}`);
+  if (summary.follow !== undefined) lines.push(`  ${describeFollow(summary.follow)}`);
   if (summary.studies?.notChecked === true) {
     lines.push(`  studies: ${grouped(summary.studies.total)} begun, incomplete or not checked (the run stopped early)`);
   } else if (summary.studies !== undefined) {

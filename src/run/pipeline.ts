@@ -341,6 +341,7 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
       elapsedSeconds: (Date.now() - run.startedAt.getTime()) / 1000,
       warnings,
       index: source.summary,
+      follow: source.follow?.state(),
       studies: source.features.wholeStudies ? studies.summary(interrupted) : undefined,
       filter: isEmptyFilter(options.filter) ? undefined : describeFilter(options.filter),
     });

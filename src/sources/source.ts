@@ -5,7 +5,7 @@
 import type { ImportOptions } from '../core/options.js';
 import type { Filter } from '../core/filter.js';
 import type { Classified, ExpectedFile, FileEntry, FileOutcome, RemoteItem, SkippedFile, SourceItem } from '../core/types.js';
-import type { ImportEvents } from '../core/events.js';
+import type { FollowState, ImportEvents } from '../core/events.js';
 import type { TargetCredentials } from '../targets/http/endpoint.js';
 import type { Classifier } from '../decode/classifier.js';
 import type { ListedInstance } from '../targets/target.js';
@@ -105,6 +105,8 @@ export interface Source {
   readonly summary?: SourceSummary;
   /** Describes and downloads its 'remote' items. */
   readonly remote?: RemoteReader;
+  /** --follow's counts and last lag, for the summary (orthanc-rest/followed-items.ts FollowTally). */
+  readonly follow?: { state(): FollowState };
   close(): Promise<void>;
 }
 

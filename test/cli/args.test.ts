@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readArguments, UsageError, type CliArgs } from '../../src/cli/args.js';
+import { runCli } from '../helpers/run-cli.js';
 
 const run = (argv: string[]): Extract<CliArgs, { kind: 'run' }> => {
   const args = readArguments(argv);
@@ -67,5 +68,20 @@ describe('readArguments', () => {
   ])('refuses %j with a usage error', (argv, message) => {
     expect(() => readArguments(argv)).toThrow(UsageError);
     expect(() => readArguments(argv)).toThrow(message);
+  });
+
+  it('reads --follow and --until-idle SECONDS', () => {
+    expect(run(['http://old:8042', 'http://new:8042', '--follow']).values.follow).toBe(true);
+    expect(run(['http://old:8042', 'http://new:8042', '--until-idle', '30']).numbers.untilIdle).toBe(30);
+    expect(() => readArguments(['http://old:8042', '--until-idle', 'soon'])).toThrow("Expected --until-idle to be a number, got 'soon'");
+  });
+
+  it('exits 2 with one line when --follow cannot apply (a folder as the source, check)', async () => {
+    const folder = await runCli(['/var/lib/orthanc/db-v6', 'http://127.0.0.1:1', '--follow']);
+    expect(folder.code).toBe(2);
+    expect(folder.stderr).toBe('orthanc-import: --follow only applies to a running Orthanc as the source (an http:// or https:// URL), not to /var/lib/orthanc/db-v6\n');
+    const check = await runCli(['check', 'http://127.0.0.1:1', 'http://127.0.0.1:2', '--until-idle', '30']);
+    expect(check.code).toBe(2);
+    expect(check.stderr).toMatch(/^orthanc-import: --until-idle \(which means --follow\) copies what the source stores from now on, and check uploads nothing: leave --until-idle out\n$/);
   });
 });

@@ -57,6 +57,22 @@ describe('createProgress', () => {
     expect(written[0]).toMatch(/1000 DICOM delivered \(1000\.0 MB\), 0 not uploaded · this run: 0 instances\/s, 0\.0 MB\/s/);
   });
 
+  it('adds, once following, how far behind the source the run is', async () => {
+    const { stream, written } = fakeStream(false);
+    const progress = createProgress({ quiet: false, stream, uploading: true, intervalMs: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    progress.update(tallyWith(2, 0));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    progress.follow({ behindChanges: 120, lagSeconds: 42, followedInstances: 7, deletions: 0, vanishedChanges: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    progress.follow({ behindChanges: 0, lagSeconds: null, followedInstances: 9, deletions: 1, vanishedChanges: 3 });
+    progress.stop();
+    expect(written).toHaveLength(3);
+    expect(written[0]).not.toContain('following');
+    expect(written[1]).toMatch(/^2 files classified, 2 DICOM delivered .* · following: 120 changes behind, lag 42s \(7 new instances\)\n$/);
+    expect(written[2]).toMatch(/ · following: 0 changes behind, lag unknown \(9 new instances, deletions seen on the source: 1 instances, 3 changes\)\n$/);
+  });
+
   it('writes nothing with --quiet', async () => {
     const { stream, written } = fakeStream(false);
     const progress = createProgress({ quiet: true, stream, uploading: false, intervalMs: 0 });

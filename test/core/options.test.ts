@@ -102,4 +102,23 @@ describe('resolveOptions', () => {
     expect(resolveOptions({ source: 's', target: './127.0.0.1:8042' }).target?.display).toMatch(/\/127\.0\.0\.1:8042$/);
     expect(resolveOptions({ source: 's', target: './127.0.0.1:8042' }).target?.recovery).toBe(true);
   });
+
+  it('follows a URL source into a target; --until-idle means --follow, in seconds', () => {
+    expect(resolveOptions({ source: 'http://old:8042', target: 'http://new:8042' }).follow).toBeUndefined();
+    expect(resolveOptions({ source: 'http://old:8042', target: 'http://new:8042', follow: true }).follow).toEqual({ untilIdleMs: undefined });
+    expect(resolveOptions({ source: 'https://old/orthanc', target: '/mnt/copy', untilIdle: 30 }).follow).toEqual({ untilIdleMs: 30_000 });
+    expect(resolveOptions({ source: 'http://old:8042', target: 'http://new:8042', follow: true, untilIdle: 0 }).follow).toEqual({ untilIdleMs: 0 });
+  });
+
+  it.each([
+    [{ source: '/var/lib/orthanc/db-v6', target: 'http://new:8042', follow: true }, '--follow only applies to a running Orthanc as the source (an http:// or https:// URL), not to /var/lib/orthanc/db-v6'],
+    [{ source: '/var/lib/orthanc/db-v6', target: 'http://new:8042', untilIdle: 30 }, '--until-idle (which means --follow) only applies to a running Orthanc'],
+    [{ source: 'http://old:8042', target: 'http://new:8042', check: true, follow: true }, 'check uploads nothing: leave --follow out'],
+    [{ source: 'http://old:8042', target: 'http://new:8042', dryRun: true, untilIdle: 5 }, 'into a target: give one, without --dry-run'],
+    [{ source: 'http://old:8042', follow: true }, '--follow copies what the source stores from now on into a target'],
+    [{ source: 'http://old:8042', target: 'http://new:8042', untilIdle: -1 }, 'Expected `--until-idle` to be an integer >= 0'],
+  ])('refuses --follow where it cannot apply: %j', (input, message) => {
+    expect(codeOf(input)).toBe('E_USAGE');
+    expect(() => resolveOptions(input)).toThrow(message);
+  });
 });

@@ -228,4 +228,14 @@ describe('formatSummary', () => {
     expect(text).toContain('would be uploaded');
     expect(text).not.toContain('target answers');
   });
+
+  it('--follow: keeps what following saw in the JSON summary, and says it in one line, deletions as not propagated', () => {
+    const follow = { behindChanges: 0, lagSeconds: 0, followedInstances: 12, deletions: 1, vanishedChanges: 4 };
+    const summary = new Tally().summarize({ source: 'http://old:8042', target: 'http://new:8042', startedAt, elapsedSeconds: 2, warnings: [], check: false, follow });
+    expect(JSON.parse(JSON.stringify(summary))).toMatchObject({ follow });
+    expect(formatSummary(summary)).toContain(
+      "  followed: 12 new instances named by the source's change log; deleted on the source, not propagated: 1 instances named by its log, 4 changes gone from its log",
+    );
+    expect(summarize(new Tally())).not.toHaveProperty('follow');
+  });
 });
