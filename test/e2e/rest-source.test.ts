@@ -162,4 +162,19 @@ describe('a running Orthanc as the source', () => {
     expect(summary.classes.dicom.files).toBe(39);
     expect(summary.exitCode).toBe(1);
   });
+
+  it('--follow (--until-idle) copies what the source stores after the bulk copy, then ends once it is quiet', async () => {
+    const own = await start({ compression: true });
+    for (const file of files.slice(0, 20)) await uploadToOrthanc(own, file);
+    const target = await start();
+    const child = spawnCli([own.url, target.url, '--until-idle', '3', '--journal', await journalIn()]);
+    const exited = exitOf(child);
+    // The whole bulk copy delivered while the run waits for the source's next change (none held back).
+    await waitForInstances(target, 20);
+    for (const file of files.slice(20, 30)) await uploadToOrthanc(own, file);
+    const { code, stdout } = await exited;
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/followed: 10 new instances/);
+    expect(await instanceMd5s(target)).toEqual(await instanceMd5s(own));
+  });
 });

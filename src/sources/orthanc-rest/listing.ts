@@ -50,21 +50,37 @@ const studyItems = async (client: SourceClient, study: FoundStudy): Promise<Remo
     throw new ImporterError('E_SOURCE', `The source ${client.endpoint.display} did not list study ${study.ID} (${failed?.reason ?? 'no answer'})`);
   }
   const seriesTags = new Map(series.value.map((one) => [one.ID, one.MainDicomTags ?? {}]));
+  return instances.value.map((instance) => remoteItem(instance, study, seriesTags.get(instance.ParentSeries) ?? {}));
+};
+
+// An instance as the stages take it, from what the source says of it, its series and its study.
+const remoteItem = (instance: ListedInstance, study: FoundStudy, ofSeries: Tags): RemoteItem => {
   const studyTags = study.MainDicomTags ?? {};
-  return instances.value.map((instance) => {
-    const ofSeries = seriesTags.get(instance.ParentSeries) ?? {};
-    const tags: InstanceTags = {
-      patientId: study.PatientMainDicomTags?.['PatientID'] ?? '',
-      studyInstanceUid: studyTags['StudyInstanceUID'] ?? '',
-      seriesInstanceUid: ofSeries['SeriesInstanceUID'] ?? '',
-      accessionNumber: studyTags['AccessionNumber'] ?? '',
-      modality: ofSeries['Modality'] ?? '',
-      studyDate: studyTags['StudyDate'] ?? '',
-    };
-    const path = `instances/${instance.ID}`;
-    const key = instanceKey(instance.ID, instance.FileUuid ?? '');
-    return { kind: 'remote', entry: { path, relativePath: path }, instanceId: instance.ID, listedSize: instance.FileSize ?? 0, studyId: study.ID, key, tags };
-  });
+  const tags: InstanceTags = {
+    patientId: study.PatientMainDicomTags?.['PatientID'] ?? '',
+    studyInstanceUid: studyTags['StudyInstanceUID'] ?? '',
+    seriesInstanceUid: ofSeries['SeriesInstanceUID'] ?? '',
+    accessionNumber: studyTags['AccessionNumber'] ?? '',
+    modality: ofSeries['Modality'] ?? '',
+    studyDate: studyTags['StudyDate'] ?? '',
+  };
+  const path = `instances/${instance.ID}`;
+  const key = instanceKey(instance.ID, instance.FileUuid ?? '');
+  return { kind: 'remote', entry: { path, relativePath: path }, instanceId: instance.ID, listedSize: instance.FileSize ?? 0, studyId: study.ID, key, tags };
+};
+
+// Why: --follow names instances one by one (followed-items.ts): the item of one, from the source
+// (its series, then its study); undefined when the source no longer holds it.
+export const instanceItem = async (client: SourceClient, instanceId: string): Promise<RemoteItem | undefined> => {
+  const instance = await client.json<ListedInstance>(`/instances/${instanceId}?expand`);
+  const series = instance.ok ? await client.json<ListedSeries & { ParentStudy: string }>(`/series/${instance.value.ParentSeries}`) : instance;
+  const study = series.ok ? await client.json<FoundStudy>(`/studies/${series.value.ParentStudy}`) : series;
+  if (!study.ok) {
+    if (study.status === 404) return undefined;
+    throw new ImporterError('E_SOURCE', `The source ${client.endpoint.display} did not describe instance ${instanceId} (${study.reason})`);
+  }
+  // study.ok: the instance and its series answered too.
+  return instance.ok && series.ok ? remoteItem(instance.value, study.value, series.value.MainDicomTags ?? {}) : undefined;
 };
 
 // Why: every instance of the source the filters may take, each once, even while the source

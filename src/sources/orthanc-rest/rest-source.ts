@@ -10,23 +10,40 @@ import type { ImportEvents } from '../../core/events.js';
 import { parseEndpoint } from '../../targets/http/endpoint.js';
 import type { LocatedSource, RemoteSourceOptions, Source } from '../source.js';
 import { InstanceFiles } from './instance-file.js';
-import { remoteItems } from './listing.js';
+import { instanceItem, remoteItems } from './listing.js';
+import { noteChangeSequence } from './follow.js';
+import { followedItems, FollowTally } from './followed-items.js';
+import type { RemoteItem } from '../../core/types.js';
 import { SourceClient } from './source-client.js';
 
 /** An http(s):// URL: the source is a running Orthanc. */
 export const isOrthancUrl = (source: string): boolean => /^https?:\/\//i.test(source);
 
+/** What the source takes of the run's options. */
+type RestOptions = RemoteSourceOptions & Pick<ImportOptions, 'filter' | 'inlineLimit' | 'follow' | 'signal'>;
+
+// The bulk listing, then (with --follow) what the source's change log names from `since` on.
+async function* itemsOf(client: SourceClient, options: RestOptions, events: ImportEvents | undefined, follow: { since: number; tally: FollowTally } | undefined): AsyncGenerator<RemoteItem> {
+  yield* remoteItems(client, isEmptyFilter(options.filter) ? undefined : options.filter, events);
+  if (follow === undefined || options.follow === undefined) return;
+  const { since, tally } = follow;
+  yield* followedItems({ client: client.http, since, signal: options.signal, untilIdleMs: options.follow.untilIdleMs, itemOf: (id) => instanceItem(client, id), events: events ?? {}, tally });
+}
+
 // Opens the source: GET /system first (one clear line when it fails), a spool folder of its own
-// for the instances too large to hold (removed on close, whatever happened).
-const openRest = async (url: string, options: RemoteSourceOptions & Pick<ImportOptions, 'filter' | 'inlineLimit'>, events: ImportEvents | undefined): Promise<Source> => {
+// for the instances too large to hold (removed on close, whatever happened); with --follow, the
+// change log's position is noted before anything is listed.
+const openRest = async (url: string, options: RestOptions, events: ImportEvents | undefined): Promise<Source> => {
   const client = await SourceClient.open(url, options, events);
+  const follow = options.follow === undefined ? undefined : { since: await noteChangeSequence(client.http), tally: new FollowTally() };
   const spoolDir = await mkdtemp(join(tmpdir(), 'orthanc-import-spool-'));
   const files = new InstanceFiles(client, { mode: options.sourceDownload, spoolDir, inlineLimit: options.inlineLimit });
   const { version, name } = client.system;
   return {
     root: client.endpoint.display,
     features: { wholeStudies: true, unknownFiles: false },
-    items: () => remoteItems(client, isEmptyFilter(options.filter) ? undefined : options.filter, events),
+    items: () => itemsOf(client, options, events, follow),
+    ...(follow === undefined ? {} : { follow: follow.tally }),
     remote: files,
     summary: { described: `a running Orthanc ${version}${name === undefined ? '' : ` (${name})`} at ${client.endpoint.display}, read over its REST API` },
     close: async () => {
@@ -41,7 +58,7 @@ const openRest = async (url: string, options: RemoteSourceOptions & Pick<ImportO
 
 // Why: the registry's entry for a URL source; nothing is asked of the server until the run opens
 // it. Its name in the journal and messages is the URL without credentials.
-export const locateRest = (url: string, options: RemoteSourceOptions & Pick<ImportOptions, 'filter' | 'inlineLimit'>): LocatedSource => ({
+export const locateRest = (url: string, options: RestOptions): LocatedSource => ({
   // The URL without credentials, whether given in it or apart (a malformed URL is refused here).
   root: parseEndpoint(url, options.sourceCredentials, 'source').display,
   open: (_fingerprint, events) => openRest(url, options, events),

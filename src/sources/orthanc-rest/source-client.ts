@@ -67,12 +67,13 @@ const failure = (exchange: Exchange): { ok: false; status: number; reason: strin
 export class SourceClient {
   readonly endpoint: Endpoint;
   readonly system: SourceSystem;
-  readonly #http: HttpClient;
+  /** The client itself, for what reads the source its own way (--follow's change log). */
+  readonly http: HttpClient;
 
   private constructor(endpoint: Endpoint, system: SourceSystem, http: HttpClient) {
     this.endpoint = endpoint;
     this.system = system;
-    this.#http = http;
+    this.http = http;
   }
 
   // Why: opens the source: its URL and credentials parsed, then GET /system (see contact).
@@ -99,7 +100,7 @@ export class SourceClient {
   // A GET (or a POST of JSON) whose text answer the caller reads.
   async text(path: string, body?: unknown): Promise<JsonAnswer<string>> {
     const request = body === undefined ? { method: 'GET' as const, path } : { method: 'POST' as const, path, body: Buffer.from(JSON.stringify(body)), headers: { 'content-type': 'application/json' } };
-    const exchange = await this.#http.send(request);
+    const exchange = await this.http.send(request);
     if (exchange.kind !== 'answer' || exchange.statusCode < 200 || exchange.statusCode > 299) return failure(exchange);
     return { ok: true, value: exchange.text };
   }
@@ -117,10 +118,10 @@ export class SourceClient {
 
   // A GET whose 2xx answer `consume` reads as it arrives (a download), called again on a fresh answer when a connection fails.
   async stream<T>(path: string, consume: Consumer<T>): Promise<Exchange | Streamed<T>> {
-    return this.#http.stream({ method: 'GET', path }, consume);
+    return this.http.stream({ method: 'GET', path }, consume);
   }
 
   async close(): Promise<void> {
-    await this.#http.close();
+    await this.http.close();
   }
 }
