@@ -83,12 +83,30 @@ export const instanceItem = async (client: SourceClient, instanceId: string): Pr
   return instance.ok && series.ok ? remoteItem(instance.value, study.value, series.value.MainDicomTags ?? {}) : undefined;
 };
 
+/** How to list: studies per page, and where to keep the studies listed. */
+export interface ListingOptions {
+  readonly pageSize?: number;
+  /**
+   * The studies listed, each with the source's change sequence noted just before its instances
+   * were listed when `noteChanges` (for --follow: a change up to it was in the bulk listing), else 0.
+   */
+  readonly listed?: Map<string, number>;
+  readonly noteChanges?: boolean;
+}
+
+// The change log's last sequence number now.
+const lastChange = async (client: SourceClient): Promise<number> => {
+  const answer = await client.json<{ Last: number }>('/changes?last');
+  if (!answer.ok) throw new ImporterError('E_SOURCE', `The source ${client.endpoint.display} did not answer GET /changes?last (${answer.reason})`);
+  return answer.value.Last;
+};
+
 // Why: every instance of the source the filters may take, each once, even while the source
 // deletes studies (see the top of this file). Memory: one page of studies, one study's
 // instances, and the IDs of the studies listed so far (to skip those a page read again names).
-export async function* remoteItems(client: SourceClient, filter: Filter | undefined, events: ImportEvents | undefined, pageSize = STUDIES_PER_PAGE): AsyncGenerator<RemoteItem> {
+export async function* remoteItems(client: SourceClient, filter: Filter | undefined, events: ImportEvents | undefined, options: ListingOptions = {}): AsyncGenerator<RemoteItem> {
+  const { pageSize = STUDIES_PER_PAGE, listed = new Map<string, number>(), noteChanges = false } = options;
   const query = findQuery(filter);
-  const listed = new Set<string>();
   let anchor: string | undefined;
   for (let since = 0; ; ) {
     // With an anchor, the page starts one earlier: the anchor is its first study unless the studies shifted.
@@ -103,7 +121,7 @@ export async function* remoteItems(client: SourceClient, filter: Filter | undefi
     }
     for (const study of page.value) {
       if (listed.has(study.ID)) continue;
-      listed.add(study.ID);
+      listed.set(study.ID, noteChanges ? await lastChange(client) : 0);
       yield* await studyItems(client, study);
     }
     if (page.value.length < limit) return;

@@ -22,12 +22,20 @@ export const isOrthancUrl = (source: string): boolean => /^https?:\/\//i.test(so
 /** What the source takes of the run's options. */
 type RestOptions = RemoteSourceOptions & Pick<ImportOptions, 'filter' | 'inlineLimit' | 'follow' | 'signal'>;
 
-// The bulk listing, then (with --follow) what the source's change log names from `since` on.
+// The bulk listing, then (with --follow) what the source's change log names from `since` on,
+// but for an instance stored before its study was listed: the bulk listing had it.
 async function* itemsOf(client: SourceClient, options: RestOptions, events: ImportEvents | undefined, follow: { since: number; tally: FollowTally } | undefined): AsyncGenerator<RemoteItem> {
-  yield* remoteItems(client, isEmptyFilter(options.filter) ? undefined : options.filter, events);
+  const listed = new Map<string, number>();
+  yield* remoteItems(client, isEmptyFilter(options.filter) ? undefined : options.filter, events, { listed, noteChanges: follow !== undefined });
   if (follow === undefined || options.follow === undefined) return;
   const { since, tally } = follow;
-  yield* followedItems({ client: client.http, since, signal: options.signal, untilIdleMs: options.follow.untilIdleMs, itemOf: (id) => instanceItem(client, id), events: events ?? {}, tally });
+  const itemOf = async (id: string, seq: number): Promise<{ item: RemoteItem; seq: number } | undefined> => {
+    const item = await instanceItem(client, id);
+    return item === undefined ? undefined : { item, seq };
+  };
+  for await (const { item, seq } of followedItems({ client: client.http, since, signal: options.signal, untilIdleMs: options.follow.untilIdleMs, itemOf, events: events ?? {}, tally })) {
+    if (seq > (listed.get(item.studyId) ?? -1)) yield item;
+  }
 }
 
 // Opens the source: GET /system first (one clear line when it fails), a spool folder of its own

@@ -36,7 +36,7 @@ describe('remoteItems', () => {
     await seed(source);
     const client = await SourceClient.open(source.url, OPTIONS, undefined);
     try {
-      const items = await collect(remoteItems(client, undefined, undefined, 2));
+      const items = await collect(remoteItems(client, undefined, undefined, { pageSize: 2 }));
       expect(items).toHaveLength(10);
       expect(new Set(items.map((item) => item.instanceId)).size).toBe(10);
       expect(new Set(items.map((item) => item.studyId)).size).toBe(5);
@@ -48,7 +48,7 @@ describe('remoteItems', () => {
       expect(one?.key.split(String.fromCharCode(0))).toEqual([`orthanc:${one?.instanceId ?? ""}`, expect.stringMatching(/^[0-9a-f-]{36}$/)]);
       expect(one?.tags.seriesInstanceUid).toMatch(/^2\.25\.7\d\.1$/);
       // The filter is answered by the source.
-      const filtered = await collect(remoteItems(client, { patientIds: ['P2', 'P4'], studyUids: [], accessions: [], modalities: ['sr'], studyDate: undefined }, undefined, 2));
+      const filtered = await collect(remoteItems(client, { patientIds: ['P2', 'P4'], studyUids: [], accessions: [], modalities: ['sr'], studyDate: undefined }, undefined, { pageSize: 2 }));
       expect(filtered.map((item) => item.tags.patientId)).toEqual(['P4', 'P4']);
     } finally {
       await client.close();
@@ -63,7 +63,7 @@ describe('remoteItems', () => {
     try {
       // Once the first page (two studies) is listed, its first study is deleted: every later
       // study moves one place up, and the third would fall between the pages.
-      const items = await collect(remoteItems(client, undefined, { onInfo: (message) => infos.push(message) }, 2), async (sofar) => {
+      const items = await collect(remoteItems(client, undefined, { onInfo: (message) => infos.push(message) }, { pageSize: 2 }), async (sofar) => {
         if (sofar.length === 4) await orthancJson(source, `/studies/${sofar[0]?.studyId ?? ''}`, { method: 'DELETE' });
       });
       const studies = new Set(items.map((item) => item.studyId));
