@@ -2,7 +2,7 @@
 // a run that has nothing to do: see the README's "Packages").
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { errnoCode } from '../core/errno.js';
-import { DEFAULT_CONCURRENCY } from '../core/options.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_SOURCE_CONCURRENCY } from '../core/options.js';
 
 /** A command line that cannot run: the message says why, the CLI exits 2. */
 export class UsageError extends Error {}
@@ -13,6 +13,10 @@ const OPTIONS = {
   password: { type: 'string', short: 'p' },
   header: { type: 'string', short: 'H', multiple: true },
   concurrency: { type: 'string', short: 'c' },
+  'source-username': { type: 'string' },
+  'source-password': { type: 'string' },
+  'source-header': { type: 'string', multiple: true },
+  'source-concurrency': { type: 'string' },
   workers: { type: 'string', short: 'w' },
   retries: { type: 'string' },
   'retry-timeout': { type: 'string' },
@@ -53,7 +57,9 @@ inventory. \`check\` uploads nothing and reports which source instances are abse
 target (an Orthanc or a folder). A folder as the target recovers the storage into plain DICOM files.
 
 Arguments:
-  source                  OrthancStorage folder, folder of DICOM files, or one file
+  source                  OrthancStorage folder, folder of DICOM files, one file, or a running Orthanc
+                          http(s)://[user:pass@]host:port[/prefix] (copied over its REST API while it
+                          keeps serving; each instance proven against the source's own MD5)
   target                  Orthanc URL http(s)://[user:pass@]host:port[/prefix], a DICOMweb server
                           dicomweb+http(s)://[user:pass@]host:port/ROOT (ROOT: /dicom-web for Orthanc's
                           plugin; STOW-RS in batches), or a folder to recover into,
@@ -66,6 +72,11 @@ Options:
   -p, --password PASS     HTTP Basic password (env ORTHANC_PASSWORD)
   -H, --header 'N: v'     Extra request header 'Name: value', repeatable
   -c, --concurrency N     Uploads in flight (default ${DEFAULT_CONCURRENCY})
+      --source-username U  HTTP Basic user of an Orthanc source (env ORTHANC_SOURCE_USERNAME)
+      --source-password P  Its password (env ORTHANC_SOURCE_PASSWORD)
+      --source-header 'N: v'  Extra request header to the Orthanc source, repeatable
+      --source-concurrency N  Requests to an Orthanc source in flight, so that it keeps answering its
+                          users (default ${DEFAULT_SOURCE_CONCURRENCY})
   -w, --workers N         Decode threads (default: the cores, at most 8)
       --retries N         Retries of a transient upload failure: reset, 5xx, 429 (default 4)
       --retry-timeout S   Seconds to wait for a target that went away before stopping; the run resumes
@@ -127,6 +138,8 @@ Examples:
       Move one modality, one period first
   orthanc-import ./dicoms https://pacs.example/orthanc -u admin -H 'X-Api-Key: 123'
       Import a raw folder behind a prefix
+  orthanc-import http://old:8042 http://new:8042 --source-username admin
+      Copy a running Orthanc (any index or storage backend) to another, verified
 
 Exit codes:
   0    every DICOM instance was delivered and verified (inventory: every file sound; check: all on the
@@ -141,8 +154,9 @@ Exit codes:
   130  interrupted (Ctrl-C, SIGTERM): the files in flight were finished; the same command resumes
   The JSON report's exitCode is always the exit code of the process.
 
-Credentials come from the URL, else --username/--password, else ORTHANC_USERNAME/ORTHANC_PASSWORD.
-They are never printed, whatever the URL's shape.
+Credentials come from the URL, else --username/--password, else ORTHANC_USERNAME/ORTHANC_PASSWORD
+(an Orthanc source's: its URL, else --source-username/--source-password, else ORTHANC_SOURCE_USERNAME/
+ORTHANC_SOURCE_PASSWORD). They are never printed, whatever the URL's shape.
 `;
 
 /** The command line, read. */
@@ -167,6 +181,7 @@ type Values = ReturnType<typeof parse>['values'];
 /** The options given as numbers (undefined: the library's default). */
 export interface Numbers {
   readonly concurrency: number | undefined;
+  readonly sourceConcurrency: number | undefined;
   readonly workers: number | undefined;
   readonly retries: number | undefined;
   readonly retryTimeout: number | undefined;
@@ -213,7 +228,7 @@ export const readArguments = (argv: readonly string[]): CliArgs => {
   const check = positionals[0] === 'check';
   if (check) positionals.shift();
   const [source, target, ...extra] = positionals;
-  if (source === undefined) throw new UsageError('Expected a source folder or file');
+  if (source === undefined) throw new UsageError('Expected a source folder, file or Orthanc URL');
   if (extra.length > 0) throw new UsageError(`Expected <source> [target], got ${positionals.length} arguments`);
   if (noIndex && values.index !== undefined) throw new UsageError('Expected either --index FILE or --no-index, not both');
   return {
@@ -226,6 +241,7 @@ export const readArguments = (argv: readonly string[]): CliArgs => {
     values,
     numbers: {
       concurrency: number('concurrency', values.concurrency),
+      sourceConcurrency: number('source-concurrency', values['source-concurrency']),
       workers: number('workers', values.workers),
       retries: number('retries', values.retries),
       retryTimeout: number('retry-timeout', values['retry-timeout']),

@@ -7,7 +7,7 @@ import type { TargetSpec } from '../targets/target.js';
 
 /** What a caller may give runImport; every field but `source` has a default. */
 export interface ImportInput {
-  /** A storage folder, a folder of DICOM files, or one file. */
+  /** A storage folder, a folder of DICOM files, one file, or the http(s):// URL of a running Orthanc. */
   readonly source: string;
   /** An Orthanc URL, or a local folder to recover into; absent for an inventory (nothing is uploaded). */
   readonly target?: string | undefined;
@@ -21,6 +21,14 @@ export interface ImportInput {
   readonly password?: string | undefined;
   /** Extra request headers as 'Name: value'. */
   readonly headers?: readonly string[] | undefined;
+  /** A running Orthanc as the source: its credentials (the URL's win) and extra headers, apart from the target's. */
+  readonly sourceUsername?: string | undefined;
+  readonly sourcePassword?: string | undefined;
+  readonly sourceHeaders?: readonly string[] | undefined;
+  /** Requests to a running Orthanc source in flight. @default 4 */
+  readonly sourceConcurrency?: number | undefined;
+  /** How instances are downloaded from a running Orthanc (the bench compares both). @default 'compressed-data' */
+  readonly sourceDownload?: 'compressed-data' | 'file' | undefined;
   /** Uploads in flight. @default 4 */
   readonly concurrency?: number | undefined;
   /** Decode threads. @default the number of cores, at most 8 */
@@ -88,6 +96,9 @@ export interface ImportOptions {
   /** Where the run delivers (an Orthanc, a DICOMweb server, a recovery folder); absent for an inventory. */
   readonly target: TargetSpec | undefined;
   readonly concurrency: number;
+  readonly sourceCredentials: { readonly username: string | undefined; readonly password: string | undefined; readonly headers: readonly string[] };
+  readonly sourceConcurrency: number;
+  readonly sourceDownload: 'compressed-data' | 'file';
   readonly workers: number;
   readonly retries: number;
   readonly retryDelayMs: number;
@@ -115,6 +126,7 @@ export interface ImportOptions {
 const MiB = 1024 * 1024;
 
 export const DEFAULT_CONCURRENCY = 4;
+export const DEFAULT_SOURCE_CONCURRENCY = 4;
 export const defaultWorkers = (): number => Math.max(1, Math.min(8, availableParallelism()));
 
 const integer = (name: string, value: number | undefined, fallback: number, min: number): number => {
@@ -146,7 +158,7 @@ const resolveFollow = (input: ImportInput): FollowMode | undefined => {
 
 // Resolves defaults and validates once, so the pipeline never checks for undefined.
 export const resolveOptions = (input: ImportInput): ImportOptions => {
-  if (input.source === '') throw new ImporterError('E_USAGE', 'Expected a source folder or file, got an empty string');
+  if (input.source === '') throw new ImporterError('E_USAGE', 'Expected a source folder, file or Orthanc URL, got an empty string');
   if (input.check === true && input.target === undefined) throw new ImporterError('E_USAGE', 'Expected a target to check against: orthanc-import check <source> <target-url-or-folder>');
   refuseFolderOptionsWithoutTarget(input);
   // A dry run classifies only: its target is left aside.
@@ -155,6 +167,9 @@ export const resolveOptions = (input: ImportInput): ImportOptions => {
     source: input.source,
     target: wantsTarget ? parseTargetSpec(input.target ?? '', input) : undefined,
     concurrency: integer('--concurrency', input.concurrency, DEFAULT_CONCURRENCY, 1),
+    sourceCredentials: { username: input.sourceUsername, password: input.sourcePassword, headers: input.sourceHeaders ?? [] },
+    sourceConcurrency: integer('--source-concurrency', input.sourceConcurrency, DEFAULT_SOURCE_CONCURRENCY, 1),
+    sourceDownload: input.sourceDownload ?? 'compressed-data',
     workers: integer('--workers', input.workers, defaultWorkers(), 1),
     retries: integer('--retries', input.retries, 4, 0),
     retryDelayMs: integer('retryDelayMs', input.retryDelayMs, 250, 0),

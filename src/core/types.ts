@@ -268,7 +268,21 @@ export type SourceItem =
       readonly extras?: ExtrasReader;
     }
   /** Known without reading the file (an orphan, another attachment type, an unreadable entry). */
-  | { readonly kind: 'settled'; readonly entry: FileEntry; readonly classified: SkippedFile; readonly sized?: true };
+  | { readonly kind: 'settled'; readonly entry: FileEntry; readonly classified: SkippedFile; readonly sized?: true }
+  /** An instance of a running Orthanc, as listed (its file's UUID is in `key`): described and downloaded when its turn comes. */
+  | {
+      readonly kind: 'remote';
+      readonly entry: FileEntry;
+      readonly instanceId: string;
+      readonly listedSize: number;
+      readonly studyId: string;
+      readonly key: string;
+      readonly tags: InstanceTags;
+      readonly extras?: ExtrasReader;
+    };
 
 /** An instance a source's index describes, to be read as the index says. */
 export type IndexedItem = Extract<SourceItem, { kind: 'indexed' }>;
+
+/** An instance a running Orthanc lists, to be downloaded (src/sources/orthanc-rest/). */
+export type RemoteItem = Extract<SourceItem, { kind: 'remote' }>;

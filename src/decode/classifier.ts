@@ -23,9 +23,25 @@ export class Classifier {
 
   // Runs the worker on one file; the pipeline bounds how many are in flight.
   async classify(entry: FileEntry, expected?: ExpectedFile): Promise<Classified> {
+    return this.#run({ path: entry.path, rawPath: entry.rawPath, expected });
+  }
+
+  // Proves and parses an instance downloaded whole from a running Orthanc (see inspectDownloaded);
+  // its bytes are moved to the worker, not copied, and come back decoded the same way.
+  async classifyDownloaded(bytes: Uint8Array, expected: ExpectedFile): Promise<Classified> {
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    return this.#run({ path: '', expected, downloaded: bytes }, whole ? [bytes.buffer as ArrayBuffer] : []);
+  }
+
+  // Runs the worker on an instance a running Orthanc describes, downloaded to disk (too large to hold).
+  async classifySpooled(path: string, expected: ExpectedFile): Promise<Classified> {
+    return this.#run({ path, expected, authority: 'the source' });
+  }
+
+  async #run(task: Pick<InspectTask, 'path' | 'rawPath' | 'expected' | 'downloaded' | 'authority'>, transferList: ArrayBuffer[] = []): Promise<Classified> {
     const { inlineLimit, maxDecodedSize, keepBytes } = this.#options;
     const pool = await (this.#pool ??= this.#start());
-    return pool.run({ path: entry.path, rawPath: entry.rawPath, inlineLimit, maxDecodedSize, keepBytes, expected });
+    return pool.run({ ...task, inlineLimit, maxDecodedSize, keepBytes }, { transferList });
   }
 
   // Lets started tasks finish, then stops the threads.

@@ -4,7 +4,7 @@ import { checkAnnouncedSize, inflateOrthancFile, readAnnouncedSize, ZLIB_PREFIX_
 import { sniff } from './sniff.js';
 import { orthancInstanceId } from './orthanc-id.js';
 import { digestFile, HEADER_LIMIT, isReadError, md5Of, openForReading, readStart, type StreamDigest } from './read-bytes.js';
-import { inspectIndexed } from './inspect-indexed.js';
+import { inspectDownloaded, inspectIndexed } from './inspect-indexed.js';
 import type { Classified, DecodedDicom, Encoding, ExpectedFile, SkippedFile } from '../core/types.js';
 import { errnoCode } from '../core/errno.js';
 
@@ -21,6 +21,10 @@ export interface InspectTask {
   readonly keepBytes: boolean;
   /** What the index says the file is (index mode); absent: classify by content. */
   readonly expected?: ExpectedFile | undefined;
+  /** The instance's bytes as downloaded from a running Orthanc (with `expected`): read instead of `path`. */
+  readonly downloaded?: Uint8Array | undefined;
+  /** Where `expected` came from, as reasons name it. @default 'the index' */
+  readonly authority?: string | undefined;
 }
 
 /** A result before the size on disk is attached to it. */
@@ -94,7 +98,8 @@ const inspectOpen = async (task: InspectTask, fd: number, size: number): Promise
 
 // Reads one file and says what it is: the single place where bytes on disk become a Classified value.
 export const inspectFile = async (task: InspectTask): Promise<Classified> => {
-  if (task.expected !== undefined) return inspectIndexed(task, task.expected);
+  if (task.expected !== undefined && task.downloaded !== undefined) return inspectDownloaded(task, task.expected, task.downloaded);
+  if (task.expected !== undefined) return inspectIndexed(task, task.expected, task.authority);
   let fd: number;
   try {
     fd = openForReading(task);

@@ -3,7 +3,7 @@ import { cacheFacts } from './classify-content.js';
 import { parseDicomHeader } from './dicom-header.js';
 import { inflateOrthancFile, readAnnouncedSize, ZLIB_PREFIX_BYTES } from './orthanc-zlib.js';
 import { digestFile, isReadError, md5Of, openForReading, readStart } from './read-bytes.js';
-import { BLANK_HEADER, encodingOf, type Classified, type ExpectedFile } from '../core/types.js';
+import { BLANK_HEADER, encodingOf, type Classified, type Encoding, type ExpectedFile } from '../core/types.js';
 import { errnoOrMessage } from '../core/errno.js';
 
 /** The decoded content of a file, or why it does not match the index. */
@@ -38,19 +38,31 @@ const streamed = async (fd: number, start: number, inflate: boolean, expectedLen
 const decodeRaw = async (limits: Limits, fd: number, size: number): Promise<Decoded> =>
   size <= limits.inlineLimit ? whole(readStart(fd, size), limits.keepBytes) : streamed(fd, 0, false, size);
 
-const decodeZlib = async (limits: Limits, fd: number, size: number, expected: ExpectedFile): Promise<Decoded> => {
-  // A file that will be inflated in memory is read once, prefix included.
-  const prefix = readStart(fd, size <= limits.inlineLimit ? size : ZLIB_PREFIX_BYTES);
+// The size prefix of a compressed attachment, checked against what the index says.
+const checkPrefix = (prefix: Uint8Array, size: number, expected: ExpectedFile): Decoded | undefined => {
   if (prefix.length < ZLIB_PREFIX_BYTES) return { ok: false, reason: `a compressed attachment of ${size} bytes has no size prefix` };
   const announced = readAnnouncedSize(prefix);
   if (announced !== expected.uncompressedSize) {
     return { ok: false, reason: `its size prefix announces ${announced} bytes, the index says ${expected.uncompressedSize}` };
   }
-  if (size > limits.inlineLimit || announced > limits.inlineLimit) {
-    return streamed(fd, ZLIB_PREFIX_BYTES, true, announced);
-  }
-  const inflated = inflateOrthancFile(prefix, limits.maxDecodedSize);
+  return undefined;
+};
+
+// A whole compressed attachment held in memory, inflated.
+const inflatedWhole = (file: Uint8Array, limits: Pick<Limits, 'maxDecodedSize' | 'keepBytes'>): Decoded => {
+  const inflated = inflateOrthancFile(file, limits.maxDecodedSize);
   return inflated.ok ? whole(inflated.bytes, limits.keepBytes) : inflated;
+};
+
+const decodeZlib = async (limits: Limits, fd: number, size: number, expected: ExpectedFile): Promise<Decoded> => {
+  // A file that will be inflated in memory is read once, prefix included.
+  const prefix = readStart(fd, size <= limits.inlineLimit ? size : ZLIB_PREFIX_BYTES);
+  const wrong = checkPrefix(prefix, size, expected);
+  if (wrong !== undefined) return wrong;
+  if (size > limits.inlineLimit || expected.uncompressedSize > limits.inlineLimit) {
+    return streamed(fd, ZLIB_PREFIX_BYTES, true, expected.uncompressedSize);
+  }
+  return inflatedWhole(prefix, limits);
 };
 
 // Compares decoded content with what the index recorded: length, then MD5 when it was stored.
@@ -65,9 +77,46 @@ const checkAgainstIndex = (decoded: Decoded, expected: ExpectedFile): string | u
   return undefined;
 };
 
+/** The bytes of an instance as read: from where, and how many. */
+interface Read {
+  readonly size: number;
+  readonly encoding: Encoding;
+  /** Where the description came from, as reasons name it ('the index', 'the source'). */
+  readonly authority: string;
+}
+
+// Proves decoded content to be the file the index (or the source) describes, then parses its
+// header: the verdict on one instance, read from disk or downloaded alike.
+const verdictOf = (decoded: Decoded, read: Read, expected: ExpectedFile): Classified => {
+  const { size, encoding } = read;
+  if (!decoded.ok && decoded.readError !== undefined) {
+    return { kind: 'skipped', fileClass: 'failed', encoding, diskSize: size, reason: decoded.reason };
+  }
+  const problem = checkAgainstIndex(decoded, expected);
+  if (problem !== undefined || !decoded.ok) {
+    const reason = (problem ?? 'unreadable').replaceAll('the index says', `${read.authority} says`);
+    return { kind: 'skipped', fileClass: 'corrupt-source', encoding, diskSize: size, reason: `instance ${expected.instanceId}: ${reason}` };
+  }
+  const parsed = parseDicomHeader(decoded.head, decoded.length);
+  if (!parsed.ok && parsed.tooDeep === true) return { kind: 'skipped', fileClass: 'too-deep', encoding, diskSize: size, reason: parsed.reason };
+  const header = parsed.ok ? parsed.facts.header : BLANK_HEADER;
+  // A live instance is never a cache (the index says what it is), but may prove an orphan to be one.
+  const evidence = parsed.ok ? cacheFacts({ pixelDataOffset: parsed.facts.pixelDataOffset, cacheCandidate: false }, decoded.head) : {};
+  const base = { kind: 'dicom' as const, diskSize: size, encoding, header, decodedSize: decoded.length, md5: decoded.md5, orthancId: expected.instanceId, ...evidence };
+  return decoded.bytes === undefined ? base : { ...base, bytes: decoded.bytes };
+};
+
+// The first checks, before anything is decoded: the size read, and a non-empty file.
+const sizeProblem = (read: Read, expected: ExpectedFile): Classified | undefined => {
+  const corrupt = (reason: string): Classified => ({ kind: 'skipped', fileClass: 'corrupt-source', encoding: read.encoding, diskSize: read.size, reason: `instance ${expected.instanceId}: ${reason}` });
+  if (read.size !== expected.compressedSize) return corrupt(`${read.size} bytes ${read.authority === 'the index' ? 'on disk' : 'downloaded'}, ${read.authority} says ${expected.compressedSize}`);
+  if (expected.uncompressedSize === 0) return corrupt(`${read.authority} records an empty DICOM file`);
+  return undefined;
+};
+
 // Reads a live instance the index describes, decoding it by the index's compression type and
 // proving it is the file Orthanc stored (size on disk, decoded length, MD5) before it may be uploaded.
-export const inspectIndexed = async (limits: Limits, expected: ExpectedFile): Promise<Classified> => {
+export const inspectIndexed = async (limits: Limits, expected: ExpectedFile, authority = 'the index'): Promise<Classified> => {
   const encoding = encodingOf(expected);
   let fd: number;
   try {
@@ -80,26 +129,26 @@ export const inspectIndexed = async (limits: Limits, expected: ExpectedFile): Pr
     return { kind: 'skipped', fileClass: 'failed', encoding, diskSize: 0, reason: `cannot read the file (${code})` };
   }
   try {
-    const size = fstatSync(fd).size;
-    const corrupt = (reason: string): Classified => ({ kind: 'skipped', fileClass: 'corrupt-source', encoding, diskSize: size, reason: `instance ${expected.instanceId}: ${reason}` });
-    if (size !== expected.compressedSize) return corrupt(`${size} bytes on disk, the index says ${expected.compressedSize}`);
-    if (expected.uncompressedSize === 0) return corrupt('the index records an empty DICOM file');
-    const decoded = expected.compressionType === 2 ? await decodeZlib(limits, fd, size, expected) : await decodeRaw(limits, fd, size);
-    if (!decoded.ok && decoded.readError !== undefined) {
-      return { kind: 'skipped', fileClass: 'failed', encoding, diskSize: size, reason: decoded.reason };
-    }
-    const problem = checkAgainstIndex(decoded, expected);
-    if (problem !== undefined || !decoded.ok) return corrupt(problem ?? 'unreadable');
-    const parsed = parseDicomHeader(decoded.head, decoded.length);
-    if (!parsed.ok && parsed.tooDeep === true) return { kind: 'skipped', fileClass: 'too-deep', encoding, diskSize: size, reason: parsed.reason };
-    const header = parsed.ok ? parsed.facts.header : BLANK_HEADER;
-    // A live instance is never a cache (the index says what it is), but may prove an orphan to be one.
-    const evidence = parsed.ok ? cacheFacts({ pixelDataOffset: parsed.facts.pixelDataOffset, cacheCandidate: false }, decoded.head) : {};
-    const base = { kind: 'dicom' as const, diskSize: size, encoding, header, decodedSize: decoded.length, md5: decoded.md5, orthancId: expected.instanceId, ...evidence };
-    return decoded.bytes === undefined ? base : { ...base, bytes: decoded.bytes };
+    const read = { size: fstatSync(fd).size, encoding, authority };
+    const wrong = sizeProblem(read, expected);
+    if (wrong !== undefined) return wrong;
+    const decoded = expected.compressionType === 2 ? await decodeZlib(limits, fd, read.size, expected) : await decodeRaw(limits, fd, read.size);
+    return verdictOf(decoded, read, expected);
   } catch (error) {
     return { kind: 'skipped', fileClass: 'failed', encoding, diskSize: 0, reason: `cannot read the file (${errnoOrMessage(error)})` };
   } finally {
     closeSync(fd);
   }
+};
+
+// Why: an instance downloaded from a running Orthanc (small enough to hold) gets the same proof as
+// one read from disk: the size downloaded, the size prefix, the decoded length and the source's MD5.
+export const inspectDownloaded = (limits: Pick<Limits, 'maxDecodedSize' | 'keepBytes'>, expected: ExpectedFile, downloaded: Uint8Array): Classified => {
+  // A Buffer view, not a copy: dicom-parser's deflate path calls Buffer#copy.
+  const bytes = Buffer.from(downloaded.buffer, downloaded.byteOffset, downloaded.byteLength);
+  const read = { size: bytes.length, encoding: encodingOf(expected), authority: 'the source' };
+  const wrong = sizeProblem(read, expected);
+  if (wrong !== undefined) return wrong;
+  if (expected.compressionType !== 2) return verdictOf(whole(bytes, limits.keepBytes), read, expected);
+  return verdictOf(checkPrefix(bytes, read.size, expected) ?? inflatedWhole(bytes, limits), read, expected);
 };

@@ -17,44 +17,61 @@ export async function* mapBounded<T, R>(source: AsyncIterable<T> | Iterable<T>, 
   const finished: (Settled<R> & { readonly weight: number })[] = [];
   let running = 0;
   let weight = 0;
-  let exhausted = false;
   let wake: (() => void) | undefined;
-  const settle = (result: Settled<R> & { readonly weight: number }): void => {
-    running--;
-    finished.push(result);
+  /** The item being pulled (one at a time), what made a pull fail, and whether the source ended (set by the pulls). */
+  const pulls: { current: Promise<void> | undefined; failure: { readonly error: unknown } | undefined; exhausted: boolean } = { current: undefined, failure: undefined, exhausted: false };
+  const signal = (): void => {
     wake?.();
     wake = undefined;
   };
+  const settle = (result: Settled<R> & { readonly weight: number }): void => {
+    running--;
+    finished.push(result);
+    signal();
+  };
   const roomFor = (): boolean => running + finished.length < limit && (bound === undefined || weight < bound.max || running + finished.length === 0);
+  // Pulls one item and starts its call. Finished results are yielded while it is awaited: a source
+  // slow to give its next item (--follow waiting for the next change) holds none of them back.
+  const pull = async (): Promise<void> => {
+    const next = await iterator.next();
+    if (next.done === true) {
+      pulls.exhausted = true;
+      return;
+    }
+    running++;
+    const itemWeight = bound?.weigh(next.value) ?? 0;
+    weight += itemWeight;
+    fn(next.value).then(
+      (value) => {
+        settle({ ok: true, value, weight: itemWeight });
+      },
+      (error: unknown) => {
+        settle({ ok: false, error, weight: itemWeight });
+      },
+    );
+  };
   try {
     for (;;) {
-      while (!exhausted && roomFor()) {
-        const next = await iterator.next();
-        if (next.done === true) {
-          exhausted = true;
-          break;
-        }
-        running++;
-        const itemWeight = bound?.weigh(next.value) ?? 0;
-        weight += itemWeight;
-        fn(next.value).then(
-          (value) => {
-            settle({ ok: true, value, weight: itemWeight });
-          },
-          (error: unknown) => {
-            settle({ ok: false, error, weight: itemWeight });
-          },
-        );
+      if (pulls.failure !== undefined) throw pulls.failure.error;
+      if (pulls.current === undefined && !pulls.exhausted && roomFor()) {
+        pulls.current = pull()
+          .catch((error: unknown) => {
+            pulls.failure = { error };
+          })
+          .finally(() => {
+            pulls.current = undefined;
+            signal();
+          });
       }
       const result = finished.shift();
-      if (result !== undefined) weight -= result.weight;
       if (result === undefined) {
-        if (running === 0) return;
+        if (running === 0 && pulls.exhausted && pulls.current === undefined) return;
         await new Promise<void>((resolve) => {
           wake = resolve;
         });
         continue;
       }
+      weight -= result.weight;
       if (!result.ok) throw result.error;
       yield result.value;
     }

@@ -33,11 +33,11 @@ import type { ImportOptions } from '../core/options.js';
 import type { ImportEvents } from '../core/events.js';
 import { Tally, type Summary } from '../record/report.js';
 import { ReportFile, reportLine } from '../record/report-file.js';
-import type { LocatedSource, Source, SourceFingerprint } from '../sources/source.js';
+import type { LocatedSource, RemoteReader, Source, SourceFingerprint } from '../sources/source.js';
 import { merge } from './merge.js';
 import { StudyTally } from '../record/studies.js';
 import { exitCodeOf, isImporterError } from '../core/errors.js';
-import { encodingOf, treeFields, type Classified, type ExpectedFile, type ExtrasReader, type FileEntry, type FileOutcome, type IndexedItem, type SourceItem } from '../core/types.js';
+import { encodingOf, treeFields, type Classified, type ExpectedFile, type ExtrasReader, type FileEntry, type FileOutcome, type IndexedItem, type RemoteItem, type SourceItem } from '../core/types.js';
 import { ExtrasCarrier } from './carry.js';
 import { describeFilter, isEmptyFilter, matchesFilter, type Filter, type FilterTags } from '../core/filter.js';
 
@@ -53,6 +53,8 @@ type Stage1 = {
   readonly known?: Partial<FileOutcome>;
   /** What the source knows of the instance beyond the file, read once it is on the target (carry.ts). */
   readonly extras?: ExtrasReader;
+  /** Removes what reading it left on disk (a download spooled to a file), once it is settled. */
+  readonly release?: () => Promise<void>;
 };
 
 const sizeOnDisk = async (path: string | Buffer): Promise<number> => {
@@ -69,6 +71,8 @@ interface StageContext {
   readonly shortcuts: Shortcuts;
   /** undefined: no filter, everything is taken. */
   readonly filter: Filter | undefined;
+  /** The source's reader of 'remote' items (a running Orthanc). */
+  readonly remote: RemoteReader | undefined;
 }
 
 /**
@@ -126,9 +130,39 @@ const indexedFields = (item: IndexedItem, tags: Partial<FileOutcome>): Partial<F
   return Object.assign({ path: item.entry.relativePath, size: diskSize, encoding, decodedSize: item.expected.uncompressedSize, instanceId: item.expected.instanceId }, tags);
 };
 
-// The index answers the filters before anything else, even an earlier run's outcome.
-const leftOutByIndex = (item: IndexedItem, filter: Filter | undefined): FileOutcome | undefined =>
-  filter !== undefined && !matchesFilter(item.tags, filter) ? excluded(item.entry, item.expected.compressedSize, treeFields(item.tags)) : undefined;
+// The index (or the source's listing) answers the filters before anything else, even an earlier run's outcome.
+const leftOutByIndex = (item: IndexedItem | RemoteItem, filter: Filter | undefined): FileOutcome | undefined =>
+  filter !== undefined && !matchesFilter(item.tags, filter) ? excluded(item.entry, item.kind === 'indexed' ? item.expected.compressedSize : item.listedSize, treeFields(item.tags)) : undefined;
+
+// An instance the index (or a running Orthanc) describes, once no earlier run's outcome stands
+// for it: a target that answers by Orthanc's instance ID alone is asked before the file is read.
+const prepareDescribed = async (item: IndexedItem, context: StageContext, stage: Stage1, read: () => Promise<Stage1>): Promise<Stage1> => {
+  const byId = context.shortcuts.target?.features.findsByInstanceId === true;
+  const onTarget = context.check || !byId ? undefined : await alreadyOnTarget(context.shortcuts, item.entry, refFromIndex(item), diskFromIndex(item.expected), treeFields(item.tags));
+  if (onTarget !== undefined) return { ...stage, outcome: onTarget };
+  const fromIndex = context.check && byId ? knownFromIndex(item) : undefined;
+  if (fromIndex !== undefined) return { entry: item.entry, classified: fromIndex, studyId: item.studyId };
+  return read();
+};
+
+// An instance of a running Orthanc: an earlier run's outcome for its file (by its UUID) spares
+// asking the source anything; otherwise the source describes it, and it is downloaded when needed.
+const prepareRemote = async (item: RemoteItem, context: StageContext): Promise<Stage1> => {
+  const { remote } = context;
+  if (remote === undefined) throw new Error('a remote item comes from a source without a RemoteReader');
+  const tags = treeFields(item.tags);
+  const known: Partial<FileOutcome> = Object.assign({ path: item.entry.relativePath, decodedSize: item.listedSize, instanceId: item.instanceId }, tags);
+  const stage = { entry: item.entry, studyId: item.studyId, key: context.check ? undefined : item.key, known, extras: item.extras };
+  const done = await replayed(stage.key, context.shortcuts, known);
+  if (done !== undefined) return { ...stage, outcome: done };
+  const expected = await remote.describe(item);
+  if ('kind' in expected) return { ...stage, classified: expected };
+  const indexed: IndexedItem = { kind: 'indexed', entry: item.entry, expected, studyId: item.studyId, key: item.key, tags: item.tags };
+  return prepareDescribed(indexed, context, stage, async () => {
+    const read = await remote.read(item, expected, context.classifier);
+    return { ...stage, entry: read.entry, classified: read.classified, release: read.release };
+  });
+};
 
 // Stage 1: what is known already costs little (the journal, the index; what the journal says was
 // delivered, or the listing shows, is read back from the target); the rest is read and decoded by a worker.
@@ -137,8 +171,9 @@ const prepare = async (item: SourceItem, context: StageContext): Promise<Stage1>
     if (item.sized === true) return { entry: item.entry, classified: item.classified };
     return { entry: item.entry, classified: { ...item.classified, diskSize: await sizeOnDisk(item.entry.rawPath ?? item.entry.path) } };
   }
-  const leftOut = item.kind === 'indexed' ? leftOutByIndex(item, context.filter) : undefined;
+  const leftOut = item.kind === 'indexed' || item.kind === 'remote' ? leftOutByIndex(item, context.filter) : undefined;
   if (leftOut !== undefined) return { entry: item.entry, outcome: leftOut };
+  if (item.kind === 'remote') return prepareRemote(item, context);
   const key = context.check ? undefined : await journalKey(item);
   if (item.kind === 'indexed') {
     const tags = treeFields(item.tags);
@@ -146,13 +181,7 @@ const prepare = async (item: SourceItem, context: StageContext): Promise<Stage1>
     const indexed = { entry: item.entry, studyId: item.studyId, key, known, extras: item.extras };
     const done = await replayed(key, context.shortcuts, known);
     if (done !== undefined) return { ...indexed, outcome: done };
-    // A target that answers by Orthanc's instance ID alone is asked before the file is read.
-    const byId = context.shortcuts.target?.features.findsByInstanceId === true;
-    const onTarget = context.check || !byId ? undefined : await alreadyOnTarget(context.shortcuts, item.entry, refFromIndex(item), diskFromIndex(item.expected), tags);
-    if (onTarget !== undefined) return { ...indexed, outcome: onTarget };
-    const fromIndex = context.check && byId ? knownFromIndex(item) : undefined;
-    if (fromIndex !== undefined) return { entry: item.entry, classified: fromIndex, studyId: item.studyId };
-    return { ...indexed, classified: await context.classifier.classify(item.entry, item.expected) };
+    return prepareDescribed(item, context, indexed, async () => ({ ...indexed, classified: await context.classifier.classify(item.entry, item.expected) }));
   }
   const done = await replayed(key, context.shortcuts);
   if (done !== undefined) return { entry: item.entry, outcome: done, key };
@@ -278,7 +307,7 @@ export const importSource = async (
     const assessment = await assessed;
     const { known, wanted } = fingerprint;
     // The source takes its fingerprint as it opens, unless it was taken already.
-    const source = await located.open(known === undefined && wanted ? options : undefined);
+    const source = await located.open(known === undefined && wanted ? options : undefined, events);
     try {
       const run = await readSource({ source, assessment, target, journal, options, events, startedAt, listing, replay });
       // Failing to take it only means that no later run can be answered from the journal.
@@ -331,19 +360,24 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
       const filter = isEmptyFilter(options.filter) ? undefined : options.filter;
       listing = run.listing === undefined ? undefined : openRunListing(run.listing, source.joinListing?.(), events);
       const shortcuts: Shortcuts = { journal, replay: run.replay, verify: options.verify, listing: listing?.lookup, target, skipExisting: options.skipExisting };
-      const context: StageContext = { classifier, check: options.check, shortcuts, filter };
+      const context: StageContext = { classifier, check: options.check, shortcuts, filter, remote: source.remote };
       const reserve = target?.reserve?.bind(target);
       if (reserve !== undefined && !options.check) await checkRoomFor(source, context, reserve);
       const prepared = mapBounded(untilAborted(itemsOf(source, listing), options.signal), options.workers * 4, (item) => prepare(item, context));
       // Files classified by content are a dicom-until-pixel-data cache only on evidence (cache-evidence.ts).
       const decided = evidence === undefined ? prepared : evidence.decide(prepared, (entry) => classifier.classify(entry), options.signal);
       // A target that batches wants many puts in flight: the bytes they hold are bounded too.
-      const heldBytes = { weigh: (stage: Stage1) => (stage.classified?.kind === 'dicom' ? (stage.classified.bytes?.byteLength ?? 0) : 0), max: BYTES_IN_FLIGHT };
-      const settled = async (stage: Stage1): Promise<FileOutcome> => {
-        const outcome = await settle(stage, context, delivery);
-        return carrier === undefined ? outcome : carrier.settle(outcome, stage.extras);
+      // Settles a stage, carries its extras once it is on the target, then drops its spooled file.
+      const settleAndRelease = async (stage: Stage1): Promise<Settled> => {
+        try {
+          const outcome = await settle(stage, context, delivery);
+          return { stage, outcome: carrier === undefined ? outcome : await carrier.settle(outcome, stage.extras) };
+        } finally {
+          await stage.release?.();
+        }
       };
-      const staged = mapBounded(decided, target?.features.putsInFlight ?? options.concurrency, async (stage) => ({ stage, outcome: await settled(stage) }), heldBytes);
+      const heldBytes = { weigh: (stage: Stage1) => (stage.classified?.kind === 'dicom' ? (stage.classified.bytes?.byteLength ?? 0) : 0), max: BYTES_IN_FLIGHT };
+      const staged = mapBounded(decided, target?.features.putsInFlight ?? options.concurrency, settleAndRelease, heldBytes);
       // The walker's outcomes are taken from the start: while the instances wait for the listing,
       // this thread has nothing better to do.
       const known = source.settled === undefined ? [] : [settledAtOnce(untilAborted(source.settled, options.signal))];

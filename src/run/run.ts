@@ -55,7 +55,7 @@ const assess = (target: Target | undefined, events: ImportEvents): Promise<Targe
 export const runImport = async (options: ImportOptions, events: ImportEvents = {}): Promise<Summary> => {
   const startedAt = new Date();
   if (options.reportPath !== undefined) probeReportPath(options.reportPath);
-  const located = await locateSource(options);
+  const located = await locateSource(options, options);
   const journal = openJournal(options, located.root);
   try {
     const wanted = fingerprintWanted(options, located, journal);

@@ -4,7 +4,10 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ImporterError } from '../core/errors.js';
 import { errnoOrMessage } from '../core/errno.js';
-import type { LocatedSource, SourceBackend, SourceOptions, SourcePath } from './source.js';
+import { redactUrl } from '../core/redact.js';
+import type { ImportOptions } from '../core/options.js';
+import type { LocatedSource, RemoteSourceOptions, SourceBackend, SourceOptions, SourcePath } from './source.js';
+import { isOrthancUrl, locateRest } from './orthanc-rest/rest-source.js';
 import { orthancStorage } from './orthanc-storage/locate-storage.js';
 import { locateWalk } from './walk/walk-source.js';
 
@@ -20,9 +23,17 @@ const pathOf = (source: string): SourcePath => {
   }
 };
 
+/** What a running Orthanc as the source takes of the run's options, beside SourceOptions. */
+type RemoteOptions = RemoteSourceOptions & Pick<ImportOptions, 'filter' | 'inlineLimit' | 'follow' | 'signal'>;
+
 // Why: the run never asks what kind of source it reads; this decides, before anything is opened,
-// from what the path is (a storage with its index, else any folder or file).
-export const locateSource = async (options: SourceOptions): Promise<LocatedSource> => {
+// from what the path is (a URL: a running Orthanc, never looked for on disk; a storage with its
+// index; else any folder or file).
+export const locateSource = async (options: SourceOptions, remote?: RemoteOptions): Promise<LocatedSource> => {
+  if (isOrthancUrl(options.source)) {
+    if (remote === undefined) throw new ImporterError('E_USAGE', `The source ${redactUrl(options.source)} is a URL: give the options of a running Orthanc source too`);
+    return locateRest(options.source, remote);
+  }
   const path = pathOf(options.source);
   for (const backend of SOURCES) {
     const located = await backend.locate(path, options);

@@ -2,10 +2,12 @@
 // Orthanc over REST, an index in PostgreSQL): the run is written once against it and asks for
 // features, never for the kind of source. A new source is one folder under src/sources/ and one
 // line in registry.ts.
-import type { FollowState } from '../core/events.js';
 import type { ImportOptions } from '../core/options.js';
 import type { Filter } from '../core/filter.js';
-import type { FileOutcome, SourceItem } from '../core/types.js';
+import type { Classified, ExpectedFile, FileEntry, FileOutcome, RemoteItem, SkippedFile, SourceItem } from '../core/types.js';
+import type { FollowState, ImportEvents } from '../core/events.js';
+import type { TargetCredentials } from '../targets/http/endpoint.js';
+import type { Classifier } from '../decode/classifier.js';
 import type { ListedInstance } from '../targets/target.js';
 
 /** What the sources take of the run's options. */
@@ -17,6 +19,19 @@ export interface SourceOptions {
   readonly useIndex: boolean;
   readonly includeOrphans: boolean;
   readonly followSymlinks: boolean;
+}
+
+/** What a running Orthanc as the source (an http(s):// URL) takes of the run's options. */
+export interface RemoteSourceOptions {
+  /** A running Orthanc as the source (an http(s):// URL): its credentials, apart from the target's. */
+  readonly sourceCredentials: TargetCredentials;
+  /** Requests to a running Orthanc source in flight at once. */
+  readonly sourceConcurrency: number;
+  /** How an instance is downloaded from a running Orthanc: its stored bytes, or the DICOM file. */
+  readonly sourceDownload: 'compressed-data' | 'file';
+  readonly retries: number;
+  readonly retryDelayMs: number;
+  readonly retryTimeoutMs: number;
 }
 
 /** What a source looked like, as far as the outcomes of a run over it can depend on it. */
@@ -55,6 +70,23 @@ export interface SourceFeatures {
   readonly unknownFiles: boolean;
 }
 
+/** An instance downloaded and classified, and how to remove what the download left on disk. */
+export interface RemoteRead {
+  readonly classified: Classified;
+  /** Where its bytes are (a spooled file for a large one), named in the report as the source names it. */
+  readonly entry: FileEntry;
+  /** Removes the spooled file, once the instance was delivered (or failed). */
+  readonly release: () => Promise<void>;
+}
+
+/** What the stages ask a source whose instances are read over the network (a running Orthanc). */
+export interface RemoteReader {
+  /** What the source says of the instance's file now; a skipped file when it cannot (deleted since it was listed). */
+  describe(item: RemoteItem): Promise<ExpectedFile | SkippedFile>;
+  /** Downloads it and has it proven and parsed by the classifier's workers. */
+  read(item: RemoteItem, expected: ExpectedFile, classifier: Classifier): Promise<RemoteRead>;
+}
+
 /** An opened source: everything the run reads from it. */
 export interface Source {
   /** For messages and reports. */
@@ -71,6 +103,8 @@ export interface Source {
   /** Joins the target's listing with the source (see ListingJoin); once, before items(). */
   joinListing?(): ListingJoin;
   readonly summary?: SourceSummary;
+  /** Describes and downloads its 'remote' items. */
+  readonly remote?: RemoteReader;
   /** --follow's counts and last lag, for the summary (orthanc-rest/followed-items.ts FollowTally). */
   readonly follow?: { state(): FollowState };
   close(): Promise<void>;
@@ -85,7 +119,7 @@ export interface LocatedSource {
     now(options: ImportOptions): Promise<SourceFingerprint>;
   };
   /** Opens it; with the run's options, the opened source takes its fingerprint (Source.fingerprint). */
-  open(fingerprintFor?: ImportOptions): Promise<Source>;
+  open(fingerprintFor?: ImportOptions, events?: ImportEvents): Promise<Source>;
 }
 
 /** A path as the registry found it. */

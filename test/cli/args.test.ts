@@ -63,7 +63,7 @@ describe('readArguments', () => {
     [['/s', '--report'], /--report/],
     [['/s', '--workers', 'two'], /Expected --workers to be a number, got 'two'/],
     [['/s', '--retries', ''], /Expected --retries to be a number/],
-    [[], /Expected a source folder or file/],
+    [[], /Expected a source folder, file or Orthanc URL/],
     [['/s', 'http://h', 'extra'], /Expected <source> \[target\], got 3 arguments/],
   ])('refuses %j with a usage error', (argv, message) => {
     expect(() => readArguments(argv)).toThrow(UsageError);

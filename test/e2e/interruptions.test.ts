@@ -1,6 +1,6 @@
 // Week-long runs: the importer killed or interrupted, the target restarted, refusing or full, and
 // a slow target; every time nothing is lost and the next run finishes the job.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDicoms } from '../../fixtures/make-dicoms.js';
 import { FAILURES_IN_A_ROW } from '../../src/run/failure-streak.js';
 import { resolveOptions, runImport, type Summary } from '../../src/index.js';
-import { instanceMd5s, listInstances, orthancJson, orthancsOfThisFile, startOrthanc, uploadToOrthanc, type RunningOrthanc } from '../helpers/orthanc.js';
-import { CLI, runCli } from '../helpers/run-cli.js';
+import { instanceMd5s, listInstances, orthancsOfThisFile, startOrthanc, uploadToOrthanc, waitForInstances, type RunningOrthanc } from '../helpers/orthanc.js';
+import { exitOf, runCli, spawnCli } from '../helpers/run-cli.js';
 import { startScriptedServer, stored } from '../helpers/scripted-server.js';
 import { md5File } from '../helpers/tree.js';
 
@@ -25,27 +25,6 @@ beforeAll(async () => {
   const files = await generateDicoms({ out: folder, count: COUNT, rows: 64, cols: 64, patients: 4, studies: 2, series: 3, seed: 41, prefix: 'RES' });
   expectedMd5s = (await Promise.all(files.map((file) => md5File(file)))).sort();
 });
-
-const spawnCli = (args: readonly string[]): ChildProcess =>
-  spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env['PATH'] ?? '', XDG_STATE_HOME: process.env['XDG_STATE_HOME'] ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
-
-const exitOf = (child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }> =>
-  new Promise((resolve) => {
-    let stdout = '';
-    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.once('exit', (code, signal) => {
-      resolve({ code, signal, stdout });
-    });
-  });
-
-const waitForInstances = async (orthanc: RunningOrthanc, atLeast: number): Promise<void> => {
-  for (let i = 0; i < 600; i++) {
-    const { CountInstances } = await orthancJson<{ CountInstances: number }>(orthanc, '/statistics');
-    if (CountInstances >= atLeast) return;
-    await sleep(20);
-  }
-  throw new Error(`the target never reached ${atLeast} instances`);
-};
 
 const targetMd5s = async (orthanc: RunningOrthanc): Promise<string[]> => [...(await instanceMd5s(orthanc)).values()].sort();
 

@@ -1,6 +1,7 @@
 // Real Orthanc for tests: start/stop (from fixtures/orthanc-process.ts) plus small REST helpers.
 import { afterAll } from 'vitest';
 import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { authHeaders, startOrthanc } from '../../fixtures/orthanc-process.js';
 import type { OrthancOptions, RunningOrthanc } from '../../fixtures/orthanc-process.js';
 
@@ -77,4 +78,14 @@ export function orthancsOfThisFile(): (options?: OrthancOptions) => Promise<Runn
     running.push(orthanc);
     return orthanc;
   };
+}
+
+// Why: a run is interrupted (or its target or source restarted) once it has delivered this much.
+export async function waitForInstances(orthanc: RunningOrthanc, atLeast: number): Promise<void> {
+  for (let i = 0; i < 1500; i++) {
+    const { CountInstances } = await orthancJson<{ CountInstances: number }>(orthanc, '/statistics');
+    if (CountInstances >= atLeast) return;
+    await sleep(20);
+  }
+  throw new Error(`the Orthanc never reached ${atLeast} instances`);
 }

@@ -116,4 +116,21 @@ describe('mapBounded', () => {
     await expect(consume()).rejects.toThrow('boom on 4');
     expect(closed()).toBe(true);
   });
+
+  it('yields what finished while the source is slow to give its next item (a followed change log)', async () => {
+    let release: () => void = () => undefined;
+    const later = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    async function* slowSecond(): AsyncGenerator<number> {
+      yield 1;
+      await later;
+      yield 2;
+    }
+    const mapped = mapBounded(slowSecond(), 4, (n) => Promise.resolve(n * 10));
+    expect(await mapped.next()).toEqual({ done: false, value: 10 });
+    release();
+    expect(await mapped.next()).toEqual({ done: false, value: 20 });
+    expect(await mapped.next()).toEqual({ done: true, value: undefined });
+  });
 });

@@ -48,8 +48,8 @@ export class FollowTally {
 
 /** What the source brings to followedItems. */
 export interface FollowedItemsOptions<T> extends FollowOptions {
-  /** The source's item for an instance its log names; undefined when the source no longer holds it (404). */
-  readonly itemOf: (instanceId: string) => Promise<T | undefined>;
+  /** The source's item for an instance its log names (at `seq`); undefined when the source no longer holds it (404). */
+  readonly itemOf: (instanceId: string, seq: number) => Promise<T | undefined>;
   readonly events: Pick<ImportEvents, 'onFollow' | 'onWarning'>;
   readonly tally: FollowTally;
 }
@@ -64,7 +64,7 @@ export async function* followedItems<T>(options: FollowedItemsOptions<T>): Async
     if (warning !== undefined) events.onWarning?.(warning);
     if (event.kind === 'lag') events.onFollow?.(tally.state());
     if (event.kind !== 'instance') continue;
-    const item = await itemOf(event.id);
+    const item = await itemOf(event.id, event.seq);
     if (item !== undefined) {
       yield item;
       continue;

@@ -27,6 +27,8 @@ export interface BackendSetup {
   /** A cheap GET under the endpoint's prefix (Orthanc: '/system'); any answer at all means the target is back. */
   readonly probePath: string;
   readonly events?: OutageEvents;
+  /** Which end of the run this client talks to, as an outage names it. @default 'target' */
+  readonly role?: 'target' | 'source';
 }
 
 /** The headers of an answer, as node:http and undici both give them. */
@@ -120,7 +122,7 @@ export class HttpClient {
     this.#policy = backend.policy;
     const probeUrl = `${endpoint.origin}${endpoint.prefix}${backend.probePath}`;
     const answers = (): Promise<boolean> => httpGet(probeUrl, endpoint.headers, PROBE_LIMITS).then(() => true, () => false);
-    this.#outage = new Outage(answers, { timeoutMs: options.retryTimeoutMs, pollMs: options.outagePollMs ?? 1000, target: endpoint.display }, backend.events);
+    this.#outage = new Outage(answers, { timeoutMs: options.retryTimeoutMs, pollMs: options.outagePollMs ?? 1000, target: endpoint.display, role: backend.role }, backend.events);
   }
 
   #openPool(): Promise<Pool> {

@@ -23,13 +23,13 @@ export interface TargetCredentials {
 const HEADER_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):\s*(.*)$/;
 
 // Parses "Name: value" flags, refusing malformed ones with the flag's own text (without its value).
-const parseHeaders = (lines: readonly string[]): Record<string, string> => {
+const parseHeaders = (lines: readonly string[], flag: string): Record<string, string> => {
   const headers: Record<string, string> = {};
   for (const [index, line] of lines.entries()) {
     const match = HEADER_LINE.exec(line);
     if (match?.[1] === undefined || match[2] === undefined) {
       // The value may be a secret: the message names neither it nor the rest of the line.
-      throw new ImporterError('E_USAGE', `Expected every --header to look like 'Name: value' (header ${index + 1} does not)`);
+      throw new ImporterError('E_USAGE', `Expected every ${flag} to look like 'Name: value' (header ${index + 1} does not)`);
     }
     headers[match[1].toLowerCase()] = match[2];
   }
@@ -37,11 +37,11 @@ const parseHeaders = (lines: readonly string[]): Record<string, string> => {
 };
 
 // A user or password of the URL, percent-decoded; a malformed escape is refused without echoing it.
-const decodeCredential = (text: string): string => {
+const decodeCredential = (text: string, role: Role): string => {
   try {
     return decodeURIComponent(text);
   } catch {
-    throw new ImporterError('E_USAGE', 'Expected the credentials of the target URL to be percent-encoded (a % must start an escape like %40)');
+    throw new ImporterError('E_USAGE', `Expected the credentials of the ${role} URL to be percent-encoded (a % must start an escape like %40)`);
   }
 };
 
@@ -51,21 +51,25 @@ const whyNotUrl = (redacted: string): string => {
   return port !== undefined && Number(port) > 65535 ? ` (its port ${port} is out of range: 1 to 65535)` : '';
 };
 
-// Turns the user's target URL and credentials into an Endpoint, credentials in the URL winning
-// over flags, and flags over the environment (the CLI resolves that order before calling).
-export const parseEndpoint = (raw: string, credentials: TargetCredentials): Endpoint => {
+/** Which end of the run a URL names: the target, or a running Orthanc as the source. */
+type Role = 'target' | 'source';
+
+// Turns the user's target URL (or an Orthanc source's) and credentials into an Endpoint,
+// credentials in the URL winning over flags, and flags over the environment (the CLI resolves that
+// order before calling).
+export const parseEndpoint = (raw: string, credentials: TargetCredentials, role: Role = 'target'): Endpoint => {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new ImporterError('E_USAGE', `Expected the target to be an http(s):// URL of an Orthanc or a directory, got '${redactUrl(raw)}'${whyNotUrl(redactUrl(raw))}`);
+    throw new ImporterError('E_USAGE', `Expected the ${role} to be an http(s):// URL of an Orthanc or a directory, got '${redactUrl(raw)}'${whyNotUrl(redactUrl(raw))}`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ImporterError('E_USAGE', `Expected the target URL to start with http:// or https://, got '${url.protocol}'`);
+    throw new ImporterError('E_USAGE', `Expected the ${role} URL to start with http:// or https://, got '${url.protocol}'`);
   }
-  const username = url.username !== '' ? decodeCredential(url.username) : credentials.username;
-  const password = url.password !== '' ? decodeCredential(url.password) : credentials.password;
-  const headers = parseHeaders(credentials.headers ?? []);
+  const username = url.username !== '' ? decodeCredential(url.username, role) : credentials.username;
+  const password = url.password !== '' ? decodeCredential(url.password, role) : credentials.password;
+  const headers = parseHeaders(credentials.headers ?? [], role === 'source' ? '--source-header' : '--header');
   if (username !== undefined && username !== '' && headers['authorization'] === undefined) {
     headers['authorization'] = `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}`;
   }

@@ -24,10 +24,17 @@ export class Outage {
   readonly #target: string;
   readonly #pollMs: number;
   readonly #events: OutageEvents;
+  readonly #role: 'target' | 'source';
   #waiting: Promise<void> | undefined;
 
-  constructor(probe: () => Promise<boolean>, options: { readonly timeoutMs: number; readonly pollMs: number; readonly target: string }, events: OutageEvents = {}) {
+  /** `role`: which end of the run went away (a running Orthanc can be the source too). */
+  constructor(
+    probe: () => Promise<boolean>,
+    options: { readonly timeoutMs: number; readonly pollMs: number; readonly target: string; readonly role?: 'target' | 'source' },
+    events: OutageEvents = {},
+  ) {
     this.#probe = probe;
+    this.#role = options.role ?? 'target';
     this.#target = options.target;
     this.#timeoutMs = options.timeoutMs;
     this.#pollMs = options.pollMs;
@@ -54,8 +61,8 @@ export class Outage {
       }
       if (Date.now() - since >= this.#timeoutMs) {
         throw new ImporterError(
-          'E_TARGET_UNREACHABLE',
-          `The target ${this.#target} stopped answering (${reason}) and was still away after ${Math.round(this.#timeoutMs / 1000)} s (--retry-timeout): ` +
+          this.#role === 'source' ? 'E_SOURCE' : 'E_TARGET_UNREACHABLE',
+          `The ${this.#role} ${this.#target} stopped answering (${reason}) and was still away after ${Math.round(this.#timeoutMs / 1000)} s (--retry-timeout): ` +
             'the run stops here; run the same command again to resume',
         );
       }

@@ -1,0 +1,73 @@
+// A running Orthanc as the source, over its REST API: `orthanc-import http://old:8042 http://new:8042`.
+// It lists its instances in pages (listing.ts), and the stages describe and download each one
+// (instance-file.ts) and prove it against the source's own MD5 before it is sent.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isEmptyFilter } from '../../core/filter.js';
+import type { ImportOptions } from '../../core/options.js';
+import type { ImportEvents } from '../../core/events.js';
+import { parseEndpoint } from '../../targets/http/endpoint.js';
+import type { LocatedSource, RemoteSourceOptions, Source } from '../source.js';
+import { InstanceFiles } from './instance-file.js';
+import { instanceItem, remoteItems } from './listing.js';
+import { noteChangeSequence } from './follow.js';
+import { followedItems, FollowTally } from './followed-items.js';
+import type { RemoteItem } from '../../core/types.js';
+import { SourceClient } from './source-client.js';
+
+/** An http(s):// URL: the source is a running Orthanc. */
+export const isOrthancUrl = (source: string): boolean => /^https?:\/\//i.test(source);
+
+/** What the source takes of the run's options. */
+type RestOptions = RemoteSourceOptions & Pick<ImportOptions, 'filter' | 'inlineLimit' | 'follow' | 'signal'>;
+
+// The bulk listing, then (with --follow) what the source's change log names from `since` on,
+// but for an instance stored before its study was listed: the bulk listing had it.
+async function* itemsOf(client: SourceClient, options: RestOptions, events: ImportEvents | undefined, follow: { since: number; tally: FollowTally } | undefined): AsyncGenerator<RemoteItem> {
+  const listed = new Map<string, number>();
+  yield* remoteItems(client, isEmptyFilter(options.filter) ? undefined : options.filter, events, { listed, noteChanges: follow !== undefined });
+  if (follow === undefined || options.follow === undefined) return;
+  const { since, tally } = follow;
+  const itemOf = async (id: string, seq: number): Promise<{ item: RemoteItem; seq: number } | undefined> => {
+    const item = await instanceItem(client, id);
+    return item === undefined ? undefined : { item, seq };
+  };
+  for await (const { item, seq } of followedItems({ client: client.http, since, signal: options.signal, untilIdleMs: options.follow.untilIdleMs, itemOf, events: events ?? {}, tally })) {
+    if (seq > (listed.get(item.studyId) ?? -1)) yield item;
+  }
+}
+
+// Opens the source: GET /system first (one clear line when it fails), a spool folder of its own
+// for the instances too large to hold (removed on close, whatever happened); with --follow, the
+// change log's position is noted before anything is listed.
+const openRest = async (url: string, options: RestOptions, events: ImportEvents | undefined): Promise<Source> => {
+  const client = await SourceClient.open(url, options, events);
+  const follow = options.follow === undefined ? undefined : { since: await noteChangeSequence(client.http), tally: new FollowTally() };
+  const spoolDir = await mkdtemp(join(tmpdir(), 'orthanc-import-spool-'));
+  const files = new InstanceFiles(client, { mode: options.sourceDownload, spoolDir, inlineLimit: options.inlineLimit });
+  const { version, name } = client.system;
+  return {
+    root: client.endpoint.display,
+    features: { wholeStudies: true, unknownFiles: false },
+    items: () => itemsOf(client, options, events, follow),
+    ...(follow === undefined ? {} : { follow: follow.tally }),
+    remote: files,
+    summary: { described: `a running Orthanc ${version}${name === undefined ? '' : ` (${name})`} at ${client.endpoint.display}, read over its REST API` },
+    close: async () => {
+      try {
+        await client.close();
+      } finally {
+        await rm(spoolDir, { recursive: true, force: true });
+      }
+    },
+  };
+};
+
+// Why: the registry's entry for a URL source; nothing is asked of the server until the run opens
+// it. Its name in the journal and messages is the URL without credentials.
+export const locateRest = (url: string, options: RestOptions): LocatedSource => ({
+  // The URL without credentials, whether given in it or apart (a malformed URL is refused here).
+  root: parseEndpoint(url, options.sourceCredentials, 'source').display,
+  open: (_fingerprint, events) => openRest(url, options, events),
+});
