@@ -2,7 +2,7 @@
 // user metadata and attachments at every level (the storage written by a real, compressing
 // Orthanc), labels (a 1.12 index, simulated), and a target that cannot hold them (a folder).
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -75,6 +75,21 @@ describe('what is carried besides the DICOM file', () => {
     expect(await text(target, `/studies/${study}/attachments/1100/data`)).toBe('study attachment');
     const report = JSON.parse(await readFile(reportPath, 'utf8')) as { summary: { extras?: unknown } };
     expect(report.summary.extras).toEqual(summary.extras);
+  });
+
+  it('carries them from a running Orthanc as well: by the names it declares, its attachments proven by their MD5', async () => {
+    const served = await mkdtemp(join(tmpdir(), 'oi-extras-served-'));
+    await cp(source.storage, served, { recursive: true });
+    const running = await start({ storageDir: served, compression: true, config: DECLARED });
+    const target = await start({ config: DECLARED });
+    const summary = await runImport(resolveOptions({ source: running.url, target: target.url, workers: 2 }));
+    expect(summary.exitCode).toBe(0);
+    expect(summary.extras).toMatchObject({ instances: 3, carried: 4, notCarried: 0, failed: 0 });
+    const { instance, series, study } = source;
+    expect(await orthancJson(target, `/instances/${instance}/metadata?expand`)).toMatchObject({ Sample: 'instance value' });
+    expect(await text(target, `/series/${series}/metadata/2000`)).toBe('series value');
+    expect(await text(target, `/instances/${instance}/attachments/report/md5`)).toBe(md5(REPORT));
+    expect(await text(target, `/studies/${study}/attachments/1100/data`)).toBe('study attachment');
   });
 
   it('a resumed run claims nothing of the extras of instances an earlier run delivered', async () => {
