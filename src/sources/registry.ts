@@ -24,7 +24,7 @@ const pathOf = (source: string): SourcePath => {
 };
 
 /** What a running Orthanc as the source takes of the run's options, beside SourceOptions. */
-type RemoteOptions = RemoteSourceOptions & Pick<ImportOptions, 'filter' | 'inlineLimit' | 'follow' | 'signal'>;
+type RemoteOptions = RemoteSourceOptions & Pick<ImportOptions, 'filter' | 'inlineLimit' | 'follow' | 'signal' | 'target'>;
 
 // Why: the run never asks what kind of source it reads; this decides, before anything is opened,
 // from what the path is (a URL: a running Orthanc, never looked for on disk; a storage with its

@@ -18,6 +18,25 @@ describe('locateRest', () => {
     expect(locateRest(options.source, options).root).toBe('http://127.0.0.1:8042/orthanc');
   });
 
+  it('refuses a target that is the source itself (same URL written otherwise, or its DICOMweb root), and takes another server', () => {
+    const located = (source: string, target: string): unknown => {
+      const options = resolveOptions({ source, target });
+      return locateRest(options.source, options).root;
+    };
+    for (const [source, target] of [
+      ['http://127.0.0.1:8042', 'http://127.0.0.1:8042'],
+      ['http://u:p@LOCALHOST:8042/', 'http://127.0.0.1:8042'],
+      ['http://127.0.0.1:8042/orthanc', 'http://127.0.0.1:8042/orthanc/'],
+      ['http://127.0.0.1:8042', 'dicomweb+http://127.0.0.1:8042/dicom-web'],
+    ] as const) {
+      expect(() => located(source, target), `${source} -> ${target}`).toThrow(expect.objectContaining({ code: 'E_USAGE', message: expect.stringContaining('is the source') as unknown }));
+    }
+    expect(located('http://127.0.0.1:8042', 'http://127.0.0.1:8043')).toBe('http://127.0.0.1:8042');
+    expect(located('http://127.0.0.1:8042/old', 'http://127.0.0.1:8042/new')).toBe('http://127.0.0.1:8042/old');
+    expect(located('http://127.0.0.1:8042', 'https://127.0.0.1:8042')).toBe('http://127.0.0.1:8042');
+    expect(located('http://127.0.0.1:8042', './out')).toBe('http://127.0.0.1:8042');
+  });
+
   it('with --follow, gives an instance stored while the bulk listing ran once, and one stored after its study was listed too', async () => {
     const source = await start();
     const first = await post(source, 1);
