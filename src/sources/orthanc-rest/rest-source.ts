@@ -10,7 +10,7 @@ import type { ImportEvents } from '../../core/events.js';
 import { parseEndpoint } from '../../targets/http/endpoint.js';
 import type { LocatedSource, RemoteSourceOptions, Source } from '../source.js';
 import { InstanceFiles } from './instance-file.js';
-import { instanceItem, remoteItems } from './listing.js';
+import { instanceItem, remoteItems, wasListed, type ListedStudy } from './listing.js';
 import { noteChangeSequence } from './follow.js';
 import { followedItems, FollowTally } from './followed-items.js';
 import type { RemoteItem } from '../../core/types.js';
@@ -48,7 +48,7 @@ const isSameServer = (source: string, target: string): boolean => {
 // The bulk listing, then (with --follow) what the source's change log names from `since` on,
 // but for an instance stored before its study was listed: the bulk listing had it.
 async function* itemsOf(client: SourceClient, options: RestOptions, events: ImportEvents | undefined, follow: { since: number; tally: FollowTally } | undefined): AsyncGenerator<RemoteItem> {
-  const listed = new Map<string, number>();
+  const listed = new Map<string, ListedStudy>();
   yield* remoteItems(client, isEmptyFilter(options.filter) ? undefined : options.filter, events, { listed, noteChanges: follow !== undefined });
   if (follow === undefined || options.follow === undefined) return;
   const { since, tally } = follow;
@@ -57,7 +57,7 @@ async function* itemsOf(client: SourceClient, options: RestOptions, events: Impo
     return item === undefined ? undefined : { item, seq };
   };
   for await (const { item, seq } of followedItems({ client: client.http, since, signal: options.signal, untilIdleMs: options.follow.untilIdleMs, itemOf, events: events ?? {}, tally })) {
-    if (seq > (listed.get(item.studyId) ?? -1)) yield item;
+    if (!wasListed(listed.get(item.studyId), item.instanceId, seq)) yield item;
   }
 }
 

@@ -1,8 +1,9 @@
 // The Orthanc source as the run opens it: with --follow, an instance stored after the change log's
 // position was noted but before its study was listed comes once (from the listing), not twice.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { resolveOptions } from '../../../src/core/options.js';
 import { locateRest } from '../../../src/sources/orthanc-rest/rest-source.js';
+import { SourceClient } from '../../../src/sources/orthanc-rest/source-client.js';
 import type { SourceItem } from '../../../src/core/types.js';
 import { buildPart10 } from '../../helpers/dicom-bytes.js';
 import { orthancJson, orthancsOfThisFile } from '../../helpers/orthanc.js';
@@ -55,6 +56,33 @@ describe('locateRest', () => {
       }
       expect(ids.sort()).toEqual([first, during, after].sort());
     } finally {
+      await opened.close();
+    }
+  });
+
+  it('with --follow, gives once an instance stored while its study was being listed (in the listing and after the noted position)', async () => {
+    const source = await start();
+    const first = await post(source, 1);
+    const options = resolveOptions({ source: source.url, target: 'http://127.0.0.1:1', untilIdle: 0 });
+    // Right after the listing notes the log's position for the study, before its instances are listed, one more is stored in it.
+    const { json } = Object.getOwnPropertyDescriptors(SourceClient.prototype);
+    let racing: Promise<string> | undefined;
+    const spy = vi.spyOn(SourceClient.prototype, 'json').mockImplementation(async function (this: SourceClient, path: string, body?: unknown) {
+      const answer = (await (json.value as SourceClient['json']).call(this, path, body)) as never;
+      if (path === '/changes?last' && racing === undefined) {
+        racing = post(source, 2);
+        await racing;
+      }
+      return answer;
+    });
+    const opened = await locateRest(options.source, options).open(undefined, {});
+    try {
+      const ids: string[] = [];
+      for await (const item of opened.items() as AsyncIterable<SourceItem>) if (item.kind === 'remote') ids.push(item.instanceId);
+      expect(racing).toBeDefined();
+      expect(ids.sort()).toEqual([first, await racing].sort());
+    } finally {
+      spy.mockRestore();
       await opened.close();
     }
   });
