@@ -45,6 +45,12 @@ export interface CarryResult {
   readonly failed: readonly string[];
 }
 
+/**
+ * Why: a source that no longer holds a resource (deleted there after its instance was delivered)
+ * has no extras left to carry: not carried, said so, and not a failure a later run could mend.
+ */
+export class ExtrasGone extends Error {}
+
 /** What the summary says of the extras. */
 export interface ExtrasSummary {
   /** Delivered instances whose extras this run read and carried (with their parents'). */

@@ -104,6 +104,15 @@ export interface RunContext {
   readonly extras?: ExtrasSummary | undefined;
 }
 
+// A running Orthanc as the source (its URL): it answers the filters itself, so what they leave out is never seen, nor counted.
+const isServerSource = (source: string): boolean => /^https?:\/\//i.test(source);
+
+// A run that met no DICOM instance: the wrong folder, or server, or (a server answering the filters) filters that match nothing there.
+const noDicomWarning = (source: string, filter: string | undefined): string => {
+  if (!isServerSource(source)) return `no DICOM found in ${source}: is it the right folder?`;
+  return filter === undefined ? `no DICOM instance in ${source}: is it the right server?` : `no DICOM instance of ${source} matches the filters (${filter})`;
+};
+
 /** Classes that make a run end with exit code 1. */
 const BAD_CLASSES = ['rejected', 'failed', 'corrupt', 'too-deep', 'corrupt-source', 'missing', 'conflict', 'absent'] as const;
 
@@ -201,7 +210,7 @@ export class Tally {
       answersLost: this.answersLost,
       verified: this.verified,
       verifiedBy: { ...this.verifiedBy },
-      warnings: noDicom ? [...context.warnings, `no DICOM found in ${context.source}: is it the right folder?`] : [...context.warnings],
+      warnings: noDicom ? [...context.warnings, noDicomWarning(context.source, context.filter)] : [...context.warnings],
       ...(context.index === undefined ? {} : { index: context.index }),
       ...(context.follow === undefined ? {} : { follow: context.follow }),
       ...(context.studies === undefined ? {} : { studies: context.studies }),
@@ -299,7 +308,10 @@ export const formatSummary = (summary: Summary): string => {
     lines.push(`  studies ${what}: ${grouped(summary.studies.complete)}/${grouped(summary.studies.total)}`);
   }
   if (summary.extras !== undefined) lines.push(...formatExtras(summary.extras, summary.target ?? ''));
-  if (summary.filter !== undefined) lines.push(`  filters: ${summary.filter} (everything else is counted as excluded)`);
+  if (summary.filter !== undefined) {
+    const rest = isServerSource(summary.source) ? 'asked of the source: what it left out is not counted' : 'everything else is counted as excluded';
+    lines.push(`  filters: ${summary.filter} (${rest})`);
+  }
   if (summary.dryRun) lines.push(`  ${formatCensus(summary.census)}`);
   if (summary.unchangedSince !== undefined) lines.push(`  the source is unchanged since the complete run of ${summary.unchangedSince}: nothing was read or sent`);
   if (summary.resumed > 0) lines.push(`  ${summary.resumed} files not read again: done in an earlier run (journal)`);

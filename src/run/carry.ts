@@ -2,7 +2,7 @@
 // attachments, labels), and of its parents once per run, before its outcome is final: an
 // instance whose outcome the journal never recorded (kill -9) is done again, extras included.
 import { isImporterError } from '../core/errors.js';
-import type { CarryResult, ExtrasSummary, ResourceExtras, ResourceLevel } from '../core/extras.js';
+import { ExtrasGone, type CarryResult, type ExtrasSummary, type ResourceExtras, type ResourceLevel } from '../core/extras.js';
 import type { ExtrasReader, FileOutcome } from '../core/types.js';
 import type { Target } from '../targets/target.js';
 
@@ -62,9 +62,9 @@ export class ExtrasCarrier {
 
   async #carry(extras: ExtrasReader, carry: NonNullable<Target['carry']>): Promise<CarryResult> {
     let fresh: ResourceExtras[];
+    // A resource is wanted once per run; asked twice in one call (by the source, then here), the same answer.
+    const granted = new Set<string>();
     try {
-      // A resource is wanted once per run; asked twice in one call (by the source, then here), the same answer.
-      const granted = new Set<string>();
       const wanted = (level: ResourceLevel, orthancId: string): boolean => {
         const key = `${level}:${orthancId}`;
         if (granted.has(key)) return true;
@@ -75,6 +75,11 @@ export class ExtrasCarrier {
       fresh = (await extras(wanted)).filter((resource) => wanted(resource.level, resource.orthancId));
     } catch (error) {
       if (isImporterError(error)) throw error;
+      if (error instanceof ExtrasGone) {
+        // Its parents are carried with the next instance of them that the source still holds.
+        for (const key of granted) this.#parents.delete(key);
+        return { carried: 0, notCarried: [error.message], failed: [] };
+      }
       return { carried: 0, notCarried: [], failed: [`reading what the source knows beyond the file: ${(error as Error).message}`] };
     }
     for (const resource of fresh) for (const name of resource.lost) this.#lost.set(name, (this.#lost.get(name) ?? 0) + 1);

@@ -3,7 +3,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ImporterError } from '../core/errors.js';
-import { errnoOrMessage } from '../core/errno.js';
+import { errnoCode, errnoOrMessage } from '../core/errno.js';
 import { redactUrl } from '../core/redact.js';
 import type { ImportOptions } from '../core/options.js';
 import type { LocatedSource, RemoteSourceOptions, SourceBackend, SourceOptions, SourcePath } from './source.js';
@@ -14,17 +14,28 @@ import { locateWalk } from './walk/walk-source.js';
 /** Asked in this order; a path none of them takes is walked (walk/). */
 const SOURCES: readonly SourceBackend[] = [orthancStorage];
 
+// What a missing source that was meant as a server's URL was likely meant to be (`127.0.0.1:8042`,
+// `http:/host:8042`, `dicomweb+http://…`), else ''.
+const urlHint = (source: string): string => {
+  const shown = redactUrl(source);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) return `: only a running Orthanc (http:// or https://) is read over the network`;
+  const slashless = /^(https?):\/?([^/].*)$/i.exec(source);
+  if (slashless !== null) return `: did you mean ${redactUrl(`${slashless[1] ?? 'http'}://${slashless[2] ?? ''}`)}?`;
+  return /^[\w.@%:-]+:\d+(\/|$)/.test(source) ? `: did you mean http://${shown}?` : '';
+};
+
 const pathOf = (source: string): SourcePath => {
   const root = resolve(source);
   try {
     return { root, isDirectory: statSync(root).isDirectory() };
   } catch (error) {
-    throw new ImporterError('E_SOURCE', `Cannot read the source ${root} (${errnoOrMessage(error)})`, { cause: error });
+    const hint = errnoCode(error) === 'ENOENT' ? urlHint(source) : '';
+    throw new ImporterError('E_SOURCE', `Cannot read the source ${redactUrl(root)} (${errnoOrMessage(error)})${hint}`, { cause: error });
   }
 };
 
 /** What a running Orthanc as the source takes of the run's options, beside SourceOptions. */
-type RemoteOptions = RemoteSourceOptions & Pick<ImportOptions, 'filter' | 'inlineLimit' | 'follow' | 'signal'>;
+type RemoteOptions = RemoteSourceOptions & Pick<ImportOptions, 'filter' | 'inlineLimit' | 'follow' | 'signal' | 'target'>;
 
 // Why: the run never asks what kind of source it reads; this decides, before anything is opened,
 // from what the path is (a URL: a running Orthanc, never looked for on disk; a storage with its

@@ -95,6 +95,18 @@ describe('Tally', () => {
     expect(summarize(new Tally()).exitCode).toBe(1);
   });
 
+  it('does not call a running Orthanc a folder, nor say it holds no DICOM when its filters matched none', () => {
+    const base = { source: 'http://old:8042', target: 'http://new:8042', startedAt, elapsedSeconds: 2, warnings: [], check: false };
+    const plain = new Tally().summarize(base);
+    expect(plain).toMatchObject({ exitCode: 1, warnings: ['no DICOM instance in http://old:8042: is it the right server?'] });
+    const filtered = new Tally().summarize({ ...base, filter: 'Modality MR' });
+    expect(filtered).toMatchObject({ exitCode: 1, warnings: ['no DICOM instance of http://old:8042 matches the filters (Modality MR)'] });
+    const text = formatSummary(filtered);
+    expect(text).toContain('  filters: Modality MR (asked of the source: what it left out is not counted)');
+    expect(text).not.toContain('no DICOM found');
+    expect(formatSummary(new Tally().summarize({ ...base, source: '/src', filter: 'Modality MR' }))).toContain('  filters: Modality MR (everything else is counted as excluded)');
+  });
+
   it('does not call a source without DICOM the wrong folder when it holds instances in any form', () => {
     for (const fileClass of ['rejected', 'conflict', 'excluded', 'missing', 'corrupt-source'] as const) {
       const tally = new Tally();

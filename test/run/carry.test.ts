@@ -1,7 +1,7 @@
 // When the run reads and carries an instance's extras, and what it counts: a scripted target
 // (the Orthanc side is tested against a real Orthanc in test/targets/orthanc/carry.test.ts).
 import { describe, expect, it } from 'vitest';
-import type { CarryResult, ResourceExtras, ResourceLevel } from '../../src/core/extras.js';
+import { ExtrasGone, type CarryResult, type ResourceExtras, type ResourceLevel } from '../../src/core/extras.js';
 import type { FileOutcome } from '../../src/core/types.js';
 import { ExtrasCarrier } from '../../src/run/carry.js';
 import type { Target } from '../../src/targets/target.js';
@@ -73,5 +73,19 @@ describe('ExtrasCarrier', () => {
     expect(carried.map((batch) => batch.map((r) => r.orthancId))).toEqual([['i1', 'se'], ['i2', 'se']]);
     const unreadable = await carrier.settle(delivered, () => Promise.reject(new Error('disk gone')));
     expect(unreadable.extrasFailed).toEqual(["reading what the source knows beyond the file: disk gone"]);
+  });
+
+  it('an instance the source deleted after it was delivered: its extras not carried (not failed), its parents carried with the next instance', async () => {
+    const carried: ResourceExtras[][] = [];
+    const carrier = new ExtrasCarrier(targetThat(allCarried, carried), true);
+    const gone = await carrier.settle(delivered, (wanted) => {
+      wanted('series', 'se');
+      return Promise.reject(new ExtrasGone('GET /instances/i1/metadata?expand: HTTP 404, deleted from the source after the instance was delivered: not carried'));
+    });
+    expect(gone).toMatchObject({ extrasNotCarried: ['GET /instances/i1/metadata?expand: HTTP 404, deleted from the source after the instance was delivered: not carried'] });
+    expect(gone.extrasFailed).toBeUndefined();
+    await carrier.settle(delivered, () => Promise.resolve([resource('instance', 'i2'), resource('series', 'se')]));
+    expect(carried.map((batch) => batch.map((r) => r.orthancId))).toEqual([['i2', 'se']]);
+    expect(carrier.summary()).toMatchObject({ notCarried: 1, failed: 0 });
   });
 });

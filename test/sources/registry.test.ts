@@ -91,6 +91,17 @@ describe('locateSource', () => {
   });
 
   it('says which source it cannot read', async () => {
-    expect(await refusal('/no/such/source')).toMatch(/^E_SOURCE: Cannot read the source \/no\/such\/source \(/);
+    expect(await refusal('/no/such/source')).toMatch(/^E_SOURCE: Cannot read the source \/no\/such\/source \(ENOENT\)$/);
+  });
+
+  it('says what a missing source meant as a server was likely meant to be, never showing its password', async () => {
+    expect(await refusal('127.0.0.1:8042')).toMatch(/ \(ENOENT\): did you mean http:\/\/127\.0\.0\.1:8042\?$/);
+    expect(await refusal('http:/127.0.0.1:8042/orthanc')).toMatch(/ \(ENOENT\): did you mean http:\/\/127\.0\.0\.1:8042\/orthanc\?$/);
+    expect(await refusal('dicomweb+http://127.0.0.1:8042/dicom-web')).toMatch(/: only a running Orthanc \(http:\/\/ or https:\/\/\) is read over the network$/);
+    for (const typo of ['https:/alice:s3cret@127.0.0.1:8042', 'alice:s3cret@127.0.0.1:8042']) {
+      const message = await refusal(typo);
+      expect(message).toMatch(/did you mean https?:\/\/…@127\.0\.0\.1:8042\?$/);
+      expect(message).not.toContain('s3cret');
+    }
   });
 });

@@ -4,7 +4,7 @@
 // .../size and .../md5 before Orthanc 1.10; the bytes from .../data, streamed) and labels (Orthanc
 // >= 1.12.0, "HasLabels" in its /system).
 import { PassThrough, pipeline, type Readable } from 'node:stream';
-import { isUserType, metadataByName, resourcePath, type ResourceExtras, type ResourceLevel, type UserAttachment, type UserMetadata } from '../../core/extras.js';
+import { ExtrasGone, isUserType, metadataByName, resourcePath, type ResourceExtras, type ResourceLevel, type UserAttachment, type UserMetadata } from '../../core/extras.js';
 import type { Exchange, HttpClient } from '../../targets/http/client.js';
 
 /** A resource of the source, as the caller knows it: the instance and its parents. */
@@ -14,10 +14,11 @@ export interface SourceResource {
 }
 
 
-// A GET whose answer must be 200: its text, or an error naming what was asked.
+// A GET whose answer must be 200: its text, or an error naming what was asked (ExtrasGone for a 404).
 const fetchText = async (http: HttpClient, path: string): Promise<string> => {
   const answer: Exchange = await http.send({ method: 'GET', path });
   if (answer.kind === 'failed') throw new Error(`GET ${path}: ${answer.reason}`);
+  if (answer.statusCode === 404) throw new ExtrasGone(`GET ${path}: HTTP 404, deleted from the source after the instance was delivered: not carried`);
   if (answer.statusCode !== 200) throw new Error(`GET ${path}: HTTP ${answer.statusCode}`);
   return answer.text;
 };

@@ -95,14 +95,26 @@ export const instanceItem = async (client: SourceClient, instanceId: string): Pr
   return instance.ok && series.ok ? remoteItem(client, instance.value, study.value, series.value.MainDicomTags ?? {}) : undefined;
 };
 
+/**
+ * A study as --follow knows it was listed: the change sequence noted just before its instances
+ * were listed (a change up to it was in the bulk listing), and, when the source logged changes
+ * while they were listed (up to `after`), the IDs of the instances listed then.
+ */
+export type ListedStudy = number | { readonly before: number; readonly after: number; readonly ids: ReadonlySet<string> };
+
+// Why: --follow gives an instance its log names unless the bulk listing had it; one stored while
+// its study was listed is told by the IDs that listing had, so it is given (and counted) once.
+export const wasListed = (study: ListedStudy | undefined, instanceId: string, seq: number): boolean => {
+  if (study === undefined) return false;
+  if (typeof study === 'number') return seq <= study;
+  return seq <= study.before || (seq <= study.after && study.ids.has(instanceId));
+};
+
 /** How to list: studies per page, and where to keep the studies listed. */
 export interface ListingOptions {
   readonly pageSize?: number;
-  /**
-   * The studies listed, each with the source's change sequence noted just before its instances
-   * were listed when `noteChanges` (for --follow: a change up to it was in the bulk listing), else 0.
-   */
-  readonly listed?: Map<string, number>;
+  /** The studies listed: with `noteChanges` (for --follow) as ListedStudy says, else 0. */
+  readonly listed?: Map<string, ListedStudy>;
   readonly noteChanges?: boolean;
 }
 
@@ -113,11 +125,25 @@ const lastChange = async (client: SourceClient): Promise<number> => {
   return answer.value.Last;
 };
 
+// The instances the change log says were stored after `before` up to `after` (those a study's
+// listing may have had or not): a page of the log at a time, only these IDs kept.
+const storedBetween = async (client: SourceClient, before: number, after: number): Promise<Set<string>> => {
+  const ids = new Set<string>();
+  for (let since = before; since < after; ) {
+    const page = await client.json<{ Changes: { ChangeType: string; ID: string; Seq: number }[]; Last: number }>(`/changes?since=${since}&limit=${Math.min(1000, after - since)}`);
+    if (!page.ok) throw new ImporterError('E_SOURCE', `The source ${client.endpoint.display} did not answer GET /changes (${page.reason})`);
+    for (const change of page.value.Changes) if (change.Seq <= after && change.ChangeType === 'NewInstance') ids.add(change.ID);
+    if (page.value.Last <= since) break;
+    since = page.value.Last;
+  }
+  return ids;
+};
+
 // Why: every instance of the source the filters may take, each once, even while the source
 // deletes studies (see the top of this file). Memory: one page of studies, one study's
 // instances, and the IDs of the studies listed so far (to skip those a page read again names).
 export async function* remoteItems(client: SourceClient, filter: Filter | undefined, events: ImportEvents | undefined, options: ListingOptions = {}): AsyncGenerator<RemoteItem> {
-  const { pageSize = STUDIES_PER_PAGE, listed = new Map<string, number>(), noteChanges = false } = options;
+  const { pageSize = STUDIES_PER_PAGE, listed = new Map<string, ListedStudy>(), noteChanges = false } = options;
   const query = findQuery(filter);
   let anchor: string | undefined;
   for (let since = 0; ; ) {
@@ -133,8 +159,20 @@ export async function* remoteItems(client: SourceClient, filter: Filter | undefi
     }
     for (const study of page.value) {
       if (listed.has(study.ID)) continue;
-      listed.set(study.ID, noteChanges ? await lastChange(client) : 0);
-      yield* await studyItems(client, study);
+      if (!noteChanges) {
+        listed.set(study.ID, 0);
+        yield* await studyItems(client, study);
+        continue;
+      }
+      const before = await lastChange(client);
+      const items = await studyItems(client, study);
+      const after = await lastChange(client);
+      if (after === before) listed.set(study.ID, before);
+      else {
+        const stored = await storedBetween(client, before, after);
+        listed.set(study.ID, { before, after, ids: new Set(items.flatMap((item) => (stored.has(item.instanceId) ? [item.instanceId] : []))) });
+      }
+      yield* items;
     }
     if (page.value.length < limit) return;
     anchor = page.value[page.value.length - 1]?.ID;

@@ -10,22 +10,45 @@ import type { ImportEvents } from '../../core/events.js';
 import { parseEndpoint } from '../../targets/http/endpoint.js';
 import type { LocatedSource, RemoteSourceOptions, Source } from '../source.js';
 import { InstanceFiles } from './instance-file.js';
-import { instanceItem, remoteItems } from './listing.js';
+import { instanceItem, remoteItems, wasListed, type ListedStudy } from './listing.js';
 import { noteChangeSequence } from './follow.js';
 import { followedItems, FollowTally } from './followed-items.js';
 import type { RemoteItem } from '../../core/types.js';
+import { ImporterError } from '../../core/errors.js';
+import type { TargetSpec } from '../../targets/target.js';
 import { SourceClient } from './source-client.js';
 
 /** An http(s):// URL: the source is a running Orthanc. */
 export const isOrthancUrl = (source: string): boolean => /^https?:\/\//i.test(source);
 
 /** What the source takes of the run's options. */
-type RestOptions = RemoteSourceOptions & Pick<ImportOptions, 'filter' | 'inlineLimit' | 'follow' | 'signal'>;
+type RestOptions = RemoteSourceOptions & Pick<ImportOptions, 'filter' | 'inlineLimit' | 'follow' | 'signal'> & { readonly target?: Pick<TargetSpec, 'display'> | undefined };
+
+// The host of a URL, with the names of this machine's loopback as one.
+const hostOf = (url: URL): string => (/^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/i.test(url.hostname) ? 'loopback' : url.hostname.toLowerCase());
+
+// True when the target (its display URL) is the source server itself: the same Orthanc URL, or a
+// DICOMweb root under it (its plugin).
+const isSameServer = (source: string, target: string): boolean => {
+  const dicomweb = /^dicomweb\+/i.test(target);
+  let from: URL;
+  let to: URL;
+  try {
+    from = new URL(source);
+    to = new URL(target.replace(/^dicomweb\+/i, ''));
+  } catch {
+    return false; // a folder
+  }
+  if (from.protocol !== to.protocol || from.port !== to.port || hostOf(from) !== hostOf(to)) return false;
+  const prefix = from.pathname.replace(/\/+$/, '');
+  const path = to.pathname.replace(/\/+$/, '');
+  return dicomweb ? path.startsWith(`${prefix}/`) : path === prefix;
+};
 
 // The bulk listing, then (with --follow) what the source's change log names from `since` on,
 // but for an instance stored before its study was listed: the bulk listing had it.
 async function* itemsOf(client: SourceClient, options: RestOptions, events: ImportEvents | undefined, follow: { since: number; tally: FollowTally } | undefined): AsyncGenerator<RemoteItem> {
-  const listed = new Map<string, number>();
+  const listed = new Map<string, ListedStudy>();
   yield* remoteItems(client, isEmptyFilter(options.filter) ? undefined : options.filter, events, { listed, noteChanges: follow !== undefined });
   if (follow === undefined || options.follow === undefined) return;
   const { since, tally } = follow;
@@ -34,7 +57,7 @@ async function* itemsOf(client: SourceClient, options: RestOptions, events: Impo
     return item === undefined ? undefined : { item, seq };
   };
   for await (const { item, seq } of followedItems({ client: client.http, since, signal: options.signal, untilIdleMs: options.follow.untilIdleMs, itemOf, events: events ?? {}, tally })) {
-    if (seq > (listed.get(item.studyId) ?? -1)) yield item;
+    if (!wasListed(listed.get(item.studyId), item.instanceId, seq)) yield item;
   }
 }
 
@@ -66,8 +89,13 @@ const openRest = async (url: string, options: RestOptions, events: ImportEvents 
 
 // Why: the registry's entry for a URL source; nothing is asked of the server until the run opens
 // it. Its name in the journal and messages is the URL without credentials.
-export const locateRest = (url: string, options: RestOptions): LocatedSource => ({
+// A target that is the source itself is refused: every instance would be "already there", and the
+// run would say it copied what it never moved.
+export const locateRest = (url: string, options: RestOptions): LocatedSource => {
   // The URL without credentials, whether given in it or apart (a malformed URL is refused here).
-  root: parseEndpoint(url, options.sourceCredentials, 'source').display,
-  open: (_fingerprint, events) => openRest(url, options, events),
-});
+  const root = parseEndpoint(url, options.sourceCredentials, 'source').display;
+  if (options.target !== undefined && isSameServer(root, options.target.display)) {
+    throw new ImporterError('E_USAGE', `The target ${options.target.display} is the source ${root} itself: copying an Orthanc onto itself proves nothing; give the new server as the target`);
+  }
+  return { root, open: (_fingerprint, events) => openRest(url, options, events) };
+};

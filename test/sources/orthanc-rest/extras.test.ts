@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { text as readAll } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
+import { ExtrasGone } from '../../../src/core/extras.js';
 import { resolveOptions } from '../../../src/core/options.js';
 import { HttpClient } from '../../../src/targets/http/client.js';
 import { parseEndpoint } from '../../../src/targets/http/endpoint.js';
@@ -81,11 +82,16 @@ describe('readRestExtras', () => {
     }
   });
 
-  it('fails clearly when the source does not know the resource', async () => {
+  it('says a resource the source no longer holds (deleted after its instance was delivered) is gone, not failed', async () => {
     const source = await start();
+    const { bytes, ref } = instanceRefOf();
+    await orthancJson(source, '/instances', { body: bytes });
+    await fetch(`${source.url}/instances/${ref.instanceId}`, { method: 'DELETE' });
     const http = clientOf(source);
     try {
-      await expect(readRestExtras(http, [{ level: 'series', orthancId: 'nope' }], false)).rejects.toThrow('GET /series/nope/metadata?expand: HTTP 404');
+      const read = readRestExtras(http, [{ level: 'instance', orthancId: ref.instanceId }], false);
+      await expect(read).rejects.toBeInstanceOf(ExtrasGone);
+      await expect(read).rejects.toThrow(`GET /instances/${ref.instanceId}/metadata?expand: HTTP 404, deleted from the source after the instance was delivered: not carried`);
     } finally {
       await http.close();
     }
