@@ -70,7 +70,7 @@ const PLURAL: Readonly<Record<ResourceLevel, string>> = { patient: 'patients', s
 export const resourcePath = (level: ResourceLevel, orthancId: string): string => `/${PLURAL[level]}/${encodeURIComponent(orthancId)}`;
 
 /** Orthanc's first and last user type of metadata and attachments. */
-export const USER_TYPES = { first: 1024, last: 65535 } as const;
+const USER_TYPES = { first: 1024, last: 65535 } as const;
 
 // Why: a type of the user range, as both metadata and attachments number them.
 export const isUserType = (type: number): boolean => Number.isInteger(type) && type >= USER_TYPES.first && type <= USER_TYPES.last;

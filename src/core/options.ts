@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { ImporterError } from './errors.js';
 import { parseDateRange, type Filter } from './filter.js';
+import { redactUrl } from './redact.js';
 import { recoveryOptionsGiven } from '../targets/http/endpoint.js';
 import { parseTargetSpec } from '../targets/registry.js';
 import type { TargetSpec } from '../targets/target.js';
@@ -149,7 +150,7 @@ const resolveFollow = (input: ImportInput): FollowMode | undefined => {
   if (input.follow !== true && input.untilIdle === undefined) return undefined;
   const name = input.follow === true ? '--follow' : '--until-idle';
   const flag = input.follow === true ? name : `${name} (which means --follow)`;
-  if (!/^https?:\/\//i.test(input.source)) throw new ImporterError('E_USAGE', `${flag} only applies to a running Orthanc as the source (an http:// or https:// URL), not to ${input.source}`);
+  if (!/^https?:\/\//i.test(input.source)) throw new ImporterError('E_USAGE', `${flag} only applies to a running Orthanc as the source (an http:// or https:// URL), not to ${redactUrl(input.source)}`);
   if (input.check === true) throw new ImporterError('E_USAGE', `${flag} copies what the source stores from now on, and check uploads nothing: leave ${name} out`);
   if (input.target === undefined || input.dryRun === true) throw new ImporterError('E_USAGE', `${flag} copies what the source stores from now on into a target: give one, without --dry-run`);
   const seconds = integer('--until-idle', input.untilIdle, -1, 0);

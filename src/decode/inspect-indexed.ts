@@ -109,7 +109,11 @@ const verdictOf = (decoded: Decoded, read: Read, expected: ExpectedFile): Classi
 // The first checks, before anything is decoded: the size read, and a non-empty file.
 const sizeProblem = (read: Read, expected: ExpectedFile): Classified | undefined => {
   const corrupt = (reason: string): Classified => ({ kind: 'skipped', fileClass: 'corrupt-source', encoding: read.encoding, diskSize: read.size, reason: `instance ${expected.instanceId}: ${reason}` });
-  if (read.size !== expected.compressedSize) return corrupt(`${read.size} bytes ${read.authority === 'the index' ? 'on disk' : 'downloaded'}, ${read.authority} says ${expected.compressedSize}`);
+  if (read.size !== expected.compressedSize) {
+    // A download is read only just past the size expected.
+    const size = read.authority === 'the index' ? `${read.size} bytes on disk` : read.size > expected.compressedSize ? `more than ${expected.compressedSize} bytes downloaded` : `${read.size} bytes downloaded`;
+    return corrupt(`${size}, ${read.authority} says ${expected.compressedSize}`);
+  }
   if (expected.uncompressedSize === 0) return corrupt(`${read.authority} records an empty DICOM file`);
   return undefined;
 };

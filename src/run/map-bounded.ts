@@ -76,6 +76,9 @@ export async function* mapBounded<T, R>(source: AsyncIterable<T> | Iterable<T>, 
       yield result.value;
     }
   } finally {
-    await iterator.return?.();
+    // A pull still waiting (--follow waiting for the next change) would hold return() behind it, and
+    // a run-stopping failure with it: the source is ended once that pull settles (or fails).
+    if (pulls.current === undefined) await iterator.return?.();
+    else void pulls.current.then(() => iterator.return?.()).catch(() => undefined);
   }
 }

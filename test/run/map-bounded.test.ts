@@ -133,4 +133,29 @@ describe('mapBounded', () => {
     expect(await mapped.next()).toEqual({ done: false, value: 20 });
     expect(await mapped.next()).toEqual({ done: true, value: undefined });
   });
+  it('a failure reaches the consumer while the source still waits for its next item, which is closed once it comes', async () => {
+    let release: () => void = () => undefined;
+    const later = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let closed = false;
+    async function* waitsAfterFirst(): AsyncGenerator<number> {
+      try {
+        yield 1;
+        await later;
+        yield 2;
+      } finally {
+        closed = true;
+      }
+    }
+    const mapped = mapBounded(waitsAfterFirst(), 4, async (n) => {
+      await sleep(5); // the source is asked for its next item meanwhile
+      throw new Error(`failed on ${n}`);
+    });
+    await expect(mapped.next()).rejects.toThrow('failed on 1');
+    expect(closed).toBe(false);
+    release();
+    await sleep(10);
+    expect(closed).toBe(true);
+  });
 });

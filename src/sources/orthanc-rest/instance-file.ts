@@ -33,6 +33,12 @@ export const hasAttachmentInfo = (version: string): boolean => {
   return !/^\d/.test(version) || major > 1 || (major === 1 && minor >= 10);
 };
 
+/**
+ * Largest download held in memory: up to 4 x --workers downloads may wait for a decode thread at
+ * once, so a larger one is spooled to disk (the bytes the puts in flight hold are bounded apart).
+ */
+const HELD_DOWNLOAD = 16 * 1024 * 1024;
+
 /** How instances are downloaded. */
 export type DownloadMode = 'compressed-data' | 'file';
 
@@ -90,13 +96,15 @@ export class InstanceFiles implements RemoteReader {
     if (this.#mode === 'file') return { compressionType: 1, compressedSize: UncompressedSize, ...uncompressed };
     // Equal sizes do not tell whether it is compressed: the source is asked.
     const compressed = await this.#isCompressed(base, CompressedSize, UncompressedSize);
-    return { compressionType: compressed ? 2 : 1, compressedSize: CompressedSize, ...uncompressed };
+    if (!compressed.ok) return unreadable(item, compressed.status, compressed.reason);
+    return { compressionType: compressed.value ? 2 : 1, compressedSize: CompressedSize, ...uncompressed };
   }
 
   // Downloads the instance (in memory, or spooled when too large to hold) and has it proven and parsed.
   async read(item: RemoteItem, expected: ExpectedFile, classifier: Classifier): Promise<RemoteRead> {
     const path = `/instances/${item.instanceId}/${this.#mode === 'file' ? 'file' : 'attachments/dicom/compressed-data'}`;
-    const large = expected.compressedSize > this.#inlineLimit || expected.uncompressedSize > this.#inlineLimit;
+    const held = Math.min(this.#inlineLimit, HELD_DOWNLOAD);
+    const large = expected.compressedSize > held || expected.uncompressedSize > held;
     const gone = (status: number, reason: string): RemoteRead => ({ classified: { ...unreadable(item, status, reason), encoding: undefined }, entry: item.entry, release: () => Promise.resolve() });
     if (!large) {
       const answer = await this.#client.stream(path, collect(expected.compressedSize));
@@ -130,9 +138,10 @@ export class InstanceFiles implements RemoteReader {
     return { ok: true, value: { Uuid: '', CompressedSize: compressedSize.value, UncompressedSize: size.value, UncompressedMD5: md5.value.trim() } };
   }
 
-  async #isCompressed(base: string, compressedSize: number, uncompressedSize: number): Promise<boolean> {
-    if (compressedSize !== uncompressedSize) return true;
+  // A failed answer is said as such (never taken for "stored as is", which the MD5 would then contradict).
+  async #isCompressed(base: string, compressedSize: number, uncompressedSize: number): Promise<{ ok: true; value: boolean } | { ok: false; status: number; reason: string }> {
+    if (compressedSize !== uncompressedSize) return { ok: true, value: true };
     const answer = await this.#client.json<number | boolean>(`${base}/is-compressed`);
-    return answer.ok && (answer.value === true || answer.value === 1);
+    return answer.ok ? { ok: true, value: answer.value === true || answer.value === 1 } : answer;
   }
 }

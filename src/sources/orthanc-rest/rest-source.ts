@@ -66,8 +66,15 @@ async function* itemsOf(client: SourceClient, options: RestOptions, events: Impo
 // change log's position is noted before anything is listed.
 const openRest = async (url: string, options: RestOptions, events: ImportEvents | undefined): Promise<Source> => {
   const client = await SourceClient.open(url, options, events);
-  const follow = options.follow === undefined ? undefined : { since: await noteChangeSequence(client.http), tally: new FollowTally() };
-  const spoolDir = await mkdtemp(join(tmpdir(), 'orthanc-import-spool-'));
+  let follow: { since: number; tally: FollowTally } | undefined;
+  let spoolDir: string;
+  try {
+    follow = options.follow === undefined ? undefined : { since: await noteChangeSequence(client.http), tally: new FollowTally() };
+    spoolDir = await mkdtemp(join(tmpdir(), 'orthanc-import-spool-'));
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
   const files = new InstanceFiles(client, { mode: options.sourceDownload, spoolDir, inlineLimit: options.inlineLimit });
   const { version, name } = client.system;
   return {
