@@ -7,7 +7,7 @@ export interface FollowState {
   readonly behindChanges: number;
   /** Age of the last change read while some are left unread; 0 once caught up; null: its date was unreadable. */
   readonly lagSeconds: number | null;
-  /** New instances read from the source's log since the run began, given to the run. */
+  /** New instances the source's log named since the run began (those its bulk listing already had included). */
   readonly followedInstances: number;
   /** Of those, instances the source no longer held when asked (deleted there): reported, never propagated. */
   readonly deletions: number;

@@ -92,7 +92,7 @@ export class ExtrasWriter {
     if (declaredIn !== undefined && put.kind === 'answer' && put.statusCode === 404 && parseAnswer(put.text).OrthancStatus === INEXISTENT_ITEM) {
       done.notCarried.push(`${what}: the target does not declare this name (${declaredIn} in its configuration)`);
     } else if (put.kind === 'answer' && put.statusCode === 403) {
-      done.notCarried.push(`${what}: the target keeps this type for itself (HTTP 403)`);
+      done.notCarried.push(`${what}: the target lets no client write it (HTTP 403)`);
     } else {
       done.failed.push(`${what}: ${answered(put)}`);
     }

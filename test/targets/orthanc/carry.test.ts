@@ -79,7 +79,7 @@ describe('carrying extras to an Orthanc', () => {
       expect(result.carried).toBe(5);
       expect(result.notCarried).toEqual([
         `instance ${ref.instanceId}: metadata Undeclared: the target does not declare this name (UserMetadata in its configuration)`,
-        `instance ${ref.instanceId}: metadata ReceptionDate: the target keeps this type for itself (HTTP 403)`,
+        `instance ${ref.instanceId}: metadata ReceptionDate: the target lets no client write it (HTTP 403)`,
         `instance ${ref.instanceId}: attachment undeclared: the target does not declare this name (UserContentType in its configuration)`,
         `instance ${ref.instanceId}: labels reviewed: the target has no labels (Orthanc 1.10.1)`,
       ]);
