@@ -270,7 +270,9 @@ const formatExtras = (extras: ExtrasSummary, target: string): string[] => {
   if (extras.instances > 0) {
     const notCarried = extras.notCarried > 0 ? `, ${extras.notCarried} not carried (what ${target} cannot hold: see the report)` : '';
     const failed = extras.failed > 0 ? `, ${extras.failed} FAILED (see the report; the next run tries again)` : '';
-    lines.push(`  beyond the files (user metadata, attachments, labels): ${grouped(extras.carried)} carried for ${grouped(extras.instances)} instances and their parents${notCarried}${failed}`);
+    const none = extras.carried + extras.notCarried + extras.failed === 0;
+    const what = none ? `none on the ${grouped(extras.instances)} instances delivered or their parents` : `${grouped(extras.carried)} carried for ${grouped(extras.instances)} instances and their parents`;
+    lines.push(`  beyond the files (user metadata, attachments, labels): ${what}${notCarried}${failed}`);
   }
   const lost = Object.entries(extras.lost).map(([name, count]) => `${name} ${grouped(count)}`);
   if (lost.length > 0) lines.push(`  not carried, no client may write them (the target records its own): ${lost.join(', ')}`);

@@ -107,6 +107,14 @@ describe('Tally', () => {
     expect(formatSummary(new Tally().summarize({ ...base, source: '/src', filter: 'Modality MR' }))).toContain('  filters: Modality MR (everything else is counted as excluded)');
   });
 
+  it('says none were found beyond the files rather than "0 carried" when the instances had no user extras', () => {
+    const base = { source: '/src', target: 'http://new:8042', startedAt, elapsedSeconds: 2, warnings: [], check: false };
+    const none = formatSummary(new Tally().summarize({ ...base, extras: { instances: 9, carried: 0, notCarried: 0, failed: 0, lost: {} } }));
+    expect(none).toContain('  beyond the files (user metadata, attachments, labels): none on the 9 instances delivered or their parents\n');
+    const some = formatSummary(new Tally().summarize({ ...base, extras: { instances: 9, carried: 0, notCarried: 2, failed: 0, lost: {} } }));
+    expect(some).toContain('beyond the files (user metadata, attachments, labels): 0 carried for 9 instances and their parents, 2 not carried');
+  });
+
   it('does not call a source without DICOM the wrong folder when it holds instances in any form', () => {
     for (const fileClass of ['rejected', 'conflict', 'excluded', 'missing', 'corrupt-source'] as const) {
       const tally = new Tally();
