@@ -232,7 +232,7 @@ const tableRows = (data: Prepared, link: Link, results: readonly Result[], tools
     const s = seconds(tool);
     const wire = median(runs.map((r) => r.wireUp)) / 1e6;
     const share = link.shape === undefined ? Number.NaN : wire / s / (link.shape.mbit / 8);
-    const ratio = tool === 'orthanc-import' || !tools.includes('orthanc-import') ? '' : `${fixed(s / importSeconds, 2)}x`;
+    const ratio = tool === 'orthanc-import' || !tools.includes('orthanc-import') ? '-' : `${fixed(s / importSeconds, 2)}x`;
     const failed = runs.filter((r) => !r.ok).length;
     const cells = [data.name, link.name, LABELS[tool], fixed(s, 2), fixed(data.bytes / 1e6 / s, 1), fixed(wire, 1), Number.isNaN(share) ? '-' : `${(share * 100).toFixed(0)}%`, ratio];
     cells.push(fixed(median(runs.map((r) => r.clientCpu)), 2), fixed(median(runs.map((r) => r.targetCpu)), 2), `${runs.length - failed}/${runs.length}`);
