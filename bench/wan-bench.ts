@@ -8,7 +8,8 @@
 //
 //   npm run build && node dist/bench/wan-bench.js [--runs 3] [--links loopback,20/200,80/50]
 //     [--data noise,ct] [--instances 1000] [--tools orthanc-import,baseline,keepalive]
-//     [--arg=--concurrency --arg=16] [--work /tmp/orthanc-import-bench]
+//     [--arg='--concurrency 16' (orthanc-import's extra words; --arg= since they start with -)]
+//     [--work /tmp/orthanc-import-bench]
 //
 // One cell, fast: node dist/bench/wan-bench.js --runs 1 --instances 200 --links 20/200 --data ct
 //
@@ -137,7 +138,8 @@ const parseOptions = (argv: string[]): Options => {
     links: values.links.split(',').map(parseLink),
     data: parseList('data', values.data, DATA_SETS),
     tools: parseList('tools', values.tools, TOOLS),
-    extra: values.arg ?? [],
+    // `--arg='-c 16 --wire-compression gzip'`: the words of each --arg, in order.
+    extra: (values.arg ?? []).flatMap((arg) => arg.split(/\s+/).filter((word) => word !== '')),
   };
 };
 
