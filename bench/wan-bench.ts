@@ -20,6 +20,8 @@
 // markdown table of the medians: seconds, decoded MB/s (the original files' bytes over the
 // seconds), wire MB sent towards the target (what the proxy carried up), the link's share (wire
 // MB/s over the link's MB/s), orthanc-import's throughput over each tool's, client and target CPU-s.
+// orthanc-import's seconds are its whole process, spawn to exit (start-up and checks included); the
+// peers' are their own, first file to last answer, as bench/import-bench.ts counts them.
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';

@@ -68,7 +68,7 @@ const carry = (from: Socket, to: Socket, link: Link, oneWayMs: number, opensAt: 
     while (queue.length > 0 && (queue[0]?.at ?? Infinity) <= now + 0.5) {
       const { chunk } = queue.shift() as Due;
       if (chunk === null) {
-        to.end();
+        if (!to.destroyed) to.end();
         continue;
       }
       waiting -= chunk.length;
