@@ -49,7 +49,7 @@ const countingProxy = async (target: RunningOrthanc): Promise<CountingProxy> => 
     uploads,
     close: async () => {
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => { resolve(); }));
     },
   };
 };
@@ -166,7 +166,7 @@ describe('--wire-compression refusals (exit 2, one line)', () => {
       expect(posts).toEqual([]);
     } finally {
       old.closeAllConnections();
-      await new Promise<void>((resolve) => old.close(() => resolve()));
+      await new Promise<void>((resolve) => old.close(() => { resolve(); }));
     }
   });
 

@@ -46,7 +46,7 @@ describe('chooseWire', () => {
 
 describe('quickestRequestMs', () => {
   it('takes the quickest of three GET /system, the run\'s first included, each on a new connection', async () => {
-    const server = await startScriptedServer((_index, _request, response) => orthancSystem(response));
+    const server = await startScriptedServer((_index, _request, response) => { orthancSystem(response); });
     try {
       const endpoint = { origin: server.url, prefix: '', headers: {}, display: server.url };
       const ms = await quickestRequestMs(endpoint, 1e6);
