@@ -143,6 +143,11 @@ describe('--wire-compression gzip into a real Orthanc (1.10.1 here)', () => {
       expect(summary.wire).toMatchObject({ instances: files.length, gzipInstances: files.length });
       expect(proxy.uploads.every((upload) => upload.encoding === 'gzip')).toBe(true);
       expect(await instanceMd5s(target)).toEqual(await instanceMd5s(source));
+      // Too large to hold (spooled to disk): the member streamed from the spooled compressed-data.
+      const spooledTarget = await start();
+      const spooled = await runImport(resolveOptions({ source: source.url, target: spooledTarget.url, wireCompression: 'gzip', inlineLimit: 1024, journalPath: await journal() }));
+      expect(spooled).toMatchObject({ exitCode: 0, wire: { instances: files.length, gzipInstances: files.length } });
+      expect(await instanceMd5s(spooledTarget)).toEqual(await instanceMd5s(source));
     } finally {
       await proxy.close();
     }
