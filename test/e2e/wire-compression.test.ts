@@ -68,28 +68,33 @@ beforeAll(async () => {
   compressedStorage = writer.storageDir;
 });
 
+// A fresh target Orthanc behind a counting proxy, for one run.
+const intoFreshTarget = async (run: (proxy: CountingProxy, target: RunningOrthanc) => Promise<void>): Promise<void> => {
+  const target = await start();
+  const proxy = await countingProxy(target);
+  try {
+    await run(proxy, target);
+  } finally {
+    await proxy.close();
+  }
+};
+
 const journal = async (): Promise<string> => join(await mkdtemp(join(tmpdir(), 'oi-wire-')), 'journal.sqlite');
 
 describe('--wire-compression gzip into a real Orthanc (1.10.1 here)', () => {
   it('re-wraps a compressed storage as gzip: every upload carries Content-Encoding: gzip, every MD5 on the target is the decoded file\'s', async () => {
-    const target = await start();
-    const proxy = await countingProxy(target);
-    try {
+    await intoFreshTarget(async (proxy, target) => {
       const { code, stdout } = await runCli([compressedStorage, proxy.url, '--wire-compression', 'gzip', '--journal', await journal()]);
       expect(code).toBe(0);
       expect(stdout).toContain(`verified on the target by this run: ${files.length} of ${files.length} delivered instances (${files.length} MD5 read back)`);
       expect(stdout).toMatch(new RegExp(`on the wire: [\\d.]+ MB sent for [\\d.]+ MB decoded \\(${files.length} of ${files.length} instances as gzip\\)`));
       expect(proxy.uploads.map((upload) => upload.encoding)).toEqual(files.map(() => 'gzip'));
       expect(await instanceMd5s(target)).toEqual(originals);
-    } finally {
-      await proxy.close();
-    }
+    });
   });
 
   it('streams the re-wrapped member of files too large to hold from the storage (the byte range between header and trailer)', async () => {
-    const target = await start();
-    const proxy = await countingProxy(target);
-    try {
+    await intoFreshTarget(async (proxy, target) => {
       const summary = await runImport(resolveOptions({ source: compressedStorage, target: proxy.url, wireCompression: 'gzip', inlineLimit: 1024, journalPath: await journal() }));
       expect(summary.exitCode).toBe(0);
       expect(summary.verifiedBy.md5).toBe(files.length);
@@ -97,15 +102,11 @@ describe('--wire-compression gzip into a real Orthanc (1.10.1 here)', () => {
       expect(proxy.uploads.every((upload) => upload.encoding === 'gzip')).toBe(true);
       expect(summary.wire?.sentBytes).toBe(proxy.uploads.reduce((sum, upload) => sum + upload.bytes, 0));
       expect(await instanceMd5s(target)).toEqual(originals);
-    } finally {
-      await proxy.close();
-    }
+    });
   });
 
   it('compresses raw files that gain, sends the others as they are, all verified', async () => {
-    const target = await start();
-    const proxy = await countingProxy(target);
-    try {
+    await intoFreshTarget(async (proxy, target) => {
       const summary = await runImport(resolveOptions({ source: FIXTURE_DICOM_DIR, target: proxy.url, wireCompression: 'gzip', journalPath: await journal() }));
       expect(summary.exitCode).toBe(0);
       expect(summary.verifiedBy.md5).toBe(files.length);
@@ -113,31 +114,23 @@ describe('--wire-compression gzip into a real Orthanc (1.10.1 here)', () => {
       expect(gzipped).toBe(summary.wire?.gzipInstances);
       expect(gzipped).toBeGreaterThan(0);
       expect(await instanceMd5s(target)).toEqual(originals);
-    } finally {
-      await proxy.close();
-    }
+    });
   });
 
   it('none sends every upload as it is', async () => {
-    const target = await start();
-    const proxy = await countingProxy(target);
-    try {
+    await intoFreshTarget(async (proxy) => {
       const summary = await runImport(resolveOptions({ source: compressedStorage, target: proxy.url, wireCompression: 'none', journalPath: await journal() }));
       expect(summary.exitCode).toBe(0);
       expect(proxy.uploads.map((upload) => upload.encoding)).toEqual(files.map(() => undefined));
       expect(summary.wire).toMatchObject({ instances: files.length, gzipInstances: 0 });
       expect(summary.wire?.sentBytes).toBe(summary.wire?.decodedBytes);
-    } finally {
-      await proxy.close();
-    }
+    });
   });
 
   it('re-wraps what a running compressed Orthanc source hands over (its compressed-data), verified against the source\'s MD5s', async () => {
     const source = await start({ compression: true });
     await uploadAll(source, files);
-    const target = await start();
-    const proxy = await countingProxy(target);
-    try {
+    await intoFreshTarget(async (proxy, target) => {
       const summary = await runImport(resolveOptions({ source: source.url, target: proxy.url, wireCompression: 'gzip', journalPath: await journal() }));
       expect(summary.exitCode).toBe(0);
       expect(summary.wire).toMatchObject({ instances: files.length, gzipInstances: files.length });
@@ -148,9 +141,7 @@ describe('--wire-compression gzip into a real Orthanc (1.10.1 here)', () => {
       const spooled = await runImport(resolveOptions({ source: source.url, target: spooledTarget.url, wireCompression: 'gzip', inlineLimit: 1024, journalPath: await journal() }));
       expect(spooled).toMatchObject({ exitCode: 0, wire: { instances: files.length, gzipInstances: files.length } });
       expect(await instanceMd5s(spooledTarget)).toEqual(await instanceMd5s(source));
-    } finally {
-      await proxy.close();
-    }
+    });
   });
 });
 
