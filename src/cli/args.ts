@@ -13,6 +13,7 @@ const OPTIONS = {
   password: { type: 'string', short: 'p' },
   header: { type: 'string', short: 'H', multiple: true },
   concurrency: { type: 'string', short: 'c' },
+  'wire-compression': { type: 'string' },
   'source-username': { type: 'string' },
   'source-password': { type: 'string' },
   'source-header': { type: 'string', multiple: true },
@@ -73,6 +74,10 @@ Options:
   -H, --header 'N: v'     Extra request header 'Name: value', repeatable
   -c, --concurrency N     Uploads in flight, fixed (default: from ${DEFAULT_CONCURRENCY} into an Orthanc, growing
                           while the throughput grows, back when it does not or puts fail)
+      --wire-compression M  Uploads to an Orthanc (1.6.0 or later) as gzip: auto (default) when a request
+                          to it takes 10 ms or more (a wide-area link: the link, not the server, is the
+                          bottleneck), gzip always, none never. Stored zlib is re-wrapped, not
+                          recompressed; raw files are compressed at level 1 when that saves 5%
       --source-username U  HTTP Basic user of an Orthanc source (env ORTHANC_SOURCE_USERNAME)
       --source-password P  Its password (env ORTHANC_SOURCE_PASSWORD)
       --source-header 'N: v'  Extra request header to the Orthanc source, repeatable

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The command line: flags in, exit code out. All the work happens in the library (index.ts).
 import { HELP, readArguments, UsageError, type CliArgs } from './args.js';
-import { exitCodeOf, formatSummary, isImporterError, resolveOptions, runImport } from '../index.js';
+import { exitCodeOf, formatSummary, isImporterError, resolveOptions, runImport, type ImportInput } from '../index.js';
 import { createProgress } from './progress.js';
 import { VERSION } from '../core/version.js';
 
@@ -60,6 +60,7 @@ const main = async (): Promise<number> => {
     sourceHeaders: values['source-header'],
     sourceConcurrency: numbers.sourceConcurrency,
     concurrency: numbers.concurrency,
+    wireCompression: values['wire-compression'] as ImportInput['wireCompression'],
     workers: numbers.workers,
     retries: numbers.retries,
     retryTimeout: numbers.retryTimeout,

@@ -32,6 +32,8 @@ export interface ImportInput {
   readonly sourceDownload?: 'compressed-data' | 'file' | undefined;
   /** Uploads in flight, fixed. @default adaptive: from 4, growing while the throughput grows (an Orthanc target) */
   readonly concurrency?: number | undefined;
+  /** Uploads to an Orthanc as gzip (Content-Encoding): 'auto' when the link is slow (README), always, or never. @default 'auto' */
+  readonly wireCompression?: WireCompression | undefined;
   /** Decode threads. @default the number of cores, at most 8 */
   readonly workers?: number | undefined;
   /** Retries of a transient upload failure. @default 4 */
@@ -83,6 +85,17 @@ export interface ImportInput {
   readonly untilIdle?: number | undefined;
 }
 
+/** --wire-compression: how uploads to an Orthanc travel. */
+export type WireCompression = 'auto' | 'gzip' | 'none';
+
+const WIRE_COMPRESSIONS: readonly WireCompression[] = ['auto', 'gzip', 'none'];
+
+const wireCompression = (value: string | undefined): WireCompression => {
+  if (value === undefined) return 'auto';
+  if (!WIRE_COMPRESSIONS.includes(value as WireCompression)) throw new ImporterError('E_USAGE', `Expected --wire-compression to be one of ${WIRE_COMPRESSIONS.join(', ')}, got '${value}'`);
+  return value as WireCompression;
+};
+
 // Without any target the folder's options would be silently ignored (each backend refuses the
 // options it does not take).
 const refuseFolderOptionsWithoutTarget = (input: ImportInput): void => {
@@ -100,6 +113,7 @@ export interface ImportOptions {
   readonly concurrency: number;
   /** The user did not fix --concurrency: an Orthanc target adapts it (src/run/adaptive-limit.ts). */
   readonly adaptiveConcurrency: boolean;
+  readonly wireCompression: WireCompression;
   readonly sourceCredentials: { readonly username: string | undefined; readonly password: string | undefined; readonly headers: readonly string[] };
   readonly sourceConcurrency: number;
   readonly sourceDownload: 'compressed-data' | 'file';
@@ -172,6 +186,7 @@ export const resolveOptions = (input: ImportInput): ImportOptions => {
     target: wantsTarget ? parseTargetSpec(input.target ?? '', input) : undefined,
     concurrency: integer('--concurrency', input.concurrency, DEFAULT_CONCURRENCY, 1),
     adaptiveConcurrency: input.concurrency === undefined,
+    wireCompression: wireCompression(input.wireCompression),
     sourceCredentials: { username: input.sourceUsername, password: input.sourcePassword, headers: input.sourceHeaders ?? [] },
     sourceConcurrency: integer('--source-concurrency', input.sourceConcurrency, DEFAULT_SOURCE_CONCURRENCY, 1),
     sourceDownload: input.sourceDownload ?? 'compressed-data',

@@ -110,7 +110,18 @@ export interface DecodedDicom {
   readonly cacheCandidate?: true;
   /** The decoded bytes when small enough to hold; otherwise the uploader streams them from disk. */
   readonly bytes?: Uint8Array;
+  /**
+   * The file as a gzip member for the wire (Content-Encoding: gzip), when the run sends gzip to its
+   * target and this file gains from it (src/decode/gzip-wire.ts); `bytes` is then left out.
+   */
+  readonly wire?: GzipWire;
 }
+
+/** An upload's body as a gzip member: held in memory (in parts), or the deflate data's byte range in the file on disk. */
+export type GzipWire =
+  | { readonly kind: 'held'; readonly parts: readonly Uint8Array[]; readonly size: number }
+  /** `crc`, `length`: the trailer's CRC-32 and inflated length (mod 2^32 when written). */
+  | { readonly kind: 'range'; readonly start: number; readonly end: number; readonly crc: number; readonly length: number; readonly size: number };
 
 /** A file that is not delivered, with the class and a human reason. */
 export interface SkippedFile {
@@ -182,6 +193,9 @@ export interface FileOutcome {
   /** Recovery to a folder: where the decoded file is, relative to the target folder. */
   readonly output?: string;
   readonly httpStatus?: number;
+  /** Bytes of the body this run sent for it, as the target took it: the gzip member when `wireEncoding` says gzip, else the decoded file. */
+  readonly wireBytes?: number;
+  readonly wireEncoding?: 'gzip';
   readonly targetMessage?: string;
   readonly targetDetails?: string;
   /** Orthanc target: user metadata, attachments and labels of the instance (and of its parents carried with it) carried by this run. */

@@ -9,6 +9,8 @@ export interface ClassifierOptions {
   readonly inlineLimit: number;
   readonly maxDecodedSize: number;
   readonly keepBytes: boolean;
+  /** The run sends gzip to its target (TargetAssessment.gzipWire): instances come back as gzip members where they gain. */
+  readonly gzipWire?: boolean;
 }
 
 
@@ -39,9 +41,9 @@ export class Classifier {
   }
 
   async #run(task: Pick<InspectTask, 'path' | 'rawPath' | 'expected' | 'downloaded' | 'authority'>, transferList: ArrayBuffer[] = []): Promise<Classified> {
-    const { inlineLimit, maxDecodedSize, keepBytes } = this.#options;
+    const { inlineLimit, maxDecodedSize, keepBytes, gzipWire } = this.#options;
     const pool = await (this.#pool ??= this.#start());
-    return pool.run({ ...task, inlineLimit, maxDecodedSize, keepBytes }, { transferList });
+    return pool.run({ ...task, inlineLimit, maxDecodedSize, keepBytes, gzipWire }, { transferList });
   }
 
   // Lets started tasks finish, then stops the threads.

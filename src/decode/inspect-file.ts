@@ -5,6 +5,7 @@ import { sniff } from './sniff.js';
 import { orthancInstanceId } from './orthanc-id.js';
 import { digestFile, HEADER_LIMIT, isReadError, md5Of, openForReading, readStart, type StreamDigest } from './read-bytes.js';
 import { inspectDownloaded, inspectIndexed } from './inspect-indexed.js';
+import { compressHeld, crcOf, rewrapHeld, rewrapStreamed, withWire } from './gzip-wire.js';
 import type { Classified, DecodedDicom, Encoding, ExpectedFile, SkippedFile } from '../core/types.js';
 import { errnoCode } from '../core/errno.js';
 
@@ -25,6 +26,8 @@ export interface InspectTask {
   readonly downloaded?: Uint8Array | undefined;
   /** Where `expected` came from, as reasons name it. @default 'the index' */
   readonly authority?: string | undefined;
+  /** The run sends gzip to its target: a DICOM instance comes back as a gzip member where it gains (gzip-wire.ts). */
+  readonly gzipWire?: boolean | undefined;
 }
 
 /** A result before the size on disk is attached to it. */
@@ -48,10 +51,10 @@ const toVerdict = (verdict: ContentVerdict, encoding: Encoding, size: number, md
 
 // A compressed attachment too large to hold: inflate it as a stream, checking the announced length
 // (inflating stops just past it: a stream that would inflate to gigabytes more costs nothing).
-const inspectLargeZlib = async (fd: number, announced: number): Promise<Verdict> => {
+const inspectLargeZlib = async (task: InspectTask, fd: number, announced: number, size: number, start: Uint8Array): Promise<Verdict> => {
   let digest: StreamDigest;
   try {
-    digest = await digestFile(fd, ZLIB_PREFIX_BYTES, true, announced);
+    digest = await digestFile(fd, ZLIB_PREFIX_BYTES, true, announced, task.gzipWire === true);
   } catch (error) {
     if (isReadError(error)) return skipped('failed', describeIoError(error), 'zlib');
     return skipped('corrupt', `the zlib stream does not inflate (${(error as Error).message})`, 'zlib');
@@ -60,18 +63,22 @@ const inspectLargeZlib = async (fd: number, announced: number): Promise<Verdict>
     const what = digest.length > announced ? `more than the ${announced}` : `${digest.length} bytes, ${announced}`;
     return skipped('corrupt', `the zlib stream inflates to ${what} bytes announced`, 'zlib');
   }
-  return toVerdict(classifyContent(digest.head, announced), 'zlib', announced, () => digest.md5, digest.head);
+  const verdict = toVerdict(classifyContent(digest.head, announced), 'zlib', announced, () => digest.md5, digest.head);
+  const { crc, consumed } = digest;
+  if (crc === undefined || consumed === undefined) return verdict;
+  return withWire(verdict, () => rewrapStreamed({ fileSize: size, cmf: start[ZLIB_PREFIX_BYTES] ?? 0, flg: start[ZLIB_PREFIX_BYTES + 1] ?? 0, consumed, crc, length: digest.length }));
 };
 
 const inspectZlib = async (task: InspectTask, fd: number, size: number, start: Uint8Array): Promise<Verdict> => {
   const announced = readAnnouncedSize(start);
   const impossible = checkAnnouncedSize(announced, size, task.maxDecodedSize);
   if (impossible !== undefined) return skipped('corrupt', impossible, 'zlib');
-  if (announced > task.inlineLimit || start.length < size) return inspectLargeZlib(fd, announced);
+  if (announced > task.inlineLimit || start.length < size) return inspectLargeZlib(task, fd, announced, size, start);
   const inflated = inflateOrthancFile(start, task.maxDecodedSize);
   if (!inflated.ok) return skipped('corrupt', inflated.reason, 'zlib');
   const bytes = inflated.bytes;
-  return toVerdict(classifyContent(bytes, bytes.length), 'zlib', bytes.length, () => md5Of(bytes), bytes, task.keepBytes ? bytes : undefined);
+  const verdict = toVerdict(classifyContent(bytes, bytes.length), 'zlib', bytes.length, () => md5Of(bytes), bytes, task.keepBytes ? bytes : undefined);
+  return withWire(verdict, task.gzipWire === true ? () => rewrapHeld(start, inflated.consumed, crcOf(bytes), bytes.length) : undefined);
 };
 
 // A raw file too large to hold: parse its head, hash it as a stream.
@@ -93,7 +100,8 @@ const inspectOpen = async (task: InspectTask, fd: number, size: number): Promise
   const start = readStart(fd, size <= task.inlineLimit ? size : 64 * 1024);
   if (sniff(start) === 'orthanc-zlib') return inspectZlib(task, fd, size, start);
   if (start.length < size) return inspectLargeRaw(fd, size);
-  return toVerdict(classifyContent(start, size), 'raw', size, () => md5Of(start), start, task.keepBytes ? start : undefined);
+  const verdict = toVerdict(classifyContent(start, size), 'raw', size, () => md5Of(start), start, task.keepBytes ? start : undefined);
+  return withWire(verdict, task.gzipWire === true ? () => compressHeld(start) : undefined);
 };
 
 // Reads one file and says what it is: the single place where bytes on disk become a Classified value.

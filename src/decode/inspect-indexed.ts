@@ -3,12 +3,14 @@ import { cacheFacts } from './classify-content.js';
 import { parseDicomHeader } from './dicom-header.js';
 import { inflateOrthancFile, readAnnouncedSize, ZLIB_PREFIX_BYTES } from './orthanc-zlib.js';
 import { digestFile, isReadError, md5Of, openForReading, readStart } from './read-bytes.js';
-import { BLANK_HEADER, encodingOf, type Classified, type Encoding, type ExpectedFile } from '../core/types.js';
+import { compressHeld, crcOf, rewrapHeld, rewrapStreamed, withWire } from './gzip-wire.js';
+import { BLANK_HEADER, encodingOf, type Classified, type Encoding, type ExpectedFile, type GzipWire } from '../core/types.js';
 import { errnoOrMessage } from '../core/errno.js';
 
 /** The decoded content of a file, or why it does not match the index. */
 type Decoded =
-  | { readonly ok: true; readonly head: Uint8Array; readonly length: number; readonly md5: string; readonly bytes?: Uint8Array }
+  /** `wire`: how to make its gzip member, once it is proven to be the instance (gzip-wire.ts). */
+  | { readonly ok: true; readonly head: Uint8Array; readonly length: number; readonly md5: string; readonly bytes?: Uint8Array; readonly wire?: () => GzipWire | undefined }
   | { readonly ok: false; readonly reason: string; readonly readError?: string };
 
 interface Limits {
@@ -17,16 +19,17 @@ interface Limits {
   readonly inlineLimit: number;
   readonly maxDecodedSize: number;
   readonly keepBytes: boolean;
+  readonly gzipWire?: boolean | undefined;
 }
 
 
-const whole = (bytes: Uint8Array, keep: boolean): Decoded => ({ ok: true, head: bytes, length: bytes.length, md5: md5Of(bytes), ...(keep ? { bytes } : {}) });
+const whole = (bytes: Uint8Array, keep: boolean): Extract<Decoded, { ok: true }> => ({ ok: true, head: bytes, length: bytes.length, md5: md5Of(bytes), ...(keep ? { bytes } : {}) });
 
 // Streams an open file (inflating it when compressed), hashing it without holding it; reading
 // stops just past the expected length.
-const streamed = async (fd: number, start: number, inflate: boolean, expectedLength: number): Promise<Decoded> => {
+const streamed = async (fd: number, start: number, inflate: boolean, expectedLength: number, withCrc = false): Promise<Decoded & { readonly crc?: number; readonly consumed?: number }> => {
   try {
-    const digest = await digestFile(fd, start, inflate, expectedLength);
+    const digest = await digestFile(fd, start, inflate, expectedLength, withCrc);
     return { ok: true, ...digest };
   } catch (error) {
     const code = errnoOrMessage(error);
@@ -35,8 +38,14 @@ const streamed = async (fd: number, start: number, inflate: boolean, expectedLen
   }
 };
 
+// A raw file held in memory, compressed for the wire once proven when the run sends gzip.
+const wholeRaw = (bytes: Uint8Array, limits: Pick<Limits, 'keepBytes' | 'gzipWire'>): Decoded => {
+  const decoded = whole(bytes, limits.keepBytes);
+  return limits.gzipWire === true ? { ...decoded, wire: () => compressHeld(bytes) } : decoded;
+};
+
 const decodeRaw = async (limits: Limits, fd: number, size: number): Promise<Decoded> =>
-  size <= limits.inlineLimit ? whole(readStart(fd, size), limits.keepBytes) : streamed(fd, 0, false, size);
+  size <= limits.inlineLimit ? wholeRaw(readStart(fd, size), limits) : streamed(fd, 0, false, size);
 
 // The size prefix of a compressed attachment, checked against what the index says.
 const checkPrefix = (prefix: Uint8Array, size: number, expected: ExpectedFile): Decoded | undefined => {
@@ -48,19 +57,32 @@ const checkPrefix = (prefix: Uint8Array, size: number, expected: ExpectedFile): 
   return undefined;
 };
 
-// A whole compressed attachment held in memory, inflated.
-const inflatedWhole = (file: Uint8Array, limits: Pick<Limits, 'maxDecodedSize' | 'keepBytes'>): Decoded => {
+// A whole compressed attachment held in memory, inflated (and re-wrapped as gzip once proven,
+// when the run sends gzip).
+const inflatedWhole = (file: Uint8Array, limits: Pick<Limits, 'maxDecodedSize' | 'keepBytes' | 'gzipWire'>): Decoded => {
   const inflated = inflateOrthancFile(file, limits.maxDecodedSize);
-  return inflated.ok ? whole(inflated.bytes, limits.keepBytes) : inflated;
+  if (!inflated.ok) return inflated;
+  const { bytes, consumed } = inflated;
+  const decoded = whole(bytes, limits.keepBytes);
+  return limits.gzipWire === true ? { ...decoded, wire: () => rewrapHeld(file, consumed, crcOf(bytes), bytes.length) } : decoded;
+};
+
+// A compressed attachment too large to hold, inflated as a stream; its gzip member is its deflate
+// data read again from the file (`header`: its first bytes, size prefix and zlib header).
+const streamedZlib = async (limits: Limits, fd: number, header: Uint8Array, size: number, expected: ExpectedFile): Promise<Decoded> => {
+  const decoded = await streamed(fd, ZLIB_PREFIX_BYTES, true, expected.uncompressedSize, limits.gzipWire === true);
+  if (!decoded.ok || decoded.crc === undefined || decoded.consumed === undefined) return decoded;
+  const stored = { fileSize: size, cmf: header[ZLIB_PREFIX_BYTES] ?? 0, flg: header[ZLIB_PREFIX_BYTES + 1] ?? 0, consumed: decoded.consumed, crc: decoded.crc, length: decoded.length };
+  return { ...decoded, wire: () => rewrapStreamed(stored) };
 };
 
 const decodeZlib = async (limits: Limits, fd: number, size: number, expected: ExpectedFile): Promise<Decoded> => {
-  // A file that will be inflated in memory is read once, prefix included.
-  const prefix = readStart(fd, size <= limits.inlineLimit ? size : ZLIB_PREFIX_BYTES);
+  // A file that will be inflated in memory is read once, prefix included (else the prefix and the zlib header).
+  const prefix = readStart(fd, size <= limits.inlineLimit ? size : ZLIB_PREFIX_BYTES + 2);
   const wrong = checkPrefix(prefix, size, expected);
   if (wrong !== undefined) return wrong;
   if (size > limits.inlineLimit || expected.uncompressedSize > limits.inlineLimit) {
-    return streamed(fd, ZLIB_PREFIX_BYTES, true, expected.uncompressedSize);
+    return streamedZlib(limits, fd, prefix, size, expected);
   }
   return inflatedWhole(prefix, limits);
 };
@@ -103,7 +125,7 @@ const verdictOf = (decoded: Decoded, read: Read, expected: ExpectedFile): Classi
   // A live instance is never a cache (the index says what it is), but may prove an orphan to be one.
   const evidence = parsed.ok ? cacheFacts({ pixelDataOffset: parsed.facts.pixelDataOffset, cacheCandidate: false }, decoded.head) : {};
   const base = { kind: 'dicom' as const, diskSize: size, encoding, header, decodedSize: decoded.length, md5: decoded.md5, orthancId: expected.instanceId, ...evidence };
-  return decoded.bytes === undefined ? base : { ...base, bytes: decoded.bytes };
+  return withWire(decoded.bytes === undefined ? base : { ...base, bytes: decoded.bytes }, decoded.wire);
 };
 
 // The first checks, before anything is decoded: the size read, and a non-empty file.
@@ -147,12 +169,12 @@ export const inspectIndexed = async (limits: Limits, expected: ExpectedFile, aut
 
 // Why: an instance downloaded from a running Orthanc (small enough to hold) gets the same proof as
 // one read from disk: the size downloaded, the size prefix, the decoded length and the source's MD5.
-export const inspectDownloaded = (limits: Pick<Limits, 'maxDecodedSize' | 'keepBytes'>, expected: ExpectedFile, downloaded: Uint8Array): Classified => {
+export const inspectDownloaded = (limits: Pick<Limits, 'maxDecodedSize' | 'keepBytes' | 'gzipWire'>, expected: ExpectedFile, downloaded: Uint8Array): Classified => {
   // A Buffer view, not a copy: dicom-parser's deflate path calls Buffer#copy.
   const bytes = Buffer.from(downloaded.buffer, downloaded.byteOffset, downloaded.byteLength);
   const read = { size: bytes.length, encoding: encodingOf(expected), authority: 'the source' };
   const wrong = sizeProblem(read, expected);
   if (wrong !== undefined) return wrong;
-  if (expected.compressionType !== 2) return verdictOf(whole(bytes, limits.keepBytes), read, expected);
+  if (expected.compressionType !== 2) return verdictOf(wholeRaw(bytes, limits), read, expected);
   return verdictOf(checkPrefix(bytes, read.size, expected) ?? inflatedWhole(bytes, limits), read, expected);
 };

@@ -10,8 +10,15 @@ export const ZLIB_PREFIX_BYTES = 8;
  */
 const MAX_DEFLATE_RATIO = 1040;
 
+/** What inflateSync returns with `info: true` (the engine's bytesWritten: input consumed). */
+interface InflatedWithInfo {
+  readonly buffer: Buffer;
+  readonly engine: { readonly bytesWritten: number };
+}
+
 export type InflateResult =
-  | { readonly ok: true; readonly bytes: Uint8Array }
+  /** `consumed`: bytes of the zlib stream the inflater read (what follows them is not part of it). */
+  | { readonly ok: true; readonly bytes: Uint8Array; readonly consumed: number }
   | { readonly ok: false; readonly reason: string };
 
 // Reads the announced uncompressed size; returns a float above 2^53 unchanged (it is then rejected).
@@ -40,12 +47,16 @@ export const inflateOrthancFile = (file: Uint8Array, maxDecodedSize: number): In
   const impossible = checkAnnouncedSize(announced, file.length, maxDecodedSize);
   if (impossible !== undefined) return { ok: false, reason: impossible };
   let bytes: Uint8Array;
+  let consumed: number;
   try {
     // One byte of slack lets an over-long stream be told apart from an exact one without inflating it all.
     // Output chunks of the announced size: an exact stream is inflated in one call into one buffer of
     // its own (moved to the main thread as it is), not in 16 KiB pieces then copied whole (a third
     // less CPU per inflated byte).
-    bytes = inflateSync(file.subarray(ZLIB_PREFIX_BYTES), { chunkSize: Math.max(zlibConstants.Z_MIN_CHUNK, announced), maxOutputLength: Math.max(1, announced + 1) });
+    const options = { chunkSize: Math.max(zlibConstants.Z_MIN_CHUNK, announced), maxOutputLength: Math.max(1, announced + 1), info: true };
+    const inflated = inflateSync(file.subarray(ZLIB_PREFIX_BYTES), options) as unknown as InflatedWithInfo;
+    bytes = inflated.buffer;
+    consumed = inflated.engine.bytesWritten;
   } catch (error) {
     const code = errnoCode(error);
     if (code === 'ERR_BUFFER_TOO_LARGE') {
@@ -56,5 +67,5 @@ export const inflateOrthancFile = (file: Uint8Array, maxDecodedSize: number): In
   if (bytes.length !== announced) {
     return { ok: false, reason: `the zlib stream inflates to ${bytes.length} bytes, ${announced} announced` };
   }
-  return { ok: true, bytes };
+  return { ok: true, bytes, consumed };
 };

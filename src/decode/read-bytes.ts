@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { constants, openSync, readSync } from 'node:fs';
 import { pipeline, Readable } from 'node:stream';
-import { createInflate } from 'node:zlib';
+import { crc32, createInflate } from 'node:zlib';
 
 /** Opening flags: O_NONBLOCK so that a FIFO put in a file's place cannot block the thread forever. */
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
@@ -62,12 +62,16 @@ export interface StreamDigest {
   readonly head: Uint8Array;
   readonly length: number;
   readonly md5: string;
+  /** With `withCrc`: the CRC-32 of the decoded bytes, and the bytes of the zlib stream the inflater consumed. */
+  readonly crc?: number;
+  readonly consumed?: number;
 }
 
 // Hashes a (possibly inflated) stream without holding it, keeping its first bytes for the header.
 // It stops reading as soon as more than `stopAfter` bytes came (length then says "more than").
-const digestStream = async (stream: AsyncIterable<Buffer> | Iterable<Buffer>, stopAfter: number): Promise<StreamDigest> => {
+const digestStream = async (stream: AsyncIterable<Buffer> | Iterable<Buffer>, stopAfter: number, withCrc: boolean): Promise<StreamDigest> => {
   const hash = createHash('md5');
+  let crc = 0;
   const chunks: Buffer[] = [];
   let kept = 0;
   let length = 0;
@@ -75,13 +79,15 @@ const digestStream = async (stream: AsyncIterable<Buffer> | Iterable<Buffer>, st
     length += chunk.length;
     if (length > stopAfter) break;
     hash.update(chunk);
+    if (withCrc) crc = crc32(chunk, crc);
     if (kept < HEADER_LIMIT) {
       const piece = chunk.subarray(0, HEADER_LIMIT - kept);
       chunks.push(piece);
       kept += piece.length;
     }
   }
-  return { head: Buffer.concat(chunks), length, md5: hash.digest('hex') };
+  const digest = { head: Buffer.concat(chunks), length, md5: hash.digest('hex') };
+  return withCrc ? { ...digest, crc } : digest;
 };
 
 /** True for an error of the file system (the read failed), as opposed to one of the data (zlib). */
@@ -89,16 +95,18 @@ export const isReadError = (error: unknown): boolean => typeof (error as { sysca
 
 // Hashes an open file from `start`, inflating it when it is a zlib stream, in bounded memory:
 // at most one read chunk, one inflated chunk and the kept head exist at once, whatever the
-// announced or actual size. Throws the read error (isReadError) or the zlib error.
-export const digestFile = async (fd: number, start: number, inflate: boolean, stopAfter: number): Promise<StreamDigest> => {
-  if (!inflate) return digestStream(fileChunks(fd, start), stopAfter);
+// announced or actual size. Throws the read error (isReadError) or the zlib error. `withCrc`: also
+// what a gzip re-wrap of the zlib stream needs (gzip-wire.ts).
+export const digestFile = async (fd: number, start: number, inflate: boolean, stopAfter: number, withCrc = false): Promise<StreamDigest> => {
+  if (!inflate) return digestStream(fileChunks(fd, start), stopAfter, withCrc);
   const source = Readable.from(fileChunks(fd, start), { objectMode: false });
   const inflater = createInflate({ chunkSize: INFLATE_CHUNK });
   // pipeline, not pipe: a failed read must end the inflated stream with its error, not leave it
   // waiting for input forever.
   pipeline(source, inflater, () => undefined);
   try {
-    return await digestStream(inflater, stopAfter);
+    const digest = await digestStream(inflater, stopAfter, withCrc);
+    return withCrc ? { ...digest, consumed: inflater.bytesWritten } : digest;
   } finally {
     // Stop both now, so nothing reads the descriptor after the caller closes it.
     inflater.destroy();

@@ -81,8 +81,19 @@ export interface Summary {
   readonly extras?: ExtrasSummary;
   /** Uploads in flight when the run adapted them (no --concurrency): where the limit started, went, and ended. */
   readonly uploadsInFlight?: UploadsInFlight;
+  /** Bytes this run's uploads carried, for the instances the target took (an Orthanc target; absent when none was sent). */
+  readonly wire?: WireSummary;
   /** The process's exit code (README, Exit codes): 130 interrupted, 2 or 3 stopped by a failure, 1, 0. */
   readonly exitCode: number;
+}
+
+/** What the uploads of a run carried (FileOutcome.wireBytes): the bytes sent, and the decoded bytes they stand for. */
+export interface WireSummary {
+  readonly instances: number;
+  readonly sentBytes: number;
+  readonly decodedBytes: number;
+  /** Of `instances`, those sent as gzip (--wire-compression). */
+  readonly gzipInstances: number;
 }
 
 /** What the pipeline knows of a run besides the per-file counts. */
@@ -158,6 +169,7 @@ export class Tally {
   thisRun = 0;
   thisRunBytes = 0;
   answersLost = 0;
+  readonly wire = { instances: 0, sentBytes: 0, decodedBytes: 0, gzipInstances: 0 };
 
   // Counts one finished file.
   add(outcome: FileOutcome): void {
@@ -177,6 +189,12 @@ export class Tally {
     else if (outcome.onTarget === true) this.alreadyOnTarget++;
     else if (outcome.answerLost === true) this.answersLost++;
     else if (outcome.status !== undefined) this.statuses[STATUS_KEYS[outcome.status]]++;
+    if (outcome.wireBytes !== undefined && outcome.resumed !== true) {
+      this.wire.instances++;
+      this.wire.sentBytes += outcome.wireBytes;
+      this.wire.decodedBytes += outcome.decodedSize ?? outcome.size;
+      if (outcome.wireEncoding === 'gzip') this.wire.gzipInstances++;
+    }
     if (outcome.fileClass === 'dicom' && outcome.resumed !== true && outcome.onTarget !== true) {
       this.thisRun++;
       this.thisRunBytes += outcome.decodedSize ?? outcome.size;
@@ -226,6 +244,7 @@ export class Tally {
       ...(context.studies === undefined ? {} : { studies: context.studies }),
       ...(context.extras === undefined ? {} : { extras: context.extras }),
       ...(context.uploadsInFlight === undefined ? {} : { uploadsInFlight: context.uploadsInFlight }),
+      ...(this.wire.instances === 0 ? {} : { wire: { ...this.wire } }),
       exitCode: context.stoppedWith ?? (interrupted ? INTERRUPTED_EXIT_CODE : finished),
     };
   }
@@ -325,6 +344,10 @@ export const formatSummary = (summary: Summary): string => {
     lines.push(`  studies ${what}: ${grouped(summary.studies.complete)}/${grouped(summary.studies.total)}`);
   }
   if (summary.extras !== undefined) lines.push(...formatExtras(summary.extras, summary.target ?? ''));
+  if (summary.wire !== undefined && summary.wire.gzipInstances > 0) {
+    const { instances, sentBytes, decodedBytes, gzipInstances } = summary.wire;
+    lines.push(`  on the wire: ${megabytes(sentBytes)} sent for ${megabytes(decodedBytes)} decoded (${grouped(gzipInstances)} of ${grouped(instances)} instances as gzip)`);
+  }
   if (summary.filter !== undefined) {
     const rest = isServerSource(summary.source) ? 'asked of the source: what it left out is not counted' : 'everything else is counted as excluded';
     lines.push(`  filters: ${summary.filter} (${rest})`);

@@ -1,6 +1,6 @@
 // Delivers one classified file to any target (an Orthanc, a DICOMweb server, a folder) and proves
 // what arrived: the one place an instance is sent, whatever the target.
-import { decodedStream } from '../decode/file-body.js';
+import { decodedStream, gzipBody } from '../decode/file-body.js';
 import type { Held, InstanceRef, PutResult, Target } from '../targets/target.js';
 import { dicomOutcome, skippedOutcome, type Classified, type DeliveryStatus, type DecodedDicom, type FileEntry, type FileOutcome } from '../core/types.js';
 import { FailureStreak } from './failure-streak.js';
@@ -20,6 +20,9 @@ export const instanceRef = (dicom: DecodedDicom): InstanceRef => {
   const ref = { instanceId: dicom.orthancId, patientId, studyInstanceUid, seriesInstanceUid, sopInstanceUid, sopClassUid, md5: dicom.md5, size: dicom.decodedSize };
   return header.transferSyntaxUid === '' ? ref : { ...ref, transferSyntax: header.transferSyntaxUid };
 };
+
+// Why: the bytes a decoded instance holds in memory until it is sent (its decoded bytes, or its gzip member).
+export const heldSize = (dicom: DecodedDicom): number => dicom.bytes?.byteLength ?? (dicom.wire?.kind === 'held' ? dicom.wire.size : 0);
 
 type Failed = Extract<PutResult, { kind: 'failed' }>;
 
@@ -78,8 +81,12 @@ export const deliver = async (entry: FileEntry, classified: Classified, delivery
   const base: FileOutcome = { ...dicomOutcome(entry, classified), instanceId: classified.orthancId };
   if (delivery === undefined) return { outcome: base };
   const ref = instanceRef(classified);
-  const body = classified.bytes ?? (() => decodedStream(entry.rawPath ?? entry.path, classified.encoding));
-  const result = await delivery.target.put(ref, body);
+  const path = entry.rawPath ?? entry.path;
+  const { wire } = classified;
+  const result =
+    wire === undefined
+      ? await delivery.target.put(ref, classified.bytes ?? (() => decodedStream(path, classified.encoding)))
+      : await delivery.target.put(ref, gzipBody(path, wire), { encoding: 'gzip', size: wire.size });
   switch (result.kind) {
     case 'failed':
       return { outcome: await afterFailedPut(base, ref, result, delivery) };

@@ -24,7 +24,7 @@ import { isFinal, type Journal } from '../record/journal.js';
 import { alreadyOnTarget, journalKey, recorded, replayed, type OnDisk, type Shortcuts } from './resume.js';
 import { CacheEvidence } from './cache-evidence.js';
 import { Classifier } from '../decode/classifier.js';
-import { deliver, instanceRef, type Delivery, type Sent } from './deliver.js';
+import { deliver, heldSize, instanceRef, type Delivery, type Sent } from './deliver.js';
 import { AdaptiveLimit } from './adaptive-limit.js';
 import { FailureStreak } from './failure-streak.js';
 import { mapBounded } from './map-bounded.js';
@@ -374,7 +374,8 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
   try {
     report = options.reportPath === undefined ? undefined : await ReportFile.open(options.reportPath);
     const delivery = target === undefined ? undefined : { target, verify: options.verify, failures: new FailureStreak() };
-    const classifier = new Classifier({ ...options, keepBytes: target !== undefined && !options.check });
+    const keepBytes = target !== undefined && !options.check;
+    const classifier = new Classifier({ ...options, keepBytes, gzipWire: keepBytes && assessment?.gzipWire === true });
     const evidence = source.features.unknownFiles ? CacheEvidence.open() : undefined;
     try {
       const filter = isEmptyFilter(options.filter) ? undefined : options.filter;
@@ -402,7 +403,7 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
         return { stage, outcome: carrier === undefined ? outcome : await carrier.settle(outcome, stage.extras) };
       };
       // A target that batches wants many puts in flight: the bytes they hold are bounded too.
-      const heldBytes = { weigh: (stage: Stage1) => (stage.classified?.kind === 'dicom' ? (stage.classified.bytes?.byteLength ?? 0) : 0), max: BYTES_IN_FLIGHT };
+      const heldBytes = { weigh: (stage: Stage1) => (stage.classified?.kind === 'dicom' ? heldSize(stage.classified) : 0), max: BYTES_IN_FLIGHT };
       const puts = target?.features.putsInFlight ?? options.concurrency;
       const adaptive = options.check ? undefined : target?.features.adaptivePuts;
       limit = adaptive === undefined ? undefined : new AdaptiveLimit({ start: puts, min: Math.min(puts, ADAPTIVE_MIN_PUTS), max: adaptive.max });

@@ -19,5 +19,10 @@ export const parseTargetSpec = (text: string, input: ImportInput): TargetSpec =>
     const schemes = BACKENDS.flatMap((candidate) => (candidate.written === undefined ? [] : [candidate.written])).join(', or ');
     throw new ImporterError('E_USAGE', `Expected the target URL to start with ${schemes}, got '${scheme}:'`);
   }
-  return backend.parse(text, input);
+  const spec = backend.parse(text, input);
+  // Content-Encoding: gzip on an upload is Orthanc's (POST /instances, >= 1.6.0): elsewhere it would not apply.
+  if (input.wireCompression === 'gzip' && backend !== orthanc) {
+    throw new ImporterError('E_USAGE', `--wire-compression gzip only applies to an Orthanc target (1.6.0 or later), not to ${spec.display}: leave it out`);
+  }
+  return spec;
 };

@@ -29,6 +29,13 @@ export interface InstanceRef {
 /** The body of one instance: bytes in memory, or a factory for a fresh stream (called again on retry). */
 export type InstanceBody = Uint8Array | (() => Readable);
 
+/** The body given to put() is encoded for the wire (Content-Encoding), only for a target whose assessment said gzipWire. */
+export interface WireEncoding {
+  readonly encoding: 'gzip';
+  /** Bytes of the encoded body (its content-length). */
+  readonly size: number;
+}
+
 /** How this run saw an instance on the target (FileOutcome.verified). */
 export type Proof = NonNullable<FileOutcome['verified']>;
 
@@ -69,6 +76,8 @@ export interface ListedInstance {
 export interface TargetAssessment {
   /** The target rewrites incoming files: only their presence can be proven. */
   readonly transcoding: boolean;
+  /** The run sends it gzip members (Content-Encoding: gzip) where they gain: it takes them, and --wire-compression chose them. */
+  readonly gzipWire?: boolean;
   readonly warnings: readonly string[];
 }
 
@@ -91,7 +100,8 @@ export interface Target {
   readonly features: TargetFeatures;
   /** Asks the target who it is, once, before anything is sent; rejects (ImporterError) to refuse the run. */
   assess(): Promise<TargetAssessment>;
-  put(instance: InstanceRef, body: InstanceBody): Promise<PutResult>;
+  /** `wire`: the body is encoded so (only when the assessment said gzipWire). */
+  put(instance: InstanceRef, body: InstanceBody, wire?: WireEncoding): Promise<PutResult>;
   /**
    * What the target holds for this instance. Without `afterPut` or `now` in the hints it may answer
    * from a bulk answer taken earlier in this run (a listing): an instance this run put since is

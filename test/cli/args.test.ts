@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readArguments, UsageError, type CliArgs } from '../../src/cli/args.js';
+import { HELP, readArguments, UsageError, type CliArgs } from '../../src/cli/args.js';
 import { runCli } from '../helpers/run-cli.js';
 
 const run = (argv: string[]): Extract<CliArgs, { kind: 'run' }> => {
@@ -68,6 +68,11 @@ describe('readArguments', () => {
   ])('refuses %j with a usage error', (argv, message) => {
     expect(() => readArguments(argv)).toThrow(UsageError);
     expect(() => readArguments(argv)).toThrow(message);
+  });
+
+  it('reads --wire-compression MODE', () => {
+    expect(run(['./storage', 'http://new:8042', '--wire-compression', 'gzip']).values['wire-compression']).toBe('gzip');
+    expect(HELP).toContain('--wire-compression M');
   });
 
   it('reads --follow and --until-idle SECONDS', () => {

@@ -21,6 +21,7 @@ describe('resolveOptions', () => {
       output: undefined,
       concurrency: DEFAULT_CONCURRENCY,
       adaptiveConcurrency: true,
+      wireCompression: 'auto',
       sourceCredentials: { username: undefined, password: undefined, headers: [] },
       sourceConcurrency: 4,
       sourceDownload: 'compressed-data',
@@ -54,6 +55,15 @@ describe('resolveOptions', () => {
   it('keeps given values', () => {
     const options = resolveOptions({ source: 's', concurrency: 9, workers: 2, retries: 0, retryDelayMs: 0, inlineLimit: 0, maxDecodedSize: 10, reportPath: 'r.json' });
     expect(options).toMatchObject({ concurrency: 9, adaptiveConcurrency: false, workers: 2, retries: 0, retryDelayMs: 0, inlineLimit: 0, maxDecodedSize: 10, reportPath: 'r.json' });
+  });
+
+  it('takes --wire-compression auto, gzip or none, and refuses another word; gzip only for an Orthanc target', () => {
+    expect(resolveOptions({ source: 's', wireCompression: 'gzip' }).wireCompression).toBe('gzip');
+    expect(resolveOptions({ source: 's', target: 'http://127.0.0.1:8042', wireCompression: 'none' }).wireCompression).toBe('none');
+    expect(codeOf({ source: 's', wireCompression: 'deflate' as ImportInput['wireCompression'] })).toBe('E_USAGE');
+    expect(codeOf({ source: 's', target: './out', wireCompression: 'gzip' })).toBe('E_USAGE');
+    expect(codeOf({ source: 's', target: 'dicomweb+http://127.0.0.1:8042/dicom-web', wireCompression: 'gzip' })).toBe('E_USAGE');
+    expect(resolveOptions({ source: 's', target: './out', wireCompression: 'auto' }).wireCompression).toBe('auto');
   });
 
   it('refuses --concurrency 0 and non-integers with E_USAGE', () => {

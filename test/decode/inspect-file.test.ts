@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { crc32, gunzipSync } from 'node:zlib';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeRealWorldShapes } from '../../fixtures/real-world-shapes.js';
 import { inspectFile, type InspectTask } from '../../src/decode/inspect-file.js';
 import type { Classified, DecodedDicom, SkippedFile } from '../../src/core/types.js';
-import { buildPart10, cutBeforePixelData, DEFAULT_IDS, orthancCompress } from '../helpers/dicom-bytes.js';
+import { buildPart10, concat, cutBeforePixelData, DEFAULT_IDS, orthancCompress } from '../helpers/dicom-bytes.js';
 
 const isRoot = process.getuid?.() === 0;
 const md5 = (bytes: Uint8Array): string => createHash('md5').update(bytes).digest('hex');
@@ -191,5 +192,56 @@ describe('inspectFile', () => {
     const compressed = asSkipped(await inspectFile(await task(await write('summary', orthancCompress(summary)))));
     expect(compressed.fileClass).toBe('json-summary');
     expect(compressed.encoding).toBe('zlib');
+  });
+
+  describe('gzipWire: the gzip member for the wire instead of the decoded bytes', () => {
+    const file = buildPart10({ pixelBytes: 20_000 }).bytes;
+    const member = (result: DecodedDicom): Uint8Array => {
+      if (result.wire?.kind !== 'held') throw new Error(`expected a held member, got ${result.wire?.kind ?? 'none'}`);
+      return concat(...result.wire.parts);
+    };
+
+    it('re-wraps a compressed file held in memory: no decoded bytes, a member that gunzips to the file, the same MD5', async () => {
+      const stored = orthancCompress(file);
+      const result = asDicom(await inspectFile(await task(await write('wire-held', stored), { gzipWire: true })));
+      expect(result.bytes).toBeUndefined();
+      expect(gunzipSync(member(result))).toEqual(Buffer.from(file));
+      expect(result.wire?.size).toBe(stored.length - 14 + 18);
+      expect(result.md5).toBe(md5(file));
+    });
+
+    it('names the byte range of a compressed file too large to hold, with the CRC-32 taken while inflating', async () => {
+      const stored = orthancCompress(file);
+      const result = asDicom(await inspectFile(await task(await write('wire-streamed', stored), { gzipWire: true, inlineLimit: 1024 })));
+      expect(result.wire).toEqual({ kind: 'range', start: 10, end: stored.length - 4, crc: crc32(file), length: file.length, size: stored.length - 14 + 18 });
+    });
+
+    it('compresses a raw file that gains (level 1), and leaves one that does not as it is', async () => {
+      const small = buildPart10().bytes; // mostly header and a zero preamble
+      const gains = asDicom(await inspectFile(await task(await write('wire-raw.dcm', small), { gzipWire: true })));
+      expect(gunzipSync(member(gains))).toEqual(Buffer.from(small));
+      const noisy = asDicom(await inspectFile(await task(await write('wire-noise.dcm', file), { gzipWire: true })));
+      expect(noisy.wire).toBeUndefined();
+      expect(noisy.bytes).toEqual(Buffer.from(file));
+    });
+
+    it('re-wraps an instance read as the index says, from disk and downloaded alike', async () => {
+      const stored = orthancCompress(file);
+      const expected = { compressionType: 2 as const, compressedSize: stored.length, uncompressedSize: file.length, uncompressedMd5: md5(file), instanceId: 'x' };
+      const path = await write('wire-indexed', stored);
+      const indexed = asDicom(await inspectFile(await task(path, { gzipWire: true, expected })));
+      expect(gunzipSync(member(indexed))).toEqual(Buffer.from(file));
+      const downloaded = asDicom(await inspectFile(await task('', { gzipWire: true, expected, downloaded: new Uint8Array(stored) })));
+      expect(gunzipSync(member(downloaded))).toEqual(Buffer.from(file));
+      const streamed = asDicom(await inspectFile(await task(path, { gzipWire: true, expected, inlineLimit: 1024 })));
+      expect(streamed.wire).toEqual({ kind: 'range', start: 10, end: stored.length - 4, crc: crc32(file), length: file.length, size: stored.length - 14 + 18 });
+    });
+
+    it('sends the decoded file when the stored zlib stream cannot be re-wrapped (bytes after it)', async () => {
+      const stored = concat(orthancCompress(file), Uint8Array.of(0, 0, 0, 0));
+      const result = asDicom(await inspectFile(await task(await write('wire-trailing', stored), { gzipWire: true })));
+      expect(result.wire).toBeUndefined();
+      expect(result.bytes).toEqual(Buffer.from(file));
+    });
   });
 });

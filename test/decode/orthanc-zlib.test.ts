@@ -63,7 +63,7 @@ describe('inflateOrthancFile', () => {
   it('decodes a 0-byte payload (prefix 0 + zlib stream of nothing) to 0 bytes', () => {
     const file = orthancCompress(new Uint8Array(0));
     const result = inflateOrthancFile(file, CAP);
-    expect(result).toEqual({ ok: true, bytes: expect.any(Uint8Array) as unknown });
+    expect(result).toEqual({ ok: true, bytes: expect.any(Uint8Array) as unknown, consumed: file.length - 8 });
     if (result.ok) expect(result.bytes.length).toBe(0);
   });
 

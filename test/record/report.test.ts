@@ -158,6 +158,24 @@ describe('Tally', () => {
     expect(formatSummary(summary)).toContain('target answers: 1 stored, 0 already there, 0 dropped, 1 answers lost (found on the target with the same bytes)');
   });
 
+  it('counts the bytes this run\'s uploads carried against the decoded bytes, gzip or not; none from the journal', () => {
+    const tally = new Tally();
+    tally.add(outcome('dicom', 900, { decodedSize: 1_000_000, status: 'stored', wireBytes: 400_000, wireEncoding: 'gzip' }));
+    tally.add(outcome('dicom', 500, { decodedSize: 500_000, status: 'stored', wireBytes: 500_000 }));
+    tally.add(outcome('dicom', 700, { decodedSize: 700_000, status: 'stored', wireBytes: 300_000, wireEncoding: 'gzip', resumed: true }));
+    const summary = summarize(tally);
+    expect(summary.wire).toEqual({ instances: 2, sentBytes: 900_000, decodedBytes: 1_500_000, gzipInstances: 1 });
+    expect(formatSummary(summary)).toContain('  on the wire: 0.9 MB sent for 1.5 MB decoded (1 of 2 instances as gzip)');
+  });
+
+  it('says nothing of the wire when no upload was gzip, nor has a wire field when nothing was sent', () => {
+    const plain = new Tally();
+    plain.add(outcome('dicom', 5, { decodedSize: 5, status: 'stored', wireBytes: 5 }));
+    expect(summarize(plain).wire).toEqual({ instances: 1, sentBytes: 5, decodedBytes: 5, gzipInstances: 0 });
+    expect(formatSummary(summarize(plain))).not.toContain('on the wire');
+    expect(summarize(new Tally()).wire).toBeUndefined();
+  });
+
   it('is a dry run when there is no target', () => {
     expect(summarize(new Tally(), null).dryRun).toBe(true);
   });

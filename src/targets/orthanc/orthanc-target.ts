@@ -7,9 +7,10 @@ import type { DeliveryStatus } from '../../core/types.js';
 import { compareStored, otherVersion } from './verify.js';
 import type { Endpoint } from '../http/endpoint.js';
 import { outageWarnings } from '../http/outage.js';
-import type { Held, HoldsHints, InstanceBody, InstanceRef, ListedInstance, PutResult, Target, TargetAssessment, TargetFeatures } from '../target.js';
+import type { Held, HoldsHints, InstanceBody, InstanceRef, ListedInstance, PutResult, Target, TargetAssessment, TargetFeatures, WireEncoding } from '../target.js';
 import { assessTarget, checkTarget } from './preflight.js';
 import { Uploader, type UploadStatus } from './upload.js';
+import { chooseWire, quickestRequestMs } from './wire.js';
 import { ExtrasWriter, type LabelSupport } from './carry.js';
 import type { CarryResult, ResourceExtras } from '../../core/extras.js';
 import type { TargetSystem } from './preflight.js';
@@ -57,22 +58,30 @@ export class OrthancTarget implements Target {
     this.#uploader = new Uploader(endpoint, options, uploads, outageWarnings(endpoint.display, events.onWarning));
   }
 
-  // Asks GET /system who it is: a read-only or recycling target is refused before anything is sent.
+  // Asks GET /system who it is: a read-only or recycling target is refused before anything is
+  // sent; then whether uploads travel as gzip (wire.ts; a check uploads nothing).
   async assess(): Promise<TargetAssessment> {
+    const began = performance.now();
     const system = await checkTarget(this.#endpoint);
+    const firstMs = performance.now() - began;
     this.#events.onTarget?.(`Orthanc ${system.version}${system.name === undefined ? '' : ` (${system.name})`}`);
     const assessment = assessTarget(system, this.#options);
     this.#transcoding = assessment.transcoding;
     this.#extras = new ExtrasWriter(this.#uploader.extrasHttp, labelSupport(system));
-    return assessment;
+    const mode = this.#options.check ? 'none' : this.#options.wireCompression;
+    const wire = await chooseWire(mode, system.version, () => quickestRequestMs(this.#endpoint, firstMs));
+    if (wire.gzip) this.#events.onInfo?.(wire.why);
+    return { ...assessment, gzipWire: wire.gzip };
   }
 
   // POST /instances, its answer in the core's words and Orthanc's.
-  async put(instance: InstanceRef, body: InstanceBody): Promise<PutResult> {
-    const result = await this.#uploader.upload(body, instance.size);
+  async put(instance: InstanceRef, body: InstanceBody, wire?: WireEncoding): Promise<PutResult> {
+    const result = await this.#uploader.upload(body, wire?.size ?? instance.size, wire?.encoding);
     switch (result.kind) {
-      case 'stored':
-        return { kind: 'stored', status: STATUS[result.status], answer: result.status, fields: { instanceId: result.id, httpStatus: result.httpStatus } };
+      case 'stored': {
+        const sent = wire === undefined ? { wireBytes: instance.size } : { wireBytes: wire.size, wireEncoding: wire.encoding };
+        return { kind: 'stored', status: STATUS[result.status], answer: result.status, fields: { instanceId: result.id, httpStatus: result.httpStatus, ...sent } };
+      }
       case 'rejected': {
         const reason = `the target answered HTTP ${result.httpStatus}: ${result.message}${result.details === undefined ? '' : ` (${result.details})`}`;
         const fields = { httpStatus: result.httpStatus, targetMessage: result.message, ...(result.details === undefined ? {} : { targetDetails: result.details }) };

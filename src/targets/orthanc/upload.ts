@@ -7,6 +7,9 @@ import type { GetLimits } from '../http/http-get.js';
 import { HttpClient, type RequestBody, type RetryOptions } from '../http/client.js';
 import { extrasPolicy, orthancPolicy, parseAnswer } from './answer.js';
 
+const DICOM_HEADERS = { 'content-type': 'application/dicom' };
+const GZIP_HEADERS = { ...DICOM_HEADERS, 'content-encoding': 'gzip' };
+
 /** Orthanc's Status in its answer to POST /instances for a stored or dropped instance. */
 export type UploadStatus = 'Success' | 'AlreadyStored' | 'FilteredOut';
 
@@ -129,9 +132,11 @@ export class Uploader {
     }
   }
 
-  // Uploads one DICOM file to /instances.
-  async upload(body: RequestBody, size: number): Promise<UploadResult> {
-    const exchange = await this.#http.send({ method: 'POST', path: '/instances', headers: { 'content-type': 'application/dicom' }, body, size });
+  // Uploads one DICOM file to /instances (`encoding` 'gzip': the body is its gzip member, which
+  // Orthanc >= 1.6.0 gunzips before anything else).
+  async upload(body: RequestBody, size: number, encoding?: 'gzip'): Promise<UploadResult> {
+    const headers = encoding === undefined ? DICOM_HEADERS : GZIP_HEADERS;
+    const exchange = await this.#http.send({ method: 'POST', path: '/instances', headers, body, size });
     if (exchange.kind === 'failed') return exchange;
     return toUploadResult(exchange.statusCode, exchange.text);
   }

@@ -28,6 +28,18 @@ afterEach(async () => {
 });
 
 describe('Uploader', () => {
+  it('says Content-Encoding: gzip for a gzip member, with its own length', async () => {
+    const { server, uploader } = await setup((_index, _request, response) => { stored(response); });
+    const member = new Uint8Array(321).fill(1);
+    expect(await uploader.upload(member, member.length, 'gzip')).toMatchObject({ kind: 'stored' });
+    await uploader.upload(body, body.length);
+    const [gzip, plain] = server.requests.filter((request) => request.method === 'POST');
+    expect(gzip?.headers['content-encoding']).toBe('gzip');
+    expect(gzip?.headers['content-length']).toBe('321');
+    expect(gzip?.headers['content-type']).toBe('application/dicom');
+    expect(plain?.headers['content-encoding']).toBeUndefined();
+  });
+
   it('posts the bytes with Content-Length, the content type and the extra headers, never Expect', async () => {
     const { server, uploader } = await setup((_index, _request, response) => { stored(response); });
     const result = await uploader.upload(body, body.length);
