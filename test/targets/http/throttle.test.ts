@@ -17,9 +17,9 @@ const virtualTime = (): { clock: ThrottleClock; until: (done: Promise<unknown>) 
   const timers: { at: number; resolve: () => void }[] = [];
   const clock: ThrottleClock = { now: () => now, sleep: (ms) => new Promise((resolve) => timers.push({ at: now + ms, resolve })) };
   const until = async (done: Promise<unknown>): Promise<void> => {
-    let finished = false;
-    void done.finally(() => (finished = true));
-    while (!finished) {
+    const state = { finished: false };
+    void done.finally(() => (state.finished = true));
+    while (!state.finished) {
       await new Promise((resolve) => setImmediate(resolve));
       timers.sort((a, b) => a.at - b.at);
       const next = timers.shift();
