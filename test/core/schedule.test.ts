@@ -1,21 +1,13 @@
 // --schedule: the spec's grammar, and when a window opens or closes, in local time (dates built
 // from their local parts, so the tests hold in any time zone).
 import { describe, expect, it } from 'vitest';
-import { isImporterError } from '../../src/core/errors.js';
+import { usageRefusal } from '../helpers/refusal.js';
 import { describeMoment, parseSchedule, scheduleState } from '../../src/core/schedule.js';
 
 // December 2026: the 7th is a Monday, the 5th and 6th a weekend.
 const at = (day: number, hours: number, minutes = 0): Date => new Date(2026, 11, day, hours, minutes);
 
-const refusal = (spec: string): string => {
-  try {
-    parseSchedule(spec);
-  } catch (error) {
-    if (isImporterError(error) && error.code === 'E_USAGE') return error.message;
-    throw error;
-  }
-  throw new Error(`'${spec}' was accepted`);
-};
+const usageError = (spec: string): Promise<string> => usageRefusal(() => parseSchedule(spec));
 
 describe('parseSchedule', () => {
   it('reads days, day ranges (wrapping over the weekend), times, and whole days', () => {
@@ -29,16 +21,16 @@ describe('parseSchedule', () => {
     expect(parseSchedule(' 22:00 - 06:00 ').windows).toEqual([{ days: new Set([0, 1, 2, 3, 4, 5, 6]), from: 22 * 60, to: 6 * 60 }]);
   });
 
-  it('names what is wrong in one line', () => {
-    expect(refusal('Mon-Fry 19:00-07:00')).toBe("--schedule 'Mon-Fry 19:00-07:00': 'Fry' is not a day (Mon, Tue, Wed, Thu, Fri, Sat, Sun)");
-    expect(refusal('Mon 19:60-07:00')).toMatch(/'19:60' is not a time of day/);
-    expect(refusal('Mon 24:00-07:00')).toMatch(/'24:00' is not a time of day \(HH:MM, 00:00 to 23:59\)/);
-    expect(refusal('Mon 7-9')).toMatch(/'7' is not a time of day/);
-    expect(refusal('Mon 19:00')).toMatch(/'Mon 19:00' is not a window: expected DAYS, DAYS HH:MM-HH:MM or HH:MM-HH:MM/);
-    expect(refusal('Mon,,Tue')).toMatch(/an empty window/);
-    expect(refusal('Sat-Sun,')).toMatch(/an empty window/);
-    expect(refusal('  ')).toMatch(/^--schedule ' {2}': empty/);
-    expect(refusal('Mon 08:00-08:00')).toMatch(/starts and ends at the same time/);
+  it('names what is wrong in one line', async () => {
+    expect(await usageError('Mon-Fry 19:00-07:00')).toBe("--schedule 'Mon-Fry 19:00-07:00': 'Fry' is not a day (Mon, Tue, Wed, Thu, Fri, Sat, Sun)");
+    expect(await usageError('Mon 19:60-07:00')).toMatch(/'19:60' is not a time of day/);
+    expect(await usageError('Mon 24:00-07:00')).toMatch(/'24:00' is not a time of day \(HH:MM, 00:00 to 23:59\)/);
+    expect(await usageError('Mon 7-9')).toMatch(/'7' is not a time of day/);
+    expect(await usageError('Mon 19:00')).toMatch(/'Mon 19:00' is not a window: expected DAYS, DAYS HH:MM-HH:MM or HH:MM-HH:MM/);
+    expect(await usageError('Mon,,Tue')).toMatch(/an empty window/);
+    expect(await usageError('Sat-Sun,')).toMatch(/an empty window/);
+    expect(await usageError('  ')).toMatch(/^--schedule ' {2}': empty/);
+    expect(await usageError('Mon 08:00-08:00')).toMatch(/starts and ends at the same time/);
   });
 });
 

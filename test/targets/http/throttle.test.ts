@@ -2,7 +2,7 @@
 // shaped piece by piece and shared between uploads, and a shaped body through the real HTTP client.
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { isImporterError } from '../../../src/core/errors.js';
+import { usageRefusal } from '../../helpers/refusal.js';
 import { HttpClient } from '../../../src/targets/http/client.js';
 import { parseEndpoint } from '../../../src/targets/http/endpoint.js';
 import { standardPolicy } from '../../../src/targets/http/policy.js';
@@ -41,15 +41,7 @@ const drain = async (pieces: AsyncIterable<Uint8Array>, clock: ThrottleClock, lo
   return Buffer.concat(parts);
 };
 
-const refusal = (text: string): string => {
-  try {
-    parseRate(text);
-  } catch (error) {
-    if (isImporterError(error) && error.code === 'E_USAGE') return error.message;
-    throw error;
-  }
-  throw new Error(`'${text}' was accepted`);
-};
+const usageError = (text: string): Promise<string> => usageRefusal(() => parseRate(text));
 
 describe('parseRate', () => {
   it('reads bytes per second with binary k, M, G suffixes', () => {
@@ -60,9 +52,9 @@ describe('parseRate', () => {
     expect(parseRate(4096)).toBe(4096);
   });
 
-  it('refuses bits, units, zero and words in one line', () => {
-    expect(refusal('10Mbit')).toBe("Expected --bwlimit to be bytes per second, optionally with a k, M or G suffix (10M = 10 MiB/s), got '10Mbit'");
-    for (const text of ['10MB', '10 M', '0', '-1', 'fast', '', '1T']) expect(refusal(text)).toContain(`got '${text}'`);
+  it('refuses bits, units, zero and words in one line', async () => {
+    expect(await usageError('10Mbit')).toBe("Expected --bwlimit to be bytes per second, optionally with a k, M or G suffix (10M = 10 MiB/s), got '10Mbit'");
+    for (const text of ['10MB', '10 M', '0', '-1', 'fast', '', '1T']) expect(await usageError(text)).toContain(`got '${text}'`);
   });
 });
 
