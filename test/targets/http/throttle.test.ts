@@ -7,7 +7,9 @@ import { HttpClient } from '../../../src/targets/http/client.js';
 import { parseEndpoint } from '../../../src/targets/http/endpoint.js';
 import { standardPolicy } from '../../../src/targets/http/policy.js';
 import { parseRate, Throttle, type ThrottleClock } from '../../../src/targets/http/throttle.js';
-import { startScriptedServer, type SeenRequest } from '../../helpers/scripted-server.js';
+import { resolveOptions } from '../../../src/core/options.js';
+import { instanceRefOf } from '../../helpers/dicom-bytes.js';
+import { startScriptedServer, stored, type SeenRequest } from '../../helpers/scripted-server.js';
 
 const MiB = 1024 * 1024;
 
@@ -176,6 +178,34 @@ describe('Throttle.shape', () => {
       expect(seen.slice(1).map((request) => request.body.equals(body))).toEqual([true, true]);
     } finally {
       await client.close();
+      await server.close();
+    }
+  });
+});
+
+describe('--bwlimit in a run', () => {
+  it("shapes an Orthanc target's uploads with the options' bucket", async () => {
+    const server = await startScriptedServer((_index, _request, response) => {
+      stored(response);
+    });
+    // The run's own bucket, counted: what it grants is what the target was sent.
+    let granted = 0;
+    const counted = new (class extends Throttle {
+      override delayFor(bytes: number): number {
+        granted += bytes;
+        return super.delayFor(bytes);
+      }
+    })(100 * MiB);
+    const options = { ...resolveOptions({ source: 's', target: server.url, retries: 0, bwlimit: '100M' }), throttle: counted };
+    const target = options.target?.open(options, {});
+    try {
+      const { ref, bytes } = instanceRefOf();
+      await target?.assess();
+      expect(await target?.put(ref, bytes)).toMatchObject({ kind: 'stored' });
+      expect(granted).toBe(bytes.byteLength);
+      expect(server.requests.find((request) => request.method === 'POST')?.bodyLength).toBe(bytes.byteLength);
+    } finally {
+      await target?.close();
       await server.close();
     }
   });
