@@ -64,7 +64,7 @@ export async function buildOnce(dir: string, build: (partial: string) => Promise
 }
 
 // Why: the generator names its files NNNNNN.dcm; sorted so every run sends the same order.
-async function listDicomFiles(dir: string): Promise<string[]> {
+export async function listDicomFiles(dir: string): Promise<string[]> {
   const files = (await readdir(dir)).filter((name) => name.endsWith('.dcm')).sort();
   return files.map((name) => join(dir, name));
 }
@@ -202,6 +202,94 @@ export async function withTarget<T>(work: string, name: string, body: (orthanc: 
   } finally {
     await dropTarget(orthanc);
   }
+}
+
+/** Debian's interpreter, which has python3-httplib2; a pyenv `python3` on PATH may not. */
+export const PYTHON = '/usr/bin/python3';
+/** The .py file is not compiled: from dist/bench/ it is two levels up, from bench/ it is next door. */
+const PY_BASELINE_CANDIDATES = [
+  fileURLToPath(new URL('../../bench/import-dicom-files-baseline.py', import.meta.url)),
+  fileURLToPath(new URL('./import-dicom-files-baseline.py', import.meta.url)),
+];
+
+// Why: the baseline must be checked before the runs; without httplib2 it cannot run.
+export async function findPythonBaseline(): Promise<{ script: string } | { missing: string }> {
+  let script: string | undefined;
+  for (const candidate of PY_BASELINE_CANDIDATES) {
+    if (await exists(candidate)) {
+      script = candidate;
+      break;
+    }
+  }
+  if (script === undefined) return { missing: `baseline script not found (looked at ${PY_BASELINE_CANDIDATES.join(', ')})` };
+  const { code, output } = await new Promise<{ code: number | null; output: string }>((resolveExit) => {
+    const child = spawn(PYTHON, ['-c', 'import httplib2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+    child.once('error', (err) => {
+      resolveExit({ code: null, output: err.message });
+    });
+    child.once('close', (exitCode) => {
+      resolveExit({ code: exitCode, output: text });
+    });
+  });
+  if (code !== 0) {
+    return { missing: `${PYTHON} -c 'import httplib2' failed (${output.trim().split('\n').pop() ?? ''}): apt-get install python3-httplib2` };
+  }
+  return { script };
+}
+
+/** What an uploading peer (the baseline script, the keep-alive client) says of its run: its last line. */
+export interface UploaderReport {
+  files?: number;
+  ok?: number;
+  failed?: number;
+  /** From reading the first file to the last answer: the process's start-up is left out. */
+  seconds?: number;
+  bytes?: number;
+}
+
+export interface UploaderRun {
+  report: UploaderReport;
+  problems: string[];
+  /** CPU seconds of the peer's process (a reaped child of this one). */
+  clientCpuSeconds: number;
+  /** CPU seconds of the target from spawn to exit. */
+  orthancCpuSeconds: number;
+}
+
+// Why: the peers run as processes of their own, so their CPU is theirs alone; a run counts only
+// when the peer says every file was answered 200 with every byte sent.
+export async function runUploader(command: string, args: readonly string[], orthanc: RunningOrthanc, expected: { files: number; bytes: number }): Promise<UploaderRun> {
+  const orthancBefore = procTimes(orthanc.pid).cpu;
+  const childrenBefore = procTimes('self').children;
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const code = await new Promise<number | null>((resolveExit, reject) => {
+    child.once('error', reject);
+    child.once('close', (exitCode) => {
+      resolveExit(exitCode);
+    });
+  });
+  const orthancCpuSeconds = procTimes(orthanc.pid).cpu - orthancBefore;
+  const clientCpuSeconds = procTimes('self').children - childrenBefore;
+  const problems: string[] = [];
+  if (code !== 0) problems.push(`exit code ${String(code)}: ${stderr.trim().slice(-600)}`);
+  let report: UploaderReport = {};
+  const last = stdout.trim().split('\n').pop() ?? '';
+  try {
+    report = JSON.parse(last) as UploaderReport;
+  } catch {
+    problems.push(`no JSON summary on stdout: ${last.slice(0, 200)}`);
+  }
+  const success = report.ok ?? 0;
+  if (success !== expected.files) problems.push(`${success}/${String(report.files)} files answered 200 (${String(report.failed)} failed), expected ${expected.files}`);
+  if ((report.bytes ?? 0) !== expected.bytes) problems.push(`sent ${String(report.bytes)} bytes, originals hold ${expected.bytes}`);
+  return { report, problems, clientCpuSeconds, orthancCpuSeconds };
 }
 
 // Why: CPU use of Orthanc (and of reaped children) tells where the wall-clock time goes.

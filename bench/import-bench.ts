@@ -9,10 +9,8 @@
 // Prints seconds, instances/s and MB/s per run and the median of the runs, and the ratio of the
 // medians. MB = 10^6 bytes of DICOM delivered (the sum of the original file sizes).
 // Needs Debian's python3-httplib2; without it only the Node reference runs (with a warning).
-import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_CONCURRENCY, defaultWorkers } from '../src/core/options.js';
 import {
@@ -24,17 +22,19 @@ import {
   describeMachine,
   ensureGenerated,
   errorMessage,
-  exists,
+  findPythonBaseline,
   machineInfo,
   median,
   orthancVersion,
   positiveInt,
   postDicom,
   procTimes,
+  PYTHON,
   readSummary,
   row,
   runCli,
   runMain,
+  runUploader,
   totalBytes,
   withTarget,
 } from './common.js';
@@ -43,13 +43,6 @@ const INSTANCES = BENCH_INSTANCES;
 const GENERATE = BENCH_DATA;
 /** Timeout of the JSON GETs to Orthanc (/system, /statistics). */
 const HTTP_TIMEOUT_MS = 30_000;
-/** Debian's interpreter, which has python3-httplib2; a pyenv `python3` on PATH may not. */
-const PYTHON = '/usr/bin/python3';
-/** The .py file is not compiled: from dist/bench/ it is two levels up, from bench/ it is next door. */
-const PY_BASELINE_CANDIDATES = [
-  fileURLToPath(new URL('../../bench/import-dicom-files-baseline.py', import.meta.url)),
-  fileURLToPath(new URL('./import-dicom-files-baseline.py', import.meta.url)),
-];
 
 /** baseline = the Python script (ImportDicomFiles.py behaviour); node-reference = same steps in Node. */
 type Tool = 'orthanc-import' | 'import-walk' | 'baseline' | 'node-reference';
@@ -211,75 +204,11 @@ async function runNodeReference(work: string, run: number, originalsDir: string,
   });
 }
 
-interface PythonReport {
-  files?: number;
-  ok?: number;
-  failed?: number;
-  seconds?: number;
-  bytes?: number;
-}
-
-// Why: the baseline must be checked before the runs; without httplib2 only the Node reference runs.
-async function findPythonBaseline(): Promise<{ script: string } | { missing: string }> {
-  let script: string | undefined;
-  for (const candidate of PY_BASELINE_CANDIDATES) {
-    if (await exists(candidate)) {
-      script = candidate;
-      break;
-    }
-  }
-  if (script === undefined) return { missing: `baseline script not found (looked at ${PY_BASELINE_CANDIDATES.join(', ')})` };
-  const { code, output } = await new Promise<{ code: number | null; output: string }>((resolveExit) => {
-    const child = spawn(PYTHON, ['-c', 'import httplib2'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let text = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-    child.once('error', (err) => {
-      resolveExit({ code: null, output: err.message });
-    });
-    child.once('close', (exitCode) => {
-      resolveExit({ code: exitCode, output: text });
-    });
-  });
-  if (code !== 0) {
-    return { missing: `${PYTHON} -c 'import httplib2' failed (${output.trim().split('\n').pop() ?? ''}): apt-get install python3-httplib2` };
-  }
-  return { script };
-}
-
 // Why: run B is what users do today: ImportDicomFiles.py's behaviour, in Python with httplib2.
 // Its seconds are the script's own (first file to last answer), so interpreter start-up is excluded.
 async function runPythonBaseline(work: string, run: number, script: string, originalsDir: string, bytes: number): Promise<RunResult> {
   return withTarget(work, `run-${run}-baseline`, async (orthanc) => {
-    const orthancBefore = procTimes(orthanc.pid).cpu;
-    const childrenBefore = procTimes('self').children;
-    const child = spawn(PYTHON, [script, orthanc.url, originalsDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const code = await new Promise<number | null>((resolveExit, reject) => {
-      child.once('error', reject);
-      child.once('close', (exitCode) => {
-        resolveExit(exitCode);
-      });
-    });
-    const orthancCpuSeconds = procTimes(orthanc.pid).cpu - orthancBefore;
-    const clientCpuSeconds = procTimes('self').children - childrenBefore;
-
-    const problems: string[] = [];
-    if (code !== 0) problems.push(`exit code ${String(code)}: ${stderr.trim().slice(-600)}`);
-    let report: PythonReport = {};
-    const last = stdout.trim().split('\n').pop() ?? '';
-    try {
-      report = JSON.parse(last) as PythonReport;
-    } catch {
-      problems.push(`no JSON summary on stdout: ${last.slice(0, 200)}`);
-    }
-    const success = report.ok ?? 0;
-    const sentBytes = report.bytes ?? 0;
-    if (success !== INSTANCES) problems.push(`${success}/${String(report.files)} files answered 200 (${String(report.failed)} failed), expected ${INSTANCES}`);
-    if (sentBytes !== bytes) problems.push(`sent ${sentBytes} bytes, originals hold ${bytes}`);
+    const { report, problems, clientCpuSeconds, orthancCpuSeconds } = await runUploader(PYTHON, [script, orthanc.url, originalsDir], orthanc, { files: INSTANCES, bytes });
     const count = await countInstances(orthanc, HTTP_TIMEOUT_MS);
     if (count !== INSTANCES) problems.push(`target holds ${count} instances`);
     return {
@@ -288,8 +217,8 @@ async function runPythonBaseline(work: string, run: number, script: string, orig
       ok: problems.length === 0,
       problems,
       seconds: report.seconds ?? Number.NaN,
-      instances: success,
-      bytes: sentBytes,
+      instances: report.ok ?? 0,
+      bytes: report.bytes ?? 0,
       clientCpuSeconds,
       orthancCpuSeconds,
     };

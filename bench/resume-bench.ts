@@ -329,7 +329,7 @@ async function diagnostics(ctx: Context, target: RunningOrthanc): Promise<Diagno
   const cliVersion: number[] = [];
   // The tool's own listing, through its uploader (nothing is uploaded).
   const toolListing = async (): Promise<number> => {
-    const uploader = new Uploader(parseEndpoint(target.url, {}), { concurrency: 1, retries: 0, retryDelayMs: 100, retryTimeoutMs: HTTP_TIMEOUT_MS });
+    const uploader = new Uploader(parseEndpoint(target.url, {}), { concurrency: 1, retries: 0, retryDelayMs: 100, retryTimeoutMs: HTTP_TIMEOUT_MS }, 1);
     try {
       let total = 0;
       for await (const page of uploader.listInstances()) total += page.length;

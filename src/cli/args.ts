@@ -73,7 +73,8 @@ Options:
   -u, --username USER     HTTP Basic user (env ORTHANC_USERNAME)
   -p, --password PASS     HTTP Basic password (env ORTHANC_PASSWORD)
   -H, --header 'N: v'     Extra request header 'Name: value', repeatable
-  -c, --concurrency N     Uploads in flight (default ${DEFAULT_CONCURRENCY})
+  -c, --concurrency N     Uploads in flight, fixed (default: from ${DEFAULT_CONCURRENCY} into an Orthanc, growing
+                          while the throughput grows, back when it does not or puts fail)
       --source-username U  HTTP Basic user of an Orthanc source (env ORTHANC_SOURCE_USERNAME)
       --source-password P  Its password (env ORTHANC_SOURCE_PASSWORD)
       --source-header 'N: v'  Extra request header to the Orthanc source, repeatable

@@ -32,7 +32,7 @@ export interface ImportInput {
   readonly sourceConcurrency?: number | undefined;
   /** How instances are downloaded from a running Orthanc (the bench compares both). @default 'compressed-data' */
   readonly sourceDownload?: 'compressed-data' | 'file' | undefined;
-  /** Uploads in flight. @default 4 */
+  /** Uploads in flight, fixed. @default adaptive: from 4, growing while the throughput grows (an Orthanc target) */
   readonly concurrency?: number | undefined;
   /** Decode threads. @default the number of cores, at most 8 */
   readonly workers?: number | undefined;
@@ -102,7 +102,10 @@ export interface ImportOptions {
   readonly source: string;
   /** Where the run delivers (an Orthanc, a DICOMweb server, a recovery folder); absent for an inventory. */
   readonly target: TargetSpec | undefined;
+  /** Uploads in flight: fixed, or where the adaptive limit starts. */
   readonly concurrency: number;
+  /** The user did not fix --concurrency: an Orthanc target adapts it (src/run/adaptive-limit.ts). */
+  readonly adaptiveConcurrency: boolean;
   readonly sourceCredentials: { readonly username: string | undefined; readonly password: string | undefined; readonly headers: readonly string[] };
   readonly sourceConcurrency: number;
   readonly sourceDownload: 'compressed-data' | 'file';
@@ -189,6 +192,7 @@ export const resolveOptions = (input: ImportInput): ImportOptions => {
     source: input.source,
     target,
     concurrency: integer('--concurrency', input.concurrency, DEFAULT_CONCURRENCY, 1),
+    adaptiveConcurrency: input.concurrency === undefined,
     sourceCredentials: { username: input.sourceUsername, password: input.sourcePassword, headers: input.sourceHeaders ?? [] },
     sourceConcurrency: integer('--source-concurrency', input.sourceConcurrency, DEFAULT_SOURCE_CONCURRENCY, 1),
     sourceDownload: input.sourceDownload ?? 'compressed-data',

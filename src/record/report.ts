@@ -81,6 +81,8 @@ export interface Summary {
   readonly studies?: StudyCompleteness;
   /** What Orthanc knows beyond the files (user metadata, attachments, labels): what was carried; absent when the source offered none. */
   readonly extras?: ExtrasSummary;
+  /** Uploads in flight when the run adapted them (no --concurrency): where the limit started, went, and ended. */
+  readonly uploadsInFlight?: UploadsInFlight;
   /** The process's exit code (README, Exit codes): 130 interrupted, 2 or 3 stopped by a failure, 1, 0. */
   readonly exitCode: number;
 }
@@ -104,7 +106,15 @@ export interface RunContext {
   readonly follow?: FollowState | undefined;
   readonly studies?: StudyCompleteness | undefined;
   readonly extras?: ExtrasSummary | undefined;
+  readonly uploadsInFlight?: UploadsInFlight | undefined;
   readonly pausedSeconds?: number | undefined;
+}
+
+/** How the adaptive limit of uploads in flight moved during a run. */
+export interface UploadsInFlight {
+  readonly start: number;
+  readonly largest: number;
+  readonly final: number;
 }
 
 // A running Orthanc as the source (its URL): it answers the filters itself, so what they leave out is never seen, nor counted.
@@ -219,6 +229,7 @@ export class Tally {
       ...(context.follow === undefined ? {} : { follow: context.follow }),
       ...(context.studies === undefined ? {} : { studies: context.studies }),
       ...(context.extras === undefined ? {} : { extras: context.extras }),
+      ...(context.uploadsInFlight === undefined ? {} : { uploadsInFlight: context.uploadsInFlight }),
       exitCode: context.stoppedWith ?? (interrupted ? INTERRUPTED_EXIT_CODE : finished),
     };
   }
@@ -308,6 +319,10 @@ export const formatSummary = (summary: Summary): string => {
     const lost = summary.answersLost > 0 ? `, ${summary.answersLost} answers lost (found on the target with the same bytes)` : '';
     lines.push(`  target answers: ${stored} stored, ${alreadyThere} already there, ${dropped} dropped${lost}`);
     lines.push(`  verified on the target by this run: ${summary.verified} of ${summary.instances} delivered instances${describeProofs(summary.verifiedBy)}`);
+  }
+  if (summary.uploadsInFlight !== undefined) {
+    const { start, largest, final } = summary.uploadsInFlight;
+    lines.push(`  uploads in flight: adapted from ${start}, up to ${largest}, ${final} at the end (--concurrency N fixes it)`);
   }
   if (summary.index !== undefined) lines.push(`  ${summary.index.described}`);
   if (summary.follow !== undefined) lines.push(`  ${describeFollow(summary.follow)}`);

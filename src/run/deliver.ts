@@ -2,7 +2,7 @@
 // what arrived: the one place an instance is sent, whatever the target.
 import { decodedStream } from '../decode/file-body.js';
 import type { Held, InstanceRef, PutResult, Target } from '../targets/target.js';
-import { dicomOutcome, skippedOutcome, type Classified, type DecodedDicom, type FileEntry, type FileOutcome } from '../core/types.js';
+import { dicomOutcome, skippedOutcome, type Classified, type DeliveryStatus, type DecodedDicom, type FileEntry, type FileOutcome } from '../core/types.js';
 import { FailureStreak } from './failure-streak.js';
 
 /** The target side of a run: where to send, and whether to check what arrived. */
@@ -48,10 +48,8 @@ const afterFailedPut = async (base: FileOutcome, ref: InstanceRef, result: Faile
 };
 
 // Asks the target what it stored and turns a stored outcome into verified, conflict or unverified.
-const verified = async (outcome: FileOutcome, ref: InstanceRef, result: Extract<PutResult, { kind: 'stored' }>, delivery: Delivery): Promise<FileOutcome> => {
-  if (result.proof !== undefined) return result.proof.kind === 'same' ? { ...outcome, ...proofFields(result.proof) } : outcome;
-  if (!delivery.verify || result.status === 'dropped') return outcome;
-  const held = await delivery.target.holds({ ...ref, instanceId: outcome.instanceId ?? ref.instanceId }, { afterPut: result.status });
+const verified = async (outcome: FileOutcome, ref: InstanceRef, status: DeliveryStatus, delivery: Delivery): Promise<FileOutcome> => {
+  const held = await delivery.target.holds({ ...ref, instanceId: outcome.instanceId ?? ref.instanceId }, { afterPut: status });
   switch (held.kind) {
     case 'same':
       return { ...outcome, ...proofFields(held) };
@@ -64,23 +62,37 @@ const verified = async (outcome: FileOutcome, ref: InstanceRef, result: Extract<
   }
 };
 
-// Turns one classified file into its final outcome: delivered and verified, or explained.
-export const deliver = async (entry: FileEntry, classified: Classified, delivery: Delivery | undefined): Promise<FileOutcome> => {
-  if (classified.kind === 'skipped') return skippedOutcome(entry, classified);
+/**
+ * A file sent: its outcome as the put left it, and the check of what arrived (absent when there is
+ * nothing to ask). The pipeline runs the check off the upload slot, on connections of its own, so
+ * that the read-backs never keep an upload waiting.
+ */
+export interface Sent {
+  readonly outcome: FileOutcome;
+  readonly check?: () => Promise<FileOutcome>;
+}
+
+// Turns one classified file into its outcome: delivered (its check to come), or explained.
+export const deliver = async (entry: FileEntry, classified: Classified, delivery: Delivery | undefined): Promise<Sent> => {
+  if (classified.kind === 'skipped') return { outcome: skippedOutcome(entry, classified) };
   const base: FileOutcome = { ...dicomOutcome(entry, classified), instanceId: classified.orthancId };
-  if (delivery === undefined) return base;
+  if (delivery === undefined) return { outcome: base };
   const ref = instanceRef(classified);
   const body = classified.bytes ?? (() => decodedStream(entry.rawPath ?? entry.path, classified.encoding));
   const result = await delivery.target.put(ref, body);
   switch (result.kind) {
     case 'failed':
-      return afterFailedPut(base, ref, result, delivery);
+      return { outcome: await afterFailedPut(base, ref, result, delivery) };
     case 'rejected':
-      return { ...base, ...result.fields, fileClass: 'rejected', reason: result.reason };
+      return { outcome: { ...base, ...result.fields, fileClass: 'rejected', reason: result.reason } };
     case 'conflict':
-      return { ...base, ...result.fields, fileClass: 'conflict', reason: result.reason };
-    case 'stored':
+      return { outcome: { ...base, ...result.fields, fileClass: 'conflict', reason: result.reason } };
+    case 'stored': {
       delivery.failures.reset();
-      return verified({ ...base, ...result.fields, status: result.status, targetAnswer: result.answer }, ref, result, delivery);
+      const outcome: FileOutcome = { ...base, ...result.fields, status: result.status, targetAnswer: result.answer };
+      if (result.proof !== undefined) return { outcome: result.proof.kind === 'same' ? { ...outcome, ...proofFields(result.proof) } : outcome };
+      if (!delivery.verify || result.status === 'dropped') return { outcome };
+      return { outcome, check: () => verified(outcome, ref, result.status, delivery) };
+    }
   }
 };

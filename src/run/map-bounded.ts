@@ -7,12 +7,13 @@ export interface WeightBound<T> {
   readonly max: number;
 }
 
-// Maps an async iterable with at most `limit` calls in flight, yielding results as they finish.
+// Maps an async iterable with at most `limit` calls in flight, yielding results as they finish
+// (a function: the limit as it is now, read each time another call could start).
 // It pulls from the source only while fewer than `limit` calls are running or finished but not yet
 // taken (and, with a `bound`, while they weigh less than its max), so a slow consumer holds back
 // the whole chain (backpressure without buffers). Finished results wait in a queue: constant work
 // per item, whatever the limit.
-export async function* mapBounded<T, R>(source: AsyncIterable<T> | Iterable<T>, limit: number, fn: (item: T) => Promise<R>, bound?: WeightBound<T>): AsyncGenerator<R> {
+export async function* mapBounded<T, R>(source: AsyncIterable<T> | Iterable<T>, limit: number | (() => number), fn: (item: T) => Promise<R>, bound?: WeightBound<T>): AsyncGenerator<R> {
   const iterator: AsyncIterator<T> | Iterator<T> = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
   const finished: (Settled<R> & { readonly weight: number })[] = [];
   let running = 0;
@@ -29,7 +30,8 @@ export async function* mapBounded<T, R>(source: AsyncIterable<T> | Iterable<T>, 
     finished.push(result);
     signal();
   };
-  const roomFor = (): boolean => running + finished.length < limit && (bound === undefined || weight < bound.max || running + finished.length === 0);
+  const limitNow = typeof limit === 'number' ? () => limit : limit;
+  const roomFor = (): boolean => running + finished.length < limitNow() && (bound === undefined || weight < bound.max || running + finished.length === 0);
   // Pulls one item and starts its call. Finished results are yielded while it is awaited: a source
   // slow to give its next item (--follow waiting for the next change) holds none of them back.
   const pull = async (): Promise<void> => {

@@ -24,7 +24,8 @@ import { isFinal, type Journal } from '../record/journal.js';
 import { alreadyOnTarget, journalKey, recorded, replayed, type OnDisk, type Shortcuts } from './resume.js';
 import { CacheEvidence } from './cache-evidence.js';
 import { Classifier } from '../decode/classifier.js';
-import { deliver, instanceRef, type Delivery } from './deliver.js';
+import { deliver, instanceRef, type Delivery, type Sent } from './deliver.js';
+import { AdaptiveLimit } from './adaptive-limit.js';
 import { FailureStreak } from './failure-streak.js';
 import { mapBounded } from './map-bounded.js';
 import { openRunListing, type ListingPlan, type RunListing } from './run-listing.js';
@@ -82,6 +83,15 @@ interface StageContext {
  * would otherwise hold gigabytes.
  */
 const BYTES_IN_FLIGHT = 256 * 1024 * 1024;
+
+/**
+ * Checks of what arrived (and extras carried) at once, apart from the uploads: the target's
+ * read-back connections (READ_BACK_CONNECTIONS in targets/orthanc/upload.ts).
+ */
+const CHECKS_IN_FLIGHT = 16;
+
+/** An adaptive limit never goes below this many uploads in flight, whatever failed. */
+const ADAPTIVE_MIN_PUTS = 2;
 
 /** Outcomes taken between two turns of the event loop at most. */
 const OUTCOMES_PER_TURN = 256;
@@ -191,25 +201,29 @@ const prepare = async (item: SourceItem, context: StageContext): Promise<Stage1>
 
 // Stage 2: send (or check) what stage 1 could not settle, whatever the target; in walk mode the
 // target can only be asked now that the worker read the header and computed the instance ID.
-const settle = async (stage: Stage1, context: StageContext, delivery: Delivery | undefined): Promise<FileOutcome> => {
+const settle = async (stage: Stage1, context: StageContext, delivery: Delivery | undefined): Promise<Sent> => {
   const { filter } = context;
   if (stage.outcome !== undefined) {
     // A walk-mode file replayed from the journal is only known by its recorded tags.
     const out = filter !== undefined && stage.outcome.fileClass === 'dicom' && !matchesFilter(outcomeTags(stage.outcome), filter);
-    return out ? excluded(stage.entry, stage.outcome.size, {}) : stage.outcome;
+    return { outcome: out ? excluded(stage.entry, stage.outcome.size, {}) : stage.outcome };
   }
   const classified = stage.classified;
   if (classified === undefined) throw new Error('a stage-1 result carries neither an outcome nor a classification');
   if (classified.kind === 'dicom' && filter !== undefined && !matchesFilter(classified.header, filter)) {
-    return excluded(stage.entry, classified.diskSize, treeFields(classified.header));
+    return { outcome: excluded(stage.entry, classified.diskSize, treeFields(classified.header)) };
   }
-  if (context.check && delivery !== undefined) return checkOne(stage.entry, classified, delivery.target);
+  if (context.check && delivery !== undefined) return { outcome: await checkOne(stage.entry, classified, delivery.target) };
   if (classified.kind === 'dicom' && delivery !== undefined) {
     const onTarget = await alreadyOnTarget(context.shortcuts, stage.entry, instanceRef(classified), classified);
-    if (onTarget !== undefined) return { ...onTarget, sopInstanceUid: classified.header.sopInstanceUid };
+    if (onTarget !== undefined) return { outcome: { ...onTarget, sopInstanceUid: classified.header.sopInstanceUid } };
   }
   return deliver(stage.entry, classified, delivery);
 };
+
+// The bytes a stage puts on the target (0 when it settles without an upload), for the adaptive limit.
+const putBytes = (stage: Stage1, context: StageContext): number =>
+  stage.outcome === undefined && !context.check && stage.classified?.kind === 'dicom' ? stage.classified.decodedSize : 0;
 
 // Stops pulling new items once the signal is aborted (Ctrl-C); what is in flight finishes.
 async function* untilAborted<T>(items: AsyncIterable<T> | Iterable<T>, signal: AbortSignal | undefined): AsyncGenerator<T> {
@@ -239,6 +253,9 @@ const itemsOf = (source: Source, listing: RunListing | undefined): AsyncIterable
 
 /** A finished file: its outcome, and the journal key and study it counts for, if any. */
 type Settled = { readonly stage: Pick<Stage1, 'key' | 'studyId' | 'known'>; readonly outcome: FileOutcome };
+
+/** A file past its upload slot: what it counts for, and its outcome with the check still to run (no bytes held). */
+type Put = { readonly stage: Pick<Stage1, 'key' | 'studyId' | 'known' | 'extras'>; readonly sent: Sent };
 
 // Outcomes known without reading the files (the storage walk), a batch at a time.
 async function* settledAtOnce(batches: AsyncIterable<readonly FileOutcome[]>): AsyncGenerator<readonly Settled[]> {
@@ -331,6 +348,8 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
   let leftNothingToDo = true;
   let report: ReportFile | undefined;
   let listing: RunListing | undefined;
+  // The uploads in flight, when they adapt to what the target takes.
+  let limit: AdaptiveLimit | undefined;
   // Carries each delivered instance's extras (an import, not a check nor an inventory).
   const carrier = target === undefined || options.check ? undefined : new ExtrasCarrier(target, options.verify);
   const gate = new ScheduleGate(options.schedule, events);
@@ -352,6 +371,7 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
       studies: source.features.wholeStudies ? studies.summary(interrupted) : undefined,
       filter: isEmptyFilter(options.filter) ? undefined : describeFilter(options.filter),
       extras: carrier?.summary(),
+      uploadsInFlight: limit?.moves,
       pausedSeconds: gate.pausedSeconds(),
     });
   try {
@@ -369,18 +389,29 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
       const prepared = mapBounded(untilAborted(gate.within(itemsOf(source, listing), options.signal), options.signal), options.workers * 4, (item) => prepare(item, context));
       // Files classified by content are a dicom-until-pixel-data cache only on evidence (cache-evidence.ts).
       const decided = evidence === undefined ? prepared : evidence.decide(prepared, (entry) => classifier.classify(entry), options.signal);
-      // A target that batches wants many puts in flight: the bytes they hold are bounded too.
-      // Settles a stage, carries its extras once it is on the target, then drops its spooled file.
-      const settleAndRelease = async (stage: Stage1): Promise<Settled> => {
+      // Puts a stage (or settles it without one) and drops its spooled file; nothing of its bytes is kept.
+      const putAndRelease = async (stage: Stage1): Promise<Put> => {
         try {
-          const outcome = await settle(stage, context, delivery);
-          return { stage, outcome: carrier === undefined ? outcome : await carrier.settle(outcome, stage.extras) };
+          const sent = await settle(stage, context, delivery);
+          limit?.add({ bytes: putBytes(stage, context), failed: sent.outcome.fileClass === 'failed' });
+          return { stage: { key: stage.key, studyId: stage.studyId, known: stage.known, extras: stage.extras }, sent };
         } finally {
           await stage.release?.();
         }
       };
+      // Checks what a put left on the target, then carries its extras: off the upload slots.
+      const checkAndCarry = async ({ stage, sent }: Put): Promise<Settled> => {
+        const outcome = sent.check === undefined ? sent.outcome : await sent.check();
+        return { stage, outcome: carrier === undefined ? outcome : await carrier.settle(outcome, stage.extras) };
+      };
+      // A target that batches wants many puts in flight: the bytes they hold are bounded too.
       const heldBytes = { weigh: (stage: Stage1) => (stage.classified?.kind === 'dicom' ? (stage.classified.bytes?.byteLength ?? 0) : 0), max: BYTES_IN_FLIGHT };
-      const staged = mapBounded(decided, target?.features.putsInFlight ?? options.concurrency, settleAndRelease, heldBytes);
+      const puts = target?.features.putsInFlight ?? options.concurrency;
+      const adaptive = options.check ? undefined : target?.features.adaptivePuts;
+      limit = adaptive === undefined ? undefined : new AdaptiveLimit({ start: puts, min: Math.min(puts, ADAPTIVE_MIN_PUTS), max: adaptive.max });
+      const adapted = limit;
+      const put = mapBounded(decided, adapted === undefined ? puts : () => adapted.value, putAndRelease, heldBytes);
+      const staged = mapBounded(put, CHECKS_IN_FLIGHT, checkAndCarry);
       // The walker's outcomes are taken from the start: while the instances wait for the listing,
       // this thread has nothing better to do.
       const known = source.settled === undefined ? [] : [settledAtOnce(untilAborted(source.settled, options.signal))];

@@ -80,8 +80,10 @@ export interface TargetFeatures {
   readonly findsByInstanceId: boolean;
   /** Asking holds() before sending costs little (answers come in bulk, e.g. per study). */
   readonly cheapLookup: boolean;
-  /** Instances sent at once that the target takes well (batched targets want more than one). */
+  /** Instances sent at once that the target takes well (batched targets want more than one); where an adaptive limit starts. */
   readonly putsInFlight: number;
+  /** The run adapts the puts in flight to what the target takes, up to this many (the connections it keeps). */
+  readonly adaptivePuts?: { readonly max: number };
 }
 
 /** Everything the operations do with a target. */

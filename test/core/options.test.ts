@@ -20,6 +20,7 @@ describe('resolveOptions', () => {
       target: undefined,
       output: undefined,
       concurrency: DEFAULT_CONCURRENCY,
+      adaptiveConcurrency: true,
       sourceCredentials: { username: undefined, password: undefined, headers: [] },
       sourceConcurrency: 4,
       sourceDownload: 'compressed-data',
@@ -52,7 +53,7 @@ describe('resolveOptions', () => {
 
   it('keeps given values', () => {
     const options = resolveOptions({ source: 's', concurrency: 9, workers: 2, retries: 0, retryDelayMs: 0, inlineLimit: 0, maxDecodedSize: 10, reportPath: 'r.json' });
-    expect(options).toMatchObject({ concurrency: 9, workers: 2, retries: 0, retryDelayMs: 0, inlineLimit: 0, maxDecodedSize: 10, reportPath: 'r.json' });
+    expect(options).toMatchObject({ concurrency: 9, adaptiveConcurrency: false, workers: 2, retries: 0, retryDelayMs: 0, inlineLimit: 0, maxDecodedSize: 10, reportPath: 'r.json' });
   });
 
   it('refuses --concurrency 0 and non-integers with E_USAGE', () => {

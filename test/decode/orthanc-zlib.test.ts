@@ -47,6 +47,19 @@ describe('inflateOrthancFile', () => {
     if (result.ok) expect(Buffer.from(result.bytes).equals(Buffer.from(original))).toBe(true);
   });
 
+  it('inflates a payload smaller than zlib\'s smallest output chunk (64 bytes) exactly', () => {
+    const original = noise(10, 7);
+    const result = inflateOrthancFile(orthancCompress(original), CAP);
+    expect(result.ok).toBe(true);
+    if (result.ok) expect(Buffer.from(result.bytes).equals(Buffer.from(original))).toBe(true);
+  });
+
+  it('gives an exact stream\'s bytes a buffer of their own, to be moved between threads without a copy', () => {
+    const result = inflateOrthancFile(orthancCompress(noise(100_000, 3)), CAP);
+    expect(result.ok).toBe(true);
+    if (result.ok) expect([result.bytes.byteOffset, result.bytes.buffer.byteLength]).toEqual([0, 100_000]);
+  });
+
   it('decodes a 0-byte payload (prefix 0 + zlib stream of nothing) to 0 bytes', () => {
     const file = orthancCompress(new Uint8Array(0));
     const result = inflateOrthancFile(file, CAP);

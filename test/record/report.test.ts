@@ -115,6 +115,14 @@ describe('Tally', () => {
     expect(some).toContain('beyond the files (user metadata, attachments, labels): 0 carried for 9 instances and their parents, 2 not carried');
   });
 
+  it('says where the adaptive limit of uploads in flight went, and nothing when it was fixed', () => {
+    const base = { source: '/src', target: 'http://new:8042', startedAt, elapsedSeconds: 2, warnings: [], check: false };
+    const adapted = new Tally().summarize({ ...base, uploadsInFlight: { start: 4, largest: 13, final: 9 } });
+    expect(adapted.uploadsInFlight).toEqual({ start: 4, largest: 13, final: 9 });
+    expect(formatSummary(adapted)).toContain('  uploads in flight: adapted from 4, up to 13, 9 at the end (--concurrency N fixes it)\n');
+    expect(formatSummary(new Tally().summarize(base))).not.toContain('uploads in flight');
+  });
+
   it('does not call a source without DICOM the wrong folder when it holds instances in any form', () => {
     for (const fileClass of ['rejected', 'conflict', 'excluded', 'missing', 'corrupt-source'] as const) {
       const tally = new Tally();

@@ -10,6 +10,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveOptions, runImport } from '../../src/index.js';
 import { instanceMd5s, orthancJson, orthancsOfThisFile, uploadToOrthanc, type RunningOrthanc } from '../helpers/orthanc.js';
 import { copyNested, makeOriginals, type Originals } from '../helpers/source-data.js';
+import { startScriptedServer } from '../helpers/scripted-server.js';
+import { generateDicoms } from '../../fixtures/make-dicoms.js';
 import { listFiles, md5File, snapshotTree } from '../helpers/tree.js';
 
 const start = orthancsOfThisFile();
@@ -171,5 +173,37 @@ describe('a target that already holds a pixel-less copy of an instance', () => {
     const report = JSON.parse(await readFile(reportPath, 'utf8')) as { notUploaded: { class: string; reason: string; instanceId: string }[] };
     expect(report.notUploaded).toEqual([expect.objectContaining({ class: 'conflict', instanceId: pixelLess })]);
     expect(report.notUploaded[0]?.reason).toMatch(/another version .*OverwriteInstances/);
+  });
+});
+
+describe('the checks of what arrived, off the upload slots', () => {
+  it('keeps uploading while the read-backs wait (one upload in flight, --concurrency 1)', async () => {
+    const target = await start();
+    const folder = await mkdtemp(join(tmpdir(), 'oi-offpath-'));
+    const files = await generateDicoms({ out: folder, count: 4, rows: 16, cols: 16, seed: 31, prefix: 'OFFPATH' });
+    let uploads = 0;
+    let heldTooLong = 0;
+    // Every read-back is answered only once every upload has arrived (or after 3 s, counted): if a
+    // read-back held the one upload slot, the next upload could not come until it timed out.
+    const proxy = await startScriptedServer((_index, request, response) => {
+      void (async () => {
+        if (request.method === 'POST' && request.url === '/instances') uploads++;
+        if (request.url.includes('/attachments/dicom/')) {
+          const since = Date.now();
+          while (uploads < files.length && Date.now() - since < 3000) await new Promise((resolve) => setTimeout(resolve, 10));
+          if (uploads < files.length) heldTooLong++;
+        }
+        const init = request.method === 'GET' ? {} : { body: request.body };
+        const answer = await fetch(`${target.url}${request.url}`, { method: request.method, ...init, headers: { 'content-type': request.headers['content-type'] ?? 'application/octet-stream' } });
+        response.writeHead(answer.status, { 'content-type': 'application/json' }).end(await answer.text());
+      })();
+    }, { keepBodies: true });
+    try {
+      const summary = await runImport(resolveOptions({ source: folder, target: proxy.url, workers: 1, concurrency: 1, journalPath: join(folder, 'j.sqlite') }));
+      expect(summary.verified).toBe(files.length);
+      expect(heldTooLong).toBe(0);
+    } finally {
+      await proxy.close();
+    }
   });
 });

@@ -39,6 +39,13 @@ interface AskedPage {
   readonly size: number;
 }
 
+/**
+ * Connections of the read-backs (the MD5 of each instance put, lookups): as many as the pipeline
+ * runs checks at once (CHECKS_IN_FLIGHT), so that on a far target the checks keep up with the
+ * uploads (each waits one round trip; they carry a few hundred bytes).
+ */
+const READ_BACK_CONNECTIONS = 16;
+
 /** What the target holds for one instance's DICOM attachment. */
 export type StoredAttachment =
   /** `file`: the attachment's UUID on the target, when told (GET .../info, Orthanc >= 1.10). */
@@ -65,6 +72,8 @@ const toUploadResult = (statusCode: number, text: string): UploadResult => {
  */
 export class Uploader {
   readonly #http: HttpClient;
+  /** Read-backs and lookups, on connections of their own: an upload never waits behind one, nor one behind an upload. */
+  readonly #checks: HttpClient;
   /** Whether the target has GET .../attachments/dicom/info (Orthanc >= 1.10); learnt from its answers. */
   #hasInfoRoute: boolean | undefined;
 
@@ -72,8 +81,10 @@ export class Uploader {
   #extras: HttpClient | undefined;
   readonly #newExtrasClient: () => HttpClient;
 
-  constructor(target: Endpoint, options: RetryOptions, events: OutageEvents = {}) {
-    this.#http = new HttpClient(target, options, { policy: orthancPolicy, probePath: '/system', events });
+  /** `uploads`: connections for the uploads (the most that may be in flight at once). */
+  constructor(target: Endpoint, options: RetryOptions, uploads: number, events: OutageEvents = {}) {
+    this.#http = new HttpClient(target, { ...options, concurrency: uploads }, { policy: orthancPolicy, probePath: '/system', events });
+    this.#checks = new HttpClient(target, { ...options, concurrency: READ_BACK_CONNECTIONS }, { policy: orthancPolicy, probePath: '/system', events });
     this.#newExtrasClient = () => new HttpClient(target, options, { policy: extrasPolicy, probePath: '/system', events });
   }
 
@@ -130,7 +141,7 @@ export class Uploader {
   async storedAttachment(instanceId: string): Promise<StoredAttachment> {
     const base = `/instances/${encodeURIComponent(instanceId)}/attachments/dicom`;
     if (this.#hasInfoRoute !== false) {
-      const info = await this.#http.send({ method: 'GET', path: `${base}/info` }); // Orthanc >= 1.10.0: MD5 and size in one answer
+      const info = await this.#checks.send({ method: 'GET', path: `${base}/info` }); // Orthanc >= 1.10.0: MD5 and size in one answer
       if (info.kind === 'answer' && info.statusCode === 200) {
         this.#hasInfoRoute = true;
         const parsed = parseAnswer(info.text) as { UncompressedMD5?: unknown; UncompressedSize?: unknown; Uuid?: unknown };
@@ -140,13 +151,13 @@ export class Uploader {
         if (typeof parsed.UncompressedSize === 'number') return { kind: 'size', size: parsed.UncompressedSize };
       }
     }
-    const md5 = await this.#http.send({ method: 'GET', path: `${base}/md5` });
+    const md5 = await this.#checks.send({ method: 'GET', path: `${base}/md5` });
     if (md5.kind === 'answer' && md5.statusCode === 200 && /^[0-9a-f]{32}$/.test(md5.text.trim())) {
       // The instance exists, so a missing /info means an Orthanc older than 1.10: stop asking it.
       this.#hasInfoRoute ??= false;
       return { kind: 'md5', md5: md5.text.trim() };
     }
-    const size = await this.#http.send({ method: 'GET', path: `${base}/size` });
+    const size = await this.#checks.send({ method: 'GET', path: `${base}/size` });
     if (size.kind === 'answer' && size.statusCode === 200 && /^\d+$/.test(size.text.trim())) return { kind: 'size', size: Number(size.text.trim()) };
     if (size.kind === 'answer' && size.statusCode === 404) return { kind: 'absent' };
     const why = size.kind === 'failed' ? size.reason : `HTTP ${size.statusCode}`;
@@ -158,7 +169,7 @@ export class Uploader {
   async storedCopy(instanceId: string): Promise<StoredCopy | undefined> {
     const base = `/instances/${encodeURIComponent(instanceId)}`;
     // The top-level elements of the stored file (small, whatever its pixel data), and its transfer syntax.
-    const [content, syntax] = await Promise.all([this.#http.send({ method: 'GET', path: `${base}/content` }), this.#http.send({ method: 'GET', path: `${base}/metadata/TransferSyntax` })]);
+    const [content, syntax] = await Promise.all([this.#checks.send({ method: 'GET', path: `${base}/content` }), this.#checks.send({ method: 'GET', path: `${base}/metadata/TransferSyntax` })]);
     if (content.kind !== 'answer' || content.statusCode !== 200) return undefined;
     let elements: unknown;
     try {
@@ -183,7 +194,7 @@ export class Uploader {
 
   async #lookupInstance(sopInstanceUid: string): Promise<string | undefined> {
     if (sopInstanceUid === '') return undefined;
-    const answer = await this.#http.send({ method: 'POST', path: '/tools/lookup', headers: { 'content-type': 'text/plain' }, body: new TextEncoder().encode(sopInstanceUid), size: Buffer.byteLength(sopInstanceUid) });
+    const answer = await this.#checks.send({ method: 'POST', path: '/tools/lookup', headers: { 'content-type': 'text/plain' }, body: new TextEncoder().encode(sopInstanceUid), size: Buffer.byteLength(sopInstanceUid) });
     if (answer.kind !== 'answer' || answer.statusCode !== 200) return undefined;
     const found: unknown = JSON.parse(answer.text);
     const instance = Array.isArray(found) ? (found as { Type?: unknown; ID?: unknown }[]).find((item) => item.Type === 'Instance') : undefined;
@@ -199,6 +210,7 @@ export class Uploader {
   // Closes the pooled connections once every request has settled.
   async close(): Promise<void> {
     await this.#extras?.close();
+    await this.#checks.close();
     await this.#http.close();
   }
 }

@@ -16,7 +16,7 @@ let uploader: Uploader | undefined;
 
 const setup = async (script: Parameters<typeof startScriptedServer>[0], retries = 3) => {
   server = await startScriptedServer(script);
-  uploader = new Uploader(parseEndpoint(`${server.url}/prefix`, { headers: ['X-Api-Key: k1'] }), { concurrency: 2, retries, retryDelayMs: 5, retryTimeoutMs: 2000, outagePollMs: 50 });
+  uploader = new Uploader(parseEndpoint(`${server.url}/prefix`, { headers: ['X-Api-Key: k1'] }), { concurrency: 2, retries, retryDelayMs: 5, retryTimeoutMs: 2000, outagePollMs: 50 }, 2);
   return { server, uploader };
 };
 
@@ -96,7 +96,7 @@ describe('Uploader.listInstances against scripted faults', () => {
     response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify([{ ID: 'one', FileSize: 12 }, { ID: 'two' }]));
   };
   const listAll = async (url: string): Promise<unknown[]> => {
-    const lister = new Uploader(parseEndpoint(url, {}), { concurrency: 1, retries: 2, retryDelayMs: 5, retryTimeoutMs: 2000, outagePollMs: 50 });
+    const lister = new Uploader(parseEndpoint(url, {}), { concurrency: 1, retries: 2, retryDelayMs: 5, retryTimeoutMs: 2000, outagePollMs: 50 }, 2);
     try {
       const listed: unknown[] = [];
       for await (const instances of lister.listInstances()) listed.push(...instances);
@@ -137,7 +137,7 @@ describe('Uploader against a real Orthanc', () => {
     const orthanc = await start();
     const files = await fixtureDicoms();
     const ids = await uploadAll(orthanc, files);
-    const lister = new Uploader(parseEndpoint(orthanc.url, {}), { concurrency: 2, retries: 1, retryDelayMs: 5, retryTimeoutMs: 2000 });
+    const lister = new Uploader(parseEndpoint(orthanc.url, {}), { concurrency: 2, retries: 1, retryDelayMs: 5, retryTimeoutMs: 2000 }, 2);
     try {
       for (const [first, largest] of [[1, 4], [2, 2], [files.length, files.length], [1000, 10_000]] as const) {
         const listed: { id: string; size: number }[] = [];
@@ -160,7 +160,7 @@ describe('Uploader against a real Orthanc', () => {
     const [file] = await fixtureDicoms();
     const { ID: id } = await uploadToOrthanc(orthanc, file ?? '');
     const { MainDicomTags: tags } = await orthancJson<{ MainDicomTags: { SOPInstanceUID: string } }>(orthanc, `/instances/${id}`);
-    const finder = new Uploader(parseEndpoint(orthanc.url, {}), { concurrency: 1, retries: 1, retryDelayMs: 5, retryTimeoutMs: 2000 });
+    const finder = new Uploader(parseEndpoint(orthanc.url, {}), { concurrency: 1, retries: 1, retryDelayMs: 5, retryTimeoutMs: 2000 }, 2);
     try {
       expect(await finder.findStored('not-its-id', tags.SOPInstanceUID)).toMatchObject({ instanceId: id, stored: { kind: 'md5' } });
       expect(await finder.findStored('not-its-id', '1.2.3.4.5.6.7.8.9')).toEqual({ instanceId: 'not-its-id', stored: { kind: 'absent' } });

@@ -12,9 +12,15 @@ import type { OptionalColumn } from './index-schema.js';
 
 const LEVELS: Readonly<Record<number, ResourceLevel>> = { 1: 'patient', 2: 'study', 3: 'series', 4: 'instance' };
 
-/** The instance (found by its public ID) and its parents, by internal ID. */
+/**
+ * The instance (found by its public ID) and its parents, by internal ID. Orthanc's index has no
+ * statistics, and SQLite guessed wrong twice, reading every instance (by resourceType) or every
+ * Metadata row per query, four queries per instance: quadratic in the storage's size. The unary +
+ * keeps it on the publicId index, and each query joins with CROSS JOIN, which SQLite never reorders
+ * (the chain's few rows first, each looked up by its key).
+ */
 const CHAIN = `WITH RECURSIVE chain(id) AS (
-    SELECT internalId FROM Resources WHERE publicId = ? AND resourceType = 4
+    SELECT internalId FROM Resources WHERE publicId = ? AND +resourceType = 4
     UNION ALL SELECT r.parentId FROM Resources r JOIN chain c ON r.internalId = c.id WHERE r.parentId IS NOT NULL)`;
 
 interface ResourceRow {
@@ -64,13 +70,13 @@ const byResource = <T extends { id: number }>(rows: readonly T[]): Map<number, T
 export const indexExtras = (db: Database.Database, storageRoot: string, columns: ReadonlySet<OptionalColumn>): ((instanceId: string) => ResourceExtras[]) => {
   const hasLabels = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'Labels'").get() !== undefined;
   const opt = (name: OptionalColumn, alias: string): string => (columns.has(name) ? `a.${name} AS ${alias}` : `NULL AS ${alias}`);
-  const resources = db.prepare<[string], ResourceRow>(`${CHAIN} SELECT r.internalId AS id, r.resourceType, r.publicId FROM chain JOIN Resources r ON r.internalId = chain.id`);
-  const metadata = db.prepare<[string], MetadataRow>(`${CHAIN} SELECT m.id, m.type, m.value FROM chain JOIN Metadata m ON m.id = chain.id ORDER BY m.id, m.type`);
+  const resources = db.prepare<[string], ResourceRow>(`${CHAIN} SELECT r.internalId AS id, r.resourceType, r.publicId FROM chain CROSS JOIN Resources r ON r.internalId = chain.id`);
+  const metadata = db.prepare<[string], MetadataRow>(`${CHAIN} SELECT m.id, m.type, m.value FROM chain CROSS JOIN Metadata m ON m.id = chain.id ORDER BY m.id, m.type`);
   const attachments = db.prepare<[string], AttachmentRow>(
     `${CHAIN} SELECT a.id, a.fileType, a.uuid, a.uncompressedSize, a.compressionType, ${opt('uncompressedMD5', 'uncompressedMd5')}, ${opt('customData', 'customData')}
-      FROM chain JOIN AttachedFiles a ON a.id = chain.id WHERE a.fileType >= 1024 ORDER BY a.id, a.fileType`,
+      FROM chain CROSS JOIN AttachedFiles a ON a.id = chain.id WHERE a.fileType >= 1024 ORDER BY a.id, a.fileType`,
   );
-  const labels = hasLabels ? db.prepare<[string], LabelRow>(`${CHAIN} SELECT l.id, l.label FROM chain JOIN Labels l ON l.id = chain.id ORDER BY l.id, l.label`) : undefined;
+  const labels = hasLabels ? db.prepare<[string], LabelRow>(`${CHAIN} SELECT l.id, l.label FROM chain CROSS JOIN Labels l ON l.id = chain.id ORDER BY l.id, l.label`) : undefined;
 
   const attachment = (row: AttachmentRow): UserAttachment => {
     const location = resolveAttachment(storageRoot, row.uuid, row.customData);
