@@ -41,6 +41,8 @@ const OPTIONS = {
   'study-date': { type: 'string' },
   follow: { type: 'boolean' },
   'until-idle': { type: 'string' },
+  bwlimit: { type: 'string' },
+  schedule: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
@@ -123,6 +125,15 @@ Following a running Orthanc (the source is its URL; refused with check, --dry-ru
                           shows how far behind (changes, seconds); deletions on the source are
                           reported, never propagated
       --until-idle S      Follow (implies --follow) until S seconds pass without a change on the source
+
+Good neighbour (a shared link, a server in use by day):
+      --bwlimit RATE      Cap what is sent to the target, in BYTES per second, shared by every upload
+                          in flight: 10M = 10 MiB/s (k, M, G: binary; no bits). Downloads from a running
+                          Orthanc source are not counted
+      --schedule SPEC     Work only inside these windows, local time: 'Mon-Fri 19:00-07:00, Sat-Sun'
+                          (19:00 of each of those days to 07:00 the next morning; days alone: whole
+                          days; times alone: every day). Outside them, no new file is taken (those in
+                          flight finish) and the run waits for the next window; Ctrl-C stops it
 
 Filters (partial migrations; repeat an option to keep several values):
       --patient-id ID     Only this PatientID

@@ -82,6 +82,8 @@ const main = async (): Promise<number> => {
     maxDecodedSize: numbers.maxDecodedSize,
     follow: values.follow,
     untilIdle: numbers.untilIdle,
+    bwlimit: values.bwlimit,
+    schedule: values.schedule,
   });
   const progress = createProgress({ quiet, stream: process.stderr, uploading: options.target !== undefined });
   try {
@@ -100,6 +102,9 @@ const main = async (): Promise<number> => {
       },
       onFollow: (state) => {
         progress.follow(state);
+      },
+      onSchedule: (until) => {
+        progress.schedule(until);
       },
     });
     progress.stop();

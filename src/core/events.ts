@@ -24,4 +24,6 @@ export interface ImportEvents {
   readonly onOutcome?: (outcome: FileOutcome, tally: Tally) => void;
   /** --follow, after each read of the source's change log (once the bulk copy is done). */
   readonly onFollow?: (state: FollowState) => void;
+  /** --schedule: outside its windows the run pauses until this moment (local time); undefined: it works again. */
+  readonly onSchedule?: (pausedUntil: Date | undefined) => void;
 }

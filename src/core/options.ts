@@ -4,6 +4,8 @@ import { parseDateRange, type Filter } from './filter.js';
 import { redactUrl } from './redact.js';
 import { recoveryOptionsGiven } from '../targets/http/endpoint.js';
 import { parseTargetSpec } from '../targets/registry.js';
+import { parseSchedule, type Schedule } from './schedule.js';
+import { parseRate, Throttle } from '../targets/http/throttle.js';
 import type { TargetSpec } from '../targets/target.js';
 
 /** What a caller may give runImport; every field but `source` has a default. */
@@ -83,6 +85,10 @@ export interface ImportInput {
   readonly follow?: boolean | undefined;
   /** With follow (implied): stop after this many seconds without a change on the source. */
   readonly untilIdle?: number | undefined;
+  /** Caps the bytes per second sent to the target (request bodies, every upload at once): a number, or '10M' (k, M, G: binary). */
+  readonly bwlimit?: string | number | undefined;
+  /** Works only inside these windows, in local time, e.g. 'Mon-Fri 19:00-07:00, Sat-Sun'; pauses outside them. */
+  readonly schedule?: string | undefined;
 }
 
 /** --wire-compression: how uploads to an Orthanc travel. */
@@ -139,6 +145,10 @@ export interface ImportOptions {
   readonly inlineLimit: number;
   /** --follow (--until-idle): undefined when not following. */
   readonly follow: FollowMode | undefined;
+  /** --bwlimit: the one bucket every request body to the target draws from; undefined: no limit. */
+  readonly throttle: Throttle | undefined;
+  /** --schedule: undefined when the run may work at any time. */
+  readonly schedule: Schedule | undefined;
 }
 
 const MiB = 1024 * 1024;
@@ -174,6 +184,16 @@ const resolveFollow = (input: ImportInput): FollowMode | undefined => {
   return { untilIdleMs: seconds === -1 ? undefined : seconds * 1000 };
 };
 
+// --bwlimit shapes what is sent to an Orthanc or DICOMweb server: any other run would silently ignore it.
+const resolveThrottle = (input: ImportInput, target: TargetSpec | undefined): Throttle | undefined => {
+  if (input.bwlimit === undefined) return undefined;
+  const rate = parseRate(input.bwlimit);
+  if (target === undefined || input.check === true || target.recovery) {
+    throw new ImporterError('E_USAGE', '--bwlimit caps the uploads to an Orthanc or DICOMweb target, and this run sends none (an inventory, a check or a recovery into a folder): leave it out');
+  }
+  return new Throttle(rate);
+};
+
 // Resolves defaults and validates once, so the pipeline never checks for undefined.
 export const resolveOptions = (input: ImportInput): ImportOptions => {
   if (input.source === '') throw new ImporterError('E_USAGE', 'Expected a source folder, file or Orthanc URL, got an empty string');
@@ -181,9 +201,10 @@ export const resolveOptions = (input: ImportInput): ImportOptions => {
   refuseFolderOptionsWithoutTarget(input);
   // A dry run classifies only: its target is left aside.
   const wantsTarget = input.target !== undefined && (input.dryRun !== true || input.check === true);
+  const target = wantsTarget ? parseTargetSpec(input.target ?? '', input) : undefined;
   return Object.freeze({
     source: input.source,
-    target: wantsTarget ? parseTargetSpec(input.target ?? '', input) : undefined,
+    target,
     concurrency: integer('--concurrency', input.concurrency, DEFAULT_CONCURRENCY, 1),
     adaptiveConcurrency: input.concurrency === undefined,
     wireCompression: wireCompression(input.wireCompression),
@@ -217,5 +238,7 @@ export const resolveOptions = (input: ImportInput): ImportOptions => {
     maxDecodedSize: integer('--max-decoded-size', input.maxDecodedSize, 32 * 1024 * MiB, 1),
     inlineLimit: integer('inlineLimit', input.inlineLimit, 64 * MiB, 0),
     follow: resolveFollow(input),
+    throttle: resolveThrottle(input, target),
+    schedule: input.schedule === undefined ? undefined : parseSchedule(input.schedule),
   });
 };

@@ -51,6 +51,8 @@ export interface Summary {
   readonly census: CensusSummary;
   readonly startedAt: string;
   readonly elapsedSeconds: number;
+  /** --schedule: of elapsedSeconds, the time paused outside its windows (the rates leave it out); absent without a schedule. */
+  readonly pausedSeconds?: number;
   readonly classes: Readonly<Record<FileClass, ClassCount>>;
   readonly statuses: Readonly<DeliveryCounts>;
   /** DICOM instances and decoded bytes delivered to the target (or found, in an inventory). */
@@ -116,6 +118,7 @@ export interface RunContext {
   readonly studies?: StudyCompleteness | undefined;
   readonly extras?: ExtrasSummary | undefined;
   readonly uploadsInFlight?: UploadsInFlight | undefined;
+  readonly pausedSeconds?: number | undefined;
 }
 
 /** How the adaptive limit of uploads in flight moved during a run. */
@@ -209,7 +212,7 @@ export class Tally {
   // Freezes the counts into the summary of a finished run.
   summarize(context: RunContext): Summary {
     const { files: instances } = this.classes.dicom;
-    const seconds = Math.max(context.elapsedSeconds, 1e-3);
+    const seconds = Math.max(context.elapsedSeconds - (context.pausedSeconds ?? 0), 1e-3);
     const bad = badFiles(this.classes);
     const interrupted = context.interrupted ?? false;
     const noDicom = !interrupted && this.heldNoDicom();
@@ -228,6 +231,7 @@ export class Tally {
       census: this.census.summary(),
       startedAt: context.startedAt.toISOString(),
       elapsedSeconds: Number(context.elapsedSeconds.toFixed(3)),
+      ...(context.pausedSeconds === undefined ? {} : { pausedSeconds: Number(context.pausedSeconds.toFixed(3)) }),
       classes: structuredClone(this.classes),
       statuses: { ...this.statuses },
       instances,
@@ -309,6 +313,10 @@ const formatExtras = (extras: ExtrasSummary, target: string): string[] => {
   return lines;
 };
 
+// '12.5 s', or '13 h 05 min' for a pause over a day's windows.
+const duration = (seconds: number): string =>
+  seconds < 60 ? `${seconds.toFixed(1)} s` : `${Math.floor(seconds / 3600)} h ${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')} min`;
+
 // Renders the summary as the few lines a person reads at the end of a run.
 export const formatSummary = (summary: Summary): string => {
   const title = summary.check
@@ -368,6 +376,7 @@ export const formatSummary = (summary: Summary): string => {
       ? 'none of them by this run'
       : `${summary.instancesThisRun === summary.instances ? 'all' : grouped(summary.instancesThisRun)} of them by this run, ${summary.instancesPerSecond} instances/s, ${summary.megabytesPerSecond} MB/s`;
   lines.push(`  ${summary.instances} instances (${megabytes(summary.dicomBytes)} decoded) ${action} in ${summary.elapsedSeconds.toFixed(1)} s: ${rate}`);
+  if (summary.pausedSeconds !== undefined) lines.push(`  paused outside the --schedule windows: ${duration(summary.pausedSeconds)} (the rates leave that time out)`);
   if (summary.statuses.dropped > 0) lines.push('  warning: instances were dropped by the target (a filter there): the report lists each with its answer');
   if (summary.exitCode === 1 && (badFiles(summary.classes) > 0 || (summary.studies?.incomplete.length ?? 0) > 0)) {
     lines.push(

@@ -40,6 +40,7 @@ import { StudyTally } from '../record/studies.js';
 import { exitCodeOf, isImporterError } from '../core/errors.js';
 import { encodingOf, treeFields, type Classified, type ExpectedFile, type ExtrasReader, type FileEntry, type FileOutcome, type IndexedItem, type RemoteItem, type SourceItem } from '../core/types.js';
 import { ExtrasCarrier } from './carry.js';
+import { ScheduleGate } from './schedule-gate.js';
 import { describeFilter, isEmptyFilter, matchesFilter, type Filter, type FilterTags } from '../core/filter.js';
 
 
@@ -351,6 +352,7 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
   let limit: AdaptiveLimit | undefined;
   // Carries each delivered instance's extras (an import, not a check nor an inventory).
   const carrier = target === undefined || options.check ? undefined : new ExtrasCarrier(target, options.verify);
+  const gate = new ScheduleGate(options.schedule, events);
   // `stoppedWith`: the exit code of the failure that stopped the run. An interrupted or stopped run
   // claims no study complete: it only saw part of each.
   const summarize = (interrupted: boolean, warnings: readonly string[], stoppedWith?: number): Summary =>
@@ -370,6 +372,7 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
       filter: isEmptyFilter(options.filter) ? undefined : describeFilter(options.filter),
       extras: carrier?.summary(),
       uploadsInFlight: limit?.moves,
+      pausedSeconds: gate.pausedSeconds(),
     });
   try {
     report = options.reportPath === undefined ? undefined : await ReportFile.open(options.reportPath);
@@ -384,7 +387,7 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
       const context: StageContext = { classifier, check: options.check, shortcuts, filter, remote: source.remote };
       const reserve = target?.reserve?.bind(target);
       if (reserve !== undefined && !options.check) await checkRoomFor(source, context, reserve);
-      const prepared = mapBounded(untilAborted(itemsOf(source, listing), options.signal), options.workers * 4, (item) => prepare(item, context));
+      const prepared = mapBounded(untilAborted(gate.within(itemsOf(source, listing), options.signal), options.signal), options.workers * 4, (item) => prepare(item, context));
       // Files classified by content are a dicom-until-pixel-data cache only on evidence (cache-evidence.ts).
       const decided = evidence === undefined ? prepared : evidence.decide(prepared, (entry) => classifier.classify(entry), options.signal);
       // Puts a stage (or settles it without one) and drops its spooled file; nothing of its bytes is kept.

@@ -73,6 +73,21 @@ describe('createProgress', () => {
     expect(written[2]).toMatch(/ · following: 0 changes behind, lag unknown \(9 new instances, deletions seen on the source: 1 instances, 3 changes\)\n$/);
   });
 
+  it('says at once when the run pauses outside --schedule and when it works again, and shows the pause in its line', async () => {
+    const { stream, written } = fakeStream(false);
+    const progress = createProgress({ quiet: false, stream, uploading: true, intervalMs: 1 });
+    progress.schedule(new Date(2026, 11, 7, 19, 0));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    progress.update(tallyWith(2, 0));
+    progress.schedule(undefined);
+    progress.stop();
+    expect(written).toEqual([
+      'paused until Mon 19:00: outside the --schedule windows (Ctrl-C stops the run; the next run resumes)\n',
+      expect.stringMatching(/^2 files classified, 2 DICOM delivered .* · paused until Mon 19:00 \(outside the --schedule windows\)\n$/) as unknown as string,
+      'working again: inside the --schedule windows\n',
+    ]);
+  });
+
   it('writes nothing with --quiet', async () => {
     const { stream, written } = fakeStream(false);
     const progress = createProgress({ quiet: true, stream, uploading: false, intervalMs: 0 });

@@ -132,4 +132,20 @@ describe('resolveOptions', () => {
     expect(codeOf(input)).toBe('E_USAGE');
     expect(() => resolveOptions(input)).toThrow(message);
   });
+
+  it('gives the target side one --bwlimit bucket, and refuses it where nothing is uploaded', () => {
+    const options = resolveOptions({ source: 's', target: 'http://127.0.0.1:8042', bwlimit: '10M' });
+    expect(options.throttle?.bytesPerSecond).toBe(10 * 1024 * 1024);
+    expect(resolveOptions({ source: 's', target: 'dicomweb+http://127.0.0.1:8042/dicom-web', bwlimit: 4096 }).throttle?.bytesPerSecond).toBe(4096);
+    expect(resolveOptions({ source: 's', target: 'http://127.0.0.1:8042' }).throttle).toBeUndefined();
+    expect(() => resolveOptions({ source: 's', target: 'http://127.0.0.1:8042', bwlimit: '10Mbit' })).toThrow(/Expected --bwlimit to be bytes per second/);
+    for (const input of [{ source: 's' }, { source: 's', target: './out' }, { source: 's', target: 'http://127.0.0.1:8042', check: true }, { source: 's', target: 'http://127.0.0.1:8042', dryRun: true }]) {
+      expect(() => resolveOptions({ ...input, bwlimit: '1M' })).toThrow(/--bwlimit caps the uploads to an Orthanc or DICOMweb target, and this run sends none/);
+    }
+  });
+
+  it('parses --schedule before the run, refusing a malformed one', () => {
+    expect(resolveOptions({ source: 's', schedule: 'Sat-Sun' }).schedule?.windows).toHaveLength(1);
+    expect(codeOf({ source: 's', schedule: 'Mon-Fry' })).toBe('E_USAGE');
+  });
 });

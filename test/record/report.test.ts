@@ -141,6 +141,18 @@ describe('Tally', () => {
     expect(formatSummary(summary)).toContain('3 instances (22.0 MB decoded) delivered in 2.0 s: 1 of them by this run, 0.5 instances/s, 2 MB/s');
   });
 
+  it('notes the time paused outside --schedule, which the rates leave out', () => {
+    const tally = new Tally();
+    tally.add(outcome('dicom', 1, { decodedSize: 4_000_000, status: 'stored', verified: 'md5' }));
+    const base = { source: '/src', target: 'http://host:8042', startedAt, warnings: [], check: false };
+    const summary = tally.summarize({ ...base, elapsedSeconds: 47_002, pausedSeconds: 47_000 });
+    expect(summary).toMatchObject({ elapsedSeconds: 47_002, pausedSeconds: 47_000, instancesPerSecond: 0.5, megabytesPerSecond: 2 });
+    expect(formatSummary(summary)).toContain('  paused outside the --schedule windows: 13 h 03 min (the rates leave that time out)');
+    expect(formatSummary(tally.summarize({ ...base, elapsedSeconds: 2, pausedSeconds: 0 }))).toContain('  paused outside the --schedule windows: 0.0 s');
+    expect(summarize(tally).pausedSeconds).toBeUndefined();
+    expect(formatSummary(summarize(tally))).not.toContain('paused');
+  });
+
   it('gives no rate when this run sent nothing', () => {
     const tally = new Tally();
     for (let i = 0; i < 14_878; i++) tally.add(outcome('dicom', 1, { status: 'stored', verified: 'md5', resumed: true }));

@@ -7,6 +7,7 @@ import type { Endpoint } from './endpoint.js';
 import { httpGet, type GetLimits } from './http-get.js';
 import { Outage, type OutageEvents } from './outage.js';
 import type { AnswerPolicy } from './policy.js';
+import type { Throttle } from './throttle.js';
 
 /** How hard the client tries, and how many requests it has in flight. */
 export interface RetryOptions {
@@ -19,6 +20,8 @@ export interface RetryOptions {
   readonly retryTimeoutMs: number;
   /** How often a target that went away is asked again, in ms. @default 1000 */
   readonly outagePollMs?: number;
+  /** --bwlimit: shapes every request body (one bucket for the whole run's target side). */
+  readonly throttle?: Throttle | undefined;
 }
 
 /** What a backend brings to the client: how it judges answers, and what to ask while the target is away. */
@@ -144,12 +147,18 @@ export class HttpClient {
   async #request({ method, path, headers, body, size }: HttpRequest): Promise<Dispatcher.ResponseData> {
     const length = size === undefined ? {} : { 'content-length': String(size) };
     const pool = await this.#openPool();
-    return pool.request({
-      method,
-      path: `${this.#endpoint.prefix}${path}`,
-      headers: { ...this.#endpoint.headers, ...length, ...headers },
-      ...(body === undefined ? {} : { body: typeof body === 'function' ? body() : body }),
-    });
+    const raw = typeof body === 'function' ? body() : body;
+    const shaped = raw === undefined ? undefined : this.#options.throttle?.shape(raw);
+    try {
+      return await pool.request({
+        method,
+        path: `${this.#endpoint.prefix}${path}`,
+        headers: { ...this.#endpoint.headers, ...length, ...headers },
+        ...(shaped === undefined ? (raw === undefined ? {} : { body: raw }) : { body: shaped.body, headersTimeout: shaped.headersTimeout, signal: shaped.signal }),
+      });
+    } finally {
+      shaped?.answered();
+    }
   }
 
   async #answer(request: HttpRequest): Promise<Answer> {
