@@ -66,6 +66,8 @@ interface RunResult {
   /** Bytes the client sent through the proxy (bodies, headers, ZIP framing). */
   wireBytes: number;
   connections: number;
+  /** Requests sent again after a connection error. */
+  retries: number;
   orthancCpuSeconds: number;
 }
 
@@ -135,10 +137,23 @@ function keepAlivePool(port: number, connections: number): Pool {
   return new Pool(`http://127.0.0.1:${port}`, { connections, keepAliveTimeout: 800, keepAliveMaxTimeout: 800, keepAliveTimeoutThreshold: 200 });
 }
 
-// Why: one POST /instances, its whole answer read.
-async function post(pool: Pool, body: Buffer, contentType: string): Promise<{ status: number; body: string }> {
-  const answer = await pool.request({ method: 'POST', path: '/instances', headers: { 'content-type': contentType, 'content-length': String(body.length) }, body });
-  return { status: answer.statusCode, body: await answer.body.text() };
+/** Connection errors the product's client retries (src/targets/http/client.ts), so the bench does too. */
+const TRANSIENT_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+const ATTEMPTS = 4;
+
+// Why: one POST /instances, its whole answer read. Orthanc closes a keep-alive connection idle
+// for 1 s; on a saturated link a request's first bytes can take longer than that to reach it, and
+// the server closes the connection under it ("other side closed"): sent again, and counted.
+async function post(pool: Pool, body: Buffer, contentType: string, retried?: { count: number }): Promise<{ status: number; body: string }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const answer = await pool.request({ method: 'POST', path: '/instances', headers: { 'content-type': contentType, 'content-length': String(body.length) }, body });
+      return { status: answer.statusCode, body: await answer.body.text() };
+    } catch (err) {
+      if (attempt >= ATTEMPTS || !TRANSIENT_CODES.has(String((err as { code?: unknown }).code))) throw err;
+      if (retried !== undefined) retried.count += 1;
+    }
+  }
 }
 
 // Why: an archive of B stored entries per request, the last one shorter.
@@ -158,7 +173,8 @@ function storedIn(status: number, body: string, expected: number, problems: stri
   }
   const answer = JSON.parse(body) as unknown;
   const items = (Array.isArray(answer) ? answer : [answer]) as { Status?: unknown }[];
-  const stored = items.filter((item) => item.Status === 'Success').length;
+  // AlreadyStored on a fresh target: a request sent again whose first answer was lost.
+  const stored = items.filter((item) => item.Status === 'Success' || item.Status === 'AlreadyStored').length;
   if (stored !== expected) problems.push(`${stored} of ${expected} stored: ${body.slice(0, 200)}`);
   return stored;
 }
@@ -171,6 +187,7 @@ async function runOnce(work: string, data: DataSet, link: WanShape, mode: Mode, 
     const proxy = await startWanProxy(orthanc.port, link);
     const pool = keepAlivePool(proxy.port, mode.inFlight);
     const problems: string[] = [];
+    const retried = { count: 0 };
     try {
       const orthancBefore = procTimes(orthanc.pid).cpu;
       const started = process.hrtime.bigint();
@@ -180,7 +197,7 @@ async function runOnce(work: string, data: DataSet, link: WanShape, mode: Mode, 
           const body = bodies[k] as Buffer;
           const expected = Math.min(mode.batch, data.contents.length - k * mode.batch);
           try {
-            const answer = await post(pool, body, contentType);
+            const answer = await post(pool, body, contentType, retried);
             storedIn(answer.status, answer.body, expected, problems);
           } catch (err) {
             problems.push(errorMessage(err));
@@ -193,7 +210,7 @@ async function runOnce(work: string, data: DataSet, link: WanShape, mode: Mode, 
       const count = await countInstances(orthanc, HTTP_TIMEOUT_MS);
       if (count !== data.contents.length) problems.push(`target holds ${count} instances, expected ${data.contents.length}`);
       const stats = proxy.stats();
-      return { data: data.name, link: linkLabel(link), mode: modeLabel(mode), run, ok: problems.length === 0, problems: problems.slice(0, 5), seconds, wireBytes: stats.up, connections: stats.connections, orthancCpuSeconds };
+      return { data: data.name, link: linkLabel(link), mode: modeLabel(mode), run, ok: problems.length === 0, problems: problems.slice(0, 5), seconds, wireBytes: stats.up, connections: stats.connections, retries: retried.count, orthancCpuSeconds };
     } finally {
       await pool.close();
       await proxy.close();
@@ -250,19 +267,19 @@ async function probe(work: string): Promise<void> {
 
 // Why: medians per data set, link and mode, with the ratio to the fastest one-per-request mode.
 function report(results: readonly RunResult[], options: BenchOptions, bytesOf: Map<string, number>): void {
-  const widths = [6, 16, 6, 8, 8, 7, 6, 9, 8];
-  console.log(row(['data', 'link', 'mode', 'seconds', 'MB/s', 'link %', 'conns', 'orth. CPU', 'vs best 1xK'], widths));
+  const widths = [6, 16, 6, 8, 8, 7, 6, 7, 9, 8];
+  console.log(row(['data', 'link', 'mode', 'seconds', 'MB/s', 'link %', 'conns', 'resent', 'orth. CPU', 'vs best 1xK'], widths));
   for (const data of options.data) {
     for (const link of options.links) {
       const medians = options.modes.map((mode) => {
         const runs = results.filter((r) => r.data === data && r.link === linkLabel(link) && r.mode === modeLabel(mode));
-        return { mode, seconds: median(runs.map((r) => (r.ok ? r.seconds : Number.NaN))), wire: median(runs.map((r) => r.wireBytes)), conns: median(runs.map((r) => r.connections)), cpu: median(runs.map((r) => r.orthancCpuSeconds)) };
+        return { mode, seconds: median(runs.map((r) => (r.ok ? r.seconds : Number.NaN))), wire: median(runs.map((r) => r.wireBytes)), conns: median(runs.map((r) => r.connections)), resent: median(runs.map((r) => r.retries)), cpu: median(runs.map((r) => r.orthancCpuSeconds)) };
       });
       const best = Math.min(...medians.filter((m) => m.mode.batch === 1).map((m) => m.seconds));
       for (const m of medians) {
         const bytes = bytesOf.get(data) ?? Number.NaN;
         const linkShare = m.wire / m.seconds / ((link.mbit * 1e6) / 8);
-        console.log(row([data, linkLabel(link), modeLabel(m.mode), m.seconds, bytes / m.seconds / 1e6, `${(linkShare * 100).toFixed(0)}%`, String(m.conns), m.cpu, `${(best / m.seconds).toFixed(2)}x`], widths));
+        console.log(row([data, linkLabel(link), modeLabel(m.mode), m.seconds, bytes / m.seconds / 1e6, `${(linkShare * 100).toFixed(0)}%`, String(m.conns), String(m.resent), m.cpu, `${(best / m.seconds).toFixed(2)}x`], widths));
       }
     }
   }
@@ -283,7 +300,7 @@ async function main(): Promise<number> {
           const result = await runOnce(options.work, data, link, mode, run);
           results.push(result);
           const mb = data.bytes / result.seconds / 1e6;
-          console.log(`run ${run} ${data.name} ${linkLabel(link)} ${modeLabel(mode)}: ${result.seconds.toFixed(2)} s, ${mb.toFixed(1)} MB/s${result.ok ? '' : `  FAILED: ${result.problems.join('; ')}`}`);
+          console.log(`run ${run} ${data.name} ${linkLabel(link)} ${modeLabel(mode)}: ${result.seconds.toFixed(2)} s, ${mb.toFixed(1)} MB/s, ${result.retries} resent${result.ok ? '' : `  FAILED: ${result.problems.join('; ')}`}`);
         }
       }
     }
