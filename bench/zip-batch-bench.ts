@@ -279,7 +279,7 @@ function report(results: readonly RunResult[], options: BenchOptions, bytesOf: M
       for (const m of medians) {
         const bytes = bytesOf.get(data) ?? Number.NaN;
         const linkShare = m.wire / m.seconds / ((link.mbit * 1e6) / 8);
-        console.log(row([data, linkLabel(link), modeLabel(m.mode), m.seconds, bytes / m.seconds / 1e6, `${(linkShare * 100).toFixed(0)}%`, String(m.conns), String(m.resent), m.cpu, `${(best / m.seconds).toFixed(2)}x`], widths));
+        console.log(row([data, linkLabel(link), modeLabel(m.mode), m.seconds, bytes / m.seconds / 1e6, `${(linkShare * 100).toFixed(0)}%`, String(m.conns), String(m.resent), m.cpu, Number.isFinite(best) ? `${(best / m.seconds).toFixed(2)}x` : '-'], widths));
       }
     }
   }
