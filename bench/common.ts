@@ -323,6 +323,8 @@ export interface CliRunOptions {
   samplePeak?: boolean;
   /** The target, whose CPU seconds during the run are measured. */
   orthanc?: RunningOrthanc;
+  /** Another build of the CLI (a locally patched dist, say); CLI when absent. */
+  cli?: string;
 }
 
 export interface CliRun {
@@ -346,7 +348,7 @@ export async function runCli(args: readonly string[], options: CliRunOptions = {
   const orthancBefore = orthanc === undefined ? Number.NaN : procTimes(orthanc.pid).cpu;
   const childrenBefore = procTimes('self').children;
   const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
+  const child = spawn(process.execPath, [options.cli ?? CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
   const pid = child.pid;
   let peakKiB = 0;
   let output = '';
