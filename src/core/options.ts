@@ -79,7 +79,7 @@ export interface ImportInput {
   readonly allowRecycling?: boolean | undefined;
   /** Largest decoded file size a size prefix may announce. @default 32 GiB */
   readonly maxDecodedSize?: number | undefined;
-  /** Decoded files up to this size are held in memory; larger ones are streamed from disk. @default 64 MiB */
+  /** Decoded files up to this size are held in memory; larger ones are streamed from disk. @default 4 MiB */
   readonly inlineLimit?: number | undefined;
   /** A running Orthanc as the source: after the bulk copy, copy what it stores until aborted. @default false */
   readonly follow?: boolean | undefined;
@@ -236,7 +236,8 @@ export const resolveOptions = (input: ImportInput): ImportOptions => {
     check: input.check ?? false,
     allowRecycling: input.allowRecycling ?? false,
     maxDecodedSize: integer('--max-decoded-size', input.maxDecodedSize, 32 * 1024 * MiB, 1),
-    inlineLimit: integer('inlineLimit', input.inlineLimit, 64 * MiB, 0),
+    // 16 and more uploads of 20 MB files in flight would hold hundreds of MB (bench/memory-bench.ts).
+    inlineLimit: integer('inlineLimit', input.inlineLimit, 4 * MiB, 0),
     follow: resolveFollow(input),
     throttle: resolveThrottle(input, target),
     schedule: input.schedule === undefined ? undefined : parseSchedule(input.schedule),

@@ -86,7 +86,7 @@ const inspectLargeRaw = async (fd: number, size: number): Promise<Verdict> => {
   const head = readStart(fd, Math.min(size, HEADER_LIMIT));
   const verdict = classifyContent(head, size);
   if (verdict.kind !== 'dicom') return { ...verdict, encoding: 'raw' };
-  const digest = await digestFile(fd, 0, false, size);
+  const digest = await digestFile(fd, 0, false, size, false, 0); // the head was read above
   if (digest.length !== size) {
     const what = digest.length > size ? 'grew' : 'shrank';
     return skipped('failed', `the file ${what} while it was read (${size} bytes when opened)`, 'raw');

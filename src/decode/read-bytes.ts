@@ -45,11 +45,13 @@ export const readStart = (fd: number, length: number): Buffer => {
 
 // Reads an already open file from `start` to its end, a chunk at a time (synchronously, as
 // readStart). Reading the descriptor that was classified, not the path again, means a file
-// removed or replaced in between can neither fail the read nor mix another file in.
-export function* fileChunks(fd: number, start: number): Generator<Buffer> {
+// removed or replaced in between can neither fail the read nor mix another file in. `reuse`: every
+// chunk is read into the same buffer, for a consumer done with each before it asks for the next.
+export function* fileChunks(fd: number, start: number, reuse = false): Generator<Buffer> {
+  const shared = reuse ? Buffer.allocUnsafe(READ_CHUNK) : undefined;
   let position = start;
   for (;;) {
-    const chunk = Buffer.allocUnsafe(READ_CHUNK);
+    const chunk = shared ?? Buffer.allocUnsafe(READ_CHUNK);
     const bytesRead = readSync(fd, chunk, 0, READ_CHUNK, position);
     if (bytesRead === 0) return;
     position += bytesRead;
@@ -67,12 +69,13 @@ export interface StreamDigest {
   readonly consumed?: number;
 }
 
-// Hashes a (possibly inflated) stream without holding it, keeping its first bytes for the header.
-// It stops reading as soon as more than `stopAfter` bytes came (length then says "more than").
-const digestStream = async (stream: AsyncIterable<Buffer> | Iterable<Buffer>, stopAfter: number, withCrc: boolean): Promise<StreamDigest> => {
+// Hashes a (possibly inflated) stream without holding it, copying its first `headLimit` bytes
+// aside for the header (the chunks themselves may be reused). It stops reading as soon as more than
+// `stopAfter` bytes came (length then says "more than").
+const digestStream = async (stream: AsyncIterable<Buffer> | Iterable<Buffer>, stopAfter: number, withCrc: boolean, headLimit: number): Promise<StreamDigest> => {
   const hash = createHash('md5');
   let crc = 0;
-  const chunks: Buffer[] = [];
+  const head = Buffer.allocUnsafe(Math.max(0, Math.min(headLimit, stopAfter)));
   let kept = 0;
   let length = 0;
   for await (const chunk of stream) {
@@ -80,13 +83,9 @@ const digestStream = async (stream: AsyncIterable<Buffer> | Iterable<Buffer>, st
     if (length > stopAfter) break;
     hash.update(chunk);
     if (withCrc) crc = crc32(chunk, crc);
-    if (kept < HEADER_LIMIT) {
-      const piece = chunk.subarray(0, HEADER_LIMIT - kept);
-      chunks.push(piece);
-      kept += piece.length;
-    }
+    if (kept < head.length) kept += chunk.copy(head, kept, 0, Math.min(chunk.length, head.length - kept));
   }
-  const digest = { head: Buffer.concat(chunks), length, md5: hash.digest('hex') };
+  const digest = { head: head.subarray(0, kept), length, md5: hash.digest('hex') };
   return withCrc ? { ...digest, crc } : digest;
 };
 
@@ -96,16 +95,17 @@ export const isReadError = (error: unknown): boolean => typeof (error as { sysca
 // Hashes an open file from `start`, inflating it when it is a zlib stream, in bounded memory:
 // at most one read chunk, one inflated chunk and the kept head exist at once, whatever the
 // announced or actual size. Throws the read error (isReadError) or the zlib error. `withCrc`: also
-// what a gzip re-wrap of the zlib stream needs (gzip-wire.ts).
-export const digestFile = async (fd: number, start: number, inflate: boolean, stopAfter: number, withCrc = false): Promise<StreamDigest> => {
-  if (!inflate) return digestStream(fileChunks(fd, start), stopAfter, withCrc);
+// what a gzip re-wrap of the zlib stream needs (gzip-wire.ts). `headLimit`: 0 when the caller read
+// the head already.
+export const digestFile = async (fd: number, start: number, inflate: boolean, stopAfter: number, withCrc = false, headLimit = HEADER_LIMIT): Promise<StreamDigest> => {
+  if (!inflate) return digestStream(fileChunks(fd, start, true), stopAfter, withCrc, headLimit);
   const source = Readable.from(fileChunks(fd, start), { objectMode: false });
   const inflater = createInflate({ chunkSize: INFLATE_CHUNK });
   // pipeline, not pipe: a failed read must end the inflated stream with its error, not leave it
   // waiting for input forever.
   pipeline(source, inflater, () => undefined);
   try {
-    const digest = await digestStream(inflater, stopAfter, withCrc);
+    const digest = await digestStream(inflater, stopAfter, withCrc, headLimit);
     return withCrc ? { ...digest, consumed: inflater.bytesWritten } : digest;
   } finally {
     // Stop both now, so nothing reads the descriptor after the caller closes it.

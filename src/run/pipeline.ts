@@ -78,11 +78,11 @@ interface StageContext {
 }
 
 /**
- * Decoded bytes held by the instances being put at once, beyond which no more are taken (one is
- * always let through): a batching target (DICOMweb, 16 x --concurrency puts) of 64 MiB instances
- * would otherwise hold gigabytes.
+ * Bytes held by the instances being put at once, beyond which no more are taken (one is always
+ * let through): a batching target (DICOMweb, 16 x --concurrency puts) or 32 adaptive uploads of
+ * files near the inline limit (4 MiB) would otherwise hold hundreds of MB; 64 MiB is 200 CT slices.
  */
-const BYTES_IN_FLIGHT = 256 * 1024 * 1024;
+const BYTES_IN_FLIGHT = 64 * 1024 * 1024;
 
 /**
  * Checks of what arrived (and extras carried) at once, apart from the uploads: the target's

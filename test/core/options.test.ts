@@ -44,7 +44,7 @@ describe('resolveOptions', () => {
       check: false,
       allowRecycling: false,
       maxDecodedSize: 32 * 1024 ** 3,
-      inlineLimit: 64 * 1024 ** 2,
+      inlineLimit: 4 * 1024 ** 2,
     });
     expect(DEFAULT_CONCURRENCY).toBe(4);
     expect(options.workers).toBeGreaterThanOrEqual(1);

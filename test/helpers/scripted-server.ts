@@ -99,3 +99,12 @@ export const heldTarget = async (): Promise<{ server: ScriptedServer; release: (
   };
   return { server, release, firstUpload };
 };
+
+// Why: a proxy that forwards a body must say how to read it (its type, and gzip when the run chose it).
+export const bodyHeaders = (request: SeenRequest): Record<string, string> =>
+  Object.fromEntries(
+    ['content-type', 'content-encoding'].flatMap((name) => {
+      const value = request.headers[name];
+      return typeof value === 'string' ? [[name, value]] : [];
+    }),
+  );

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { generateDicoms } from '../../fixtures/make-dicoms.js';
 import { resolveOptions, runImport, type Summary } from '../../src/index.js';
 import { instanceMd5s, listInstances, orthancsOfThisFile, type RunningOrthanc } from '../helpers/orthanc.js';
-import { startScriptedServer, type ScriptedServer, type SeenRequest } from '../helpers/scripted-server.js';
+import { bodyHeaders, startScriptedServer, type ScriptedServer, type SeenRequest } from '../helpers/scripted-server.js';
 import { md5File } from '../helpers/tree.js';
 
 const COUNT = 6;
@@ -25,7 +25,7 @@ beforeAll(async () => {
 
 // Sends the request on to the real Orthanc and relays its answer.
 const forward = async (orthanc: RunningOrthanc, request: SeenRequest): Promise<{ status: number; text: string }> => {
-  const init = request.method === 'GET' ? {} : { body: request.body };
+  const init = request.method === 'GET' ? {} : { body: request.body, headers: bodyHeaders(request) };
   const answer = await fetch(`${orthanc.url}${request.url}`, { method: request.method, ...init });
   return { status: answer.status, text: await answer.text() };
 };

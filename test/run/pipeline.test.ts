@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveOptions, runImport } from '../../src/index.js';
 import { instanceMd5s, orthancJson, orthancsOfThisFile, uploadToOrthanc, type RunningOrthanc } from '../helpers/orthanc.js';
 import { copyNested, makeOriginals, type Originals } from '../helpers/source-data.js';
-import { startScriptedServer } from '../helpers/scripted-server.js';
+import { bodyHeaders, startScriptedServer } from '../helpers/scripted-server.js';
 import { generateDicoms } from '../../fixtures/make-dicoms.js';
 import { listFiles, md5File, snapshotTree } from '../helpers/tree.js';
 
@@ -194,7 +194,7 @@ describe('the checks of what arrived, off the upload slots', () => {
           if (uploads < files.length) heldTooLong++;
         }
         const init = request.method === 'GET' ? {} : { body: request.body };
-        const answer = await fetch(`${target.url}${request.url}`, { method: request.method, ...init, headers: { 'content-type': request.headers['content-type'] ?? 'application/octet-stream' } });
+        const answer = await fetch(`${target.url}${request.url}`, { method: request.method, ...init, headers: bodyHeaders(request) });
         response.writeHead(answer.status, { 'content-type': 'application/json' }).end(await answer.text());
       })();
     }, { keepBodies: true });
