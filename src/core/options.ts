@@ -36,7 +36,7 @@ export interface ImportInput {
   readonly concurrency?: number | undefined;
   /** Uploads to an Orthanc as gzip (Content-Encoding): 'auto' when the link is slow (README), always, or never. @default 'auto' */
   readonly wireCompression?: WireCompression | undefined;
-  /** Decode threads. @default the number of cores, at most 8 */
+  /** Decode threads. @default the cores but one (the main thread's HTTP needs one), at least 1, at most 8 */
   readonly workers?: number | undefined;
   /** Retries of a transient upload failure. @default 4 */
   readonly retries?: number | undefined;
@@ -155,7 +155,9 @@ const MiB = 1024 * 1024;
 
 export const DEFAULT_CONCURRENCY = 4;
 export const DEFAULT_SOURCE_CONCURRENCY = 4;
-export const defaultWorkers = (): number => Math.max(1, Math.min(8, availableParallelism()));
+// Why: one core is left to the main thread (HTTP, journal): on 2 cores beside a local target, a
+// second decode thread cost 0.5 CPU-s per 1,000 instances and sped nothing up (README, Benchmarks).
+export const defaultWorkers = (): number => Math.max(1, Math.min(8, availableParallelism() - 1));
 
 const integer = (name: string, value: number | undefined, fallback: number, min: number): number => {
   if (value === undefined) return fallback;
