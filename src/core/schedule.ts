@@ -16,7 +16,7 @@ export interface Schedule {
 }
 
 /** Open now, until when (undefined: it never closes); or closed, until the next window opens. */
-export type ScheduleState = { readonly open: true; readonly until: Date | undefined } | { readonly open: false; readonly until: Date };
+type ScheduleState = { readonly open: true; readonly until: Date | undefined } | { readonly open: false; readonly until: Date };
 
 const DAY_NAMES = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;
 const DAY_LABELS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const;

@@ -38,7 +38,7 @@ export const gzipTrailer = (crc: number, length: number): Uint8Array => {
 const plainZlibHeader = (cmf: number, flg: number): boolean => (cmf & 0x0f) === 8 && cmf >> 4 <= 7 && (cmf * 256 + flg) % 31 === 0 && (flg & FDICT) === 0;
 
 /** What the decode worker knows of a stored file once it inflated it for the MD5. */
-export interface InflatedZlib {
+interface InflatedZlib {
   /** Bytes of the file on disk (size prefix included). */
   readonly fileSize: number;
   /** The two bytes of the zlib header (file bytes 8 and 9). */

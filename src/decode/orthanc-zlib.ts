@@ -50,9 +50,10 @@ export const inflateOrthancFile = (file: Uint8Array, maxDecodedSize: number): In
   let consumed: number;
   try {
     // One byte of slack lets an over-long stream be told apart from an exact one without inflating it all.
-    // Output chunks of the announced size: an exact stream is inflated in one call into one buffer of
-    // its own (moved to the main thread as it is), not in 16 KiB pieces then copied whole (a third
-    // less CPU per inflated byte).
+    // Output chunks of the announced size: an exact stream is inflated into one buffer of its own
+    // (moved to the main thread as it is), not in 16 KiB pieces then copied whole (a third less CPU
+    // per inflated byte). Node then allocates a second, untouched chunk to look for more output;
+    // one byte more per chunk would avoid it but make the result a slice, copied before it moves.
     const options = { chunkSize: Math.max(zlibConstants.Z_MIN_CHUNK, announced), maxOutputLength: Math.max(1, announced + 1), info: true };
     const inflated = inflateSync(file.subarray(ZLIB_PREFIX_BYTES), options) as unknown as InflatedWithInfo;
     bytes = inflated.buffer;

@@ -5,20 +5,25 @@
 import type { UploadsInFlight } from '../record/report.js';
 
 /** Where the limit starts, and its bounds. */
-export interface LimitBounds {
+interface LimitBounds {
   readonly start: number;
   readonly min: number;
   readonly max: number;
 }
 
 /** The clock the windows are measured with (injected by tests). */
-export type Clock = () => number;
+type Clock = () => number;
 
 /**
  * A window closes once it has lasted this long and seen enough puts (twice the limit): shorter
  * ones measure the noise of a few large files rather than the link.
  */
 const WINDOW_MS = 1000;
+/**
+ * A gap this long without a put finishing (a --schedule pause, an outage, --follow waiting, a slow
+ * source) says nothing of the link: the window is begun again after it.
+ */
+const IDLE_MS = 5000;
 /** A probe upwards must raise the throughput this much over the window before it to be kept. */
 const GAIN = 1.08;
 /** A probe downwards is kept unless the throughput fell more than this: fewer uploads for the same rate. */
@@ -35,7 +40,7 @@ type Phase =
   | { readonly kind: 'holding'; readonly windows: number };
 
 /** A put as the limit sees it: the bytes it carried, and whether it failed. */
-export interface PutSample {
+interface PutSample {
   readonly bytes: number;
   readonly failed: boolean;
 }
@@ -56,6 +61,7 @@ export class AdaptiveLimit {
   #windowStart: number;
   #windowBytes = 0;
   #windowPuts = 0;
+  #lastPut: number;
   /** For the run's summary: the largest limit reached, and the uploads counted. */
   #largest: number;
   #puts = 0;
@@ -66,6 +72,7 @@ export class AdaptiveLimit {
     this.#largest = bounds.start;
     this.#now = now;
     this.#windowStart = now();
+    this.#lastPut = this.#windowStart;
   }
 
   // Why: the pipeline reads it each time it could start another upload.
@@ -80,8 +87,11 @@ export class AdaptiveLimit {
 
   // Counts one finished put; closes the window when it is long enough, and moves the limit.
   add(sample: PutSample): void {
-    if (sample.bytes === 0 && !sample.failed) return; // settled without an upload
     this.#puts += 1;
+    const now = this.#now();
+    const idle = now - this.#lastPut >= IDLE_MS;
+    this.#lastPut = now;
+    if (idle) this.#restart();
     if (sample.failed) {
       this.#set(Math.max(this.#bounds.min, Math.floor(this.#value / 2)));
       this.#phase = { kind: 'holding', windows: LONGEST_HOLD };
@@ -90,7 +100,7 @@ export class AdaptiveLimit {
     }
     this.#windowBytes += sample.bytes;
     this.#windowPuts += 1;
-    const elapsed = this.#now() - this.#windowStart;
+    const elapsed = now - this.#windowStart;
     if (elapsed < WINDOW_MS || this.#windowPuts < 2 * this.#value) return;
     this.#close((this.#windowBytes * 1000) / elapsed);
   }

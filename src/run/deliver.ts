@@ -2,7 +2,7 @@
 // what arrived: the one place an instance is sent, whatever the target.
 import { decodedStream, gzipBody } from '../decode/file-body.js';
 import type { Held, InstanceRef, PutResult, Target } from '../targets/target.js';
-import { dicomOutcome, skippedOutcome, type Classified, type DeliveryStatus, type DecodedDicom, type FileEntry, type FileOutcome } from '../core/types.js';
+import { dicomOutcome, skippedOutcome, type Classified, type DeliveryStatus, type Encoding, type DecodedDicom, type FileEntry, type FileOutcome } from '../core/types.js';
 import { FailureStreak } from './failure-streak.js';
 
 /** The target side of a run: where to send, and whether to check what arrived. */
@@ -65,15 +65,38 @@ const verified = async (outcome: FileOutcome, ref: InstanceRef, status: Delivery
   }
 };
 
+/** What one put carried, for the adaptive limit: its decoded bytes, and whether it failed for good. */
+interface PutDone {
+  readonly bytes: number;
+  readonly failed: boolean;
+}
+
 /**
  * A file sent: its outcome as the put left it, and the check of what arrived (absent when there is
- * nothing to ask). The pipeline runs the check off the upload slot, on connections of its own, so
- * that the read-backs never keep an upload waiting.
+ * nothing to ask), which the pipeline runs in a stage of its own, on connections of its own, so
+ * that an upload slot is freed as soon as its put is answered. `put`: present when the target was
+ * sent something.
  */
 export interface Sent {
   readonly outcome: FileOutcome;
   readonly check?: () => Promise<FileOutcome>;
+  readonly put?: PutDone;
 }
+
+// The body of an instance streamed again from disk. Made here, not in deliver: a closure shares its
+// scope with every other closure of that scope in V8, and the check kept for later must not hold
+// the classified file's bytes.
+const streamedBody = (path: string | Buffer, encoding: Encoding) => () => decodedStream(path, encoding);
+
+// The check of a stored instance, to run later (see streamedBody: it holds no bytes).
+const checkLater = (outcome: FileOutcome, ref: InstanceRef, status: DeliveryStatus, delivery: Delivery) => () => verified(outcome, ref, status, delivery);
+
+// Sends the decoded file (or its gzip member) to the target.
+const putOne = (delivery: Delivery, ref: InstanceRef, path: string | Buffer, dicom: DecodedDicom): Promise<PutResult> => {
+  const { wire } = dicom;
+  if (wire !== undefined) return delivery.target.put(ref, gzipBody(path, wire), { encoding: 'gzip', size: wire.size });
+  return delivery.target.put(ref, dicom.bytes ?? streamedBody(path, dicom.encoding));
+};
 
 // Turns one classified file into its outcome: delivered (its check to come), or explained.
 export const deliver = async (entry: FileEntry, classified: Classified, delivery: Delivery | undefined): Promise<Sent> => {
@@ -81,25 +104,21 @@ export const deliver = async (entry: FileEntry, classified: Classified, delivery
   const base: FileOutcome = { ...dicomOutcome(entry, classified), instanceId: classified.orthancId };
   if (delivery === undefined) return { outcome: base };
   const ref = instanceRef(classified);
-  const path = entry.rawPath ?? entry.path;
-  const { wire } = classified;
-  const result =
-    wire === undefined
-      ? await delivery.target.put(ref, classified.bytes ?? (() => decodedStream(path, classified.encoding)))
-      : await delivery.target.put(ref, gzipBody(path, wire), { encoding: 'gzip', size: wire.size });
+  const result = await putOne(delivery, ref, entry.rawPath ?? entry.path, classified);
+  const put = { bytes: ref.size, failed: result.kind === 'failed' };
   switch (result.kind) {
     case 'failed':
-      return { outcome: await afterFailedPut(base, ref, result, delivery) };
+      return { outcome: await afterFailedPut(base, ref, result, delivery), put };
     case 'rejected':
-      return { outcome: { ...base, ...result.fields, fileClass: 'rejected', reason: result.reason } };
+      return { outcome: { ...base, ...result.fields, fileClass: 'rejected', reason: result.reason }, put };
     case 'conflict':
-      return { outcome: { ...base, ...result.fields, fileClass: 'conflict', reason: result.reason } };
+      return { outcome: { ...base, ...result.fields, fileClass: 'conflict', reason: result.reason }, put };
     case 'stored': {
       delivery.failures.reset();
       const outcome: FileOutcome = { ...base, ...result.fields, status: result.status, targetAnswer: result.answer };
-      if (result.proof !== undefined) return { outcome: result.proof.kind === 'same' ? { ...outcome, ...proofFields(result.proof) } : outcome };
-      if (!delivery.verify || result.status === 'dropped') return { outcome };
-      return { outcome, check: () => verified(outcome, ref, result.status, delivery) };
+      if (result.proof !== undefined) return { outcome: result.proof.kind === 'same' ? { ...outcome, ...proofFields(result.proof) } : outcome, put };
+      if (!delivery.verify || result.status === 'dropped') return { outcome, put };
+      return { outcome, check: checkLater(outcome, ref, result.status, delivery), put };
     }
   }
 };

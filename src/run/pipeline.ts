@@ -2,11 +2,15 @@
  *  source                  walk mode: fs.readdir/opendir, depth-first, lazy
  *      │ SourceItem        index mode: the live instances of Orthanc's SQLite index: those each page
  *      │                   of the target's listing names first (run-listing.ts), then the rest (UUID order)
- *      ▼
+ *      ▼                   (--schedule: taken only inside its windows, schedule-gate.ts)
  *  mapBounded(4 × workers) ──► Classifier (piscina, --workers threads)
  *      │ {entry, Classified}      read → decode (zlib) → check against the index → parse header → MD5
- *      ▼                          (bytes moved back, or streamed later when large)
- *  mapBounded(puts in flight) ──► Target (src/targets/: an Orthanc, a DICOMweb server, a folder): put, then holds()
+ *      ▼                          (bytes moved back, or streamed later when large; gzip member)
+ *  mapBounded(uploads in flight: --concurrency, or adaptive-limit.ts; ≤ BYTES_IN_FLIGHT held)
+ *      │                   ──► Target (src/targets/: an Orthanc, a DICOMweb server, a folder): put
+ *      │ Put: outcome, its check to come (no bytes)
+ *      ▼
+ *  mapBounded(CHECKS_IN_FLIGHT + uploads) ──► Target.holds() (the MD5 read back), extras carried
  *      │ FileOutcome
  *      ▼
  *  merge ◄── index mode: outcomes of every other file of the storage, in batches, from the
@@ -15,7 +19,8 @@
  *  Tally + StudyTally + journal + ReportFile + events.onOutcome
  *
  *  Each stage pulls from the one above only when it has a free slot and its last result was
- *  taken, so at most 4 × workers + concurrency decoded files exist at once, and a slow target
+ *  taken, so at most 4 × workers classified files (each held up to the inline limit) wait, those
+ *  being put hold at most BYTES_IN_FLIGHT between them, a check holds no bytes, and a slow target
  *  slows the walk.
  */
 import { lstat } from 'node:fs/promises';
@@ -85,8 +90,9 @@ interface StageContext {
 const BYTES_IN_FLIGHT = 64 * 1024 * 1024;
 
 /**
- * Checks of what arrived (and extras carried) at once, apart from the uploads: the target's
- * read-back connections (READ_BACK_CONNECTIONS in targets/orthanc/upload.ts).
+ * Checks of what arrived (and extras carried) under way at once, beyond the uploads in flight: as
+ * many as an Orthanc target's read-back connections (READ_BACK_CONNECTIONS in
+ * targets/orthanc/upload.ts); more would only queue there.
  */
 const CHECKS_IN_FLIGHT = 16;
 
@@ -220,10 +226,6 @@ const settle = async (stage: Stage1, context: StageContext, delivery: Delivery |
   }
   return deliver(stage.entry, classified, delivery);
 };
-
-// The bytes a stage puts on the target (0 when it settles without an upload), for the adaptive limit.
-const putBytes = (stage: Stage1, context: StageContext): number =>
-  stage.outcome === undefined && !context.check && stage.classified?.kind === 'dicom' ? stage.classified.decodedSize : 0;
 
 // Stops pulling new items once the signal is aborted (Ctrl-C); what is in flight finishes.
 async function* untilAborted<T>(items: AsyncIterable<T> | Iterable<T>, signal: AbortSignal | undefined): AsyncGenerator<T> {
@@ -394,7 +396,7 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
       const putAndRelease = async (stage: Stage1): Promise<Put> => {
         try {
           const sent = await settle(stage, context, delivery);
-          limit?.add({ bytes: putBytes(stage, context), failed: sent.outcome.fileClass === 'failed' });
+          if (sent.put !== undefined) limit?.add(sent.put);
           return { stage: { key: stage.key, studyId: stage.studyId, known: stage.known, extras: stage.extras }, sent };
         } finally {
           await stage.release?.();
@@ -412,7 +414,8 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
       limit = adaptive === undefined ? undefined : new AdaptiveLimit({ start: puts, min: Math.min(puts, ADAPTIVE_MIN_PUTS), max: adaptive.max });
       const adapted = limit;
       const put = mapBounded(decided, adapted === undefined ? puts : () => adapted.value, putAndRelease, heldBytes);
-      const staged = mapBounded(put, CHECKS_IN_FLIGHT, checkAndCarry);
+      // Room for every upload to finish while the checks run: a finished put never waits for a check.
+      const staged = mapBounded(put, () => CHECKS_IN_FLIGHT + (adapted?.value ?? puts), checkAndCarry);
       // The walker's outcomes are taken from the start: while the instances wait for the listing,
       // this thread has nothing better to do.
       const known = source.settled === undefined ? [] : [settledAtOnce(untilAborted(source.settled, options.signal))];

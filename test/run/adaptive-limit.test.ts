@@ -77,7 +77,18 @@ describe('AdaptiveLimit', () => {
 
   it('says nothing of a run that uploaded nothing', () => {
     const { limit } = start();
-    limit.add({ bytes: 0, failed: false });
     expect(limit.moves).toBeUndefined();
+  });
+
+  it('measures nothing across a gap without uploads (a pause, an outage): a probe is judged on uploads alone', () => {
+    const { limit, clock } = start();
+    // An hour before the first upload (the listing of a large target, a closed --schedule window).
+    // Counted, that hour would make the first window's rate next to nothing, and the probe after it
+    // would look like a gain at any rate: the limit would climb 4 -> 6 -> 9.
+    clock.now += 3_600_000;
+    const seen = simulate(limit, () => 40e6, 2, clock);
+    expect(seen).toEqual([4, 6]);
+    // Judged on the flat 40 MB/s alone, the probe to 6 is undone and a lower limit tried.
+    expect(limit.value).toBeLessThan(4);
   });
 });

@@ -32,6 +32,8 @@ export interface BackendSetup {
   readonly events?: OutageEvents;
   /** Which end of the run this client talks to, as an outage names it. @default 'target' */
   readonly role?: 'target' | 'source';
+  /** Another client of the same server, whose pause this one shares (one warning, one wait, one --retry-timeout). */
+  readonly sharesOutageWith?: HttpClient;
 }
 
 /** The headers of an answer, as node:http and undici both give them. */
@@ -125,7 +127,8 @@ export class HttpClient {
     this.#policy = backend.policy;
     const probeUrl = `${endpoint.origin}${endpoint.prefix}${backend.probePath}`;
     const answers = (): Promise<boolean> => httpGet(probeUrl, endpoint.headers, PROBE_LIMITS).then(() => true, () => false);
-    this.#outage = new Outage(answers, { timeoutMs: options.retryTimeoutMs, pollMs: options.outagePollMs ?? 1000, target: endpoint.display, role: backend.role }, backend.events);
+    const shared = backend.sharesOutageWith;
+    this.#outage = shared !== undefined ? shared.#outage : new Outage(answers, { timeoutMs: options.retryTimeoutMs, pollMs: options.outagePollMs ?? 1000, target: endpoint.display, role: backend.role }, backend.events);
   }
 
   #openPool(): Promise<Pool> {

@@ -33,7 +33,7 @@ export const parseRate = (text: string | number): number => {
 };
 
 /** A request's body as undici takes it, shaped, and what ends its wait for an answer. */
-export interface ShapedBody {
+interface ShapedBody {
   readonly body: Readable;
   /** undici's headers timeout counts from the dispatch, which a shaped body would outlast: ours counts from the body's end. */
   readonly headersTimeout: 0;

@@ -75,7 +75,7 @@ const toUploadResult = (statusCode: number, text: string): UploadResult => {
  */
 export class Uploader {
   readonly #http: HttpClient;
-  /** Read-backs and lookups, on connections of their own: an upload never waits behind one, nor one behind an upload. */
+  /** Read-backs and lookups, on connections of their own (an upload never waits for a connection behind one); one outage with #http. */
   readonly #checks: HttpClient;
   /** Whether the target has GET .../attachments/dicom/info (Orthanc >= 1.10); learnt from its answers. */
   #hasInfoRoute: boolean | undefined;
@@ -87,8 +87,8 @@ export class Uploader {
   /** `uploads`: connections for the uploads (the most that may be in flight at once). */
   constructor(target: Endpoint, options: RetryOptions, uploads: number, events: OutageEvents = {}) {
     this.#http = new HttpClient(target, { ...options, concurrency: uploads }, { policy: orthancPolicy, probePath: '/system', events });
-    this.#checks = new HttpClient(target, { ...options, concurrency: READ_BACK_CONNECTIONS }, { policy: orthancPolicy, probePath: '/system', events });
-    this.#newExtrasClient = () => new HttpClient(target, options, { policy: extrasPolicy, probePath: '/system', events });
+    this.#checks = new HttpClient(target, { ...options, concurrency: READ_BACK_CONNECTIONS }, { policy: orthancPolicy, probePath: '/system', events, sharesOutageWith: this.#http });
+    this.#newExtrasClient = () => new HttpClient(target, options, { policy: extrasPolicy, probePath: '/system', events, sharesOutageWith: this.#http });
   }
 
   // One page of the target's listing (GET /instances?expand: ID and FileSize), as text (#pages

@@ -18,7 +18,7 @@ const TIMED_REQUESTS = 3;
 const PROBE_LIMITS = { timeoutMs: 15_000, maxBytes: 1024 * 1024 };
 
 /** What the run sends an Orthanc, and why (said to the user when it is gzip). */
-export interface WireChoice {
+interface WireChoice {
   readonly gzip: boolean;
   readonly why: string;
 }

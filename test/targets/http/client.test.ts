@@ -31,6 +31,15 @@ const ok = (response: ServerResponse, text = 'fine'): void => {
   response.writeHead(200, { 'content-type': 'text/plain', 'x-answer': 'yes' }).end(text);
 };
 
+// A server that answered and is gone now: its URL, and what brings it back where it was.
+const goneServer = async (): Promise<{ first: ScriptedServer; script: (index: number, request: unknown, response: ServerResponse) => void; port: number }> => {
+  const script = (_index: number, _request: unknown, response: ServerResponse): void => { ok(response); };
+  const first = await serve(script);
+  await first.close();
+  servers.splice(0);
+  return { first, script, port: Number(new URL(first.url).port) };
+};
+
 afterEach(async () => {
   for (const client of clients.splice(0)) await client.close();
   for (const server of servers.splice(0)) await server.close();
@@ -108,11 +117,7 @@ describe('HttpClient.send', () => {
   });
 
   it('pauses every request while the target is away, probes it, and carries on once it is back', async () => {
-    const script = (_index: number, _request: unknown, response: ServerResponse): void => { ok(response); };
-    const first = await serve(script);
-    const port = Number(new URL(first.url).port);
-    await first.close();
-    servers.splice(0);
+    const { first, script, port } = await goneServer();
     const heard: string[] = [];
     let back: Promise<ScriptedServer> | undefined;
     const client = clientOf(first.url, {
@@ -130,6 +135,25 @@ describe('HttpClient.send', () => {
     expect(heard).toEqual([expect.stringMatching(/^down: ECONNREFUSED/), 'up']); // one shared pause for both
     const server = await back;
     expect(server?.requests.map((request) => request.url)).toEqual(expect.arrayContaining(['/root/studies?limit=1', '/root/studies/1', '/root/studies/2']));
+  });
+
+  it('shares one pause with another client of the same server (the uploads and their checks): one warning, one wait', async () => {
+    const { first, script, port } = await goneServer();
+    const heard: string[] = [];
+    let back: Promise<ScriptedServer> | undefined;
+    const events = {
+      onDown: (reason: string) => {
+        heard.push(`down: ${reason}`);
+        back ??= serve(script, port);
+      },
+      onUp: () => heard.push('up'),
+    };
+    const uploads = clientOf(first.url, { events }, { retries: 0 });
+    const checks = clientOf(first.url, { events, sharesOutageWith: uploads }, { retries: 0 });
+    const answers = await Promise.all([uploads.send({ method: 'GET', path: '/studies/1' }), checks.send({ method: 'GET', path: '/studies/2' })]);
+    expect(answers).toMatchObject([{ kind: 'answer', statusCode: 200 }, { kind: 'answer', statusCode: 200 }]);
+    expect(heard).toEqual([expect.stringMatching(/^down: ECONNREFUSED/), 'up']);
+    await back;
   });
 
   it('stops the run when the target stays away past the retry timeout', async () => {
