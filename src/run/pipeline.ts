@@ -414,7 +414,7 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
       limit = adaptive === undefined ? undefined : new AdaptiveLimit({ start: puts, min: Math.min(puts, ADAPTIVE_MIN_PUTS), max: adaptive.max });
       const adapted = limit;
       const put = mapBounded(decided, adapted === undefined ? puts : () => adapted.value, putAndRelease, heldBytes);
-      // Room for every upload to finish while the checks run: a finished put never waits for a check.
+      // Room for every upload to finish while the checks run: a finished put does not wait for a check.
       const staged = mapBounded(put, () => CHECKS_IN_FLIGHT + (adapted?.value ?? puts), checkAndCarry);
       // The walker's outcomes are taken from the start: while the instances wait for the listing,
       // this thread has nothing better to do.
