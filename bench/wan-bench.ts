@@ -2,12 +2,14 @@
 // link, in turn: orthanc-import from the compressed storage (the built CLI, default options plus
 // --arg), the ImportDicomFiles.py behaviour (bench/import-dicom-files-baseline.py: sequential, a
 // new connection per file) and a plain keep-alive client (bench/keepalive-client.ts: 4 in flight,
-// the original files, nothing checked), each against a fresh target Orthanc, reached directly
+// the original files, nothing checked) and the floor of a verifying client (bench/floor-client.ts:
+// the index, inflate, POST and MD5 read-back in one thread, nothing else), each against a fresh
+// target Orthanc, reached directly
 // (loopback) or through bench/wan-proxy.ts (RTT/Mbit: one RTT per new connection, the bandwidth
 // shared by all connections per direction). Every run checks that its target holds every instance.
 //
 //   npm run build && node dist/bench/wan-bench.js [--runs 3] [--links loopback,20/200,80/50]
-//     [--data noise,ct] [--instances 1000] [--tools orthanc-import,baseline,keepalive]
+//     [--data noise,ct] [--instances 1000] [--tools orthanc-import,baseline,keepalive,floor]
 //     [--arg='--concurrency 16' (orthanc-import's extra words; --arg= since they start with -)]
 //     [--work /tmp/orthanc-import-bench]
 //
@@ -54,14 +56,16 @@ import { startWanProxy, type WanShape } from './wan-proxy.js';
 
 const HTTP_TIMEOUT_MS = 30_000;
 const KEEPALIVE_CLIENT = fileURLToPath(new URL('./keepalive-client.js', import.meta.url));
+const FLOOR_CLIENT = fileURLToPath(new URL('./floor-client.js', import.meta.url));
 const DATA_SETS = ['noise', 'ct'] as const;
 type DataSet = (typeof DATA_SETS)[number];
-const TOOLS = ['orthanc-import', 'baseline', 'keepalive'] as const;
+const TOOLS = ['orthanc-import', 'baseline', 'keepalive', 'floor'] as const;
 type Tool = (typeof TOOLS)[number];
 const LABELS: Record<Tool, string> = {
   'orthanc-import': 'orthanc-import, compressed storage',
   baseline: 'ImportDicomFiles.py behaviour',
   keepalive: 'keep-alive client, 4 in flight, no check',
+  floor: 'floor: index, inflate, POST, MD5 read back, one thread',
 };
 
 /** A link: the target on loopback, or through the proxy with this shape. */
@@ -196,7 +200,13 @@ const runImport = async (data: Prepared, target: RunningOrthanc, url: string, op
 
 // Why: the peers upload the original files; their seconds are their own (first file to last answer).
 const runPeer = async (tool: Exclude<Tool, 'orthanc-import'>, data: Prepared, target: RunningOrthanc, url: string, ctx: { options: Options; python: string | undefined }, problems: string[]): Promise<Timed> => {
-  const [command, args] = tool === 'baseline' ? [PYTHON, [ctx.python ?? '', url, data.originals]] : [process.execPath, [KEEPALIVE_CLIENT, new URL(url).port, data.originals]];
+  const port = new URL(url).port;
+  const peers: Record<typeof tool, [string, string[]]> = {
+    baseline: [PYTHON, [ctx.python ?? '', url, data.originals]],
+    keepalive: [process.execPath, [KEEPALIVE_CLIENT, port, data.originals]],
+    floor: [process.execPath, [FLOOR_CLIENT, port, data.storage]],
+  };
+  const [command, args] = peers[tool];
   const run = await runUploader(command, args, target, { files: ctx.options.instances, bytes: data.bytes });
   problems.push(...run.problems);
   return { seconds: run.report.seconds ?? Number.NaN, clientCpu: run.clientCpuSeconds, targetCpu: run.orthancCpuSeconds };
