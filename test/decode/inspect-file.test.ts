@@ -165,6 +165,26 @@ describe('inspectFile', () => {
     expect(zlib.md5).toBe(md5(bytes));
   });
 
+  it('takes the recorded MD5 of an indexed zlib attachment that inflates whole, and refuses one whose Adler-32 is wrong', async () => {
+    const { bytes } = buildPart10();
+    const stored = orthancCompress(bytes);
+    const expected = { compressionType: 2 as const, compressedSize: stored.length, uncompressedSize: bytes.length, uncompressedMd5: md5(bytes), instanceId: 'id' };
+    // The record is taken, not hashed again: a wrong record shows here, and the target's read-back then disagrees with it.
+    const recorded = 'f'.repeat(32);
+    const taken = asDicom(await inspectFile(await task(await write('recorded-z', stored), { expected: { ...expected, uncompressedMd5: recorded } })));
+    expect(taken.md5).toBe(recorded);
+    expect(taken.bytes).toEqual(Buffer.from(bytes));
+    // One decoded byte changed (the stream's checksum altered to match the change would be needed to pass).
+    const checksum = Uint8Array.from(stored);
+    checksum[checksum.length - 1] = (checksum[checksum.length - 1] ?? 0) ^ 0x01;
+    const refused = asSkipped(await inspectFile(await task(await write('adler-z', checksum), { expected })));
+    expect(refused).toMatchObject({ fileClass: 'corrupt-source' });
+    expect(refused.reason).toMatch(/instance id: the zlib stream does not inflate \(incorrect data check\)/);
+    // Without a record (an index that stored none), the decoded bytes are hashed.
+    const hashed = asDicom(await inspectFile(await task(await write('unrecorded-z', stored), { expected: { ...expected, uncompressedMd5: '' } })));
+    expect(hashed.md5).toBe(md5(bytes));
+  });
+
   it('says failed, naming the errno code, for a file that does not exist', async () => {
     const result = asSkipped(await inspectFile({ path: join(dir, 'missing.dcm'), inlineLimit: 1024, maxDecodedSize: 1e9, keepBytes: true }));
     expect(result.fileClass).toBe('failed');

@@ -1,6 +1,7 @@
 // Index mode end to end: storages written (and mistreated) by a real Orthanc are imported through
 // their SQLite index into a fresh real Orthanc.
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseDicomHeader } from '../../src/decode/dicom-header.js';
@@ -119,6 +120,28 @@ describe('index mode', () => {
     expect(report.notUploaded.find((entry) => entry.class === 'corrupt-source')?.reason).toMatch(new RegExp(`instance ${alteredId}: .*(MD5|inflate|decodes)`));
     expect(report.notUploaded.find((entry) => entry.class === 'missing')?.reason).toMatch(new RegExp(`instance ${missingId} but its file is not on disk`));
     expect(report.summary.studies.incomplete.every((study) => study.verified < study.expected)).toBe(true);
+  });
+
+  it('sends an instance whose MD5 record was altered in the index, then reports it as differing, never verified', async () => {
+    // Its file is intact (it inflates, Adler-32 and length right): the record is taken, not hashed
+    // again, so it is sent, and the target's MD5 read back disagrees with the record.
+    const source = await start({ compression: true });
+    const ids = await upload(source, files.slice(0, 3));
+    const [alteredId = ''] = ids;
+    const { Uuid } = await orthancJson<{ Uuid: string }>(source, `/instances/${alteredId}/attachments/dicom/info`);
+    await source.stop();
+    const db = new Database(join(source.storageDir, 'index'));
+    db.prepare('UPDATE AttachedFiles SET uncompressedMD5 = ? WHERE uuid = ? AND fileType = 1').run('0'.repeat(32), Uuid);
+    db.close();
+
+    const reportPath = `${source.storageDir}-report.json`;
+    const { summary } = await importInto(source.storageDir, { reportPath });
+    expect(summary.exitCode).toBe(1);
+    expect(summary.verified).toBe(2);
+    expect(summary.classes.conflict.files).toBe(1);
+    const report = JSON.parse(await readFile(reportPath, 'utf8')) as { notUploaded: { class: string; reason: string; instanceId?: string }[] };
+    const entry = report.notUploaded.find((item) => item.instanceId === alteredId);
+    expect(entry?.reason).toBe(`the target stored bytes other than the source's (MD5 ${md5ById.get(alteredId) ?? ''}, source ${'0'.repeat(32)}): does it transcode or modify incoming files, or does the source's MD5 record disagree with its file?`);
   });
 
   it('walks instead with --no-index (and then counts the index file as not DICOM)', async () => {

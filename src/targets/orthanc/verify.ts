@@ -50,5 +50,5 @@ export const compareStored = (
   if (status === 'AlreadyStored') {
     return { kind: 'conflict', reason: otherVersion(what), what };
   }
-  return { kind: 'conflict', reason: `the target stored different bytes than were sent (${what}): does it transcode or modify incoming files?`, what };
+  return { kind: 'conflict', reason: `the target stored bytes other than the source's (${what}): does it transcode or modify incoming files, or does the source's MD5 record disagree with its file?`, what };
 };
