@@ -245,7 +245,7 @@ async function main(): Promise<number> {
   const cliArgs: string[] = [];
   if (options.concurrency !== undefined) cliArgs.push('--concurrency', String(options.concurrency));
   if (options.workers !== undefined) cliArgs.push('--workers', String(options.workers));
-  const effective = `--concurrency ${options.concurrency ?? DEFAULT_CONCURRENCY} --workers ${options.workers ?? defaultWorkers()}`;
+  const effective = `--concurrency ${options.concurrency ?? DEFAULT_CONCURRENCY} --workers ${options.workers ?? defaultWorkers(true)}`;
   const machine = machineInfo(await withTarget(options.work, 'probe', (o) => orthancVersion(o, HTTP_TIMEOUT_MS)));
   console.log(`${describeMachine(machine)} before the runs`);
   console.log(`orthanc-import: node dist/src/cli/main.js ${storage} <target> --quiet --report <file>${cliArgs.length > 0 ? ` ${cliArgs.join(' ')}` : ''}  (effective ${effective})`);

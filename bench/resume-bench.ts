@@ -378,7 +378,7 @@ async function main(): Promise<number> {
   const machine = machineInfo(version);
   console.log(describeMachine(machine));
   console.log(`source: ${storage} (compressed Orthanc storage with its index, ${n} instances)`);
-  console.log(`command: node dist/src/cli/main.js ${storage} <target> --quiet --journal ${ctx.journal} --report <file> [--restart]  (defaults: --concurrency ${DEFAULT_CONCURRENCY} --workers ${defaultWorkers()})`);
+  console.log(`command: node dist/src/cli/main.js ${storage} <target> --quiet --journal ${ctx.journal} --report <file> [--restart]  (defaults: --concurrency ${DEFAULT_CONCURRENCY} --workers ${defaultWorkers(true)})`);
   for (const kind of ['A', 'B', 'C'] as const) console.log(`  ${kind}: ${LABELS[kind]}`);
 
   const results: RunResult[] = [];

@@ -85,7 +85,8 @@ Options:
       --source-header 'N: v'  Extra request header to the Orthanc source, repeatable
       --source-concurrency N  Requests to an Orthanc source in flight, so that it keeps answering its
                           users (default ${DEFAULT_SOURCE_CONCURRENCY})
-  -w, --workers N         Decode threads (default: the cores but one, at least 1, at most 8)
+  -w, --workers N         Decode threads, 0 to decode on the main thread (default: the cores
+                          but one, at most 8; 0 on 2 cores or fewer)
       --retries N         Retries of a transient upload failure: reset, 5xx, 429 (default 4)
       --retry-timeout S   Seconds to wait for a target that went away before stopping; the run resumes
                           later (default 600)

@@ -123,7 +123,8 @@ export interface ImportOptions {
   readonly sourceCredentials: { readonly username: string | undefined; readonly password: string | undefined; readonly headers: readonly string[] };
   readonly sourceConcurrency: number;
   readonly sourceDownload: 'compressed-data' | 'file';
-  readonly workers: number;
+  /** Decode threads as --workers gave them (0: the main thread); undefined: the run decides (defaultWorkers). */
+  readonly workers: number | undefined;
   readonly retries: number;
   readonly retryDelayMs: number;
   readonly retryTimeoutMs: number;
@@ -155,9 +156,15 @@ const MiB = 1024 * 1024;
 
 export const DEFAULT_CONCURRENCY = 4;
 export const DEFAULT_SOURCE_CONCURRENCY = 4;
-// Why: one core is left to the main thread (HTTP, journal): on 2 cores beside a local target, a
-// second decode thread cost 0.5 CPU-s per 1,000 instances and sped nothing up (README, Benchmarks).
-export const defaultWorkers = (): number => Math.max(1, Math.min(8, availableParallelism() - 1));
+// Why: decode threads when --workers is not given. One core is left to the main thread (HTTP,
+// journal): on 2 cores beside a local target, a second decode thread cost 0.5 CPU-s per 1,000
+// instances and sped nothing up. On 2 cores or fewer, uploads over a near link (`nearUploads`: sent
+// as they are, not gzip) decode on the main thread (0): beside a local target one decode thread
+// cost 1.7 CPU-s more per 1,000 instances, taken from the target, and was 13% slower. Over a far
+// link (gzip), the thread keeps the main thread free to feed it: 16% quicker at 20 ms (README,
+// Benchmarks, "Where the CPU goes").
+export const defaultWorkers = (nearUploads: boolean, cores = availableParallelism()): number =>
+  cores <= 2 && nearUploads ? 0 : Math.max(1, Math.min(8, cores - 1));
 
 const integer = (name: string, value: number | undefined, fallback: number, min: number): number => {
   if (value === undefined) return fallback;
@@ -213,7 +220,7 @@ export const resolveOptions = (input: ImportInput): ImportOptions => {
     sourceCredentials: { username: input.sourceUsername, password: input.sourcePassword, headers: input.sourceHeaders ?? [] },
     sourceConcurrency: integer('--source-concurrency', input.sourceConcurrency, DEFAULT_SOURCE_CONCURRENCY, 1),
     sourceDownload: input.sourceDownload ?? 'compressed-data',
-    workers: integer('--workers', input.workers, defaultWorkers(), 1),
+    workers: input.workers === undefined ? undefined : integer('--workers', input.workers, 0, 0),
     retries: integer('--retries', input.retries, 4, 0),
     retryDelayMs: integer('retryDelayMs', input.retryDelayMs, 250, 0),
     retryTimeoutMs: integer('--retry-timeout', input.retryTimeout, 600, 0) * 1000,

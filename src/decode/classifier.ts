@@ -5,6 +5,7 @@ import type { Classified, ExpectedFile, FileEntry } from '../core/types.js';
 
 /** Limits every classification task shares. */
 export interface ClassifierOptions {
+  /** Decode threads; 0: decode on the main thread. */
   readonly workers: number;
   readonly inlineLimit: number;
   readonly maxDecodedSize: number;
@@ -14,7 +15,10 @@ export interface ClassifierOptions {
 }
 
 
-/** Main-thread facade over the worker pool: classify(entry) -> Classified. Knows nothing of HTTP. */
+/**
+ * Main-thread facade over the worker pool: classify(entry) -> Classified. Knows nothing of HTTP.
+ * With 0 workers, files are decoded on the main thread (small machines: see defaultWorkers).
+ */
 export class Classifier {
   #pool: Promise<Piscina<InspectTask, Classified>> | undefined;
   readonly #options: ClassifierOptions;
@@ -42,8 +46,10 @@ export class Classifier {
 
   async #run(task: Pick<InspectTask, 'path' | 'rawPath' | 'expected' | 'downloaded' | 'authority'>, transferList: ArrayBuffer[] = []): Promise<Classified> {
     const { inlineLimit, maxDecodedSize, keepBytes, gzipWire } = this.#options;
+    const whole = { ...task, inlineLimit, maxDecodedSize, keepBytes, gzipWire };
+    if (this.#options.workers === 0) return (await import('./inspect-file.js')).inspectFile(whole);
     const pool = await (this.#pool ??= this.#start());
-    return pool.run({ ...task, inlineLimit, maxDecodedSize, keepBytes, gzipWire }, { transferList });
+    return pool.run(whole, { transferList });
   }
 
   // Lets started tasks finish, then stops the threads.

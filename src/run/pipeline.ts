@@ -3,7 +3,7 @@
  *      │ SourceItem        index mode: the live instances of Orthanc's SQLite index: those each page
  *      │                   of the target's listing names first (run-listing.ts), then the rest (UUID order)
  *      ▼                   (--schedule: taken only inside its windows, schedule-gate.ts)
- *  mapBounded(4 × workers) ──► Classifier (piscina, --workers threads)
+ *  mapBounded(4 × workers) ──► Classifier (piscina, --workers threads; 0: the main thread)
  *      │ {entry, Classified}      read → decode (zlib) → check against the index → parse header → MD5
  *      ▼                          (bytes moved back, or streamed later when large; gzip member)
  *  mapBounded(uploads in flight: --concurrency, or adaptive-limit.ts; ≤ BYTES_IN_FLIGHT held)
@@ -35,7 +35,7 @@ import { FailureStreak } from './failure-streak.js';
 import { mapBounded } from './map-bounded.js';
 import { openRunListing, type ListingPlan, type RunListing } from './run-listing.js';
 import type { InstanceRef, Target, TargetAssessment } from '../targets/target.js';
-import type { ImportOptions } from '../core/options.js';
+import { defaultWorkers, type ImportOptions } from '../core/options.js';
 import type { ImportEvents } from '../core/events.js';
 import { Tally, type Summary } from '../record/report.js';
 import { ReportFile, reportLine } from '../record/report-file.js';
@@ -380,7 +380,9 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
     report = options.reportPath === undefined ? undefined : await ReportFile.open(options.reportPath);
     const delivery = target === undefined ? undefined : { target, verify: options.verify, failures: new FailureStreak() };
     const keepBytes = target !== undefined && !options.check;
-    const classifier = new Classifier({ ...options, keepBytes, gzipWire: keepBytes && assessment?.gzipWire === true });
+    const gzipWire = keepBytes && assessment?.gzipWire === true;
+    const workers = options.workers ?? defaultWorkers(keepBytes && !gzipWire);
+    const classifier = new Classifier({ ...options, workers, keepBytes, gzipWire });
     const evidence = source.features.unknownFiles ? CacheEvidence.open() : undefined;
     try {
       const filter = isEmptyFilter(options.filter) ? undefined : options.filter;
@@ -389,7 +391,7 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
       const context: StageContext = { classifier, check: options.check, shortcuts, filter, remote: source.remote };
       const reserve = target?.reserve?.bind(target);
       if (reserve !== undefined && !options.check) await checkRoomFor(source, context, reserve);
-      const prepared = mapBounded(untilAborted(gate.within(itemsOf(source, listing), options.signal), options.signal), options.workers * 4, (item) => prepare(item, context));
+      const prepared = mapBounded(untilAborted(gate.within(itemsOf(source, listing), options.signal), options.signal), Math.max(1, workers) * 4, (item) => prepare(item, context));
       // Files classified by content are a dicom-until-pixel-data cache only on evidence (cache-evidence.ts).
       const decided = evidence === undefined ? prepared : evidence.decide(prepared, (entry) => classifier.classify(entry), options.signal);
       // Puts a stage (or settles it without one) and drops its spooled file; nothing of its bytes is kept.

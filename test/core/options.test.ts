@@ -25,7 +25,7 @@ describe('resolveOptions', () => {
       sourceCredentials: { username: undefined, password: undefined, headers: [] },
       sourceConcurrency: 4,
       sourceDownload: 'compressed-data',
-      workers: defaultWorkers(),
+      workers: undefined,
       retries: 4,
       retryDelayMs: 250,
       retryTimeoutMs: 600_000,
@@ -47,9 +47,18 @@ describe('resolveOptions', () => {
       inlineLimit: 4 * 1024 ** 2,
     });
     expect(DEFAULT_CONCURRENCY).toBe(4);
-    expect(options.workers).toBeGreaterThanOrEqual(1);
-    expect(options.workers).toBeLessThanOrEqual(8);
     expect(Object.isFrozen(options)).toBe(true);
+  });
+
+  it('decodes on the main thread by default only on 2 cores or fewer, uploading over a near link', () => {
+    expect(defaultWorkers(true, 1)).toBe(0);
+    expect(defaultWorkers(true, 2)).toBe(0);
+    expect(defaultWorkers(false, 2)).toBe(1);
+    expect(defaultWorkers(false, 1)).toBe(1);
+    expect(defaultWorkers(true, 4)).toBe(3);
+    expect(defaultWorkers(false, 64)).toBe(8);
+    expect(resolveOptions({ source: 's', workers: 0 }).workers).toBe(0);
+    expect(() => resolveOptions({ source: 's', workers: -1 })).toThrow(/--workers.*>= 0/);
   });
 
   it('keeps given values', () => {
@@ -70,7 +79,7 @@ describe('resolveOptions', () => {
     expect(codeOf({ source: 's', concurrency: 0 })).toBe('E_USAGE');
     expect(codeOf({ source: 's', concurrency: 1.5 })).toBe('E_USAGE');
     expect(codeOf({ source: 's', concurrency: Number.NaN })).toBe('E_USAGE');
-    expect(codeOf({ source: 's', workers: 0 })).toBe('E_USAGE');
+    expect(codeOf({ source: 's', workers: 1.5 })).toBe('E_USAGE');
     expect(codeOf({ source: 's', retries: -1 })).toBe('E_USAGE');
     expect(codeOf({ source: 's', maxDecodedSize: 0 })).toBe('E_USAGE');
   });
