@@ -86,7 +86,7 @@ Options:
       --source-concurrency N  Requests to an Orthanc source in flight, so that it keeps answering its
                           users (default ${DEFAULT_SOURCE_CONCURRENCY})
   -w, --workers N         Decode threads, 0 to decode on the main thread (default: the cores
-                          but one, at most 8; 0 on 2 cores or fewer)
+                          but one, at most 8; 0 on 2 cores or fewer when uploading)
       --retries N         Retries of a transient upload failure: reset, 5xx, 429 (default 4)
       --retry-timeout S   Seconds to wait for a target that went away before stopping; the run resumes
                           later (default 600)

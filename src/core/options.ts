@@ -158,13 +158,13 @@ export const DEFAULT_CONCURRENCY = 4;
 export const DEFAULT_SOURCE_CONCURRENCY = 4;
 // Why: decode threads when --workers is not given. One core is left to the main thread (HTTP,
 // journal): on 2 cores beside a local target, a second decode thread cost 0.5 CPU-s per 1,000
-// instances and sped nothing up. On 2 cores or fewer, uploads over a near link (`nearUploads`: sent
-// as they are, not gzip) decode on the main thread (0): beside a local target one decode thread
-// cost 1.7 CPU-s more per 1,000 instances, taken from the target, and was 13% slower. Over a far
-// link (gzip), the thread keeps the main thread free to feed it: 16% quicker at 20 ms (README,
-// Benchmarks, "Where the CPU goes").
-export const defaultWorkers = (nearUploads: boolean, cores = availableParallelism()): number =>
-  cores <= 2 && nearUploads ? 0 : Math.max(1, Math.min(8, cores - 1));
+// instances and sped nothing up. On 2 cores or fewer, a run that uploads decodes on the main
+// thread (0): beside a local target, one decode thread cost 1.7 CPU-s more per 1,000 instances,
+// taken from the target, and was 13% slower; through a 20 ms link both took the same time (README,
+// "Where the CPU goes"). A run that only reads (an inventory, a check) keeps its thread: decoding
+// is all it does.
+export const defaultWorkers = (uploading: boolean, cores = availableParallelism()): number =>
+  cores <= 2 && uploading ? 0 : Math.max(1, Math.min(8, cores - 1));
 
 const integer = (name: string, value: number | undefined, fallback: number, min: number): number => {
   if (value === undefined) return fallback;

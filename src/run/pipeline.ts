@@ -380,9 +380,8 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
     report = options.reportPath === undefined ? undefined : await ReportFile.open(options.reportPath);
     const delivery = target === undefined ? undefined : { target, verify: options.verify, failures: new FailureStreak() };
     const keepBytes = target !== undefined && !options.check;
-    const gzipWire = keepBytes && assessment?.gzipWire === true;
-    const workers = options.workers ?? defaultWorkers(keepBytes && !gzipWire);
-    const classifier = new Classifier({ ...options, workers, keepBytes, gzipWire });
+    const workers = options.workers ?? defaultWorkers(keepBytes);
+    const classifier = new Classifier({ ...options, workers, keepBytes, gzipWire: keepBytes && assessment?.gzipWire === true });
     const evidence = source.features.unknownFiles ? CacheEvidence.open() : undefined;
     try {
       const filter = isEmptyFilter(options.filter) ? undefined : options.filter;

@@ -50,7 +50,7 @@ describe('resolveOptions', () => {
     expect(Object.isFrozen(options)).toBe(true);
   });
 
-  it('decodes on the main thread by default only on 2 cores or fewer, uploading over a near link', () => {
+  it('decodes on the main thread by default only on 2 cores or fewer, in a run that uploads', () => {
     expect(defaultWorkers(true, 1)).toBe(0);
     expect(defaultWorkers(true, 2)).toBe(0);
     expect(defaultWorkers(false, 2)).toBe(1);
