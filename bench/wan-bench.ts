@@ -103,6 +103,8 @@ interface Result {
   readonly wireUp: number;
   readonly clientCpu: number;
   readonly targetCpu: number;
+  /** This process's CPU during the run: the proxy's, all but idle otherwise; NaN on loopback. */
+  readonly proxyCpu: number;
 }
 
 // Why: `--links loopback,20/200` is read strictly: a typo must not measure another link.
@@ -221,16 +223,19 @@ const runOne = async (tool: Tool, data: Prepared, link: Link, ctx: { options: Op
       const url = proxy === undefined ? target.url : `http://127.0.0.1:${proxy.port}`;
       const problems: string[] = [];
       try {
+        const before = process.cpuUsage();
         const timed = tool === 'orthanc-import' ? await runImport(data, target, url, ctx.options, name, problems) : await runPeer(tool, data, target, url, ctx, problems);
+        const { user, system } = process.cpuUsage(before);
+        const proxyCpu = proxy === undefined ? Number.NaN : (user + system) / 1e6;
         const count = await countInstances(target, HTTP_TIMEOUT_MS);
         if (count !== ctx.options.instances) problems.push(`the target holds ${count} instances, expected ${ctx.options.instances}`);
-        return { data: data.name, link: link.name, tool, ok: problems.length === 0, problems, ...timed, wireUp: proxy?.stats().up ?? Number.NaN };
+        return { data: data.name, link: link.name, tool, ok: problems.length === 0, problems, ...timed, proxyCpu, wireUp: proxy?.stats().up ?? Number.NaN };
       } finally {
         await proxy?.close();
       }
     });
   } catch (error) {
-    return { data: data.name, link: link.name, tool, ok: false, problems: [errorMessage(error)], seconds: Number.NaN, wireUp: Number.NaN, clientCpu: Number.NaN, targetCpu: Number.NaN };
+    return { data: data.name, link: link.name, tool, ok: false, problems: [errorMessage(error)], seconds: Number.NaN, wireUp: Number.NaN, clientCpu: Number.NaN, targetCpu: Number.NaN, proxyCpu: Number.NaN };
   }
 };
 
@@ -249,7 +254,7 @@ const tableRows = (data: Prepared, link: Link, results: readonly Result[], tools
     const ratio = tool === 'orthanc-import' || !tools.includes('orthanc-import') ? '-' : `${fixed(s / importSeconds, 2)}x`;
     const failed = runs.filter((r) => !r.ok).length;
     const cells = [data.name, link.name, LABELS[tool], fixed(s, 2), fixed(data.bytes / 1e6 / s, 1), fixed(wire, 1), Number.isNaN(share) ? '-' : `${(share * 100).toFixed(0)}%`, ratio];
-    cells.push(fixed(median(runs.map((r) => r.clientCpu)), 2), fixed(median(runs.map((r) => r.targetCpu)), 2), `${runs.length - failed}/${runs.length}`);
+    cells.push(...(['clientCpu', 'targetCpu', 'proxyCpu'] as const).map((key) => fixed(median(runs.map((r) => r[key])), 2)), `${runs.length - failed}/${runs.length}`);
     return `| ${cells.join(' | ')} |`;
   });
 };
@@ -287,8 +292,8 @@ const main = async (): Promise<number> => {
   console.log('');
   console.log(`Medians of ${options.runs} run(s), ${options.instances} instances per run; MB = 10^6 bytes; the ratio is orthanc-import's decoded MB/s over the tool's.`);
   console.log('');
-  console.log('| data | link | tool | seconds | decoded MB/s | wire MB up | link share | orthanc-import / tool | client CPU s | target CPU s | runs ok |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| data | link | tool | seconds | decoded MB/s | wire MB up | link share | orthanc-import / tool | client CPU s | target CPU s | proxy CPU s | runs ok |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const data of prepared) for (const link of options.links) console.log(tableRows(data, link, results, options.tools).join('\n'));
   return results.every((r) => r.ok) ? 0 : 1;
 };
