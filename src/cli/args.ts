@@ -2,7 +2,7 @@
 // a run that has nothing to do: see the README's "Packages").
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { errnoCode } from '../core/errno.js';
-import { DEFAULT_CONCURRENCY, DEFAULT_SOURCE_CONCURRENCY } from '../core/options.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_SOURCE_CONCURRENCY, DEFAULT_STUDIES_IN_FLIGHT } from '../core/options.js';
 
 /** A command line that cannot run: the message says why, the CLI exits 2. */
 export class UsageError extends Error {}
@@ -27,6 +27,7 @@ const OPTIONS = {
   index: { type: 'string' },
   'follow-symlinks': { type: 'boolean' },
   'include-orphans': { type: 'boolean' },
+  'studies-in-flight': { type: 'string' },
   verify: { type: 'boolean' },
   'allow-recycling': { type: 'boolean' },
   report: { type: 'string' },
@@ -101,6 +102,9 @@ Options:
       --no-index          Walk the folder even if it has an index
       --follow-symlinks   Follow symbolic links during the walk (loops are detected)
       --include-orphans   Also import files the index does not reference (deleted instances)
+      --studies-in-flight N  Index mode: send the instances a few studies at a time, in the order
+                          Orthanc stored them, so each study arrives whole early (default ${DEFAULT_STUDIES_IN_FLIGHT};
+                          0: the index's UUID order, studies spread over the whole run)
       --no-verify         Do not read back each instance's MD5 from the target
       --verify full       DICOMweb: also retrieve each instance (WADO-RS) and compare its MD5 (default:
                           its presence and SOP Class through QIDO-RS)
@@ -205,6 +209,7 @@ export interface Numbers {
   readonly retryTimeout: number | undefined;
   readonly maxDecodedSize: number | undefined;
   readonly untilIdle: number | undefined;
+  readonly studiesInFlight: number | undefined;
 }
 
 const parse = (args: string[]) => parseArgs({ args, options: OPTIONS, allowPositionals: true, allowNegative: true, strict: true });
@@ -265,6 +270,7 @@ export const readArguments = (argv: readonly string[]): CliArgs => {
       retryTimeout: number('retry-timeout', values['retry-timeout']),
       maxDecodedSize: number('max-decoded-size', values['max-decoded-size']),
       untilIdle: number('until-idle', values['until-idle']),
+      studiesInFlight: number('studies-in-flight', values['studies-in-flight']),
     },
   };
 };

@@ -82,6 +82,7 @@ const main = async (): Promise<number> => {
     maxDecodedSize: numbers.maxDecodedSize,
     follow: values.follow,
     untilIdle: numbers.untilIdle,
+    studiesInFlight: numbers.studiesInFlight,
     bwlimit: values.bwlimit,
     schedule: values.schedule,
   });

@@ -67,6 +67,8 @@ export interface ImportInput {
   readonly useIndex?: boolean | undefined;
   /** Import files the index does not reference (deleted instances), classified by content. @default false */
   readonly includeOrphans?: boolean | undefined;
+  /** Index mode: studies sent at a time, in the order Orthanc stored them; 0: the index's UUID order. @default DEFAULT_STUDIES_IN_FLIGHT */
+  readonly studiesInFlight?: number | undefined;
   /** Follow symbolic links to directories (and files) during the walk. @default false */
   readonly followSymlinks?: boolean | undefined;
   /** Read back each delivered instance's MD5 from the target. @default true */
@@ -137,6 +139,7 @@ export interface ImportOptions {
   readonly indexPath: string | undefined;
   readonly useIndex: boolean;
   readonly includeOrphans: boolean;
+  readonly studiesInFlight: number;
   readonly followSymlinks: boolean;
   readonly verify: boolean;
   readonly verifyFull: boolean;
@@ -156,6 +159,9 @@ const MiB = 1024 * 1024;
 
 export const DEFAULT_CONCURRENCY = 4;
 export const DEFAULT_SOURCE_CONCURRENCY = 4;
+// Why: a few studies at a time arrive whole early, and their series take turns (see
+// orthanc-index.ts); the figure is the bench's (README, "Studies arrive whole").
+export const DEFAULT_STUDIES_IN_FLIGHT = 2;
 // Why: decode threads when --workers is not given. One core is left to the main thread (HTTP,
 // journal): on 2 cores beside a local target, a second decode thread cost 0.5 CPU-s per 1,000
 // instances and sped nothing up. On 2 cores or fewer, a run that uploads decodes on the main
@@ -239,6 +245,7 @@ export const resolveOptions = (input: ImportInput): ImportOptions => {
     indexPath: input.indexPath,
     useIndex: input.useIndex ?? true,
     includeOrphans: input.includeOrphans ?? false,
+    studiesInFlight: integer('--studies-in-flight', input.studiesInFlight, DEFAULT_STUDIES_IN_FLIGHT, 0),
     followSymlinks: input.followSymlinks ?? false,
     verify: input.verify ?? true,
     verifyFull: input.verifyFull ?? false,

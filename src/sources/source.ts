@@ -18,6 +18,8 @@ export interface SourceOptions {
   /** false: walk even when an index is there (--no-index). */
   readonly useIndex: boolean;
   readonly includeOrphans: boolean;
+  /** Index mode: studies sent at a time (0: the index's UUID order). */
+  readonly studiesInFlight: number;
   readonly followSymlinks: boolean;
 }
 

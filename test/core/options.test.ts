@@ -38,6 +38,7 @@ describe('resolveOptions', () => {
       indexPath: undefined,
       useIndex: true,
       includeOrphans: false,
+      studiesInFlight: 2,
       followSymlinks: false,
       verify: true,
       verifyFull: false,

@@ -15,7 +15,7 @@ async function* pagesOf(pages: readonly (readonly ListedInstance[])[]): AsyncGen
 
 const opened: Source[] = [];
 const openSample = async (): Promise<Source> => {
-  const source = await (await locateSource({ source: SAMPLE_STORAGE, indexPath: undefined, useIndex: true, includeOrphans: false, followSymlinks: false })).open();
+  const source = await (await locateSource({ source: SAMPLE_STORAGE, indexPath: undefined, useIndex: true, includeOrphans: false, followSymlinks: false, studiesInFlight: 2 })).open();
   opened.push(source);
   return source;
 };

@@ -10,7 +10,7 @@ import { locateSource } from '../../src/sources/registry.js';
 import type { Source, SourceOptions } from '../../src/sources/source.js';
 import { FIXTURE_DICOM_DIR, SAMPLE_STORAGE } from '../helpers/storages.js';
 
-const options = (source: string): SourceOptions => ({ source, indexPath: undefined, useIndex: true, includeOrphans: false, followSymlinks: false });
+const options = (source: string): SourceOptions => ({ source, indexPath: undefined, useIndex: true, includeOrphans: false, followSymlinks: false, studiesInFlight: 2 });
 
 const refusal = async (source: string): Promise<string> => {
   try {

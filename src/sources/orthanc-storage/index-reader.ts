@@ -77,8 +77,12 @@ export interface ListingStore {
 /** An Orthanc index opened for one run (a private, read-only view of it). */
 export interface IndexReader {
   readonly summary: IndexSummary;
-  /** The live instances with a DICOM attachment; 'unlisted': those no page of the target's listing named. */
-  instances(selection?: 'all' | 'unlisted'): IterableIterator<IndexedInstance>;
+  /**
+   * The live instances with a DICOM attachment; 'unlisted': those no page of the target's listing
+   * named. In study order (--studies-in-flight) unless `inStudyOrder` is false (a pass whose order
+   * does not matter, spared the sort).
+   */
+  instances(selection?: 'all' | 'unlisted', inStudyOrder?: boolean): IterableIterator<IndexedInstance>;
   /** Adds a page of the target's listing; returns the live instances it names that no earlier page did. */
   addListingPage(page: readonly ListedInstance[]): IndexedInstance[];
   /** The target's listing as added so far. */

@@ -37,7 +37,7 @@ const storageSource = (root: string, index: IndexReader, reading: Reading, inclu
   };
   const plannedBytes = (filter: Filter | undefined, isRecorded: (key: string) => boolean): number => {
     let bytes = 0;
-    for (const instance of index.instances()) {
+    for (const instance of index.instances('all', false)) {
       if (filter !== undefined && !matchesFilter(instance.tags, filter)) continue;
       if (!isRecorded(instanceKey(instance))) bytes += instance.uncompressedSize;
     }
@@ -64,14 +64,14 @@ const storageSource = (root: string, index: IndexReader, reading: Reading, inclu
 const openStorage = async (root: string, indexPath: string, options: SourceOptions, fingerprint: IndexStamp | undefined): Promise<Source> => {
   if (options.includeOrphans) {
     // Orphans are read and uploaded: the walk feeds the stages, in this thread.
-    const index = await OrthancIndex.open({ indexPath, storageRoot: root });
+    const index = await OrthancIndex.open({ indexPath, storageRoot: root, studiesInFlight: options.studiesInFlight });
     const taken = fingerprint === undefined ? undefined : fingerprintSource(root, fingerprint);
     taken?.catch(() => undefined); // awaited at the end of the run; a run that stops early does not
     const items = (selection: Selection): AsyncIterable<SourceItem> => indexSourceWithOrphans(index, root, selection, taken);
     return storageSource(root, index, { items, fingerprint: taken, close: () => index.close() }, true);
   }
   // The walker's thread starts up (and takes the fingerprint) while the index is copied.
-  const opening = OrthancIndex.open({ indexPath, storageRoot: root });
+  const opening = OrthancIndex.open({ indexPath, storageRoot: root, studiesInFlight: options.studiesInFlight });
   let scan: StorageScan;
   try {
     scan = scanStorage({ root, fingerprint }, opening.then((index) => index.copyPath));

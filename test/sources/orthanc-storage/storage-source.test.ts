@@ -16,7 +16,7 @@ const collect = async (items: AsyncIterable<SourceItem> | Iterable<SourceItem>):
 const instancesOf = (items: readonly SourceItem[]): Extract<SourceItem, { kind: 'indexed' }>[] => items.filter((item) => item.kind === 'indexed');
 
 const withSource = async <T>(includeOrphans: boolean, body: (source: Source) => Promise<T>, fingerprintFor?: ReturnType<typeof resolveOptions>): Promise<T> => {
-  const source = await (await locateSource({ source: SAMPLE_STORAGE, indexPath: undefined, useIndex: true, includeOrphans, followSymlinks: false })).open(fingerprintFor);
+  const source = await (await locateSource({ source: SAMPLE_STORAGE, indexPath: undefined, useIndex: true, includeOrphans, followSymlinks: false, studiesInFlight: 2 })).open(fingerprintFor);
   try {
     return await body(source);
   } finally {

@@ -83,7 +83,7 @@ const UUID_INDEX = 'CREATE INDEX IF NOT EXISTS orthanc_import_uuid ON AttachedFi
  */
 type InstanceSelection = 'all' | 'listed' | 'unlisted';
 
-function instancesSql(columns: ReadonlySet<OptionalColumn>, selection: InstanceSelection): string {
+function instancesSql(columns: ReadonlySet<OptionalColumn>, selection: InstanceSelection, studiesInFlight = 0): string {
   const opt = (name: OptionalColumn, alias: string): string => (columns.has(name) ? `a.${name} AS ${alias}` : `NULL AS ${alias}`);
   const select = `SELECT a.uuid, a.compressionType, a.compressedSize, a.uncompressedSize,
       ${opt('uncompressedMD5', 'uncompressedMd5')}, ${opt('compressedMD5', 'compressedMd5')}, ${opt('customData', 'customData')},
@@ -94,10 +94,24 @@ function instancesSql(columns: ReadonlySet<OptionalColumn>, selection: InstanceS
     // choosing its resourceType index instead, which read every instance once per ID).
     return `${select} FROM json_each(?) page CROSS JOIN Resources i ON i.publicId = page.value AND +i.resourceType = 4 ${live}`;
   }
-  const unlisted = selection === 'unlisted' ? `AND NOT EXISTS (SELECT 1 FROM ${TARGET_LISTING_TABLE} t WHERE t.id = i.publicId)` : '';
-  return `${select} FROM Resources i ${live} WHERE i.resourceType = 4 ${unlisted}
+  const notListed = (id: string): string => `NOT EXISTS (SELECT 1 FROM ${TARGET_LISTING_TABLE} t WHERE t.id = ${id})`;
+  const unlisted = selection === 'unlisted' ? `AND ${notListed('i.publicId')}` : '';
+  if (studiesInFlight === 0) {
+    return `${select} FROM Resources i ${live} WHERE i.resourceType = 4 ${unlisted}
     ORDER BY a.uuid`; /* random UUIDs spread the instances of a series apart: uploading many of one
        series at once made the target Orthanc spend a third more CPU (measured: 3.75 against 2.34 s per 1,000) */
+  }
+  // A few studies at a time, in the order Orthanc stored them (internal IDs): the studies are taken
+  // in groups of `studiesInFlight`, and within a group the series take turns, one instance each
+  // (rank in its series by UUID), so concurrent uploads go to different series. Ranked over every
+  // live instance, then the listed left out: what is left keeps its order.
+  return `SELECT * FROM (${select},
+      ROW_NUMBER() OVER (PARTITION BY i.parentId ORDER BY a.uuid) AS seriesRank,
+      (DENSE_RANK() OVER (ORDER BY se.parentId) - 1) / ${studiesInFlight} AS studyGroup
+    FROM Resources i ${live} LEFT JOIN Resources se ON se.internalId = i.parentId
+    WHERE i.resourceType = 4)
+    ${selection === 'unlisted' ? `WHERE ${notListed('instanceId')}` : ''}
+    ORDER BY studyGroup, seriesRank, seriesKey`;
 }
 
 const ATTACHMENT_BY_UUID = 'SELECT uuid, fileType, compressedSize FROM AttachedFiles WHERE uuid = ? LIMIT 1';
@@ -143,12 +157,13 @@ export class OrthancIndex implements IndexReader {
     private readonly storageRoot: string,
     private readonly columns: ReadonlySet<OptionalColumn>,
     summary: IndexSummary,
+    private readonly studiesInFlight: number,
   ) {
     this.summary = summary;
   }
 
   // Why: one entry point that refuses a live Orthanc, copies, replays the WAL and checks the schema.
-  static async open(options: { indexPath: string; storageRoot: string }): Promise<OrthancIndex> {
+  static async open(options: { indexPath: string; storageRoot: string; studiesInFlight?: number }): Promise<OrthancIndex> {
     const copy = await openIndexCopy(options.indexPath);
     try {
       const schema = readSchema(copy.db, options.indexPath);
@@ -168,7 +183,7 @@ export class OrthancIndex implements IndexReader {
         studies: count('SELECT COUNT(*) AS n FROM Resources WHERE resourceType = 2'),
         optionalColumns: [...schema.columns],
       };
-      return new OrthancIndex(copy.db, copy.dir, options.indexPath, options.storageRoot, schema.columns, summary);
+      return new OrthancIndex(copy.db, copy.dir, options.indexPath, options.storageRoot, schema.columns, summary, options.studiesInFlight ?? 0);
     } catch (err) {
       copy.db.close();
       await rm(copy.dir, { recursive: true, force: true });
@@ -178,12 +193,12 @@ export class OrthancIndex implements IndexReader {
 
   // Why: the import streams instances in index order with flat memory, whatever the storage size;
   // 'unlisted' leaves out the instances the target's listing named (already settled from it).
-  *instances(selection: 'all' | 'unlisted' = 'all'): IterableIterator<IndexedInstance> {
+  *instances(selection: 'all' | 'unlisted' = 'all', inStudyOrder = true): IterableIterator<IndexedInstance> {
     // Every live instance was named: nothing to query (a run over a target that holds it all).
     if (selection === 'unlisted' && this.listedInstances === this.summary.instances) return;
     if (selection === 'unlisted') this.listing(); // no listing yet: every instance is unlisted
     const toInstance = this.toInstance();
-    for (const row of this.track<InstanceRow>(instancesSql(this.columns, selection))) yield toInstance(row);
+    for (const row of this.track<InstanceRow>(instancesSql(this.columns, selection, inStudyOrder ? this.studiesInFlight : 0))) yield toInstance(row);
   }
 
   // Why: a page of the target's listing names instances in the target's order; this keeps the

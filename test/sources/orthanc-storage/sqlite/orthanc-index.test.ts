@@ -165,6 +165,39 @@ describe('OrthancIndex on storages written by a real Orthanc', () => {
     await expectFilesMatch(instances);
   });
 
+  it('gives the instances a few studies at a time in the order Orthanc stored them, series taking turns', async () => {
+    const storageDir = await tempDir('studies');
+    // 2 patients x 3 studies x 2 series, 3 instances per series.
+    const files = await generateDicoms({ out: await tempDir('studies-dicoms'), count: 36, patients: 2, studies: 3, series: 2, rows: 8, cols: 8 });
+    const ids = await withOrthanc({ storageDir, compression: true }, (o) => uploadAll(o, files));
+    const read = async (studiesInFlight: number): Promise<IndexedInstance[]> => {
+      const index = await OrthancIndex.open({ indexPath: join(storageDir, 'index'), storageRoot: storageDir, studiesInFlight });
+      try {
+        return [...index.instances()];
+      } finally {
+        await index.close();
+      }
+    };
+    const uuidOrder = await read(0);
+    expect(uuidOrder.map((i) => i.uuid)).toEqual(uuidOrder.map((i) => i.uuid).sort());
+    const studyOf = new Map(uuidOrder.map((i) => [i.instanceId, i.studyId]));
+    // The studies in the order their first instance was stored.
+    const stored = [...new Set(ids.map((id) => studyOf.get(id)))];
+    expect(stored).toHaveLength(6);
+    const runs = (instances: readonly IndexedInstance[], key: (i: IndexedInstance) => string): string[] =>
+      instances.map(key).filter((value, at, all) => at === 0 || all[at - 1] !== value);
+    for (const inFlight of [1, 2, 3]) {
+      const instances = await read(inFlight);
+      expect(instances.map((i) => i.instanceId).sort()).toEqual([...ids].sort());
+      // Groups of `inFlight` studies, one after the other, in the order they were stored.
+      const groupOf = (i: IndexedInstance): string => String(Math.floor(stored.indexOf(i.studyId) / inFlight));
+      expect(runs(instances, groupOf)).toEqual(Array.from({ length: 6 / inFlight }, (_, k) => String(k)));
+      // Within a group the series take turns: no two instances of a series one after the other.
+      expect(runs(instances, (i) => i.tags.seriesInstanceUid)).toHaveLength(36);
+    }
+    expect(runs(await read(1), (i) => i.studyId)).toEqual(stored);
+  });
+
   it('ignores instances deleted through REST even when their files are put back', async () => {
     const storageDir = await tempDir('deleted');
     const files = await fixtureDicoms();
