@@ -317,6 +317,12 @@ const formatExtras = (extras: ExtrasSummary, target: string): string[] => {
 const duration = (seconds: number): string =>
   seconds < 60 ? `${seconds.toFixed(1)} s` : `${Math.floor(seconds / 3600)} h ${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')} min`;
 
+// How the studies this run completed arrived: over how long each, first instance to last.
+const describeArrivals = ({ completedByThisRun: done }: StudyCompleteness): string =>
+  done === undefined
+    ? ''
+    : `; ${grouped(done.studies)} completed by this run, each arriving over ${duration(done.medianSpanSeconds)} (median), ${duration(done.largestSpanSeconds)} at most (first instance to last)`;
+
 // Renders the summary as the few lines a person reads at the end of a run.
 export const formatSummary = (summary: Summary): string => {
   const title = summary.check
@@ -349,7 +355,7 @@ export const formatSummary = (summary: Summary): string => {
     lines.push(`  studies: ${grouped(summary.studies.total)} begun, incomplete or not checked (the run stopped early)`);
   } else if (summary.studies !== undefined) {
     const what = summary.dryRun ? 'sound in the source' : 'complete on the target';
-    lines.push(`  studies ${what}: ${grouped(summary.studies.complete)}/${grouped(summary.studies.total)}`);
+    lines.push(`  studies ${what}: ${grouped(summary.studies.complete)}/${grouped(summary.studies.total)}${describeArrivals(summary.studies)}`);
   }
   if (summary.extras !== undefined) lines.push(...formatExtras(summary.extras, summary.target ?? ''));
   if (summary.wire !== undefined && summary.wire.gzipInstances > 0) {

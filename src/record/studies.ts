@@ -9,11 +9,31 @@ export interface StudyCompleteness {
    * known complete (`complete` is 0, `total` counts the studies it began, `incomplete` is empty).
    */
   readonly notChecked?: true;
+  /**
+   * The complete studies this run delivered instances of (the others were already there), and over
+   * how long their instances arrived: seconds from the first to the last stored by this run
+   * (median and largest; absent when there are none).
+   */
+  readonly completedByThisRun?: { readonly studies: number; readonly medianSpanSeconds: number; readonly largestSpanSeconds: number };
 }
+
+/** One study's counts, and when this run's own deliveries into it came (ms since the epoch). */
+interface Counts {
+  expected: number;
+  verified: number;
+  firstArrival?: number;
+  lastArrival?: number;
+}
+
+// The middle value of sorted numbers (the mean of the two middle ones for an even count).
+const middle = (sorted: readonly number[]): number => {
+  const half = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[half] ?? 0) : ((sorted[half - 1] ?? 0) + (sorted[half] ?? 0)) / 2;
+};
 
 /** Counts, per study, the instances the run took on (expected) and those safely delivered (verified). */
 export class StudyTally {
-  readonly #counts = new Map<string, { expected: number; verified: number }>();
+  readonly #counts = new Map<string, Counts>();
 
   // Counts one instance of a study that this run is responsible for (filters applied).
   expect(studyId: string): void {
@@ -22,10 +42,15 @@ export class StudyTally {
     this.#counts.set(studyId, count);
   }
 
-  // Counts one instance of a study as safely on the target (or sound in the source, for an inventory).
-  add(studyId: string): void {
+  // Counts one instance of a study as safely on the target (or sound in the source, for an
+  // inventory); `arrivedAt`: this run stored it there then (not found there, not an earlier run's).
+  add(studyId: string, arrivedAt?: number): void {
     const count = this.#counts.get(studyId) ?? { expected: 0, verified: 0 };
     count.verified++;
+    if (arrivedAt !== undefined) {
+      count.firstArrival = Math.min(count.firstArrival ?? arrivedAt, arrivedAt);
+      count.lastArrival = Math.max(count.lastArrival ?? arrivedAt, arrivedAt);
+    }
     this.#counts.set(studyId, count);
   }
 
@@ -35,10 +60,16 @@ export class StudyTally {
     if (stoppedEarly) return { total: this.#counts.size, complete: 0, incomplete: [], notChecked: true };
     let complete = 0;
     const incomplete: { studyId: string; expected: number; verified: number }[] = [];
-    for (const [studyId, { expected, verified }] of this.#counts) {
-      if (verified >= expected) complete++;
-      else incomplete.push({ studyId, expected, verified });
+    const spans: number[] = [];
+    for (const [studyId, { expected, verified, firstArrival, lastArrival }] of this.#counts) {
+      if (verified < expected) incomplete.push({ studyId, expected, verified });
+      else {
+        complete++;
+        if (firstArrival !== undefined && lastArrival !== undefined) spans.push((lastArrival - firstArrival) / 1000);
+      }
     }
-    return { total: this.#counts.size, complete, incomplete };
+    spans.sort((a, b) => a - b);
+    const byThisRun = spans.length === 0 ? {} : { completedByThisRun: { studies: spans.length, medianSpanSeconds: middle(spans), largestSpanSeconds: spans.at(-1) ?? 0 } };
+    return { total: this.#counts.size, complete, incomplete, ...byThisRun };
   }
 }

@@ -274,6 +274,9 @@ async function* single<T>(items: AsyncIterable<T>): AsyncGenerator<readonly T[]>
 const countsForStudy = (outcome: FileOutcome, delivery: Delivery | undefined): boolean =>
   outcome.fileClass === 'dicom' && outcome.status !== 'dropped' && (delivery === undefined || !delivery.verify || outcome.verified !== undefined);
 
+// Stored on the target by this run (not found there, not an earlier run's outcome).
+const arrivedNow = (outcome: FileOutcome): boolean => outcome.status === 'stored' && outcome.onTarget !== true && outcome.resumed !== true;
+
 /** How a run that read the source ended. */
 export interface SourceRun {
   readonly summary: Summary;
@@ -427,7 +430,7 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
         tally.add(outcome);
         if (stage.studyId !== undefined) {
           studies.expect(stage.studyId);
-          if (countsForStudy(outcome, delivery)) studies.add(stage.studyId);
+          if (countsForStudy(outcome, delivery)) studies.add(stage.studyId, arrivedNow(outcome) ? Date.now() : undefined);
         }
         const line = report === undefined && journal === undefined ? undefined : reportLine(outcome);
         if (line !== undefined) journal?.recordReportLine(line);

@@ -1,8 +1,10 @@
 // Index mode end to end: storages written (and mistreated) by a real Orthanc are imported through
 // their SQLite index into a fresh real Orthanc.
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import Database from 'better-sqlite3';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { generateDicoms } from '../../fixtures/make-dicoms.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseDicomHeader } from '../../src/decode/dicom-header.js';
 import { resolveOptions, runImport, type ImportInput } from '../../src/index.js';
@@ -63,6 +65,34 @@ describe('index mode', () => {
     const caches = (summary.index as IndexSummary | undefined)?.attachmentTypes.find((type) => type.fileType === 3)?.files ?? 0;
     expect(caches).toBeGreaterThan(0);
     expect(summary.classes['pixel-data-cache'].files).toBe(caches);
+  });
+
+  it('sends a study at a time: the target stores each study whole before the next, and the summary counts them', async () => {
+    // 3 studies of 2 series, 3 instances each, stored by the source in the order of the files.
+    const dicoms = await generateDicoms({ out: await mkdtemp(join(tmpdir(), 'oi-studies-')), count: 18, patients: 1, studies: 3, series: 2, rows: 8, cols: 8 });
+    const source = await start({ compression: true });
+    await uploadAll(source, dicoms);
+    await source.stop();
+    // One upload at a time, decoded on the main thread (decode threads finish in any order), so
+    // the target stores them in the order the source gave them.
+    const { target, summary } = await importInto(source.storageDir, { studiesInFlight: 1, concurrency: 1, workers: 0 });
+    expect(summary.exitCode).toBe(0);
+    const { Changes } = await orthancJson<{ Changes: { ChangeType: string; ID: string }[] }>(target, '/changes?since=0&limit=1000');
+    const stored = Changes.filter((change) => change.ChangeType === 'NewInstance').map((change) => change.ID);
+    expect(stored).toHaveLength(18);
+    const parents = async (level: string, key: string): Promise<Map<string, string>> =>
+      new Map((await orthancJson<Record<string, string>[]>(target, `/${level}?expand`)).map((item) => [item['ID'] ?? '', item[key] ?? '']));
+    const [seriesOf, studyOf] = [await parents('instances', 'ParentSeries'), await parents('series', 'ParentStudy')];
+    const studies = stored.map((id) => studyOf.get(seriesOf.get(id) ?? ''));
+    const runs = studies.filter((study, at) => at === 0 || studies[at - 1] !== study);
+    expect(runs).toHaveLength(3); // each study whole, one after the other
+    const series = stored.map((id) => seriesOf.get(id));
+    expect(series.every((one, at) => at === 0 || series[at - 1] !== one)).toBe(true); // the series took turns
+    expect(summary.studies?.completedByThisRun?.studies).toBe(3);
+    // A second run finds them all there: it completes none.
+    const second = await runImport(resolveOptions({ source: source.storageDir, target: target.url, workers: 2, studiesInFlight: 1 }));
+    expect(second.studies).toMatchObject({ total: 3, complete: 3 });
+    expect(second.studies?.completedByThisRun).toBeUndefined();
   });
 
   it('never brings deleted instances back (orphans), unless --include-orphans', async () => {

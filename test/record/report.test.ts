@@ -268,6 +268,8 @@ describe('formatSummary', () => {
     tally.add(outcome('dicom', 1, { status: 'stored' }));
     const text = formatSummary({ ...summarize(tally), studies: { total: 1_234_568, complete: 999, incomplete: [] } });
     expect(text).toContain('studies complete on the target: 999/1,234,568');
+    const arrived = formatSummary({ ...summarize(tally), studies: { total: 3, complete: 3, incomplete: [], completedByThisRun: { studies: 2, medianSpanSeconds: 2, largestSpanSeconds: 4 } } });
+    expect(arrived).toContain('studies complete on the target: 3/3; 2 completed by this run, each arriving over 2.0 s (median), 4.0 s at most (first instance to last)');
   });
 
   it('claims no study complete for a run that stopped early', () => {

@@ -17,4 +17,21 @@ describe('StudyTally', () => {
     studies.add('A');
     expect(studies.summary(true)).toEqual({ total: 1, complete: 0, incomplete: [], notChecked: true });
   });
+
+  it('says how many complete studies this run delivered into, and over how long each arrived', () => {
+    const studies = new StudyTally();
+    // A: two arrivals 4 s apart; B: one arrival and one found already there; C: found there only;
+    // D: incomplete, an arrival 60 s long does not count.
+    for (const [study, at] of [['A', 1_000], ['A', 5_000], ['B', 2_000], ['B', undefined], ['C', undefined], ['D', 0], ['D', 60_000]] as const) {
+      studies.expect(study);
+      studies.add(study, at);
+    }
+    studies.expect('D');
+    expect(studies.summary()).toEqual({
+      total: 4,
+      complete: 3,
+      incomplete: [{ studyId: 'D', expected: 3, verified: 2 }],
+      completedByThisRun: { studies: 2, medianSpanSeconds: 2, largestSpanSeconds: 4 },
+    });
+  });
 });
