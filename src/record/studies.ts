@@ -43,7 +43,8 @@ export class StudyTally {
   }
 
   // Counts one instance of a study as safely on the target (or sound in the source, for an
-  // inventory); `arrivedAt`: this run stored it there then (not found there, not an earlier run's).
+  // inventory); `arrivedAt`: when this run, which stored it there (not found there, not an earlier
+  // run's), finished with it.
   add(studyId: string, arrivedAt?: number): void {
     const count = this.#counts.get(studyId) ?? { expected: 0, verified: 0 };
     count.verified++;

@@ -1,7 +1,8 @@
 /*
  *  source                  walk mode: fs.readdir/opendir, depth-first, lazy
  *      │ SourceItem        index mode: the live instances of Orthanc's SQLite index: those each page
- *      │                   of the target's listing names first (run-listing.ts), then the rest (UUID order)
+ *      │                   of the target's listing names first (run-listing.ts), then the rest, a few
+ *      │                   studies at a time (--studies-in-flight; 0: UUID order)
  *      ▼                   (--schedule: taken only inside its windows, schedule-gate.ts)
  *  mapBounded(4 × workers) ──► Classifier (piscina, --workers threads; 0: the main thread)
  *      │ {entry, Classified}      read → decode (zlib) → check against the index → parse header → MD5
