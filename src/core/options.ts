@@ -69,6 +69,8 @@ export interface ImportInput {
   readonly includeOrphans?: boolean | undefined;
   /** Index mode: studies sent at a time, in the order Orthanc stored them; 0: the index's UUID order. @default DEFAULT_STUDIES_IN_FLIGHT */
   readonly studiesInFlight?: number | undefined;
+  /** An Orthanc target: the metadata (declared in its UserMetadata) set on each study once all its instances are verified there. */
+  readonly markComplete?: string | undefined;
   /** Follow symbolic links to directories (and files) during the walk. @default false */
   readonly followSymlinks?: boolean | undefined;
   /** Read back each delivered instance's MD5 from the target. @default true */
@@ -140,6 +142,7 @@ export interface ImportOptions {
   readonly useIndex: boolean;
   readonly includeOrphans: boolean;
   readonly studiesInFlight: number;
+  readonly markComplete: string | undefined;
   readonly followSymlinks: boolean;
   readonly verify: boolean;
   readonly verifyFull: boolean;
@@ -209,6 +212,18 @@ const resolveThrottle = (input: ImportInput, target: TargetSpec | undefined): Th
   return new Throttle(rate);
 };
 
+// --mark-complete sets a metadata on the studies an Orthanc target was sent: any other run would
+// silently mark nothing.
+const resolveMarkComplete = (input: ImportInput, target: TargetSpec | undefined): string | undefined => {
+  const name = input.markComplete;
+  if (name === undefined) return undefined;
+  if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new ImporterError('E_USAGE', `--mark-complete takes a metadata name of letters, digits, _ and -, got '${name}'`);
+  if (target === undefined || input.check === true) {
+    throw new ImporterError('E_USAGE', '--mark-complete marks the studies delivered to an Orthanc target, and this run delivers none (an inventory or a check): leave it out');
+  }
+  return name;
+};
+
 // Resolves defaults and validates once, so the pipeline never checks for undefined.
 export const resolveOptions = (input: ImportInput): ImportOptions => {
   if (input.source === '') throw new ImporterError('E_USAGE', 'Expected a source folder, file or Orthanc URL, got an empty string');
@@ -246,6 +261,7 @@ export const resolveOptions = (input: ImportInput): ImportOptions => {
     useIndex: input.useIndex ?? true,
     includeOrphans: input.includeOrphans ?? false,
     studiesInFlight: integer('--studies-in-flight', input.studiesInFlight, DEFAULT_STUDIES_IN_FLIGHT, 0),
+    markComplete: resolveMarkComplete(input, target),
     followSymlinks: input.followSymlinks ?? false,
     verify: input.verify ?? true,
     verifyFull: input.verifyFull ?? false,

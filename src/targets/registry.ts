@@ -24,5 +24,9 @@ export const parseTargetSpec = (text: string, input: ImportInput): TargetSpec =>
   if (input.wireCompression === 'gzip' && backend !== orthanc) {
     throw new ImporterError('E_USAGE', `--wire-compression gzip only applies to an Orthanc target (1.6.0 or later), not to ${spec.display}: leave it out`);
   }
+  // Study metadata is Orthanc's (its UserMetadata): a DICOMweb server or a folder has none.
+  if (input.markComplete !== undefined && backend !== orthanc) {
+    throw new ImporterError('E_USAGE', `--mark-complete sets a metadata on the target's studies, which only an Orthanc target has, not ${spec.display}: leave it out`);
+  }
   return spec;
 };

@@ -118,8 +118,16 @@ export interface Target {
    * and the run does not read it.
    */
   carry?(resources: readonly ResourceExtras[]): Promise<CarryResult>;
+  /**
+   * Sets the study's metadata `name` to `value` (--mark-complete, an Orthanc target), or leaves it
+   * as it is when `unlessPresent` and the study has it.
+   */
+  markStudy?(studyId: string, name: string, value: string, unlessPresent: boolean): Promise<MarkResult>;
   close(): Promise<void>;
 }
+
+/** What became of a study's --mark-complete marker. */
+export type MarkResult = { readonly kind: 'marked' } | { readonly kind: 'present' } | { readonly kind: 'failed'; readonly reason: string };
 
 /** What the run already knows when it asks holds(). */
 export interface HoldsHints {

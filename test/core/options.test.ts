@@ -39,6 +39,7 @@ describe('resolveOptions', () => {
       useIndex: true,
       includeOrphans: false,
       studiesInFlight: 2,
+      markComplete: undefined,
       followSymlinks: false,
       verify: true,
       verifyFull: false,
@@ -60,6 +61,15 @@ describe('resolveOptions', () => {
     expect(defaultWorkers(false, 64)).toBe(8);
     expect(resolveOptions({ source: 's', workers: 0 }).workers).toBe(0);
     expect(() => resolveOptions({ source: 's', workers: -1 })).toThrow(/--workers.*>= 0/);
+  });
+
+  it('takes --mark-complete NAME for an import into an Orthanc, and refuses it anywhere else', () => {
+    expect(resolveOptions({ source: 's', target: 'http://127.0.0.1:1', markComplete: 'ImportComplete' }).markComplete).toBe('ImportComplete');
+    expect(() => resolveOptions({ source: 's', target: 'http://127.0.0.1:1', markComplete: 'a/b' })).toThrow("--mark-complete takes a metadata name of letters, digits, _ and -, got 'a/b'");
+    expect(() => resolveOptions({ source: 's', target: 'http://127.0.0.1:1', check: true, markComplete: 'Done' })).toThrow(/delivers none \(an inventory or a check\)/);
+    expect(() => resolveOptions({ source: 's', markComplete: 'Done' })).toThrow(/delivers none/);
+    expect(() => resolveOptions({ source: 's', target: 'dicomweb+http://127.0.0.1:1/dicom-web', markComplete: 'Done' })).toThrow(/only an Orthanc target has/);
+    expect(() => resolveOptions({ source: 's', target: '/tmp/folder', markComplete: 'Done' })).toThrow(/only an Orthanc target has/);
   });
 
   it('keeps given values', () => {

@@ -1,5 +1,11 @@
 import { ImporterError } from '../../core/errors.js';
+import type { Exchange } from '../http/client.js';
 import { standardPolicy, type AnswerPolicy } from '../http/policy.js';
+
+/** Orthanc's ErrorCode_InexistentItem: its answer to a metadata or attachment name it does not declare. */
+export const INEXISTENT_ITEM = 7;
+/** Orthanc's ErrorCode_UnknownResource: no resource has this ID. */
+export const UNKNOWN_RESOURCE = 17;
 
 /** The fields of Orthanc's JSON answers this backend reads (an upload's, an error's). */
 interface OrthancAnswer {
@@ -16,6 +22,13 @@ interface OrthancAnswer {
  * tmpfs); it sends 507 only for its own MaximumStorageSize limit.
  */
 const CANNOT_WRITE_FILE = 14;
+
+// Why: a request's answer in a few words, for a message.
+export const answered = (exchange: Exchange): string => {
+  if (exchange.kind === 'failed') return exchange.reason;
+  const { Message: message } = parseAnswer(exchange.text);
+  return `HTTP ${exchange.statusCode}${typeof message === 'string' ? ` ${message}` : ''}`;
+};
 
 // Why: Orthanc answers JSON objects; anything else (an empty body, a proxy's HTML) reads as {}.
 export const parseAnswer = (text: string): OrthancAnswer => {

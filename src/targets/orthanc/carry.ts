@@ -8,21 +8,10 @@ import { createHash } from 'node:crypto';
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { resourcePath, type CarryResult, type ResourceExtras, type UserAttachment } from '../../core/extras.js';
 import type { Exchange, HttpClient } from '../http/client.js';
-import { parseAnswer } from './answer.js';
-
-
-/** Orthanc's ErrorCode_InexistentItem: its answer to a metadata or attachment name it does not declare. */
-const INEXISTENT_ITEM = 7;
+import { answered, INEXISTENT_ITEM, parseAnswer } from './answer.js';
 
 /** Whether the target has labels (Orthanc >= 1.12.0, "HasLabels" in /system), or why not. */
 export type LabelSupport = { readonly has: true } | { readonly has: false; readonly reason: string };
-
-// The target's answer in a few words.
-const answered = (exchange: Exchange): string => {
-  if (exchange.kind === 'failed') return exchange.reason;
-  const { Message: message } = parseAnswer(exchange.text);
-  return `HTTP ${exchange.statusCode}${typeof message === 'string' ? ` ${message}` : ''}`;
-};
 
 /**
  * The MD5 of what went through a stream. Read once the request is answered: the HTTP client may

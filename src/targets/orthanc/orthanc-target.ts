@@ -7,11 +7,12 @@ import type { DeliveryStatus } from '../../core/types.js';
 import { compareStored, otherVersion } from './verify.js';
 import type { Endpoint } from '../http/endpoint.js';
 import { outageWarnings } from '../http/outage.js';
-import type { Held, HoldsHints, InstanceBody, InstanceRef, ListedInstance, PutResult, Target, TargetAssessment, TargetFeatures, WireEncoding } from '../target.js';
+import type { Held, HoldsHints, InstanceBody, InstanceRef, ListedInstance, MarkResult, PutResult, Target, TargetAssessment, TargetFeatures, WireEncoding } from '../target.js';
 import { assessTarget, checkTarget } from './preflight.js';
 import { Uploader, type UploadStatus } from './upload.js';
 import { chooseWire, quickestRequestMs } from './wire.js';
 import { ExtrasWriter, type LabelSupport } from './carry.js';
+import { checkMarkerDeclared, markStudy } from './study-marker.js';
 import type { CarryResult, ResourceExtras } from '../../core/extras.js';
 import type { TargetSystem } from './preflight.js';
 
@@ -68,10 +69,16 @@ export class OrthancTarget implements Target {
     const assessment = assessTarget(system, this.#options);
     this.#transcoding = assessment.transcoding;
     this.#extras = new ExtrasWriter(this.#uploader.extrasHttp, labelSupport(system));
+    if (this.#options.markComplete !== undefined) await checkMarkerDeclared(this.#uploader.extrasHttp, this.#options.markComplete);
     const mode = this.#options.check ? 'none' : this.#options.wireCompression;
     const wire = await chooseWire(mode, system.version, () => quickestRequestMs(this.#endpoint, firstMs));
     if (wire.gzip) this.#events.onInfo?.(wire.why);
     return { ...assessment, gzipWire: wire.gzip };
+  }
+
+  // PUT /studies/{id}/metadata/{name}, on the connections of the extras.
+  markStudy(studyId: string, name: string, value: string, unlessPresent: boolean): Promise<MarkResult> {
+    return markStudy(this.#uploader.extrasHttp, studyId, name, value, unlessPresent);
   }
 
   // POST /instances, its answer in the core's words and Orthanc's.
