@@ -28,6 +28,7 @@ const OPTIONS = {
   'follow-symlinks': { type: 'boolean' },
   'include-orphans': { type: 'boolean' },
   'studies-in-flight': { type: 'string' },
+  'mark-complete': { type: 'string' },
   verify: { type: 'boolean' },
   'allow-recycling': { type: 'boolean' },
   report: { type: 'string' },
@@ -105,6 +106,9 @@ Options:
       --studies-in-flight N  Index mode: send the instances a few studies at a time, in the order
                           Orthanc stored them, so each study arrives whole early (default ${DEFAULT_STUDIES_IN_FLIGHT};
                           0: the index's UUID order, studies spread over the whole run)
+      --mark-complete NAME  An Orthanc target: once every instance of a study is verified there,
+                          set the study's metadata NAME (declared in its UserMetadata) to the
+                          run's start time; the index's studies only
       --no-verify         Do not read back each instance's MD5 from the target
       --verify full       DICOMweb: also retrieve each instance (WADO-RS) and compare its MD5 (default:
                           its presence and SOP Class through QIDO-RS)

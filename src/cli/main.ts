@@ -83,6 +83,7 @@ const main = async (): Promise<number> => {
     follow: values.follow,
     untilIdle: numbers.untilIdle,
     studiesInFlight: numbers.studiesInFlight,
+    markComplete: values['mark-complete'],
     bwlimit: values.bwlimit,
     schedule: values.schedule,
   });

@@ -15,6 +15,18 @@ export interface FollowState {
   readonly vanishedChanges: number;
 }
 
+/** A study whose every instance the source knows is now verified on the target (index mode). */
+export interface CompletedStudy {
+  /** Orthanc's ID of the study (the source's, the target's alike). */
+  readonly studyId: string;
+  readonly studyInstanceUid: string;
+  readonly patientId: string;
+  /** Its instances, all verified on the target. */
+  readonly instances: number;
+  /** --mark-complete: set now, there already (an earlier run's), or not set (a warning says why). */
+  readonly marker?: 'marked' | 'present' | 'failed';
+}
+
 /** Callbacks through which the core reports progress; the CLI draws them, the core never prints. */
 export interface ImportEvents {
   /** The target said who it is, in its backend's words (e.g. 'Orthanc 1.10.1 (NAME)'). */
@@ -26,4 +38,6 @@ export interface ImportEvents {
   readonly onFollow?: (state: FollowState) => void;
   /** --schedule: outside its windows the run pauses until this moment (local time); undefined: it works again. */
   readonly onSchedule?: (pausedUntil: Date | undefined) => void;
+  /** A study complete on the target (after its marker, with --mark-complete). */
+  readonly onStudyComplete?: (study: CompletedStudy) => void;
 }

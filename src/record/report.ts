@@ -217,7 +217,7 @@ export class Tally {
     const interrupted = context.interrupted ?? false;
     const noDicom = !interrupted && this.heldNoDicom();
     // Extras that failed to be carried are errors too; those the target cannot hold are not (said in the summary).
-    const finished = bad > 0 || noDicom || (context.studies?.incomplete.length ?? 0) > 0 || (context.extras?.failed ?? 0) > 0 ? 1 : 0;
+    const finished = bad > 0 || noDicom || (context.studies?.incomplete.length ?? 0) > 0 || (context.studies?.marks?.failed ?? 0) > 0 || (context.extras?.failed ?? 0) > 0 ? 1 : 0;
     return {
       source: context.source,
       target: context.target,
@@ -356,6 +356,10 @@ export const formatSummary = (summary: Summary): string => {
   } else if (summary.studies !== undefined) {
     const what = summary.dryRun ? 'sound in the source' : 'complete on the target';
     lines.push(`  studies ${what}: ${grouped(summary.studies.complete)}/${grouped(summary.studies.total)}${describeArrivals(summary.studies)}`);
+  }
+  const marks = summary.studies?.marks;
+  if (marks !== undefined) {
+    lines.push(`  studies marked complete (metadata ${marks.name}): ${grouped(marks.marked)} marked now, ${grouped(marks.present)} marked before${marks.failed > 0 ? `, ${grouped(marks.failed)} NOT marked (see the warnings)` : ''}`);
   }
   if (summary.extras !== undefined) lines.push(...formatExtras(summary.extras, summary.target ?? ''));
   if (summary.wire !== undefined && summary.wire.gzipInstances > 0) {

@@ -1,3 +1,11 @@
+/** --mark-complete: the metadata set on the studies completed, how many were marked, found marked, or not. */
+export interface StudyMarks {
+  readonly name: string;
+  readonly marked: number;
+  readonly present: number;
+  readonly failed: number;
+}
+
 /** Per-study completeness: how many of the instances the index lists for each study arrived. */
 export interface StudyCompleteness {
   readonly total: number;
@@ -15,6 +23,8 @@ export interface StudyCompleteness {
    * (median and largest; absent when there are none).
    */
   readonly completedByThisRun?: { readonly studies: number; readonly medianSpanSeconds: number; readonly largestSpanSeconds: number };
+  /** --mark-complete: the markers of the studies complete on the target. */
+  readonly marks?: StudyMarks;
 }
 
 /** One study's counts, and when this run's own deliveries into it came (ms since the epoch). */
@@ -45,7 +55,8 @@ export class StudyTally {
   // Counts one instance of a study as safely on the target (or sound in the source, for an
   // inventory); `arrivedAt`: when this run, which stored it there (not found there, not an earlier
   // run's), finished with it.
-  add(studyId: string, arrivedAt?: number): void {
+  // Returns the study's count now, and whether this run stored any of it.
+  add(studyId: string, arrivedAt?: number): { readonly verified: number; readonly arrived: boolean } {
     const count = this.#counts.get(studyId) ?? { expected: 0, verified: 0 };
     count.verified++;
     if (arrivedAt !== undefined) {
@@ -53,6 +64,7 @@ export class StudyTally {
       count.lastArrival = Math.max(count.lastArrival ?? arrivedAt, arrivedAt);
     }
     this.#counts.set(studyId, count);
+    return { verified: count.verified, arrived: count.firstArrival !== undefined };
   }
 
   // Study by study: complete when every instance taken on was verified (memory grows with studies,

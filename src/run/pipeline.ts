@@ -17,7 +17,7 @@
  *  merge ◄── index mode: outcomes of every other file of the storage, in batches, from the
  *      │     storage walker thread (source/storage-scan.ts), which needs no stage
  *      ▼
- *  Tally + StudyTally + journal + ReportFile + events.onOutcome
+ *  Tally + StudyTally (+ StudyCompletion: onStudyComplete, --mark-complete) + journal + ReportFile + events.onOutcome
  *
  *  Each stage pulls from the one above only when it has a free slot and its last result was
  *  taken, so at most 4 × workers classified files (each held up to the inline limit) wait, those
@@ -42,8 +42,9 @@ import { Tally, type Summary } from '../record/report.js';
 import { ReportFile, reportLine } from '../record/report-file.js';
 import type { LocatedSource, RemoteReader, Source, SourceFingerprint } from '../sources/source.js';
 import { merge } from './merge.js';
-import { StudyTally } from '../record/studies.js';
-import { exitCodeOf, isImporterError } from '../core/errors.js';
+import { StudyTally, type StudyMarks } from '../record/studies.js';
+import { StudyCompletion } from './study-complete.js';
+import { exitCodeOf, ImporterError, isImporterError } from '../core/errors.js';
 import { encodingOf, treeFields, type Classified, type ExpectedFile, type ExtrasReader, type FileEntry, type FileOutcome, type IndexedItem, type RemoteItem, type SourceItem } from '../core/types.js';
 import { ExtrasCarrier } from './carry.js';
 import { ScheduleGate } from './schedule-gate.js';
@@ -345,12 +346,29 @@ export const importSource = async (
   }
 };
 
+// Says when each study is complete on the target, and marks it (--mark-complete), for a source
+// that knows each study's instances before it sends them (an index); refuses the option otherwise.
+const studyCompletion = ({ source, options, events, target, startedAt }: RunContext): StudyCompletion | undefined => {
+  const sizeOf = source.studySize?.bind(source);
+  if (sizeOf === undefined) {
+    if (options.markComplete === undefined) return undefined;
+    throw new ImporterError('E_USAGE', `--mark-complete needs a source that knows every instance of a study before it sends it: an Orthanc storage read through its index, not ${source.root}`);
+  }
+  // An inventory has no target for a study to be complete on.
+  if (target === undefined) return undefined;
+  const name = options.markComplete;
+  const marker = name === undefined ? undefined : { target, name, value: startedAt.toISOString() };
+  return new StudyCompletion(sizeOf, marker, events);
+};
+
 // Reads every file through the stages (and the walker's outcomes beside them) into the tally,
 // the journal and the report.
 const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint'>> => {
   const { source, journal, options, events, assessment, target } = run;
   const tally = new Tally();
   const studies = new StudyTally();
+  const completion = studyCompletion(run);
+  let marks: StudyMarks | undefined;
   let leftNothingToDo = true;
   let report: ReportFile | undefined;
   let listing: RunListing | undefined;
@@ -374,7 +392,7 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
       warnings,
       index: source.summary,
       follow: source.follow?.state(),
-      studies: source.features.wholeStudies ? studies.summary(interrupted) : undefined,
+      studies: source.features.wholeStudies ? { ...studies.summary(interrupted), ...(marks === undefined ? {} : { marks }) } : undefined,
       filter: isEmptyFilter(options.filter) ? undefined : describeFilter(options.filter),
       extras: carrier?.summary(),
       uploadsInFlight: limit?.moves,
@@ -431,7 +449,10 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
         tally.add(outcome);
         if (stage.studyId !== undefined) {
           studies.expect(stage.studyId);
-          if (countsForStudy(outcome, delivery)) studies.add(stage.studyId, arrivedNow(outcome) ? Date.now() : undefined);
+          if (countsForStudy(outcome, delivery)) {
+            const counted = studies.add(stage.studyId, arrivedNow(outcome) ? Date.now() : undefined);
+            completion?.counted(stage.studyId, counted.verified, counted.arrived, outcome);
+          }
         }
         const line = report === undefined && journal === undefined ? undefined : reportLine(outcome);
         if (line !== undefined) journal?.recordReportLine(line);
@@ -450,6 +471,7 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
           await new Promise((resolve) => setImmediate(resolve));
         }
       }
+      marks = await completion?.settled();
     } finally {
       listing?.close();
       await classifier.close();

@@ -102,6 +102,8 @@ export interface Source {
   readonly fingerprint?: Promise<SourceFingerprint | undefined>;
   /** The decoded bytes of the instances the filter takes whose key `isRecorded` does not know (a recovery's room check). */
   plannedBytes?(filter: Filter | undefined, isRecorded: (key: string) => boolean): number;
+  /** How many live instances a study has (its Orthanc ID), known before any is sent (an index). */
+  studySize?(studyId: string): number;
   /** Joins the target's listing with the source (see ListingJoin); once, before items(). */
   joinListing?(): ListingJoin;
   readonly summary?: SourceSummary;

@@ -270,6 +270,9 @@ describe('formatSummary', () => {
     expect(text).toContain('studies complete on the target: 999/1,234,568');
     const arrived = formatSummary({ ...summarize(tally), studies: { total: 3, complete: 3, incomplete: [], completedByThisRun: { studies: 2, medianSpanSeconds: 2, largestSpanSeconds: 4 } } });
     expect(arrived).toContain('studies complete on the target: 3/3; 2 completed by this run, each arriving over 2.0 s (median), 4.0 s at most (first instance to last)');
+    const marks = { name: 'ImportComplete', marked: 2, present: 1, failed: 1 };
+    const marked = formatSummary({ ...summarize(tally), studies: { total: 3, complete: 3, incomplete: [], marks } });
+    expect(marked).toContain('studies marked complete (metadata ImportComplete): 2 marked now, 1 marked before, 1 NOT marked (see the warnings)');
   });
 
   it('claims no study complete for a run that stopped early', () => {

@@ -83,6 +83,8 @@ export interface IndexReader {
    * does not matter, spared the sort).
    */
   instances(selection?: 'all' | 'unlisted', inStudyOrder?: boolean): IterableIterator<IndexedInstance>;
+  /** The live instances (with a DICOM attachment) of a study, by its Orthanc ID. */
+  studySize(studyId: string): number;
   /** Adds a page of the target's listing; returns the live instances it names that no earlier page did. */
   addListingPage(page: readonly ListedInstance[]): IndexedInstance[];
   /** The target's listing as added so far. */

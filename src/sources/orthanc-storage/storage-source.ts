@@ -52,6 +52,7 @@ const storageSource = (root: string, index: IndexReader, reading: Reading, inclu
     ...(settled === undefined ? {} : { settled }),
     ...(fingerprint === undefined ? {} : { fingerprint }),
     plannedBytes,
+    studySize: (studyId) => index.studySize(studyId),
     joinListing,
     summary: index.summary,
     close: () => reading.close(),

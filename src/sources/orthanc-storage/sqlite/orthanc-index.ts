@@ -148,6 +148,7 @@ export class OrthancIndex implements IndexReader {
   /** Live instances addListingPage found so far (each once). */
   private listedInstances = 0;
   private extrasQuery: ((instanceId: string) => ResourceExtras[]) | undefined;
+  private studySizeQuery: Database.Statement<[string], { n: number }> | undefined;
   private listedQuery: { readonly statement: Database.Statement<[string], InstanceRow>; readonly toInstance: (row: InstanceRow) => IndexedInstance } | undefined;
 
   private constructor(
@@ -212,6 +213,16 @@ export class OrthancIndex implements IndexReader {
     const found = statement.all(JSON.stringify(fresh.map(({ id }) => id))).map(toInstance);
     this.listedInstances += found.length;
     return found;
+  }
+
+  // Why: a study is complete on the target once all its live instances are verified there; each
+  // row found by key (the study by publicId, its series and their instances by parentId).
+  studySize(studyId: string): number {
+    this.studySizeQuery ??= this.db.prepare<[string], { n: number }>(`SELECT COUNT(*) AS n FROM Resources st
+      CROSS JOIN Resources se ON se.parentId = st.internalId CROSS JOIN Resources i ON i.parentId = se.internalId
+      CROSS JOIN AttachedFiles a ON a.id = i.internalId AND a.fileType = 1
+      WHERE st.publicId = ? AND +st.resourceType = 2`);
+    return this.studySizeQuery.get(studyId)?.n ?? 0;
   }
 
   // Why: the target's listing is kept on this connection, so the queries above can join it.
