@@ -15,7 +15,7 @@ export interface FollowState {
   readonly vanishedChanges: number;
 }
 
-/** A study whose every instance the source knows is now verified on the target (index mode). */
+/** A study whose every instance the source knows is now verified on the target (index mode; not with --no-verify). */
 export interface CompletedStudy {
   /** Orthanc's ID of the study (the source's, the target's alike). */
   readonly studyId: string;

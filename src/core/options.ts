@@ -221,6 +221,7 @@ const resolveMarkComplete = (input: ImportInput, target: TargetSpec | undefined)
   if (target === undefined || input.check === true) {
     throw new ImporterError('E_USAGE', '--mark-complete marks the studies delivered to an Orthanc target, and this run delivers none (an inventory or a check): leave it out');
   }
+  if (input.verify === false) throw new ImporterError('E_USAGE', '--mark-complete marks a study once every instance of it is verified on the target, and --no-verify verifies none: leave one out');
   return name;
 };
 

@@ -354,8 +354,8 @@ const studyCompletion = ({ source, options, events, target, startedAt }: RunCont
     if (options.markComplete === undefined) return undefined;
     throw new ImporterError('E_USAGE', `--mark-complete needs a source that knows every instance of a study before it sends it: an Orthanc storage read through its index, not ${source.root}`);
   }
-  // An inventory has no target for a study to be complete on.
-  if (target === undefined) return undefined;
+  // An inventory has no target for a study to be complete on; --no-verify proves none there.
+  if (target === undefined || !options.verify) return undefined;
   const name = options.markComplete;
   const marker = name === undefined ? undefined : { target, name, value: startedAt.toISOString() };
   return new StudyCompletion(sizeOf, marker, events);

@@ -68,6 +68,7 @@ describe('resolveOptions', () => {
     expect(() => resolveOptions({ source: 's', target: 'http://127.0.0.1:1', markComplete: 'a/b' })).toThrow("--mark-complete takes a metadata name of letters, digits, _ and -, got 'a/b'");
     expect(() => resolveOptions({ source: 's', target: 'http://127.0.0.1:1', check: true, markComplete: 'Done' })).toThrow(/delivers none \(an inventory or a check\)/);
     expect(() => resolveOptions({ source: 's', markComplete: 'Done' })).toThrow(/delivers none/);
+    expect(() => resolveOptions({ source: 's', target: 'http://127.0.0.1:1', verify: false, markComplete: 'Done' })).toThrow(/--no-verify verifies none/);
     expect(() => resolveOptions({ source: 's', target: 'dicomweb+http://127.0.0.1:1/dicom-web', markComplete: 'Done' })).toThrow(/only an Orthanc target has/);
     expect(() => resolveOptions({ source: 's', target: '/tmp/folder', markComplete: 'Done' })).toThrow(/only an Orthanc target has/);
   });
