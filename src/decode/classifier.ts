@@ -12,6 +12,8 @@ export interface ClassifierOptions {
   readonly keepBytes: boolean;
   /** The run sends gzip to its target (TargetAssessment.gzipWire): instances come back as gzip members where they gain. */
   readonly gzipWire?: boolean;
+  /** The target's MD5 of each instance will be read back (InspectTask.md5ReadBack). */
+  readonly md5ReadBack?: boolean;
 }
 
 
@@ -45,8 +47,8 @@ export class Classifier {
   }
 
   async #run(task: Pick<InspectTask, 'path' | 'rawPath' | 'expected' | 'downloaded' | 'authority'>, transferList: ArrayBuffer[] = []): Promise<Classified> {
-    const { inlineLimit, maxDecodedSize, keepBytes, gzipWire } = this.#options;
-    const whole = { ...task, inlineLimit, maxDecodedSize, keepBytes, gzipWire };
+    const { inlineLimit, maxDecodedSize, keepBytes, gzipWire, md5ReadBack } = this.#options;
+    const whole = { ...task, inlineLimit, maxDecodedSize, keepBytes, gzipWire, md5ReadBack };
     if (this.#options.workers === 0) return (await import('./inspect-file.js')).inspectFile(whole);
     const pool = await (this.#pool ??= this.#start());
     return pool.run(whole, { transferList });

@@ -28,6 +28,11 @@ export interface InspectTask {
   readonly authority?: string | undefined;
   /** The run sends gzip to its target: a DICOM instance comes back as a gzip member where it gains (gzip-wire.ts). */
   readonly gzipWire?: boolean | undefined;
+  /**
+   * The target's MD5 of each instance will be read back and compared (an upload, verified): a
+   * compressed attachment held whole may then take the MD5 the index recorded (inspect-indexed.ts).
+   */
+  readonly md5ReadBack?: boolean | undefined;
 }
 
 /** A result before the size on disk is attached to it. */

@@ -20,6 +20,7 @@ interface Limits {
   readonly maxDecodedSize: number;
   readonly keepBytes: boolean;
   readonly gzipWire?: boolean | undefined;
+  readonly md5ReadBack?: boolean | undefined;
 }
 
 
@@ -59,15 +60,16 @@ const checkPrefix = (prefix: Uint8Array, size: number, expected: ExpectedFile): 
 };
 
 // A whole compressed attachment held in memory, inflated (and re-wrapped as gzip once proven,
-// when the run sends gzip). Its MD5 is the one recorded, not hashed again (a fifth of the decode
-// thread's CPU): zlib's Adler-32 of the decoded bytes and their exact length prove them to be what
-// Orthanc compressed, and the MD5 the target reads back must equal the record (a file altered in
-// its stream fails to inflate; one whose record was altered is sent, then reported as differing).
-const inflatedWhole = (file: Uint8Array, limits: Pick<Limits, 'maxDecodedSize' | 'keepBytes' | 'gzipWire'>, recordedMd5: string): Decoded => {
+// when the run sends gzip). In a verified upload its MD5 is the one recorded, not hashed again (a
+// fifth of the decode thread's CPU): zlib's Adler-32 of the decoded bytes and their exact length
+// prove them to be what Orthanc compressed, and the MD5 the target reads back must equal the record
+// (a file altered in its stream fails to inflate; one whose record was altered is sent, then
+// reported as differing). Elsewhere (an inventory, --no-verify) the hash is the only check: made.
+const inflatedWhole = (file: Uint8Array, limits: Pick<Limits, 'maxDecodedSize' | 'keepBytes' | 'gzipWire' | 'md5ReadBack'>, recordedMd5: string): Decoded => {
   const inflated = inflateOrthancFile(file, limits.maxDecodedSize);
   if (!inflated.ok) return inflated;
   const { bytes, consumed } = inflated;
-  const decoded = whole(bytes, limits.keepBytes, recordedMd5);
+  const decoded = whole(bytes, limits.keepBytes, limits.md5ReadBack === true ? recordedMd5 : '');
   return limits.gzipWire === true ? { ...decoded, wire: () => rewrapHeld(file, consumed, crcOf(bytes), bytes.length) } : decoded;
 };
 
@@ -173,7 +175,7 @@ export const inspectIndexed = async (limits: Limits, expected: ExpectedFile, aut
 
 // Why: an instance downloaded from a running Orthanc (small enough to hold) gets the same proof as
 // one read from disk: the size downloaded, the size prefix, the decoded length and the source's MD5.
-export const inspectDownloaded = (limits: Pick<Limits, 'maxDecodedSize' | 'keepBytes' | 'gzipWire'>, expected: ExpectedFile, downloaded: Uint8Array): Classified => {
+export const inspectDownloaded = (limits: Pick<Limits, 'maxDecodedSize' | 'keepBytes' | 'gzipWire' | 'md5ReadBack'>, expected: ExpectedFile, downloaded: Uint8Array): Classified => {
   // A Buffer view, not a copy: dicom-parser's deflate path calls Buffer#copy.
   const bytes = Buffer.from(downloaded.buffer, downloaded.byteOffset, downloaded.byteLength);
   const read = { size: bytes.length, encoding: encodingOf(expected), authority: 'the source' };

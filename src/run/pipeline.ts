@@ -403,7 +403,7 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
     const delivery = target === undefined ? undefined : { target, verify: options.verify, failures: new FailureStreak() };
     const keepBytes = target !== undefined && !options.check;
     const workers = options.workers ?? defaultWorkers(keepBytes);
-    const classifier = new Classifier({ ...options, workers, keepBytes, gzipWire: keepBytes && assessment?.gzipWire === true });
+    const classifier = new Classifier({ ...options, workers, keepBytes, gzipWire: keepBytes && assessment?.gzipWire === true, md5ReadBack: keepBytes && options.verify && target.features.comparesMd5 && assessment?.transcoding !== true });
     const evidence = source.features.unknownFiles ? CacheEvidence.open() : undefined;
     try {
       const filter = isEmptyFilter(options.filter) ? undefined : options.filter;

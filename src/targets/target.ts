@@ -89,6 +89,11 @@ export interface TargetFeatures {
   readonly findsByInstanceId: boolean;
   /** Asking holds() before sending costs little (answers come in bulk, e.g. per study). */
   readonly cheapLookup: boolean;
+  /**
+   * Verifying a put compares the MD5 of what the target holds with the source's (not only its
+   * presence): a compressed attachment may then take the MD5 its index recorded, unhashed.
+   */
+  readonly comparesMd5: boolean;
   /** Instances sent at once that the target takes well (batched targets want more than one); where an adaptive limit starts. */
   readonly putsInFlight: number;
   /** The run adapts the puts in flight to what the target takes, up to this many (the connections it keeps). */

@@ -165,23 +165,27 @@ describe('inspectFile', () => {
     expect(zlib.md5).toBe(md5(bytes));
   });
 
-  it('takes the recorded MD5 of an indexed zlib attachment that inflates whole, and refuses one whose Adler-32 is wrong', async () => {
+  it('takes the recorded MD5 of an indexed zlib attachment that inflates whole when the target reads MD5s back, and refuses one whose Adler-32 is wrong', async () => {
     const { bytes } = buildPart10();
     const stored = orthancCompress(bytes);
     const expected = { compressionType: 2 as const, compressedSize: stored.length, uncompressedSize: bytes.length, uncompressedMd5: md5(bytes), instanceId: 'id' };
     // The record is taken, not hashed again: a wrong record shows here, and the target's read-back then disagrees with it.
     const recorded = 'f'.repeat(32);
-    const taken = asDicom(await inspectFile(await task(await write('recorded-z', stored), { expected: { ...expected, uncompressedMd5: recorded } })));
+    const path = await write('recorded-z', stored);
+    const taken = asDicom(await inspectFile(await task(path, { md5ReadBack: true, expected: { ...expected, uncompressedMd5: recorded } })));
     expect(taken.md5).toBe(recorded);
     expect(taken.bytes).toEqual(Buffer.from(bytes));
+    // Nothing will read the target's MD5 back (an inventory, --no-verify): the hash is the check.
+    const hashedAnyway = asSkipped(await inspectFile(await task(path, { expected: { ...expected, uncompressedMd5: recorded } })));
+    expect(hashedAnyway).toMatchObject({ fileClass: 'corrupt-source', reason: `instance id: its MD5 is ${md5(bytes)}, the index says ${recorded}` });
     // One decoded byte changed (the stream's checksum altered to match the change would be needed to pass).
     const checksum = Uint8Array.from(stored);
     checksum[checksum.length - 1] = (checksum[checksum.length - 1] ?? 0) ^ 0x01;
-    const refused = asSkipped(await inspectFile(await task(await write('adler-z', checksum), { expected })));
+    const refused = asSkipped(await inspectFile(await task(await write('adler-z', checksum), { md5ReadBack: true, expected })));
     expect(refused).toMatchObject({ fileClass: 'corrupt-source' });
     expect(refused.reason).toMatch(/instance id: the zlib stream does not inflate \(incorrect data check\)/);
     // Without a record (an index that stored none), the decoded bytes are hashed.
-    const hashed = asDicom(await inspectFile(await task(await write('unrecorded-z', stored), { expected: { ...expected, uncompressedMd5: '' } })));
+    const hashed = asDicom(await inspectFile(await task(await write('unrecorded-z', stored), { md5ReadBack: true, expected: { ...expected, uncompressedMd5: '' } })));
     expect(hashed.md5).toBe(md5(bytes));
   });
 

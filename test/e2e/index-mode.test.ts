@@ -171,6 +171,9 @@ describe('index mode', () => {
     expect(summary.classes.conflict.files).toBe(1);
     const report = JSON.parse(await readFile(reportPath, 'utf8')) as { notUploaded: { class: string; reason: string; instanceId?: string }[] };
     const entry = report.notUploaded.find((item) => item.instanceId === alteredId);
+    // An inventory reads nothing back: it hashes, and calls the file corrupt-source.
+    const inventory = await runImport(resolveOptions({ source: source.storageDir }));
+    expect(inventory.classes['corrupt-source'].files).toBe(1);
     expect(entry?.reason).toBe(`the target stored bytes other than the source's (MD5 ${md5ById.get(alteredId) ?? ''}, source ${'0'.repeat(32)}): does it transcode or modify incoming files, or does the source's MD5 record disagree with its file?`);
   });
 

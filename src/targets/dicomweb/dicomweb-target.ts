@@ -82,7 +82,7 @@ export class DicomwebTarget implements Target {
 
   constructor(endpoint: Endpoint, client: HttpClient, settings: DicomwebSettings, events: ImportEvents = {}) {
     this.display = endpoint.display;
-    this.features = { bulkListing: false, findsByInstanceId: false, cheapLookup: true, putsInFlight: settings.bounds.instances * settings.connections };
+    this.features = { bulkListing: false, findsByInstanceId: false, cheapLookup: true, comparesMd5: settings.verifyFull, putsInFlight: settings.bounds.instances * settings.connections };
     this.#endpoint = endpoint;
     this.#events = events;
     this.#client = client;

@@ -52,7 +52,7 @@ export class FolderTarget implements Target {
 
   constructor(options: FolderTargetOptions, concurrency: number) {
     this.#options = options;
-    this.features = { findsByInstanceId: false, bulkListing: false, cheapLookup: false, putsInFlight: concurrency };
+    this.features = { findsByInstanceId: false, bulkListing: false, cheapLookup: false, comparesMd5: true, putsInFlight: concurrency };
     this.#space = new SpaceGuard(options.dir, { reserveBytes: RESERVE_BYTES });
   }
 

@@ -54,7 +54,7 @@ export class OrthancTarget implements Target {
     this.#options = options;
     this.#events = events;
     const adaptive = options.adaptiveConcurrency ? { adaptivePuts: { max: ADAPTIVE_MAX_UPLOADS } } : {};
-    this.features = { findsByInstanceId: true, bulkListing: true, cheapLookup: false, putsInFlight: options.concurrency, ...adaptive };
+    this.features = { findsByInstanceId: true, bulkListing: true, cheapLookup: false, comparesMd5: true, putsInFlight: options.concurrency, ...adaptive };
     const uploads = options.adaptiveConcurrency ? Math.max(ADAPTIVE_MAX_UPLOADS, options.concurrency) : options.concurrency;
     this.#uploader = new Uploader(endpoint, options, uploads, outageWarnings(endpoint.display, events.onWarning));
   }
