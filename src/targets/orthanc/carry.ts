@@ -6,9 +6,18 @@
 // name a later Orthanc keeps for itself is reported); labels only from 1.12.0 (404 before).
 import { createHash } from 'node:crypto';
 import { pipeline, Transform, type Readable } from 'node:stream';
-import { resourcePath, type CarryResult, type ResourceExtras, type UserAttachment } from '../../core/extras.js';
-import type { Exchange, HttpClient } from '../http/client.js';
+import { resourcePath, type CarryResult, type ResourceExtras, type ResourceLevel, type UserAttachment } from '../../core/extras.js';
+import type { Exchange, HttpClient, HttpRequest } from '../http/client.js';
 import { answered, INEXISTENT_ITEM, parseAnswer } from './answer.js';
+
+/** Where a resource's metadata `name` is on an Orthanc. */
+export const metadataPath = (level: ResourceLevel, orthancId: string, name: string): string => `${resourcePath(level, orthancId)}/metadata/${encodeURIComponent(name)}`;
+
+// Why: one metadata set on a resource, the same request for carried extras and study markers.
+export const putMetadata = (level: ResourceLevel, orthancId: string, name: string, value: string): HttpRequest => {
+  const body = Buffer.from(value, 'utf8');
+  return { method: 'PUT', path: metadataPath(level, orthancId, name), headers: { 'content-type': 'text/plain' }, body, size: body.length };
+};
 
 /** Whether the target has labels (Orthanc >= 1.12.0, "HasLabels" in /system), or why not. */
 export type LabelSupport = { readonly has: true } | { readonly has: false; readonly reason: string };
@@ -62,7 +71,7 @@ export class ExtrasWriter {
       const base = resourcePath(resource.level, resource.orthancId);
       const where = `${resource.level} ${resource.orthancId}`;
       for (const { name, value } of resource.metadata) {
-        const put = await this.#http.send({ method: 'PUT', path: `${base}/metadata/${encodeURIComponent(name)}`, headers: { 'content-type': 'text/plain' }, body: Buffer.from(value, 'utf8'), size: Buffer.byteLength(value) });
+        const put = await this.#http.send(putMetadata(resource.level, resource.orthancId, name, value));
         this.#judge(done, put, `${where}: metadata ${name}`, 'UserMetadata');
       }
       for (const attachment of resource.attachments) await this.#attachment(done, base, `${where}: attachment ${attachment.name}`, attachment);

@@ -6,22 +6,16 @@ import { ImporterError } from '../../core/errors.js';
 import type { HttpClient } from '../http/client.js';
 import type { MarkResult } from '../target.js';
 import { answered, INEXISTENT_ITEM, parseAnswer, UNKNOWN_RESOURCE } from './answer.js';
+import { metadataPath, putMetadata } from './carry.js';
 
 /** An Orthanc ID no study has: asked about, the target says whether it knows the name, not the study. */
 const NO_STUDY = '00000000-00000000-00000000-00000000-00000000';
-
-const metadataPath = (studyId: string, name: string): string => `/studies/${encodeURIComponent(studyId)}/metadata/${encodeURIComponent(name)}`;
-
-const textBody = (value: string): { headers: Record<string, string>; body: Uint8Array; size: number } => {
-  const body = Buffer.from(value, 'utf8');
-  return { headers: { 'content-type': 'text/plain' }, body, size: body.length };
-};
 
 // Why: a name the target does not declare would leave every study unmarked after a whole run;
 // Orthanc 1.10 checks the name before the study (404 with ErrorCode 7, else 17 for the missing
 // study), so a PUT on a study that cannot exist tells it without touching any.
 export const checkMarkerDeclared = async (http: HttpClient, name: string): Promise<void> => {
-  const put = await http.send({ method: 'PUT', path: metadataPath(NO_STUDY, name), ...textBody('') });
+  const put = await http.send(putMetadata('study', NO_STUDY, name, ''));
   const status = put.kind === 'answer' && put.statusCode === 404 ? parseAnswer(put.text).OrthancStatus : undefined;
   if (status === UNKNOWN_RESOURCE) return;
   if (status === INEXISTENT_ITEM) {
@@ -36,12 +30,11 @@ export const checkMarkerDeclared = async (http: HttpClient, name: string): Promi
 // Why: sets a study's marker; `unlessPresent` leaves an existing one as it is (a study this run
 // found complete without sending to it, marked by an earlier run).
 export const markStudy = async (http: HttpClient, studyId: string, name: string, value: string, unlessPresent: boolean): Promise<MarkResult> => {
-  const path = metadataPath(studyId, name);
   if (unlessPresent) {
-    const got = await http.send({ method: 'GET', path });
+    const got = await http.send({ method: 'GET', path: metadataPath('study', studyId, name) });
     if (got.kind === 'answer' && got.statusCode === 200) return { kind: 'present' };
   }
-  const put = await http.send({ method: 'PUT', path, ...textBody(value) });
+  const put = await http.send(putMetadata('study', studyId, name, value));
   if (put.kind === 'answer' && put.statusCode === 200) return { kind: 'marked' };
   return { kind: 'failed', reason: `study ${studyId}: its metadata ${name} was not set (${answered(put)})` };
 };
