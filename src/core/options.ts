@@ -168,8 +168,8 @@ export const DEFAULT_STUDIES_IN_FLIGHT = 2;
 // Why: decode threads when --workers is not given. One core is left to the main thread (HTTP,
 // journal): on 2 cores beside a local target, a second decode thread cost 0.5 CPU-s per 1,000
 // instances and sped nothing up. On 2 cores or fewer, a run that uploads decodes on the main
-// thread (0): beside a local target, one decode thread cost 1.3 CPU-s more per 1,000 instances,
-// taken from the target, and was 14% slower; through a 20 ms link both took the same time (README,
+// thread (0): beside a local target, one decode thread cost 1.0 CPU-s more per 1,000 instances,
+// taken from the target, and was 8% slower; through a 20 ms link both took the same time (README,
 // "Where the CPU goes"). A run that only reads (an inventory, a check) keeps its thread: decoding
 // is all it does.
 export const defaultWorkers = (uploading: boolean, cores = availableParallelism()): number =>
