@@ -103,12 +103,12 @@ Options:
       --no-index          Walk the folder even if it has an index
       --follow-symlinks   Follow symbolic links during the walk (loops are detected)
       --include-orphans   Also import files the index does not reference (deleted instances)
-      --studies-in-flight N  Index mode: send the instances a few studies at a time, in the order
-                          Orthanc stored them, so each study arrives whole early (default ${DEFAULT_STUDIES_IN_FLIGHT};
-                          0: the index's UUID order, studies spread over the whole run)
+      --studies-in-flight N  An index or a running Orthanc: send the instances a few studies at a
+                          time, series taking turns, so each study arrives whole early (default ${DEFAULT_STUDIES_IN_FLIGHT};
+                          0: the index's UUID order, or one study after the other as listed)
       --mark-complete NAME  An Orthanc target: once every instance of a study is verified there,
                           set the study's metadata NAME (declared in its UserMetadata) to the
-                          run's start time; the index's studies only
+                          run's start time; an index or a running Orthanc as the source
       --no-verify         Do not read back each instance's MD5 from the target
       --verify full       DICOMweb: also retrieve each instance (WADO-RS) and compare its MD5 (default:
                           its presence and SOP Class through QIDO-RS)

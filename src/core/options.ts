@@ -222,6 +222,9 @@ const resolveMarkComplete = (input: ImportInput, target: TargetSpec | undefined)
     throw new ImporterError('E_USAGE', '--mark-complete marks the studies delivered to an Orthanc target, and this run delivers none (an inventory or a check): leave it out');
   }
   if (input.verify === false) throw new ImporterError('E_USAGE', '--mark-complete marks a study once every instance of it is verified on the target, and --no-verify verifies none: leave one out');
+  if (input.follow === true || input.untilIdle !== undefined) {
+    throw new ImporterError('E_USAGE', '--mark-complete cannot follow a source: a study marked complete could still grow there afterwards; mark the studies in a run without --follow (or --until-idle)');
+  }
   return name;
 };
 

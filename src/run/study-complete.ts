@@ -17,7 +17,7 @@ export interface StudyMarker {
 
 /** Completes studies as their instances are counted; one marker at a time, in completion order. */
 export class StudyCompletion {
-  readonly #sizeOf: (studyId: string) => number;
+  readonly #sizeOf: (studyId: string) => number | undefined;
   readonly #marker: StudyMarker | undefined;
   readonly #events: ImportEvents;
   /** Each study's size, asked of the source once; studies completed are kept as -1 (memory grows with studies, not files). */
@@ -25,7 +25,7 @@ export class StudyCompletion {
   #marking: Promise<void> = Promise.resolve();
   readonly #marks = { marked: 0, present: 0, failed: 0 };
 
-  constructor(sizeOf: (studyId: string) => number, marker: StudyMarker | undefined, events: ImportEvents) {
+  constructor(sizeOf: (studyId: string) => number | undefined, marker: StudyMarker | undefined, events: ImportEvents) {
     this.#sizeOf = sizeOf;
     this.#marker = marker;
     this.#events = events;
@@ -36,7 +36,8 @@ export class StudyCompletion {
   counted(studyId: string, verified: number, arrived: boolean, outcome: FileOutcome): void {
     let size = this.#sizes.get(studyId);
     if (size === undefined) {
-      size = this.#sizeOf(studyId);
+      // Unknown: never complete.
+      size = this.#sizeOf(studyId) ?? Number.POSITIVE_INFINITY;
       this.#sizes.set(studyId, size);
     }
     if (size < 0 || verified < size) return;

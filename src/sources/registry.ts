@@ -43,7 +43,7 @@ type RemoteOptions = RemoteSourceOptions & Pick<ImportOptions, 'filter' | 'inlin
 export const locateSource = async (options: SourceOptions, remote?: RemoteOptions): Promise<LocatedSource> => {
   if (isOrthancUrl(options.source)) {
     if (remote === undefined) throw new ImporterError('E_USAGE', `The source ${redactUrl(options.source)} is a URL: give the options of a running Orthanc source too`);
-    return locateRest(options.source, remote);
+    return locateRest(options.source, { ...remote, studiesInFlight: options.studiesInFlight });
   }
   const path = pathOf(options.source);
   for (const backend of SOURCES) {

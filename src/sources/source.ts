@@ -102,8 +102,12 @@ export interface Source {
   readonly fingerprint?: Promise<SourceFingerprint | undefined>;
   /** The decoded bytes of the instances the filter takes whose key `isRecorded` does not know (a recovery's room check). */
   plannedBytes?(filter: Filter | undefined, isRecorded: (key: string) => boolean): number;
-  /** How many live instances a study has (its Orthanc ID), known before any is sent (an index). */
-  studySize?(studyId: string): number;
+  /**
+   * How many live instances a study has (its Orthanc ID), known before any is sent (an index, a
+   * running Orthanc's listing); undefined when it is not known (the study is then never complete).
+   * Asked once per study, after the source gave its first instance.
+   */
+  studySize?(studyId: string): number | undefined;
   /** Joins the target's listing with the source (see ListingJoin); once, before items(). */
   joinListing?(): ListingJoin;
   readonly summary?: SourceSummary;

@@ -71,6 +71,8 @@ describe('resolveOptions', () => {
     expect(() => resolveOptions({ source: 's', target: 'http://127.0.0.1:1', verify: false, markComplete: 'Done' })).toThrow(/--no-verify verifies none/);
     expect(() => resolveOptions({ source: 's', target: 'dicomweb+http://127.0.0.1:1/dicom-web', markComplete: 'Done' })).toThrow(/only an Orthanc target has/);
     expect(() => resolveOptions({ source: 's', target: '/tmp/folder', markComplete: 'Done' })).toThrow(/only an Orthanc target has/);
+    expect(() => resolveOptions({ source: 'http://127.0.0.1:2', target: 'http://127.0.0.1:1', follow: true, markComplete: 'Done' })).toThrow(/cannot follow a source: a study marked complete could still grow there/);
+    expect(() => resolveOptions({ source: 'http://127.0.0.1:2', target: 'http://127.0.0.1:1', untilIdle: 60, markComplete: 'Done' })).toThrow(/cannot follow a source/);
   });
 
   it('keeps given values', () => {

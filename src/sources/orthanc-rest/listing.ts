@@ -11,6 +11,7 @@ import type { ExtrasReader, InstanceTags, RemoteItem } from '../../core/types.js
 import { readRestExtras, type SourceResource } from './extras.js';
 import { findQuery } from './find-query.js';
 import type { SourceClient } from './source-client.js';
+import { inStudyGroups, type InSeries } from '../study-order.js';
 
 /** Studies per page of /tools/find. */
 const STUDIES_PER_PAGE = 200;
@@ -40,8 +41,8 @@ interface ListedSeries {
 // file replaced on the source gets a new UUID, and is read again).
 const instanceKey = (instanceId: string, fileUuid: string): string => `orthanc:${instanceId}\u0000${fileUuid}`;
 
-// One study's instances as items; empty when the study was deleted meanwhile.
-const studyItems = async (client: SourceClient, study: FoundStudy): Promise<RemoteItem[]> => {
+// One study's instances as items, each with its series; empty when the study was deleted meanwhile.
+const studyItems = async (client: SourceClient, study: FoundStudy): Promise<InSeries<RemoteItem>[]> => {
   const [instances, series] = await Promise.all([
     client.json<ListedInstance[]>(`/studies/${study.ID}/instances?expand`),
     client.json<ListedSeries[]>(`/studies/${study.ID}/series?expand`),
@@ -52,7 +53,7 @@ const studyItems = async (client: SourceClient, study: FoundStudy): Promise<Remo
     throw new ImporterError('E_SOURCE', `The source ${client.endpoint.display} did not list study ${study.ID} (${failed?.reason ?? 'no answer'})`);
   }
   const seriesTags = new Map(series.value.map((one) => [one.ID, one.MainDicomTags ?? {}]));
-  return instances.value.map((instance) => remoteItem(client, instance, study, seriesTags.get(instance.ParentSeries) ?? {}));
+  return instances.value.map((instance) => ({ series: instance.ParentSeries, item: remoteItem(client, instance, study, seriesTags.get(instance.ParentSeries) ?? {}) }));
 };
 
 // The instance and its parents, as the source's extras are read for them (extras.ts).
@@ -116,6 +117,10 @@ export interface ListingOptions {
   /** The studies listed: with `noteChanges` (for --follow) as ListedStudy says, else 0. */
   readonly listed?: Map<string, ListedStudy>;
   readonly noteChanges?: boolean;
+  /** Studies sent at a time, the series taking turns within them (0: one study after the other, as listed). */
+  readonly studiesInFlight?: number;
+  /** Where each study's instance count is kept as it is listed (Source.studySize). */
+  readonly sizes?: Map<string, number>;
 }
 
 // The change log's last sequence number now.
@@ -140,10 +145,15 @@ const storedBetween = async (client: SourceClient, before: number, after: number
 };
 
 // Why: every instance of the source the filters may take, each once, even while the source
-// deletes studies (see the top of this file). Memory: one page of studies, one study's
-// instances, and the IDs of the studies listed so far (to skip those a page read again names).
-export async function* remoteItems(client: SourceClient, filter: Filter | undefined, events: ImportEvents | undefined, options: ListingOptions = {}): AsyncGenerator<RemoteItem> {
-  const { pageSize = STUDIES_PER_PAGE, listed = new Map<string, ListedStudy>(), noteChanges = false } = options;
+// deletes studies (see the top of this file), a few studies at a time (study-order.ts). Memory:
+// one page of studies, a group of studies' instances, and the IDs of the studies listed so far
+// (to skip those a page read again names).
+export const remoteItems = (client: SourceClient, filter: Filter | undefined, events: ImportEvents | undefined, options: ListingOptions = {}): AsyncGenerator<RemoteItem> =>
+  inStudyGroups(remoteStudies(client, filter, events, options), options.studiesInFlight ?? 0);
+
+// Each study's instances, one study after the other.
+async function* remoteStudies(client: SourceClient, filter: Filter | undefined, events: ImportEvents | undefined, options: ListingOptions): AsyncGenerator<InSeries<RemoteItem>[]> {
+  const { pageSize = STUDIES_PER_PAGE, listed = new Map<string, ListedStudy>(), noteChanges = false, sizes } = options;
   const query = findQuery(filter);
   let anchor: string | undefined;
   for (let since = 0; ; ) {
@@ -161,7 +171,9 @@ export async function* remoteItems(client: SourceClient, filter: Filter | undefi
       if (listed.has(study.ID)) continue;
       if (!noteChanges) {
         listed.set(study.ID, 0);
-        yield* await studyItems(client, study);
+        const items = await studyItems(client, study);
+        sizes?.set(study.ID, items.length);
+        yield items;
         continue;
       }
       const before = await lastChange(client);
@@ -170,9 +182,9 @@ export async function* remoteItems(client: SourceClient, filter: Filter | undefi
       if (after === before) listed.set(study.ID, before);
       else {
         const stored = await storedBetween(client, before, after);
-        listed.set(study.ID, { before, after, ids: new Set(items.flatMap((item) => (stored.has(item.instanceId) ? [item.instanceId] : []))) });
+        listed.set(study.ID, { before, after, ids: new Set(items.flatMap(({ item }) => (stored.has(item.instanceId) ? [item.instanceId] : []))) });
       }
-      yield* items;
+      yield items;
     }
     if (page.value.length < limit) return;
     anchor = page.value[page.value.length - 1]?.ID;

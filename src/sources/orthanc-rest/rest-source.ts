@@ -8,7 +8,7 @@ import { isEmptyFilter } from '../../core/filter.js';
 import type { ImportOptions } from '../../core/options.js';
 import type { ImportEvents } from '../../core/events.js';
 import { parseEndpoint } from '../../targets/http/endpoint.js';
-import type { LocatedSource, RemoteSourceOptions, Source } from '../source.js';
+import type { LocatedSource, RemoteSourceOptions, Source, SourceOptions } from '../source.js';
 import { InstanceFiles } from './instance-file.js';
 import { instanceItem, remoteItems, wasListed, type ListedStudy } from './listing.js';
 import { noteChangeSequence } from './follow.js';
@@ -22,7 +22,9 @@ import { SourceClient } from './source-client.js';
 export const isOrthancUrl = (source: string): boolean => /^https?:\/\//i.test(source);
 
 /** What the source takes of the run's options. */
-type RestOptions = RemoteSourceOptions & Pick<ImportOptions, 'filter' | 'inlineLimit' | 'follow' | 'signal'> & { readonly target?: Pick<TargetSpec, 'display'> | undefined };
+type RestOptions = RemoteSourceOptions &
+  Pick<ImportOptions, 'filter' | 'inlineLimit' | 'follow' | 'signal'> &
+  Pick<SourceOptions, 'studiesInFlight'> & { readonly target?: Pick<TargetSpec, 'display'> | undefined };
 
 // The host of a URL, with the names of this machine's loopback as one.
 const hostOf = (url: URL): string => (/^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/i.test(url.hostname) ? 'loopback' : url.hostname.toLowerCase());
@@ -46,10 +48,12 @@ const isSameServer = (source: string, target: string): boolean => {
 };
 
 // The bulk listing, then (with --follow) what the source's change log names from `since` on,
-// but for an instance stored before its study was listed: the bulk listing had it.
-async function* itemsOf(client: SourceClient, options: RestOptions, events: ImportEvents | undefined, follow: { since: number; tally: FollowTally } | undefined): AsyncGenerator<RemoteItem> {
+// but for an instance stored before its study was listed: the bulk listing had it. Each study's
+// size is kept in `sizes` as it is listed.
+async function* itemsOf(client: SourceClient, options: RestOptions, events: ImportEvents | undefined, follow: { since: number; tally: FollowTally } | undefined, sizes: Map<string, number>): AsyncGenerator<RemoteItem> {
   const listed = new Map<string, ListedStudy>();
-  yield* remoteItems(client, isEmptyFilter(options.filter) ? undefined : options.filter, events, { listed, noteChanges: follow !== undefined });
+  const filter = isEmptyFilter(options.filter) ? undefined : options.filter;
+  yield* remoteItems(client, filter, events, { listed, noteChanges: follow !== undefined, studiesInFlight: options.studiesInFlight, sizes });
   if (follow === undefined || options.follow === undefined) return;
   const { since, tally } = follow;
   const itemOf = async (id: string, seq: number): Promise<{ item: RemoteItem; seq: number } | undefined> => {
@@ -60,6 +64,13 @@ async function* itemsOf(client: SourceClient, options: RestOptions, events: Impo
     if (!wasListed(listed.get(item.studyId), item.instanceId, seq)) yield item;
   }
 }
+
+// A study's size as its listing found it, forgotten once taken (the run keeps it from then on).
+const takeSize = (sizes: Map<string, number>, studyId: string): number | undefined => {
+  const size = sizes.get(studyId);
+  sizes.delete(studyId);
+  return size;
+};
 
 // Opens the source: GET /system first (one clear line when it fails), a spool folder of its own
 // for the instances too large to hold (removed on close, whatever happened); with --follow, the
@@ -77,10 +88,14 @@ const openRest = async (url: string, options: RestOptions, events: ImportEvents 
   }
   const files = new InstanceFiles(client, { mode: options.sourceDownload, spoolDir, inlineLimit: options.inlineLimit });
   const { version, name } = client.system;
+  // Each study's instance count, from its listing until the run asks for it (once).
+  const sizes = new Map<string, number>();
   return {
     root: client.endpoint.display,
     features: { wholeStudies: true, unknownFiles: false },
-    items: () => itemsOf(client, options, events, follow),
+    items: () => itemsOf(client, options, events, follow, sizes),
+    // A followed source's studies may grow after they were listed: no size is known for certain.
+    ...(follow === undefined ? { studySize: (studyId: string) => takeSize(sizes, studyId) } : {}),
     ...(follow === undefined ? {} : { follow: follow.tally }),
     remote: files,
     summary: { described: `a running Orthanc ${version}${name === undefined ? '' : ` (${name})`} at ${client.endpoint.display}, read over its REST API` },

@@ -55,6 +55,38 @@ describe('remoteItems', () => {
     }
   });
 
+  it('gives a few studies at a time, the series taking turns within them, and keeps each study\'s size', async () => {
+    const source = await start();
+    // 3 studies of 2 series of 2 instances, stored one study after the other.
+    for (let st = 1; st <= 3; st++) {
+      for (let se = 1; se <= 2; se++) {
+        for (let i = 1; i <= 2; i++) {
+          const ids = { patientId: 'P1', studyInstanceUid: `2.25.8${st}`, seriesInstanceUid: `2.25.8${st}.${se}`, sopInstanceUid: `2.25.8${st}.${se}.${i}` };
+          await orthancJson(source, '/instances', { method: 'POST', body: buildPart10(ids).bytes });
+        }
+      }
+    }
+    const client = await SourceClient.open(source.url, OPTIONS, undefined);
+    try {
+      const runs = (items: readonly RemoteItem[], key: (item: RemoteItem) => string): string[] => items.map(key).filter((value, at, all) => at === 0 || all[at - 1] !== value);
+      const unordered = await collect(remoteItems(client, undefined, undefined, { studiesInFlight: 0 }));
+      const studies = runs(unordered, (item) => item.studyId);
+      expect(studies).toHaveLength(3); // listed one study after the other
+      for (const inFlight of [1, 2]) {
+        const sizes = new Map<string, number>();
+        const items = await collect(remoteItems(client, undefined, undefined, { studiesInFlight: inFlight, sizes }));
+        expect(items.map((item) => item.instanceId).sort()).toEqual(unordered.map((item) => item.instanceId).sort());
+        const groupOf = (item: RemoteItem): string => String(Math.floor(studies.indexOf(item.studyId) / inFlight));
+        expect(runs(items, groupOf)).toEqual(inFlight === 1 ? ['0', '1', '2'] : ['0', '1']);
+        // No two instances of a series one after the other within a group.
+        expect(runs(items, (item) => item.tags.seriesInstanceUid)).toHaveLength(12);
+        expect(Object.fromEntries(sizes)).toEqual(Object.fromEntries(studies.map((id) => [id, 4])));
+      }
+    } finally {
+      await client.close();
+    }
+  });
+
   it('reads a page again when a study deleted during the listing shifted the others, so that none is missed', async () => {
     const source = await start();
     await seed(source);
