@@ -142,6 +142,12 @@ const readAhead = (place: Place, listing: readonly Entry[]): ((dirent: Entry) =>
   };
 }
 
+/**
+ * Sub-folders of one folder held back until its files are given (their names only); a streamed
+ * folder with more has the next walked as they come, so memory stays bounded.
+ */
+const DEFERRED_DIRECTORIES_MAX = 10_000;
+
 /** What the walk keeps while descending: only the directories of the current path. */
 interface Walk {
   readonly follow: boolean;
@@ -166,8 +172,9 @@ const brokenLink = (code: string): string => {
   return `a symbolic link whose target cannot be read (${code})`;
 };
 
-// Walks depth-first, lazily: memory holds one listing of a small directory, or one open handle
-// of a large one, per level; never the listing of the tree.
+// Walks depth-first, lazily, a folder's files before its sub-folders: memory holds one listing of
+// a small directory, or one open handle of a large one (and up to DEFERRED_DIRECTORIES_MAX names of
+// its sub-folders), per level; never the listing of the tree.
 async function* walkDirectory(place: Place, walk: Walk, known?: BigIntStats, prefetched?: Promise<Listing>): AsyncGenerator<WalkItem> {
   let id: string | undefined;
   try {
@@ -180,18 +187,21 @@ async function* walkDirectory(place: Place, walk: Walk, known?: BigIntStats, pre
     }
     const listing = await (prefetched ?? openListing(fsPath(place), place.relative, size === undefined ? undefined : Number(size)));
     const ahead = Array.isArray(listing) && !walk.follow ? readAhead(place, listing) : undefined;
-    for await (const dirent of listing) {
+    const visit = (dirent: Entry): AsyncIterable<WalkItem> | Iterable<WalkItem> => {
       const child = childOf(place, dirent.name);
-      if (dirent.isDirectory()) {
-        yield* walk.follow ? followDirectory(child, walk, false) : walkDirectory(child, walk, undefined, ahead?.(dirent));
-      } else if (dirent.isFile()) {
-        yield { kind: 'file', entry: entryOf(child) };
-      } else if (dirent.isSymbolicLink()) {
-        yield* walk.follow ? followDirectory(child, walk, true) : [unreadable(child, 'not-dicom', 'a symbolic link (not followed)')];
-      } else {
-        yield unreadable(child, 'not-dicom', 'not a regular file (device, socket or pipe)');
-      }
+      if (dirent.isDirectory()) return walk.follow ? followDirectory(child, walk, false) : walkDirectory(child, walk, undefined, ahead?.(dirent));
+      if (dirent.isFile()) return [{ kind: 'file', entry: entryOf(child) }];
+      if (dirent.isSymbolicLink()) return walk.follow ? followDirectory(child, walk, true) : [unreadable(child, 'not-dicom', 'a symbolic link (not followed)')];
+      return [unreadable(child, 'not-dicom', 'not a regular file (device, socket or pipe)')];
+    };
+    // The folder's own files first, its sub-folders after: the files of a folder (often a series or
+    // a study) arrive together, not split by a sub-folder met halfway through the listing.
+    const later: Entry[] = [];
+    for await (const dirent of listing) {
+      if (dirent.isDirectory() && later.length < DEFERRED_DIRECTORIES_MAX) later.push(dirent);
+      else yield* visit(dirent);
     }
+    for (const dirent of later) yield* visit(dirent);
   } catch (error) {
     yield unreadable({ ...place, relative: place.relative || '.' }, 'failed', `cannot list the directory (${errnoOrMessage(error)})`);
   } finally {

@@ -41,6 +41,26 @@ describe('walk', () => {
     expect(items.map((item) => item.entry.path)).toContain(join(source, 'ab', 'cd', 'file1'));
   });
 
+  it("gives a folder's own files together, before its sub-folders, whatever order the listing has", async () => {
+    const source = join(root, 'files-first');
+    await mkdir(source);
+    // Names that interleave files and folders in any sorted or hashed listing.
+    for (let i = 0; i < 20; i++) {
+      await writeFile(join(source, `f${i}`), 'x');
+      if (i % 4 === 0) {
+        await mkdir(join(source, `d${i}`), { recursive: true });
+        for (let j = 0; j < 3; j++) await writeFile(join(source, `d${i}`, `g${j}`), 'y');
+      }
+    }
+    const order: string[] = [];
+    for await (const item of walk(source)) order.push(item.entry.relativePath);
+    expect(order).toHaveLength(20 + 5 * 3);
+    // The top folder's 20 files first, then each sub-folder's 3 together.
+    expect(order.slice(0, 20).every((path) => !path.includes('/'))).toBe(true);
+    const folders = order.slice(20).map((path) => path.split('/')[0]);
+    expect(folders.filter((folder, at) => at === 0 || folders[at - 1] !== folder)).toHaveLength(5);
+  });
+
   it('reports symlinks to a file and to a directory as unreadable not-dicom, without following them', async () => {
     const source = join(root, 'links');
     const outside = join(root, 'outside');
