@@ -2,6 +2,7 @@ import type { Confirmation } from '../run/confirm-complete.js';
 import type { CompleteRun, Journal } from './journal.js';
 import { noDeliveries, type Summary } from './report.js';
 import { ReportFile } from './report-file.js';
+import type { StudyCompleteness } from './studies.js';
 
 // What this run saw of the delivered instances on the target; a recovery folder's files were each
 // found with their size (run.ts, folderStillHolds), which is what this run saw of them.
@@ -11,8 +12,17 @@ const verification = (previous: Summary, confirmation: Confirmation | undefined)
   return { verified: listing + md5 + size + presence, verifiedBy: { listing, md5, size, presence } };
 };
 
-// What the earlier run carried beyond the files (extras) is its claim, not this run's: left out.
-const withoutExtras = (summary: Summary): Summary => Object.fromEntries(Object.entries(summary).filter(([key]) => key !== 'extras')) as unknown as Summary;
+/** What only the earlier run saw as it sent: its extras carried, its uploads, how its studies arrived and were marked. */
+const EARLIER_RUN_ONLY = new Set(['extras', 'uploadsInFlight', 'wire', 'pausedSeconds', 'studySpread']);
+
+// What the earlier run saw as it sent is its claim, not this run's (which sends nothing): left out;
+// its studies' completeness stays (this run finds the deliveries on the target), not their arrivals.
+const withoutEarlierClaims = (summary: Summary): Summary => {
+  const kept = Object.fromEntries(Object.entries(summary).filter(([key]) => !EARLIER_RUN_ONLY.has(key))) as unknown as Summary;
+  if (summary.studies === undefined) return kept;
+  const studies = Object.fromEntries(Object.entries(summary.studies).filter(([key]) => key !== 'completedByThisRun' && key !== 'marks')) as unknown as StudyCompleteness;
+  return { ...kept, studies };
+};
 
 /** What a replay needs to know of the run that asks for it. */
 export interface ReplayContext {
@@ -29,7 +39,7 @@ export interface ReplayContext {
 export const replayCompleteRun = async (run: CompleteRun, journal: Journal, context: ReplayContext): Promise<Summary> => {
   const report = context.reportPath === undefined ? undefined : await ReportFile.open(context.reportPath);
   await report?.addAll(journal.reportLines());
-  const previous = withoutExtras(run.summary);
+  const previous = withoutEarlierClaims(run.summary);
   const files = Object.values(previous.classes).reduce((sum, count) => sum + count.files, 0);
   const elapsedSeconds = (Date.now() - context.startedAt.getTime()) / 1000;
   const summary: Summary = {

@@ -2,7 +2,8 @@ import { Census, type CensusSummary } from './census.js';
 import type { SourceSummary } from '../sources/source.js';
 import { INTERRUPTED_EXIT_CODE } from '../core/errors.js';
 import type { FollowState } from '../core/events.js';
-import type { StudyCompleteness } from './studies.js';
+import type { IncompleteStudy, StudyCompleteness } from './studies.js';
+import type { StudySpread } from './study-spread.js';
 import { FILE_CLASSES, type DeliveryStatus, type FileClass, type FileOutcome } from '../core/types.js';
 import type { ExtrasSummary } from '../core/extras.js';
 
@@ -79,6 +80,8 @@ export interface Summary {
   readonly follow?: FollowState;
   /** A source that knows whole studies only: per-study completeness (verified on the target, or sound in the source for an inventory). */
   readonly studies?: StudyCompleteness;
+  /** A source that cannot know a study before its files are parsed (a walk): how spread over the run the studies it stored into were. */
+  readonly studySpread?: StudySpread;
   /** What Orthanc knows beyond the files (user metadata, attachments, labels): what was carried; absent when the source offered none. */
   readonly extras?: ExtrasSummary;
   /** Uploads in flight when the run adapted them (no --concurrency): where the limit started, went, and ended. */
@@ -116,6 +119,7 @@ export interface RunContext {
   readonly index?: SourceSummary | undefined;
   readonly follow?: FollowState | undefined;
   readonly studies?: StudyCompleteness | undefined;
+  readonly studySpread?: StudySpread | undefined;
   readonly extras?: ExtrasSummary | undefined;
   readonly uploadsInFlight?: UploadsInFlight | undefined;
   readonly pausedSeconds?: number | undefined;
@@ -246,6 +250,7 @@ export class Tally {
       ...(context.index === undefined ? {} : { index: context.index }),
       ...(context.follow === undefined ? {} : { follow: context.follow }),
       ...(context.studies === undefined ? {} : { studies: context.studies }),
+      ...(context.studySpread === undefined ? {} : { studySpread: context.studySpread }),
       ...(context.extras === undefined ? {} : { extras: context.extras }),
       ...(context.uploadsInFlight === undefined ? {} : { uploadsInFlight: context.uploadsInFlight }),
       ...(this.wire.instances === 0 ? {} : { wire: { ...this.wire } }),
@@ -317,6 +322,22 @@ const formatExtras = (extras: ExtrasSummary, target: string): string[] => {
 const duration = (seconds: number): string =>
   seconds < 60 ? `${seconds.toFixed(1)} s` : `${Math.floor(seconds / 3600)} h ${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')} min`;
 
+/** Incomplete studies named in the text summary; the JSON report lists every one. */
+const INCOMPLETE_STUDIES_SHOWN = 5;
+
+// An incomplete study in the text summary: by its UID when known, with what became of the instances it lacks.
+const describeIncomplete = (study: IncompleteStudy): string => {
+  const why = Object.entries(study.why).map(([what, count]) => `${grouped(count)} ${what}`).join(', ');
+  const name = study.studyInstanceUid === undefined ? study.studyId : `${study.studyInstanceUid} (${study.studyId})`;
+  return `    incomplete: study ${name}, ${grouped(study.verified)} of ${grouped(study.expected)} verified${why === '' ? '' : `: ${why}`}`;
+};
+
+// How spread the studies of a walked folder were over the run.
+const describeSpread = (spread: StudySpread): string => {
+  const percent = (share: number): string => `${(share * 100).toFixed(share < 0.1 ? 1 : 0)}%`;
+  return `studies this run stored into: ${grouped(spread.studies)}, each arriving over ${duration(spread.medianSpanSeconds)} (median, ${percent(spread.medianShare)} of the run), ${duration(spread.largestSpanSeconds)} at most (${percent(spread.largestShare)}); a folder is sent in its own order, not a study at a time`;
+};
+
 // How the studies this run completed arrived: over how long each, first instance to last.
 const describeArrivals = ({ completedByThisRun: done }: StudyCompleteness): string =>
   done === undefined
@@ -356,7 +377,11 @@ export const formatSummary = (summary: Summary): string => {
   } else if (summary.studies !== undefined) {
     const what = summary.dryRun ? 'sound in the source' : 'complete on the target';
     lines.push(`  studies ${what}: ${grouped(summary.studies.complete)}/${grouped(summary.studies.total)}${describeArrivals(summary.studies)}`);
+    const { incomplete } = summary.studies;
+    lines.push(...incomplete.slice(0, INCOMPLETE_STUDIES_SHOWN).map(describeIncomplete));
+    if (incomplete.length > INCOMPLETE_STUDIES_SHOWN) lines.push(`    and ${grouped(incomplete.length - INCOMPLETE_STUDIES_SHOWN)} more incomplete studies: see the report (--report FILE.json)`);
   }
+  if (summary.studySpread !== undefined) lines.push(`  ${describeSpread(summary.studySpread)}`);
   const marks = summary.studies?.marks;
   if (marks !== undefined) {
     lines.push(`  studies marked complete (metadata ${marks.name}): ${grouped(marks.marked)} marked now, ${grouped(marks.present)} marked before${marks.failed > 0 ? `, ${grouped(marks.failed)} NOT marked (see the warnings)` : ''}`);

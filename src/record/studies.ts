@@ -10,8 +10,8 @@ export interface StudyMarks {
 export interface StudyCompleteness {
   readonly total: number;
   readonly complete: number;
-  /** Only the studies that are not complete, with expected vs verified counts. */
-  readonly incomplete: readonly { readonly studyId: string; readonly expected: number; readonly verified: number }[];
+  /** Only the studies that are not complete, with expected vs verified counts, and why. */
+  readonly incomplete: readonly IncompleteStudy[];
   /**
    * The run was interrupted or stopped: it did not see every instance of a study, so none is
    * known complete (`complete` is 0, `total` counts the studies it began, `incomplete` is empty).
@@ -27,12 +27,26 @@ export interface StudyCompleteness {
   readonly marks?: StudyMarks;
 }
 
+/** A study left incomplete: how many of its instances the run took on, how many are verified, and what became of the others. */
+export interface IncompleteStudy {
+  readonly studyId: string;
+  /** Its StudyInstanceUID, when an instance that missed named it. */
+  readonly studyInstanceUid?: string;
+  readonly expected: number;
+  readonly verified: number;
+  /** The instances that were not verified, by what became of them (their class, `dropped`, or `not verified`): see the report's lines for each file. */
+  readonly why: Readonly<Record<string, number>>;
+}
+
 /** One study's counts, and when this run's own deliveries into it came (ms since the epoch). */
 interface Counts {
   expected: number;
   verified: number;
   firstArrival?: number;
   lastArrival?: number;
+  /** The instances not verified, by what became of them (only in a study that has some). */
+  missed?: Record<string, number>;
+  studyInstanceUid?: string;
 }
 
 // The middle value of sorted numbers (the mean of the two middle ones for an even count).
@@ -67,15 +81,25 @@ export class StudyTally {
     return { verified: count.verified, arrived: count.firstArrival !== undefined };
   }
 
+  // Why: counts an instance of a study that is not safely delivered (`why`: what became of it), so
+  // that the report says why the study is incomplete.
+  miss(studyId: string, why: string, studyInstanceUid: string | undefined): void {
+    const count = this.#counts.get(studyId) ?? { expected: 0, verified: 0 };
+    count.missed ??= {};
+    count.missed[why] = (count.missed[why] ?? 0) + 1;
+    if (studyInstanceUid !== undefined && studyInstanceUid !== '') count.studyInstanceUid ??= studyInstanceUid;
+    this.#counts.set(studyId, count);
+  }
+
   // Study by study: complete when every instance taken on was verified (memory grows with studies,
   // not files). A run that stopped early only expected the instances it saw: it claims no study.
   summary(stoppedEarly = false): StudyCompleteness {
     if (stoppedEarly) return { total: this.#counts.size, complete: 0, incomplete: [], notChecked: true };
     let complete = 0;
-    const incomplete: { studyId: string; expected: number; verified: number }[] = [];
+    const incomplete: IncompleteStudy[] = [];
     const spans: number[] = [];
-    for (const [studyId, { expected, verified, firstArrival, lastArrival }] of this.#counts) {
-      if (verified < expected) incomplete.push({ studyId, expected, verified });
+    for (const [studyId, { expected, verified, firstArrival, lastArrival, missed, studyInstanceUid }] of this.#counts) {
+      if (verified < expected) incomplete.push({ studyId, ...(studyInstanceUid === undefined ? {} : { studyInstanceUid }), expected, verified, why: missed ?? {} });
       else {
         complete++;
         if (firstArrival !== undefined && lastArrival !== undefined) spans.push((lastArrival - firstArrival) / 1000);

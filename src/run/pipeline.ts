@@ -43,6 +43,7 @@ import { ReportFile, reportLine } from '../record/report-file.js';
 import type { LocatedSource, RemoteReader, Source, SourceFingerprint } from '../sources/source.js';
 import { merge } from './merge.js';
 import { StudyTally, type StudyMarks } from '../record/studies.js';
+import { StudySpreadTally } from '../record/study-spread.js';
 import { StudyCompletion } from './study-complete.js';
 import { exitCodeOf, ImporterError, isImporterError } from '../core/errors.js';
 import { encodingOf, treeFields, type Classified, type ExpectedFile, type ExtrasReader, type FileEntry, type FileOutcome, type IndexedItem, type RemoteItem, type SourceItem } from '../core/types.js';
@@ -276,6 +277,12 @@ async function* single<T>(items: AsyncIterable<T>): AsyncGenerator<readonly T[]>
 const countsForStudy = (outcome: FileOutcome, delivery: Delivery | undefined): boolean =>
   outcome.fileClass === 'dicom' && outcome.status !== 'dropped' && (delivery === undefined || !delivery.verify || outcome.verified !== undefined);
 
+// What became of an instance that does not count for its study, as the report names it.
+const missedBecause = (outcome: FileOutcome): string => {
+  if (outcome.fileClass !== 'dicom') return outcome.fileClass;
+  return outcome.status === 'dropped' ? 'dropped' : 'not verified';
+};
+
 // Stored on the target by this run (not found there, not an earlier run's outcome).
 const arrivedNow = (outcome: FileOutcome): boolean => outcome.status === 'stored' && outcome.onTarget !== true && outcome.resumed !== true;
 
@@ -347,12 +354,13 @@ export const importSource = async (
 };
 
 // Says when each study is complete on the target, and marks it (--mark-complete), for a source
-// that knows each study's instances before it sends them (an index); refuses the option otherwise.
+// that knows each study's instances before it sends them (an index, a running Orthanc's listing);
+// refuses the option otherwise.
 const studyCompletion = ({ source, options, events, target, startedAt }: RunContext): StudyCompletion | undefined => {
   const sizeOf = source.studySize?.bind(source);
   if (sizeOf === undefined) {
     if (options.markComplete === undefined) return undefined;
-    throw new ImporterError('E_USAGE', `--mark-complete needs a source that knows every instance of a study before it sends it: an Orthanc storage read through its index, not ${source.root}`);
+    throw new ImporterError('E_USAGE', `--mark-complete needs a source that knows every instance of a study before it sends it: an Orthanc storage read through its index or a running Orthanc, not ${source.root}`);
   }
   // An inventory has no target for a study to be complete on; --no-verify proves none there.
   if (target === undefined || !options.verify) return undefined;
@@ -367,6 +375,8 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
   const { source, journal, options, events, assessment, target } = run;
   const tally = new Tally();
   const studies = new StudyTally();
+  // A source that cannot know studies whole (a walk): how spread the studies it sent were.
+  const spread = source.features.wholeStudies || target === undefined || options.check ? undefined : new StudySpreadTally();
   const completion = studyCompletion(run);
   let marks: StudyMarks | undefined;
   let leftNothingToDo = true;
@@ -393,6 +403,7 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
       index: source.summary,
       follow: source.follow?.state(),
       studies: source.features.wholeStudies ? { ...studies.summary(interrupted), ...(marks === undefined ? {} : { marks }) } : undefined,
+      studySpread: spread?.summary((Date.now() - run.startedAt.getTime()) / 1000),
       filter: isEmptyFilter(options.filter) ? undefined : describeFilter(options.filter),
       extras: carrier?.summary(),
       uploadsInFlight: limit?.moves,
@@ -447,12 +458,15 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
         if (stage.key !== undefined && outcome.resumed !== true && outcome.fileClass !== 'excluded') journal?.record(stage.key, outcome, stage.known);
         if (!leavesNothingToDo(outcome, options.verify)) leftNothingToDo = false;
         tally.add(outcome);
+        if (spread !== undefined && outcome.fileClass === 'dicom' && arrivedNow(outcome) && outcome.studyInstanceUid !== undefined) {
+          spread.arrived(outcome.patientId ?? '', outcome.studyInstanceUid, Date.now());
+        }
         if (stage.studyId !== undefined) {
           studies.expect(stage.studyId);
           if (countsForStudy(outcome, delivery)) {
             const counted = studies.add(stage.studyId, arrivedNow(outcome) ? Date.now() : undefined);
             completion?.counted(stage.studyId, counted.verified, counted.arrived, outcome);
-          }
+          } else studies.miss(stage.studyId, missedBecause(outcome), outcome.studyInstanceUid ?? stage.known?.studyInstanceUid);
         }
         const line = report === undefined && journal === undefined ? undefined : reportLine(outcome);
         if (line !== undefined) journal?.recordReportLine(line);

@@ -146,10 +146,14 @@ describe('index mode', () => {
     expect(summary.classes.missing.files).toBe(1);
     expect(summary.exitCode).toBe(1);
     expect(summary.studies?.incomplete.length).toBeGreaterThanOrEqual(1);
-    const report = JSON.parse(await readFile(reportPath, 'utf8')) as { summary: { studies: { incomplete: { expected: number; verified: number }[] } }; notUploaded: { class: string; reason: string }[] };
+    const report = JSON.parse(await readFile(reportPath, 'utf8')) as { summary: { studies: { incomplete: { expected: number; verified: number; why: Record<string, number> }[] } }; notUploaded: { class: string; reason: string }[] };
     expect(report.notUploaded.find((entry) => entry.class === 'corrupt-source')?.reason).toMatch(new RegExp(`instance ${alteredId}: .*(MD5|inflate|decodes)`));
     expect(report.notUploaded.find((entry) => entry.class === 'missing')?.reason).toMatch(new RegExp(`instance ${missingId} but its file is not on disk`));
     expect(report.summary.studies.incomplete.every((study) => study.verified < study.expected)).toBe(true);
+    // Each incomplete study says what became of the instances it lacks: one corrupt, one missing in all.
+    const why = report.summary.studies.incomplete.flatMap((study) => Object.entries(study.why));
+    expect(why.sort()).toEqual([['corrupt-source', 1], ['missing', 1]]);
+    for (const study of report.summary.studies.incomplete) expect(Object.values(study.why).reduce((sum, n) => sum + n, 0)).toBe(study.expected - study.verified);
   });
 
   it('sends an instance whose MD5 record was altered in the index, then reports it as differing, never verified', async () => {

@@ -275,6 +275,24 @@ describe('formatSummary', () => {
     expect(marked).toContain('studies marked complete (metadata ImportComplete): 2 marked now, 1 marked before, 1 NOT marked (see the warnings)');
   });
 
+  it('names the incomplete studies and why, five of them, the rest left to the report', () => {
+    const tally = new Tally();
+    tally.add(outcome('dicom', 1, { status: 'stored' }));
+    const incomplete = Array.from({ length: 7 }, (_, i) => ({ studyId: `id${i}`, ...(i === 0 ? { studyInstanceUid: '1.2.840.1' } : {}), expected: 1_200, verified: 1_198, why: { rejected: 1, 'corrupt-source': 1 } }));
+    const text = formatSummary({ ...summarize(tally), studies: { total: 9, complete: 2, incomplete } });
+    expect(text).toContain('    incomplete: study 1.2.840.1 (id0), 1,198 of 1,200 verified: 1 rejected, 1 corrupt-source\n    incomplete: study id1, 1,198');
+    expect(text).toContain('    incomplete: study id4,');
+    expect(text).not.toContain('study id5');
+    expect(text).toContain('    and 2 more incomplete studies: see the report (--report FILE.json)');
+  });
+
+  it('says how spread the studies of a walked folder were', () => {
+    const tally = new Tally();
+    tally.add(outcome('dicom', 1, { status: 'stored' }));
+    const text = formatSummary({ ...summarize(tally), studySpread: { studies: 1_200, medianSpanSeconds: 3, largestSpanSeconds: 7_260, medianShare: 0.004, largestShare: 0.95 } });
+    expect(text).toContain('  studies this run stored into: 1,200, each arriving over 3.0 s (median, 0.4% of the run), 2 h 01 min at most (95%); a folder is sent in its own order, not a study at a time');
+  });
+
   it('claims no study complete for a run that stopped early', () => {
     const tally = new Tally();
     tally.add(outcome('dicom', 1, { status: 'stored' }));

@@ -8,7 +8,7 @@ describe('StudyTally', () => {
       studies.expect(study);
       if (verified) studies.add(study);
     }
-    expect(studies.summary()).toEqual({ total: 2, complete: 1, incomplete: [{ studyId: 'B', expected: 2, verified: 1 }] });
+    expect(studies.summary()).toEqual({ total: 2, complete: 1, incomplete: [{ studyId: 'B', expected: 2, verified: 1, why: {} }] });
   });
 
   it('claims no study complete when the run stopped early: it saw only part of each', () => {
@@ -30,8 +30,19 @@ describe('StudyTally', () => {
     expect(studies.summary()).toEqual({
       total: 4,
       complete: 3,
-      incomplete: [{ studyId: 'D', expected: 3, verified: 2 }],
+      incomplete: [{ studyId: 'D', expected: 3, verified: 2, why: {} }],
       completedByThisRun: { studies: 2, medianSpanSeconds: 2, largestSpanSeconds: 4 },
     });
+  });
+
+  it('says why a study is incomplete: what became of each instance it lacks, and its UID', () => {
+    const studies = new StudyTally();
+    for (let i = 0; i < 5; i++) studies.expect('E');
+    studies.add('E');
+    studies.miss('E', 'rejected', undefined);
+    studies.miss('E', 'corrupt-source', '1.2.3');
+    studies.miss('E', 'rejected', '1.2.4');
+    studies.miss('E', 'dropped', undefined);
+    expect(studies.summary().incomplete).toEqual([{ studyId: 'E', studyInstanceUid: '1.2.3', expected: 5, verified: 1, why: { rejected: 2, 'corrupt-source': 1, dropped: 1 } }]);
   });
 });

@@ -40,11 +40,16 @@ describe('a run over a storage unchanged since a complete run', () => {
     const { storage } = await buildStorage();
     const target = await start();
     const journal = await newJournal();
-    await run(storage, target, journal);
+    const first = await run(storage, target, journal);
+    expect(first.studies?.completedByThisRun).toBeDefined();
+    expect(first.uploadsInFlight).toBeDefined();
     const answered = await run(storage, target, journal);
     expect(answered.unchangedSince).toBeDefined();
     expect(answered.verifiedBy).toEqual({ md5: 0, listing: files.length, size: 0, presence: 0 });
     expect(answered.exitCode).toBe(0);
+    // What the first run saw as it sent is not this run's to claim; the studies' completeness is.
+    expect(answered.studies).toEqual({ ...first.studies, completedByThisRun: undefined });
+    expect(answered.uploadsInFlight).toBeUndefined();
   });
 
   it('is answered from the journal for a DICOMweb server too: the journal of index mode keeps the study each instance is asked by', async () => {

@@ -1,6 +1,7 @@
-// Studies complete on a real Orthanc (Debian's 1.10.1), from an index storage written by another:
-// each marked (--mark-complete) once every instance of it is verified there, never before, never
-// when one is missing, and by the run that completes it after a kill -9.
+// Studies complete on a real Orthanc (Debian's 1.10.1), from an index storage written by another
+// or a running Orthanc: each marked (--mark-complete) once every instance of it is verified there,
+// never before, never when one is missing, and by the run that completes it after a kill -9; a
+// folder walked says how spread its studies were.
 import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,6 +80,7 @@ describe('studies complete on the target', () => {
     const probe = await start({ compression: true, storageDir: copy });
     const [victim] = await orthancJson<{ ID: string }[]>(probe, `/studies/${studies[1] ?? ''}/instances`);
     const { Uuid } = await orthancJson<{ Uuid: string }>(probe, `/instances/${victim?.ID ?? ''}/attachments/dicom/info`);
+    const { MainDicomTags } = await orthancJson<{ MainDicomTags: { StudyInstanceUID: string } }>(probe, `/studies/${studies[1] ?? ''}`);
     await probe.stop();
     const path = join(copy, Uuid.slice(0, 2), Uuid.slice(2, 4), Uuid);
     const bytes = await readFile(path);
@@ -92,7 +94,7 @@ describe('studies complete on the target', () => {
     expect(completed.map((study) => study.studyId).sort()).toEqual([studies[0], studies[2]].sort());
     expect(await marker(target, studies[1] ?? '')).toBeUndefined();
     expect(await marker(target, studies[0] ?? '')).toBe(summary.startedAt);
-    expect(summary.studies?.incomplete).toEqual([{ studyId: studies[1], expected: 6, verified: 5 }]);
+    expect(summary.studies?.incomplete).toEqual([{ studyId: studies[1], studyInstanceUid: MainDicomTags.StudyInstanceUID, expected: 6, verified: 5, why: { 'corrupt-source': 1 } }]);
   });
 
   it('says nothing of studies complete in an inventory: there is no target for them to be complete on', async () => {
@@ -109,8 +111,55 @@ describe('studies complete on the target', () => {
     const target = await start({ config: MARKED });
     const error: unknown = await importWith(folder, target).then(() => undefined, (err: unknown) => err);
     expect((error as { code?: string }).code).toBe('E_USAGE');
-    expect((error as Error).message).toBe(`--mark-complete needs a source that knows every instance of a study before it sends it: an Orthanc storage read through its index, not ${folder}`);
+    expect((error as Error).message).toBe(`--mark-complete needs a source that knows every instance of a study before it sends it: an Orthanc storage read through its index or a running Orthanc, not ${folder}`);
     expect(await listInstances(target)).toEqual([]);
+  });
+
+  it('reads a running Orthanc a study at a time, the series taking turns, and marks each study after its last instance', async () => {
+    const files = await generateDicoms({ out: await mkdtemp(join(tmpdir(), 'oi-complete-rest-')), count: 18, patients: 1, studies: 3, series: 2, rows: 8, cols: 8, prefix: 'LIVE' });
+    const source = await start();
+    await uploadAll(source, files);
+    const target = await start({ config: MARKED });
+    // One upload at a time; the downloads (4 at once) may finish out of order, by a few places.
+    const { summary, byStudy } = await importWith(source.url, target, { concurrency: 1, workers: 0 });
+    expect(summary.exitCode).toBe(0);
+    const { Changes } = await orthancJson<{ Changes: { ChangeType: string; ID: string; Seq: number }[] }>(target, '/changes?since=0&limit=1000');
+    const instances = await orthancJson<{ ID: string; ParentSeries: string }[]>(target, '/instances?expand');
+    const seriesOf = new Map(instances.map((i) => [i.ID, i.ParentSeries]));
+    const studyOfSeries = new Map((await orthancJson<{ ID: string; ParentStudy: string }[]>(target, '/series?expand')).map((s) => [s.ID, s.ParentStudy]));
+    const stored = Changes.filter((c) => c.ChangeType === 'NewInstance');
+    expect(stored).toHaveLength(18);
+    const studyOf = (id: string): string => studyOfSeries.get(seriesOf.get(id) ?? '') ?? '';
+    const order = stored.map((c) => studyOf(c.ID));
+    const studies = [...new Set(order)];
+    expect(studies).toHaveLength(3);
+    // Each study stored within a window of its 6 instances and the 4 downloads that may overtake.
+    for (const study of studies) expect(order.lastIndexOf(study) - order.indexOf(study) + 1).toBeLessThanOrEqual(6 + 4);
+    expect(Object.values(byStudy()).map((study) => [study.instances, study.marker])).toEqual([[6, 'marked'], [6, 'marked'], [6, 'marked']]);
+    for (const study of studies) {
+      const last = Math.max(...stored.filter((c) => studyOf(c.ID) === study).map((c) => c.Seq));
+      expect(Changes.find((c) => c.ChangeType === 'UpdatedMetadata' && c.ID === study)?.Seq).toBeGreaterThan(last);
+      expect(await marker(target, study)).toBe(summary.startedAt);
+    }
+    expect(summary.studies).toMatchObject({ total: 3, complete: 3, marks: { marked: 3, present: 0, failed: 0 } });
+  });
+
+  it('says how spread over the run the studies of a folder walked were, and claims none complete', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'oi-spread-walk-'));
+    await generateDicoms({ out: folder, count: 12, patients: 1, studies: 3, series: 2, rows: 8, cols: 8, prefix: 'WALK' });
+    const target = await start();
+    const summary = await runImport(resolveOptions({ source: folder, target: target.url }));
+    expect(summary.exitCode).toBe(0);
+    expect(summary.studies).toBeUndefined();
+    expect(summary.studySpread).toMatchObject({ studies: 3 });
+    const { medianSpanSeconds, largestSpanSeconds, medianShare, largestShare } = summary.studySpread ?? { medianSpanSeconds: -1, largestSpanSeconds: -1, medianShare: -1, largestShare: -1 };
+    expect(medianSpanSeconds).toBeGreaterThanOrEqual(0);
+    expect(largestSpanSeconds).toBeGreaterThanOrEqual(medianSpanSeconds);
+    expect(largestSpanSeconds).toBeLessThanOrEqual(summary.elapsedSeconds);
+    expect([medianShare, largestShare].every((share) => share >= 0 && share <= 1)).toBe(true);
+    // A check and an inventory send nothing: no spread to speak of.
+    expect((await runImport(resolveOptions({ source: folder }))).studySpread).toBeUndefined();
+    expect((await runImport(resolveOptions({ source: folder, target: target.url, check: true }))).studySpread).toBeUndefined();
   });
 
   it('after kill -9, the resumed run marks the studies it completes', async () => {
