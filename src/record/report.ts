@@ -1,4 +1,5 @@
 import { Census, type CensusSummary } from './census.js';
+import { countOf, formatBytes, formatCount, formatDuration, formatRate } from '../core/units.js';
 import type { SourceSummary } from '../sources/source.js';
 import { INTERRUPTED_EXIT_CODE } from '../core/errors.js';
 import type { FollowState } from '../core/events.js';
@@ -282,16 +283,11 @@ const describeProofs = (by: Readonly<Record<Proof, number>>): string => {
   return parts.length === 0 ? '' : ` (${parts.join(', ')})`;
 };
 
-const megabytes = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
-
-// 12345 -> '12,345', as toLocaleString('en-US') writes it, without the number format its first
-// call sets up (milliseconds that a run answered from the journal would notice).
-const grouped = (count: number): string => String(count).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 
 const formatCensus = (census: CensusSummary): string => {
   const dates = census.studyDates === undefined ? 'no study dates' : `study dates ${census.studyDates.first} to ${census.studyDates.last}`;
   const modalities = Object.entries(census.modalities).map(([name, count]) => `${name} ${count}`).join(', ');
-  return `${census.patients} patients, ${census.studies} studies, ${census.series} series, ${census.instances} instances (${megabytes(census.bytes)}); ${dates}; modalities: ${modalities || 'none'}`;
+  return `${countOf(census.patients, 'patient')}, ${countOf(census.studies, 'study', 'studies')}, ${countOf(census.series, 'series', 'series')}, ${countOf(census.instances, 'instance')} (${formatBytes(census.bytes)}); ${dates}; modalities: ${modalities || 'none'}`;
 };
 
 // The summary's line for --follow: what came, and the deletions seen (never propagated).
@@ -304,45 +300,43 @@ const describeFollow = ({ followedInstances, deletions, vanishedChanges }: Follo
 const formatExtras = (extras: ExtrasSummary, target: string): string[] => {
   const lines: string[] = [];
   if (extras.notRead !== undefined) {
-    lines.push(`  not carried: Orthanc's user metadata, attachments and labels of ${grouped(extras.notRead)} instances (only an Orthanc target holds them; not read)`);
+    lines.push(`  not carried: Orthanc's user metadata, attachments and labels of ${formatCount(extras.notRead)} instances (only an Orthanc target holds them; not read)`);
   }
   if (extras.instances > 0) {
     const notCarried = extras.notCarried > 0 ? `, ${extras.notCarried} not carried (what ${target} cannot hold: see the report)` : '';
     const failed = extras.failed > 0 ? `, ${extras.failed} FAILED (see the report; the next run tries again)` : '';
     const none = extras.carried + extras.notCarried + extras.failed === 0;
-    const what = none ? `none on the ${grouped(extras.instances)} instances delivered or their parents` : `${grouped(extras.carried)} carried for ${grouped(extras.instances)} instances and their parents`;
+    const what = none ? `none on the ${formatCount(extras.instances)} instances delivered or their parents` : `${formatCount(extras.carried)} carried for ${formatCount(extras.instances)} instances and their parents`;
     lines.push(`  beyond the files (user metadata, attachments, labels): ${what}${notCarried}${failed}`);
   }
-  const lost = Object.entries(extras.lost).map(([name, count]) => `${name} ${grouped(count)}`);
+  const lost = Object.entries(extras.lost).map(([name, count]) => `${name} ${formatCount(count)}`);
   if (lost.length > 0) lines.push(`  not carried, no client may write them (the target records its own): ${lost.join(', ')}`);
   return lines;
 };
 
 // '12.5 s', or '13 h 05 min' for a pause over a day's windows.
-const duration = (seconds: number): string =>
-  seconds < 60 ? `${seconds.toFixed(1)} s` : `${Math.floor(seconds / 3600)} h ${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')} min`;
 
 /** Incomplete studies named in the text summary; the JSON report lists every one. */
 const INCOMPLETE_STUDIES_SHOWN = 5;
 
 // An incomplete study in the text summary: by its UID when known, with what became of the instances it lacks.
 const describeIncomplete = (study: IncompleteStudy): string => {
-  const why = Object.entries(study.why).map(([what, count]) => `${grouped(count)} ${what}`).join(', ');
+  const why = Object.entries(study.why).map(([what, count]) => `${formatCount(count)} ${what}`).join(', ');
   const name = study.studyInstanceUid === undefined ? study.studyId : `${study.studyInstanceUid} (${study.studyId})`;
-  return `    incomplete: study ${name}, ${grouped(study.verified)} of ${grouped(study.expected)} verified${why === '' ? '' : `: ${why}`}`;
+  return `    incomplete: study ${name}, ${formatCount(study.verified)} of ${formatCount(study.expected)} verified${why === '' ? '' : `: ${why}`}`;
 };
 
 // How spread the studies of a walked folder were over the run.
 const describeSpread = (spread: StudySpread): string => {
   const percent = (share: number): string => `${(share * 100).toFixed(share < 0.1 ? 1 : 0)}%`;
-  return `studies this run stored into: ${grouped(spread.studies)}, each arriving over ${duration(spread.medianSpanSeconds)} (median, ${percent(spread.medianShare)} of the run), ${duration(spread.largestSpanSeconds)} at most (${percent(spread.largestShare)}); a folder is sent in its own order, not a study at a time`;
+  return `studies this run stored into: ${formatCount(spread.studies)}, each arriving over ${formatDuration(spread.medianSpanSeconds)} (median, ${percent(spread.medianShare)} of the run), ${formatDuration(spread.largestSpanSeconds)} at most (${percent(spread.largestShare)}); a folder is sent in its own order, not a study at a time`;
 };
 
 // How the studies this run completed arrived: over how long each, first instance to last.
 const describeArrivals = ({ completedByThisRun: done }: StudyCompleteness): string =>
   done === undefined
     ? ''
-    : `; ${grouped(done.studies)} completed by this run, each arriving over ${duration(done.medianSpanSeconds)} (median), ${duration(done.largestSpanSeconds)} at most (first instance to last)`;
+    : `; ${formatCount(done.studies)} completed by this run, each arriving over ${formatDuration(done.medianSpanSeconds)} (median), ${formatDuration(done.largestSpanSeconds)} at most (first instance to last)`;
 
 // Renders the summary as the few lines a person reads at the end of a run.
 export const formatSummary = (summary: Summary): string => {
@@ -355,16 +349,16 @@ export const formatSummary = (summary: Summary): string => {
   for (const name of FILE_CLASSES) {
     const { files, bytes } = summary.classes[name];
     if (files === 0 && name !== 'dicom') continue;
-    lines.push(`  ${name.padEnd(17)} ${String(files).padStart(9)} files ${megabytes(bytes).padStart(12)} on disk  ${LABELS[name]}`);
+    lines.push(`  ${name.padEnd(17)} ${formatCount(files).padStart(9)} ${files === 1 ? 'file ' : 'files'} ${formatBytes(bytes).padStart(12)} on disk  ${LABELS[name]}`);
   }
   if (summary.recovery && !summary.check) {
-    lines.push(`  files: ${summary.statuses.stored} written, ${summary.statuses.alreadyThere} already there and identical`);
-    lines.push(`  verified in the folder by this run: ${summary.verified} of ${summary.instances} delivered instances${describeProofs(summary.verifiedBy)}`);
+    lines.push(`  files: ${formatCount(summary.statuses.stored)} written, ${formatCount(summary.statuses.alreadyThere)} already there and identical`);
+    lines.push(`  verified in the folder by this run: ${formatCount(summary.verified)} of ${countOf(summary.instances, 'delivered instance')}${describeProofs(summary.verifiedBy)}`);
   } else if (!summary.dryRun && !summary.check) {
     const { stored, alreadyThere, dropped } = summary.statuses;
-    const lost = summary.answersLost > 0 ? `, ${summary.answersLost} answers lost (found on the target with the same bytes)` : '';
-    lines.push(`  target answers: ${stored} stored, ${alreadyThere} already there, ${dropped} dropped${lost}`);
-    lines.push(`  verified on the target by this run: ${summary.verified} of ${summary.instances} delivered instances${describeProofs(summary.verifiedBy)}`);
+    const lost = summary.answersLost > 0 ? `, ${countOf(summary.answersLost, 'answer')} lost (found on the target with the same bytes)` : '';
+    lines.push(`  target answers: ${formatCount(stored)} stored, ${formatCount(alreadyThere)} already there, ${formatCount(dropped)} dropped${lost}`);
+    lines.push(`  verified on the target by this run: ${formatCount(summary.verified)} of ${countOf(summary.instances, 'delivered instance')}${describeProofs(summary.verifiedBy)}`);
   }
   if (summary.uploadsInFlight !== undefined) {
     const { start, largest, final } = summary.uploadsInFlight;
@@ -373,23 +367,23 @@ export const formatSummary = (summary: Summary): string => {
   if (summary.index !== undefined) lines.push(`  ${summary.index.described}`);
   if (summary.follow !== undefined) lines.push(`  ${describeFollow(summary.follow)}`);
   if (summary.studies?.notChecked === true) {
-    lines.push(`  studies: ${grouped(summary.studies.total)} begun, incomplete or not checked (the run stopped early)`);
+    lines.push(`  studies: ${formatCount(summary.studies.total)} begun, incomplete or not checked (the run stopped early)`);
   } else if (summary.studies !== undefined) {
     const what = summary.dryRun ? 'sound in the source' : 'complete on the target';
-    lines.push(`  studies ${what}: ${grouped(summary.studies.complete)}/${grouped(summary.studies.total)}${describeArrivals(summary.studies)}`);
+    lines.push(`  studies ${what}: ${formatCount(summary.studies.complete)}/${formatCount(summary.studies.total)}${describeArrivals(summary.studies)}`);
     const { incomplete } = summary.studies;
     lines.push(...incomplete.slice(0, INCOMPLETE_STUDIES_SHOWN).map(describeIncomplete));
-    if (incomplete.length > INCOMPLETE_STUDIES_SHOWN) lines.push(`    and ${grouped(incomplete.length - INCOMPLETE_STUDIES_SHOWN)} more incomplete studies: see the report (--report FILE.json)`);
+    if (incomplete.length > INCOMPLETE_STUDIES_SHOWN) lines.push(`    and ${formatCount(incomplete.length - INCOMPLETE_STUDIES_SHOWN)} more incomplete studies: see the report (--report FILE.json)`);
   }
   if (summary.studySpread !== undefined) lines.push(`  ${describeSpread(summary.studySpread)}`);
   const marks = summary.studies?.marks;
   if (marks !== undefined) {
-    lines.push(`  studies marked complete (metadata ${marks.name}): ${grouped(marks.marked)} marked now, ${grouped(marks.present)} marked before${marks.failed > 0 ? `, ${grouped(marks.failed)} NOT marked (see the warnings)` : ''}`);
+    lines.push(`  studies marked complete (metadata ${marks.name}): ${formatCount(marks.marked)} marked now, ${formatCount(marks.present)} marked before${marks.failed > 0 ? `, ${formatCount(marks.failed)} NOT marked (see the warnings)` : ''}`);
   }
   if (summary.extras !== undefined) lines.push(...formatExtras(summary.extras, summary.target ?? ''));
   if (summary.wire !== undefined && summary.wire.gzipInstances > 0) {
     const { instances, sentBytes, decodedBytes, gzipInstances } = summary.wire;
-    lines.push(`  on the wire: ${megabytes(sentBytes)} sent for ${megabytes(decodedBytes)} decoded (${grouped(gzipInstances)} of ${grouped(instances)} instances as gzip)`);
+    lines.push(`  on the wire: ${formatBytes(sentBytes)} sent for ${formatBytes(decodedBytes)} decoded (${formatCount(gzipInstances)} of ${formatCount(instances)} instances as gzip)`);
   }
   if (summary.filter !== undefined) {
     const rest = isServerSource(summary.source) ? 'asked of the source: what it left out is not counted' : 'everything else is counted as excluded';
@@ -397,21 +391,24 @@ export const formatSummary = (summary: Summary): string => {
   }
   if (summary.dryRun) lines.push(`  ${formatCensus(summary.census)}`);
   if (summary.unchangedSince !== undefined) lines.push(`  the source is unchanged since the complete run of ${summary.unchangedSince}: nothing was read or sent`);
-  if (summary.resumed > 0) lines.push(`  ${summary.resumed} files not read again: done in an earlier run (journal)`);
-  if (summary.alreadyOnTarget > 0) lines.push(`  ${summary.alreadyOnTarget} instances not sent: the target already held them (seen there by this run: see 'verified' above)`);
+  if (summary.resumed > 0) lines.push(`  ${countOf(summary.resumed, 'file')} not read again: done in an earlier run (journal)`);
+  if (summary.alreadyOnTarget > 0) lines.push(`  ${countOf(summary.alreadyOnTarget, 'instance')} not sent: the target already held ${summary.alreadyOnTarget === 1 ? 'it' : 'them'} (seen there by this run: see 'verified' above)`);
   for (const warning of summary.warnings) lines.push(`  warning: ${warning}`);
   if (summary.interrupted) lines.push('  INTERRUPTED: the files in flight were finished; run the same command again to resume');
   // A check by presence alone (a DICOMweb server without --verify full) says so, not "same MD5".
   const byPresence = summary.verifiedBy.presence + summary.verifiedBy.size > 0;
-  const action = summary.check ? `on the target${byPresence ? '' : ' with the same MD5'}, checked` : summary.dryRun ? 'would be uploaded' : 'delivered';
+  const action = summary.check ? `on the target${byPresence ? '' : ' with the same MD5'}, checked` : summary.dryRun ? 'found' : 'delivered';
   // The rates count only the instances this run read and sent itself (not those an earlier run or
   // the target's listing accounts for).
+  const speed = `${summary.instancesPerSecond} instances/s, ${formatRate(summary.megabytesPerSecond * 1e6)}`;
   const rate =
     summary.instancesThisRun === 0
       ? 'none of them by this run'
-      : `${summary.instancesThisRun === summary.instances ? 'all' : grouped(summary.instancesThisRun)} of them by this run, ${summary.instancesPerSecond} instances/s, ${summary.megabytesPerSecond} MB/s`;
-  lines.push(`  ${summary.instances} instances (${megabytes(summary.dicomBytes)} decoded) ${action} in ${summary.elapsedSeconds.toFixed(1)} s: ${rate}`);
-  if (summary.pausedSeconds !== undefined) lines.push(`  paused outside the --schedule windows: ${duration(summary.pausedSeconds)} (the rates leave that time out)`);
+      : summary.dryRun
+        ? `read at ${speed}; nothing was uploaded`
+        : `${summary.instancesThisRun === summary.instances ? 'all' : formatCount(summary.instancesThisRun)} of them by this run, ${speed}`;
+  lines.push(`  ${countOf(summary.instances, 'instance')} (${formatBytes(summary.dicomBytes)} decoded) ${action} in ${formatDuration(summary.elapsedSeconds)}: ${rate}`);
+  if (summary.pausedSeconds !== undefined) lines.push(`  paused outside the --schedule windows: ${formatDuration(summary.pausedSeconds)} (the rates leave that time out)`);
   if (summary.statuses.dropped > 0) lines.push('  warning: instances were dropped by the target (a filter there): the report lists each with its answer');
   if (summary.exitCode === 1 && (badFiles(summary.classes) > 0 || (summary.studies?.incomplete.length ?? 0) > 0)) {
     lines.push(

@@ -146,7 +146,7 @@ describe('inventory (no target)', () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/Inventory of/);
     expect(stdout).toMatch(/pixel-data-cache\s+\d+ files/);
-    expect(stdout).toMatch(/would be uploaded/);
+    expect(stdout).toMatch(/instances \([\d.]+ [KMG]iB decoded\) found in [\d.]+s: read at .*; nothing was uploaded$/m);
     const report = JSON.parse(await readFile(join(dir, 'r.json'), 'utf8')) as { summary: { dryRun: boolean; target: null } };
     expect(report.summary).toMatchObject({ dryRun: true, target: null });
     expect(await snapshotTree(SAMPLE_STORAGE)).toEqual(before);
@@ -158,7 +158,7 @@ describe('inventory (no target)', () => {
     const { code, stdout, stderr } = await runCli([SAMPLE_DICOM, '--report', '/dev/full', '--quiet']);
     expect(code).toBe(2);
     expect(stdout).toMatch(/^Inventory of /);
-    expect(stdout).toMatch(/would be uploaded/);
+    expect(stdout).toMatch(/instances \([\d.]+ [KMG]iB decoded\) found in [\d.]+s: read at .*; nothing was uploaded$/m);
     expect(stderr.trim()).toMatch(/^orthanc-import: Cannot write the report \/dev\/full \(ENOSPC\)$/);
     expect(existsSync('/dev/full.entries.tmp')).toBe(false);
   });
@@ -219,7 +219,7 @@ describe('targets', () => {
       const reportPath = join(await mkdtemp(join(tmpdir(), 'oi-cli-')), 'r.json');
       const result = await runCli([source, orthanc.url, '--report', reportPath], { ORTHANC_USERNAME: 'alice', ORTHANC_PASSWORD: SECRET });
       expectNoDicom(source, result);
-      expect(result.stdout).toContain('0 instances (0.0 MB decoded) delivered');
+      expect(result.stdout).toContain('0 instances (0 B decoded) delivered');
       const report = JSON.parse(await readFile(reportPath, 'utf8')) as { summary: { exitCode: number; warnings: string[] } };
       expect(report.summary).toMatchObject({ exitCode: 1, warnings: [`no DICOM found in ${source}: is it the right folder?`] });
     }
@@ -259,7 +259,7 @@ describe('targets', () => {
       await writeFile(join(dir, 'one.dcm'), await readFile(join(SAMPLE_DICOM, '000000.dcm')));
       const { code, stdout } = await runCli([join(dir, 'one.dcm'), server.url, '--report', join(dir, 'r.json')]);
       expect(code).toBe(1);
-      expect(stdout).toMatch(/rejected\s+1 files/);
+      expect(stdout).toMatch(/rejected\s+1 file\b/);
       const report = JSON.parse(await readFile(join(dir, 'r.json'), 'utf8')) as { notUploaded: { path: string; class: string; targetDetails: string }[] };
       expect(report.notUploaded).toEqual([expect.objectContaining({ path: 'one.dcm', class: 'rejected', targetDetails: 'scripted refusal' })]);
     } finally {

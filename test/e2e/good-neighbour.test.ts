@@ -40,7 +40,7 @@ describe('good neighbour', () => {
     expect(stderr).not.toMatch(/paused until/);
     expect(code).toBe(0);
     expect(stdout).toContain('verified on the target by this run: 33 of 33 delivered instances (33 MD5 read back)');
-    expect(stdout).toContain('paused outside the --schedule windows: 0.0 s');
+    expect(stdout).toContain('paused outside the --schedule windows: 0.0s');
     expect([...(await instanceMd5s(target)).values()].sort()).toEqual(expectedMd5s);
   });
 

@@ -307,7 +307,7 @@ describe('check (uploads nothing)', () => {
     await uploadAll(target, files.slice(0, files.length - 1));
     const incomplete = await runCli(['check', join(files[0] ?? '', '..'), target.url]);
     expect(incomplete.code).toBe(1);
-    expect(incomplete.stdout).toMatch(/absent\s+1 files/);
+    expect(incomplete.stdout).toMatch(/absent\s+1 file\b/);
     await uploadAll(target, files.slice(-1));
     const complete = await runCli(['check', join(files[0] ?? '', '..'), target.url]);
     expect(complete.stdout).toMatch(/Checked .* \(nothing uploaded\)/);

@@ -87,7 +87,7 @@ describe('--wire-compression gzip into a real Orthanc (1.10.1 here)', () => {
       const { code, stdout } = await runCli([compressedStorage, proxy.url, '--wire-compression', 'gzip', '--journal', await journal()]);
       expect(code).toBe(0);
       expect(stdout).toContain(`verified on the target by this run: ${files.length} of ${files.length} delivered instances (${files.length} MD5 read back)`);
-      expect(stdout).toMatch(new RegExp(`on the wire: [\\d.]+ MB sent for [\\d.]+ MB decoded \\(${files.length} of ${files.length} instances as gzip\\)`));
+      expect(stdout).toMatch(new RegExp(`on the wire: [\\d.]+ [KMG]iB sent for [\\d.]+ [KMG]iB decoded \\(${files.length} of ${files.length} instances as gzip\\)`));
       expect(proxy.uploads.map((upload) => upload.encoding)).toEqual(files.map(() => 'gzip'));
       expect(await instanceMd5s(target)).toEqual(originals);
     });

@@ -138,7 +138,7 @@ describe('Tally', () => {
     tally.add(outcome('dicom', 1, { decodedSize: 9_000_000, status: 'already-there', verified: 'size', onTarget: true }));
     const summary = summarize(tally);
     expect(summary).toMatchObject({ instances: 3, instancesThisRun: 1, instancesPerSecond: 0.5, megabytesPerSecond: 2 });
-    expect(formatSummary(summary)).toContain('3 instances (22.0 MB decoded) delivered in 2.0 s: 1 of them by this run, 0.5 instances/s, 2 MB/s');
+    expect(formatSummary(summary)).toContain('3 instances (21.0 MiB decoded) delivered in 2.0s: 1 of them by this run, 0.5 instances/s, 1.91 MiB/s');
   });
 
   it('notes the time paused outside --schedule, which the rates leave out', () => {
@@ -147,8 +147,8 @@ describe('Tally', () => {
     const base = { source: '/src', target: 'http://host:8042', startedAt, warnings: [], check: false };
     const summary = tally.summarize({ ...base, elapsedSeconds: 47_002, pausedSeconds: 47_000 });
     expect(summary).toMatchObject({ elapsedSeconds: 47_002, pausedSeconds: 47_000, instancesPerSecond: 0.5, megabytesPerSecond: 2 });
-    expect(formatSummary(summary)).toContain('  paused outside the --schedule windows: 13 h 03 min (the rates leave that time out)');
-    expect(formatSummary(tally.summarize({ ...base, elapsedSeconds: 2, pausedSeconds: 0 }))).toContain('  paused outside the --schedule windows: 0.0 s');
+    expect(formatSummary(summary)).toContain('  paused outside the --schedule windows: 13h 03m 20s (the rates leave that time out)');
+    expect(formatSummary(tally.summarize({ ...base, elapsedSeconds: 2, pausedSeconds: 0 }))).toContain('  paused outside the --schedule windows: 0.0s');
     expect(summarize(tally).pausedSeconds).toBeUndefined();
     expect(formatSummary(summarize(tally))).not.toContain('paused');
   });
@@ -158,7 +158,7 @@ describe('Tally', () => {
     for (let i = 0; i < 14_878; i++) tally.add(outcome('dicom', 1, { status: 'stored', verified: 'md5', resumed: true }));
     const summary = summarize(tally);
     expect(summary).toMatchObject({ instancesThisRun: 0, instancesPerSecond: 0, megabytesPerSecond: 0 });
-    expect(formatSummary(summary)).toMatch(/14878 instances \(0\.0 MB decoded\) delivered in 2\.0 s: none of them by this run$/m);
+    expect(formatSummary(summary)).toMatch(/14,878 instances \(14\.5 KiB decoded\) delivered in 2\.0s: none of them by this run$/m);
   });
 
   it('counts an upload whose answer was lost, found on the target, apart from the target answers', () => {
@@ -167,7 +167,7 @@ describe('Tally', () => {
     tally.add(outcome('dicom', 1, { status: 'stored', verified: 'md5', answerLost: true }));
     const summary = summarize(tally);
     expect(summary).toMatchObject({ statuses: { stored: 1 }, answersLost: 1, verified: 2, exitCode: 0 });
-    expect(formatSummary(summary)).toContain('target answers: 1 stored, 0 already there, 0 dropped, 1 answers lost (found on the target with the same bytes)');
+    expect(formatSummary(summary)).toContain('target answers: 1 stored, 0 already there, 0 dropped, 1 answer lost (found on the target with the same bytes)');
   });
 
   it('counts the bytes this run\'s uploads carried against the decoded bytes, gzip or not; none from the journal', () => {
@@ -177,7 +177,7 @@ describe('Tally', () => {
     tally.add(outcome('dicom', 700, { decodedSize: 700_000, status: 'stored', wireBytes: 300_000, wireEncoding: 'gzip', resumed: true }));
     const summary = summarize(tally);
     expect(summary.wire).toEqual({ instances: 2, sentBytes: 900_000, decodedBytes: 1_500_000, gzipInstances: 1 });
-    expect(formatSummary(summary)).toContain('  on the wire: 0.9 MB sent for 1.5 MB decoded (1 of 2 instances as gzip)');
+    expect(formatSummary(summary)).toContain('  on the wire: 878.9 KiB sent for 1.43 MiB decoded (1 of 2 instances as gzip)');
   });
 
   it('says nothing of the wire when no upload was gzip, nor has a wire field when nothing was sent', () => {
@@ -201,7 +201,7 @@ describe('formatSummary', () => {
     const text = formatSummary(summarize(tally));
     expect(text).toContain('json-summary');
     expect(text).toContain('JSON summaries (dicom-as-json)');
-    expect(text).toMatch(/corrupt\s+1 files\s+2\.0 MB on disk/);
+    expect(text).toMatch(/corrupt\s+1 file \s+1\.91 MiB on disk/);
     expect(text).toMatch(/dicom\s+0 files/);
     expect(text).not.toContain('pixel-data-cache');
     expect(text).not.toContain('not-dicom');
@@ -232,10 +232,10 @@ describe('formatSummary', () => {
     tally.add(outcome('dicom', 1, { status: 'already-there', verified: 'presence', onTarget: true }));
     const imported = formatSummary(summarize(tally));
     expect(imported).toContain('1 presence only (no MD5 compared: the target tells none, as a DICOMweb server without --verify full, or transcodes)');
-    expect(imported).toContain("1 instances not sent: the target already held them (seen there by this run: see 'verified' above)");
+    expect(imported).toContain("1 instance not sent: the target already held it (seen there by this run: see 'verified' above)");
     expect(imported).not.toContain('MD5 read back');
     const checked = formatSummary(tally.summarize({ source: '/src', target: 'dicomweb+http://host/dicom-web', startedAt, elapsedSeconds: 2, warnings: [], check: true }));
-    expect(checked).toContain('1 instances (0.0 MB decoded) on the target, checked');
+    expect(checked).toContain('1 instance (1 B decoded) on the target, checked');
     tally.add(outcome('absent', 1));
     const missing = formatSummary(tally.summarize({ source: '/src', target: 'dicomweb+http://host/dicom-web', startedAt, elapsedSeconds: 2, warnings: [], check: true }));
     expect(missing).toContain('the target does NOT hold every source instance: see the report');
@@ -269,7 +269,7 @@ describe('formatSummary', () => {
     const text = formatSummary({ ...summarize(tally), studies: { total: 1_234_568, complete: 999, incomplete: [] } });
     expect(text).toContain('studies complete on the target: 999/1,234,568');
     const arrived = formatSummary({ ...summarize(tally), studies: { total: 3, complete: 3, incomplete: [], completedByThisRun: { studies: 2, medianSpanSeconds: 2, largestSpanSeconds: 4 } } });
-    expect(arrived).toContain('studies complete on the target: 3/3; 2 completed by this run, each arriving over 2.0 s (median), 4.0 s at most (first instance to last)');
+    expect(arrived).toContain('studies complete on the target: 3/3; 2 completed by this run, each arriving over 2.0s (median), 4.0s at most (first instance to last)');
     const marks = { name: 'ImportComplete', marked: 2, present: 1, failed: 1 };
     const marked = formatSummary({ ...summarize(tally), studies: { total: 3, complete: 3, incomplete: [], marks } });
     expect(marked).toContain('studies marked complete (metadata ImportComplete): 2 marked now, 1 marked before, 1 NOT marked (see the warnings)');
@@ -290,7 +290,7 @@ describe('formatSummary', () => {
     const tally = new Tally();
     tally.add(outcome('dicom', 1, { status: 'stored' }));
     const text = formatSummary({ ...summarize(tally), studySpread: { studies: 1_200, medianSpanSeconds: 3, largestSpanSeconds: 7_260, medianShare: 0.004, largestShare: 0.95 } });
-    expect(text).toContain('  studies this run stored into: 1,200, each arriving over 3.0 s (median, 0.4% of the run), 2 h 01 min at most (95%); a folder is sent in its own order, not a study at a time');
+    expect(text).toContain('  studies this run stored into: 1,200, each arriving over 3.0s (median, 0.4% of the run), 2h 01m 00s at most (95%); a folder is sent in its own order, not a study at a time');
   });
 
   it('claims no study complete for a run that stopped early', () => {
@@ -306,7 +306,8 @@ describe('formatSummary', () => {
     tally.add(outcome('dicom', 1));
     const text = formatSummary(summarize(tally, null));
     expect(text).toContain('Inventory of /src');
-    expect(text).toContain('would be uploaded');
+    expect(text).toMatch(/^ {2}1 instance \(1 B decoded\) found in 2\.0s: read at [\d.]+ instances\/s, [\d.]+ B\/s; nothing was uploaded$/m);
+    expect(text).not.toContain('would be uploaded');
     expect(text).not.toContain('target answers');
   });
 

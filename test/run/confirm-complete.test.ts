@@ -108,8 +108,8 @@ describe('a run over a storage unchanged since a complete run', () => {
 
     const check = await runCli(['check', storage, target.url, '--quiet']);
     expect(check.code).toBe(1);
-    expect(check.stdout).toMatch(/absent\s+1 files/);
-    expect(check.stdout).toMatch(/conflict\s+1 files/);
+    expect(check.stdout).toMatch(/absent\s+1 file\b/);
+    expect(check.stdout).toMatch(/conflict\s+1 file\b/);
 
     const again = await run(storage, target, journal);
     expect(again.unchangedSince).toBeUndefined();

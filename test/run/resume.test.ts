@@ -123,7 +123,7 @@ describe('a first run against a target that already holds instances', () => {
     // without a journal too (the same run, as a second run that lost it would be)
     const cli = await runCli([source, target.url, '--journal', await newJournal(), '--quiet']);
     expect(cli.code).toBe(1);
-    expect(cli.stdout).toMatch(/conflict\s+1 files/);
+    expect(cli.stdout).toMatch(/conflict\s+1 file\b/);
     expect((await readdir(source)).length).toBe(files.length);
   });
 

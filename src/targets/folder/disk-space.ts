@@ -3,6 +3,7 @@
 import { statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ImporterError } from '../../core/errors.js';
+import { formatCount } from '../../core/units.js';
 
 /** Bytes an unprivileged writer may still use on the filesystem holding `path`. */
 export type FreeSpace = (path: string) => Promise<number>;
@@ -26,7 +27,7 @@ export const freeBytes: FreeSpace = async (path) => {
 };
 
 const MB = 1024 * 1024;
-const megabytes = (bytes: number, round: (value: number) => number): string => `${round(Math.max(0, bytes) / MB)} MB`;
+const mebibytes = (bytes: number, round: (value: number) => number): string => `${formatCount(round(Math.max(0, bytes) / MB))} MiB`;
 
 const RESUME = 'free space and run the same command again to resume';
 
@@ -62,7 +63,7 @@ export class SpaceGuard {
   async ensure(bytes: number, what = 'what remains'): Promise<void> {
     const free = await this.free(this.root);
     if (free - this.reserveBytes >= bytes) return;
-    const reserve = this.reserveBytes > 0 ? ` (+ ${megabytes(this.reserveBytes, Math.ceil)} kept free)` : '';
-    throw diskFullError(this.root, `${megabytes(bytes, Math.ceil)} needed for ${what}${reserve}, ${megabytes(free, Math.floor)} free`);
+    const reserve = this.reserveBytes > 0 ? ` (+ ${mebibytes(this.reserveBytes, Math.ceil)} kept free)` : '';
+    throw diskFullError(this.root, `${mebibytes(bytes, Math.ceil)} needed for ${what}${reserve}, ${mebibytes(free, Math.floor)} free`);
   }
 }

@@ -39,7 +39,7 @@ describe('SpaceGuard', () => {
     const error = await refusal(guard.ensure(1500 * MB));
     expect(isImporterError(error)).toBe(true);
     expect(error.message).toBe(
-      'Not enough free disk space in /data/out: 1500 MB needed for what remains, 3 MB free; free space and run the same command again to resume',
+      'Not enough free disk space in /data/out: 1,500 MiB needed for what remains, 3 MiB free; free space and run the same command again to resume',
     );
     expect(asked).toEqual(['/data/out']);
   });
@@ -47,7 +47,7 @@ describe('SpaceGuard', () => {
   it('counts the reserve', async () => {
     const guard = new SpaceGuard('/data/out', { reserveBytes: 64 * MB, freeBytes: () => Promise.resolve(100 * MB) });
     const error = await refusal(guard.ensure(40 * MB, 'the files being written'));
-    expect(error.message).toMatch(/40 MB needed for the files being written \(\+ 64 MB kept free\), 100 MB free; free space and run the same command again to resume$/);
+    expect(error.message).toMatch(/40 MiB needed for the files being written \(\+ 64 MiB kept free\), 100 MiB free; free space and run the same command again to resume$/);
   });
 
   it('works on a real filesystem', async () => {

@@ -203,7 +203,7 @@ describe('FolderSink.write', () => {
     const bytes = bytesOf('too big');
     const error = await refusal(sink.write(PATH, bytes, expectedOf(bytes), INSTANCE));
     expect(isImporterError(error)).toBe(true);
-    expect(error.message).toMatch(/^Not enough free disk space in .*: \d+ MB needed .*, 0 MB free; free space and run the same command again to resume$/);
+    expect(error.message).toMatch(/^Not enough free disk space in .*: \d+ MiB needed .*, 0 MiB free; free space and run the same command again to resume$/);
     expect(filesUnder(root)).toEqual([]);
     // An identical file needs no room: a resumed run goes past what is already there.
     const small = Buffer.from('tiny');
