@@ -2,6 +2,7 @@
 // a run that has nothing to do: see the README's "Packages").
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { errnoCode } from '../core/errno.js';
+import { parseInterval } from './interval.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_SOURCE_CONCURRENCY, DEFAULT_STUDIES_IN_FLIGHT } from '../core/options.js';
 
 /** A command line that cannot run: the message says why, the CLI exits 2. */
@@ -45,6 +46,8 @@ const OPTIONS = {
   'until-idle': { type: 'string' },
   bwlimit: { type: 'string' },
   schedule: { type: 'string' },
+  stats: { type: 'string' },
+  verbose: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
@@ -118,6 +121,9 @@ Options:
       --max-decoded-size B  Largest size a compressed file may announce, bytes (default 32 GiB)
   -q, --quiet             No progress display, only the summary (a spinner on a terminal; plain lines
                           every 10 s elsewhere, on a 0-column terminal or with TERM=dumb)
+      --stats DURATION    A timestamped progress line this often: 500ms, 1s, 30s, 2m, 1h (default 10s
+                          off a terminal; on a terminal, lines above the spinner only when given; 0: none)
+  -v, --verbose           A line per file (what became of it, and why); every error, not the first 5
   -h, --help              Show this help
       --version           Show the version
 
@@ -214,6 +220,8 @@ export interface Numbers {
   readonly maxDecodedSize: number | undefined;
   readonly untilIdle: number | undefined;
   readonly studiesInFlight: number | undefined;
+  /** --stats, in milliseconds. */
+  readonly statsMs: number | undefined;
 }
 
 const parse = (args: string[]) => parseArgs({ args, options: OPTIONS, allowPositionals: true, allowNegative: true, strict: true });
@@ -222,6 +230,13 @@ const number = (name: string, text: string | undefined): number | undefined => {
   if (text === undefined) return undefined;
   const value = Number(text);
   if (text.trim() === '' || !Number.isFinite(value)) throw new UsageError(`Expected --${name} to be a number, got '${text}'`);
+  return value;
+};
+
+const interval = (name: string, text: string | undefined): number | undefined => {
+  if (text === undefined) return undefined;
+  const value = parseInterval(text);
+  if (value === undefined) throw new UsageError(`Expected --${name} to be a duration such as 1s, 30s, 2m or 500ms, got '${text}'`);
   return value;
 };
 
@@ -275,6 +290,7 @@ export const readArguments = (argv: readonly string[]): CliArgs => {
       maxDecodedSize: number('max-decoded-size', values['max-decoded-size']),
       untilIdle: number('until-idle', values['until-idle']),
       studiesInFlight: number('studies-in-flight', values['studies-in-flight']),
+      statsMs: interval('stats', values.stats),
     },
   };
 };

@@ -87,20 +87,24 @@ const main = async (): Promise<number> => {
     bwlimit: values.bwlimit,
     schedule: values.schedule,
   });
-  const progress = createProgress({ quiet, stream: process.stderr, uploading: options.target !== undefined });
+  const delivered = options.target === undefined ? 'found' : options.check ? 'on the target' : 'delivered';
+  const progress = createProgress({ quiet, stream: process.stderr, delivered, statsMs: numbers.statsMs, verbose: values.verbose === true, reportPath: options.reportPath });
   try {
     const summary = await runImport(options, {
       onTarget: (about) => {
-        if (!quiet) process.stderr.write(`target: ${about} at ${options.target?.display ?? ''}\n`);
+        if (!quiet) progress.note(`target: ${about} at ${options.target?.display ?? ''}`);
       },
       onWarning: (message) => {
-        process.stderr.write(`warning: ${message}\n`);
+        progress.note(`warning: ${message}`);
       },
       onInfo: (message) => {
-        if (!quiet) process.stderr.write(`${message}\n`);
+        if (!quiet) progress.note(message);
       },
-      onOutcome: (_outcome, tally) => {
-        progress.update(tally);
+      onOutcome: (outcome, tally) => {
+        progress.update(outcome, tally);
+      },
+      onTotal: (count) => {
+        progress.total(count);
       },
       onFollow: (state) => {
         progress.follow(state);

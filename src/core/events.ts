@@ -27,6 +27,18 @@ export interface CompletedStudy {
   readonly marker?: 'marked' | 'present' | 'failed';
 }
 
+/**
+ * How many items the source gives in all (the instances an index or a running Orthanc lists), or
+ * has found so far (the files of a folder, counted apart from the run as it goes).
+ */
+export interface SourceCount {
+  readonly items: number;
+  /** What an item is, in the words the progress uses. */
+  readonly unit: 'instances' | 'files';
+  /** True once the count is whole (a walk's is not until its count ends). */
+  readonly final: boolean;
+}
+
 /** Callbacks through which the core reports progress; the CLI draws them, the core never prints. */
 export interface ImportEvents {
   /** The target said who it is, in its backend's words (e.g. 'Orthanc 1.10.1 (NAME)'). */
@@ -38,6 +50,12 @@ export interface ImportEvents {
   readonly onFollow?: (state: FollowState) => void;
   /** --schedule: outside its windows the run pauses until this moment (local time); undefined: it works again. */
   readonly onSchedule?: (pausedUntil: Date | undefined) => void;
+  /**
+   * How many items the run goes through (Tally.items counts those done): once for a source that
+   * knows it up front, now and then for one that counts as it goes. Asking for it (giving this
+   * callback) makes a walked source count its files apart, in the background.
+   */
+  readonly onTotal?: (count: SourceCount) => void;
   /** A study complete on the target (after its marker, with --mark-complete). */
   readonly onStudyComplete?: (study: CompletedStudy) => void;
 }

@@ -56,6 +56,7 @@ export const replayCompleteRun = async (run: CompleteRun, journal: Journal, cont
     instancesThisRun: 0,
     instancesPerSecond: 0,
     megabytesPerSecond: 0,
+    bytesPerSecond: 0,
     answersLost: 0,
     warnings: [...context.warnings],
   };

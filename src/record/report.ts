@@ -68,6 +68,8 @@ export interface Summary {
   readonly instancesThisRun: number;
   readonly instancesPerSecond: number;
   readonly megabytesPerSecond: number;
+  /** The same rate in bytes per second, unrounded (what the text summary shows, in binary units). */
+  readonly bytesPerSecond: number;
   /** Uploads whose answer was lost and whose instance was then found on the target with the same bytes. */
   readonly answersLost: number;
   /** Delivered instances whose stored copy this run saw on the target (by MD5 unless said otherwise). */
@@ -173,6 +175,8 @@ export class Tally {
   readonly verifiedBy: Record<Proof, number> = { md5: 0, listing: 0, size: 0, presence: 0 };
   resumed = 0;
   alreadyOnTarget = 0;
+  /** The source's items settled (not the storage walker's files found beside them): what SourceCount counts. */
+  items = 0;
   /** DICOM instances (and their decoded bytes) this run read and sent itself: what the rates count. */
   thisRun = 0;
   thisRunBytes = 0;
@@ -244,6 +248,7 @@ export class Tally {
       instancesThisRun: this.thisRun,
       instancesPerSecond: Number((this.thisRun / seconds).toFixed(1)),
       megabytesPerSecond: Number((this.thisRunBytes / 1e6 / seconds).toFixed(1)),
+      bytesPerSecond: Math.round(this.thisRunBytes / seconds),
       answersLost: this.answersLost,
       verified: this.verified,
       verifiedBy: { ...this.verifiedBy },
@@ -400,7 +405,7 @@ export const formatSummary = (summary: Summary): string => {
   const action = summary.check ? `on the target${byPresence ? '' : ' with the same MD5'}, checked` : summary.dryRun ? 'found' : 'delivered';
   // The rates count only the instances this run read and sent itself (not those an earlier run or
   // the target's listing accounts for).
-  const speed = `${summary.instancesPerSecond} instances/s, ${formatRate(summary.megabytesPerSecond * 1e6)}`;
+  const speed = `${summary.instancesPerSecond} instances/s, ${formatRate(summary.bytesPerSecond)}`;
   const rate =
     summary.instancesThisRun === 0
       ? 'none of them by this run'

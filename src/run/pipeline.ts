@@ -257,15 +257,27 @@ const itemsOf = (source: Source, listing: RunListing | undefined): AsyncIterable
 };
 
 /** A finished file: its outcome, and the journal key and study it counts for, if any. */
-type Settled = { readonly stage: Pick<Stage1, 'key' | 'studyId' | 'known'>; readonly outcome: FileOutcome };
+type Settled = { readonly stage: Pick<Stage1, 'key' | 'studyId' | 'known'>; readonly outcome: FileOutcome; readonly aside?: true };
 
 /** A file past its upload slot: what it counts for, and its outcome with the check still to run (no bytes held). */
 type Put = { readonly stage: Pick<Stage1, 'key' | 'studyId' | 'known' | 'extras'>; readonly sent: Sent };
 
-// Outcomes known without reading the files (the storage walk), a batch at a time.
+// Outcomes known without reading the files (the storage walk), a batch at a time; `aside`: none
+// is one of the source's items.
 async function* settledAtOnce(batches: AsyncIterable<readonly FileOutcome[]>): AsyncGenerator<readonly Settled[]> {
-  for await (const outcomes of batches) yield outcomes.map((outcome) => ({ stage: {}, outcome }));
+  for await (const outcomes of batches) yield outcomes.map((outcome) => ({ stage: {}, outcome, aside: true }));
 }
+
+// Tells the caller how many items the source gives (or has found so far), in the background,
+// until `signal` (the run's end); a count that fails only leaves the progress without a total.
+const countItems = (source: Source, events: ImportEvents, signal: AbortSignal): void => {
+  const onTotal = events.onTotal;
+  if (onTotal === undefined || source.count === undefined) return;
+  const counting = async (): Promise<void> => {
+    for await (const count of source.count?.(signal) ?? []) onTotal(count);
+  };
+  counting().catch(() => undefined);
+};
 
 // The staged results one by one, in the shape of settleAtOnce's batches.
 async function* single<T>(items: AsyncIterable<T>): AsyncGenerator<readonly T[]> {
@@ -409,7 +421,10 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
       uploadsInFlight: limit?.moves,
       pausedSeconds: gate.pausedSeconds(),
     });
+  // Ends the source's count in the background with the run.
+  const counted = new AbortController();
   try {
+    countItems(source, events, counted.signal);
     report = options.reportPath === undefined ? undefined : await ReportFile.open(options.reportPath);
     const delivery = target === undefined ? undefined : { target, verify: options.verify, failures: new FailureStreak() };
     const keepBytes = target !== undefined && !options.check;
@@ -454,7 +469,8 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
       // this thread has nothing better to do.
       const known = source.settled === undefined ? [] : [settledAtOnce(untilAborted(source.settled, options.signal))];
       // Counts, journals and reports one file's outcome.
-      const account = ({ stage, outcome }: Settled): string | undefined => {
+      const account = ({ stage, outcome, aside }: Settled): string | undefined => {
+        if (aside !== true) tally.items++;
         if (stage.key !== undefined && outcome.resumed !== true && outcome.fileClass !== 'excluded') journal?.record(stage.key, outcome, stage.known);
         if (!leavesNothingToDo(outcome, options.verify)) leftNothingToDo = false;
         tally.add(outcome);
@@ -499,6 +515,8 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
     await report?.finish(partial).catch(() => undefined);
     if (isImporterError(error)) error.summary ??= partial;
     throw error;
+  } finally {
+    counted.abort();
   }
   const warnings = assessment?.warnings ?? [];
   const summary = summarize(options.signal?.aborted === true, warnings);

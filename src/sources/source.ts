@@ -5,7 +5,7 @@
 import type { ImportOptions } from '../core/options.js';
 import type { Filter } from '../core/filter.js';
 import type { Classified, ExpectedFile, FileEntry, FileOutcome, RemoteItem, SkippedFile, SourceItem } from '../core/types.js';
-import type { FollowState, ImportEvents } from '../core/events.js';
+import type { FollowState, ImportEvents, SourceCount } from '../core/events.js';
 import type { TargetCredentials } from '../targets/http/endpoint.js';
 import type { Classifier } from '../decode/classifier.js';
 import type { ListedInstance } from '../targets/target.js';
@@ -98,6 +98,12 @@ export interface Source {
   items(): AsyncIterable<SourceItem> | Iterable<SourceItem>;
   /** Outcomes known without reading the files (a storage walk in a thread of its own), kept out of the stages. */
   readonly settled?: AsyncIterable<readonly FileOutcome[]>;
+  /**
+   * How many items it gives (SourceCount): one final count when it knows it up front, else counts
+   * as it finds them; asked only by a run whose caller wants it (ImportEvents.onTotal), stopped by
+   * `signal` when the run ends.
+   */
+  count?(signal: AbortSignal): AsyncIterable<SourceCount>;
   /** The fingerprint open() was asked to take, taken before anything was listed; undefined if it could not be. */
   readonly fingerprint?: Promise<SourceFingerprint | undefined>;
   /** The decoded bytes of the instances the filter takes whose key `isRecorded` does not know (a recovery's room check). */
@@ -144,4 +150,10 @@ export interface SourceBackend {
    * rejects (ImporterError) to refuse the path whichever backend would read it.
    */
   locate(path: SourcePath, options: SourceOptions): Promise<LocatedSource | undefined>;
+}
+
+// Why: a source that knows how many items it gives before the run (an index, a server's
+// statistics) says so once, as the count Source.count gives.
+export async function* knownCount(items: number, unit: SourceCount['unit']): AsyncGenerator<SourceCount> {
+  yield await Promise.resolve({ items, unit, final: true });
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isEmptyFilter } from '../../core/filter.js';
 import type { ImportOptions } from '../../core/options.js';
-import type { ImportEvents } from '../../core/events.js';
+import type { ImportEvents, SourceCount } from '../../core/events.js';
 import { parseEndpoint } from '../../targets/http/endpoint.js';
 import type { LocatedSource, RemoteSourceOptions, Source, SourceOptions } from '../source.js';
 import { InstanceFiles } from './instance-file.js';
@@ -65,6 +65,12 @@ async function* itemsOf(client: SourceClient, options: RestOptions, events: Impo
   }
 }
 
+// How many instances the source holds now (GET /statistics), as the count of a run that takes them all.
+async function* instanceCount(client: SourceClient): AsyncGenerator<SourceCount> {
+  const answer = await client.json<{ CountInstances?: number }>('/statistics');
+  if (answer.ok && typeof answer.value.CountInstances === 'number') yield { items: answer.value.CountInstances, unit: 'instances', final: true };
+}
+
 // A study's size as its listing found it, forgotten once taken (the run keeps it from then on).
 const takeSize = (sizes: Map<string, number>, studyId: string): number | undefined => {
   const size = sizes.get(studyId);
@@ -96,6 +102,8 @@ const openRest = async (url: string, options: RestOptions, events: ImportEvents 
     items: () => itemsOf(client, options, events, follow, sizes),
     // A followed source's studies may grow after they were listed: no size is known for certain.
     ...(follow === undefined ? { studySize: (studyId: string) => takeSize(sizes, studyId) } : {}),
+    // The source's own count, when the run takes all of it once (no filter, no --follow).
+    ...(follow === undefined && isEmptyFilter(options.filter) ? { count: () => instanceCount(client) } : {}),
     ...(follow === undefined ? {} : { follow: follow.tally }),
     remote: files,
     summary: { described: `a running Orthanc ${version}${name === undefined ? '' : ` (${name})`} at ${client.endpoint.display}, read over its REST API` },

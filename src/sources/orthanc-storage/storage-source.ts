@@ -1,7 +1,7 @@
 import type { ImportOptions } from '../../core/options.js';
 import { matchesFilter, type Filter } from '../../core/filter.js';
 import type { SourceItem } from '../../core/types.js';
-import type { ListingJoin, LocatedSource, Source, SourceOptions } from '../source.js';
+import { knownCount, type ListingJoin, type LocatedSource, type Source, type SourceOptions } from '../source.js';
 import { indexedInstances, indexSourceWithOrphans, instanceItem, instanceKey } from './index-source.js';
 import type { IndexReader } from './index-reader.js';
 import { OrthancIndex } from './sqlite/orthanc-index.js';
@@ -53,6 +53,8 @@ const storageSource = (root: string, index: IndexReader, reading: Reading, inclu
     ...(fingerprint === undefined ? {} : { fingerprint }),
     plannedBytes,
     studySize: (studyId) => index.studySize(studyId),
+    // Orphans included are found by the walk as it goes: no count known up front.
+    ...(includeOrphans ? {} : { count: () => knownCount(index.summary.instances, 'instances') }),
     joinListing,
     summary: index.summary,
     close: () => reading.close(),
