@@ -284,14 +284,13 @@ const LABELS: Record<FileClass, string> = {
 
 // '(98 MD5 read back, 2 listed with ...)', the kinds of proof this run had, when there were any.
 const describeProofs = (by: Readonly<Record<Proof, number>>): string => {
-  const parts = PROOFS.filter((proof) => by[proof] > 0).map((proof) => `${by[proof]} ${PROOF_LABELS[proof]}`);
+  const parts = PROOFS.filter((proof) => by[proof] > 0).map((proof) => `${formatCount(by[proof])} ${PROOF_LABELS[proof]}`);
   return parts.length === 0 ? '' : ` (${parts.join(', ')})`;
 };
 
-
 const formatCensus = (census: CensusSummary): string => {
   const dates = census.studyDates === undefined ? 'no study dates' : `study dates ${census.studyDates.first} to ${census.studyDates.last}`;
-  const modalities = Object.entries(census.modalities).map(([name, count]) => `${name} ${count}`).join(', ');
+  const modalities = Object.entries(census.modalities).map(([name, count]) => `${name} ${formatCount(count)}`).join(', ');
   return `${countOf(census.patients, 'patient')}, ${countOf(census.studies, 'study', 'studies')}, ${countOf(census.series, 'series', 'series')}, ${countOf(census.instances, 'instance')} (${formatBytes(census.bytes)}); ${dates}; modalities: ${modalities || 'none'}`;
 };
 

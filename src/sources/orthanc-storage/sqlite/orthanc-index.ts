@@ -1,4 +1,5 @@
 // Drives an import from a stopped Orthanc's SQLite index, read from a private copy.
+import { countOf, formatCount } from '../../../core/units.js';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { InstanceTags } from '../../../core/types.js';
@@ -71,8 +72,8 @@ const unreadableIndex = (indexPath: string, error: unknown): unknown =>
 
 // The text summary's line for the index.
 const describeIndex = (schemaVersion: number, instances: number, types: readonly AttachmentTypeCount[], walReplayed: boolean): string => {
-  const attachments = types.map((type) => `${type.name} ${type.files}`).join(', ');
-  return `source index: schema ${schemaVersion}, ${instances} live instances; attachments: ${attachments}${walReplayed ? '; its write-ahead log was replayed' : ''}`;
+  const attachments = types.map((type) => `${type.name} ${formatCount(type.files)}`).join(', ');
+  return `source index: schema ${schemaVersion}, ${countOf(instances, 'live instance')}; attachments: ${attachments}${walReplayed ? '; its write-ahead log was replayed' : ''}`;
 };
 
 const UUID_INDEX = 'CREATE INDEX IF NOT EXISTS orthanc_import_uuid ON AttachedFiles(uuid)';
