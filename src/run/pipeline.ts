@@ -422,9 +422,9 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
       pausedSeconds: gate.pausedSeconds(),
     });
   // Ends the source's count in the background with the run.
-  const counted = new AbortController();
+  const counting = new AbortController();
   try {
-    countItems(source, events, counted.signal);
+    countItems(source, events, counting.signal);
     report = options.reportPath === undefined ? undefined : await ReportFile.open(options.reportPath);
     const delivery = target === undefined ? undefined : { target, verify: options.verify, failures: new FailureStreak() };
     const keepBytes = target !== undefined && !options.check;
@@ -516,7 +516,7 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
     if (isImporterError(error)) error.summary ??= partial;
     throw error;
   } finally {
-    counted.abort();
+    counting.abort();
   }
   const warnings = assessment?.warnings ?? [];
   const summary = summarize(options.signal?.aborted === true, warnings);
