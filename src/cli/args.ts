@@ -33,6 +33,9 @@ const OPTIONS = {
   verify: { type: 'boolean' },
   'allow-recycling': { type: 'boolean' },
   report: { type: 'string' },
+  'report-csv': { type: 'string' },
+  'log-file': { type: 'string' },
+  json: { type: 'boolean' },
   'max-decoded-size': { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   layout: { type: 'string' },
@@ -118,6 +121,13 @@ Options:
       --allow-recycling   Accept a target whose storage limits recycle (delete) old patients
       --report FILE       Write a JSON report (summary + every file not uploaded) to this file (checked
                           before the run: a directory or a missing folder is refused)
+      --report-csv FILE   Write the files not delivered (the report's list) as CSV, one row each: path,
+                          class, PatientID, StudyInstanceUID, SOPInstanceUID, instance ID, reason;
+                          for a spreadsheet (UTF-8 with BOM; a cell starting = + - @ gets a ')
+      --log-file FILE     Append the run's events as JSON lines (run-start, file, warning, info,
+                          study-complete, summary, error), each with its time and the run's ID
+      --json              Print the summary as JSON on stdout instead of text (progress and warnings
+                          stay on stderr)
       --max-decoded-size B  Largest size a compressed file may announce, bytes (default 32 GiB)
   -q, --quiet             No progress display, only the summary (a spinner on a terminal; plain lines
                           every 10 s elsewhere, on a 0-column terminal or with TERM=dumb)
@@ -179,8 +189,8 @@ Exit codes:
   1    some files were rejected, failed, corrupt, missing or different on the target, a study is
        incomplete (see --report), or the source holds no DICOM at all
   2    bad usage or configuration (unknown option, missing source, a target neither URL nor path,
-       unwritable report or folder, unreadable index, journal in use by another run, Orthanc still
-       running on the storage, whatever the options)
+       unwritable report, CSV, log file or folder, unreadable index, journal in use by another run,
+       Orthanc still running on the storage, whatever the options)
   3    the target is unreachable, not an Orthanc, refused the credentials, read-only, full (its disk,
        or its own limit), recycling, or failed 50 uploads in a row the same way
   130  interrupted (Ctrl-C, SIGTERM): the files in flight were finished; the same command resumes

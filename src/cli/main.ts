@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // The command line: flags in, exit code out. All the work happens in the library (index.ts).
 import { HELP, readArguments, UsageError, type CliArgs } from './args.js';
-import { exitCodeOf, formatSummary, isImporterError, resolveOptions, runImport, type ImportInput } from '../index.js';
+import { EventLog, exitCodeOf, formatSummary, isImporterError, resolveOptions, runImport, type ImportEvents, type ImportInput, type Summary } from '../index.js';
 import { createProgress } from './progress.js';
 import { VERSION } from '../core/version.js';
+import type { SourceCount } from '../core/events.js';
 
 // First Ctrl-C (or SIGTERM): stop taking new files and let the ones in flight finish, so the summary
 // is printed and the journal holds everything done. A second one exits at once; the files that were
@@ -76,6 +77,7 @@ const main = async (): Promise<number> => {
     layout: values.layout,
     overwrite: values.overwrite,
     reportPath: values.report,
+    reportCsvPath: values['report-csv'],
     verify: values.verify,
     verifyFull: args.verifyFull,
     allowRecycling: values['allow-recycling'],
@@ -87,10 +89,16 @@ const main = async (): Promise<number> => {
     bwlimit: values.bwlimit,
     schedule: values.schedule,
   });
+  // --json: the summary is the one JSON document on stdout.
+  const printSummary = (summary: Summary): void => {
+    process.stdout.write(`${values.json === true ? JSON.stringify(summary, null, 2) : formatSummary(summary)}\n`);
+  };
+  const log = values['log-file'] === undefined ? undefined : EventLog.open(values['log-file'], options);
   const delivered = options.target === undefined ? 'found' : options.check ? 'on the target' : 'delivered';
   const progress = createProgress({ quiet, stream: process.stderr, delivered, statsMs: numbers.statsMs, verbose: values.verbose === true, reportPath: options.reportPath });
+  let summary: Summary;
   try {
-    const summary = await runImport(options, {
+    const events: ImportEvents = {
       onTarget: (about) => {
         if (!quiet) progress.note(`target: ${about} at ${options.target?.display ?? ''}`);
       },
@@ -103,23 +111,35 @@ const main = async (): Promise<number> => {
       onOutcome: (outcome, tally) => {
         progress.update(outcome, tally);
       },
-      onTotal: (count) => {
-        progress.total(count);
-      },
+      // Asked for only when shown: a walked folder is counted apart to give it.
+      ...(quiet
+        ? {}
+        : {
+            onTotal: (count: SourceCount) => {
+              progress.total(count);
+            },
+          }),
       onFollow: (state) => {
         progress.follow(state);
       },
       onSchedule: (until) => {
         progress.schedule(until);
       },
-    });
+    };
+    summary = await runImport(options, log?.events(events) ?? events);
+  } catch (error) {
+    // A run stopped half-way still says what it had done (the report, if any, says the same).
     progress.stop();
-    process.stdout.write(`${formatSummary(summary)}\n`);
-    // The library decides the exit code, so the JSON report (summary.exitCode) says the same.
-    return summary.exitCode;
+    log?.end({ error });
+    if (isImporterError(error) && error.summary !== undefined) printSummary(error.summary);
+    throw error;
   } finally {
     progress.stop();
   }
+  printSummary(summary);
+  log?.end({ summary });
+  // The library decides the exit code, so the JSON report (summary.exitCode) says the same.
+  return summary.exitCode;
 };
 
 // Exits once stdout and stderr are flushed. Everything the run opened is closed by then; the
@@ -131,8 +151,6 @@ const exit = (code: number): void => {
 };
 
 main().then(exit, (error: unknown) => {
-  // A run stopped half-way still says what it had done (the report, if any, says the same).
-  if (isImporterError(error) && error.summary !== undefined) process.stdout.write(`${formatSummary(error.summary)}\n`);
   if (isImporterError(error)) process.stderr.write(`orthanc-import: ${error.message}\n`);
   else process.stderr.write(`orthanc-import: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
   exit(exitCodeOf(error));

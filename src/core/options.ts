@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import { ImporterError } from './errors.js';
 import { parseDateRange, type Filter } from './filter.js';
 import { redactUrl } from './redact.js';
@@ -61,6 +62,8 @@ export interface ImportInput {
   readonly studyDate?: string | undefined;
   /** Where to write the JSON report. */
   readonly reportPath?: string | undefined;
+  /** Where to write the CSV list of the files not delivered whole (the JSON report's entries, a row each). */
+  readonly reportCsvPath?: string | undefined;
   /** The SQLite index, when IndexDirectory is apart from the storage. @default <source>/index when present */
   readonly indexPath?: string | undefined;
   /** Use the index when there is one. @default true */
@@ -138,6 +141,7 @@ export interface ImportOptions {
   readonly signal: AbortSignal | undefined;
   readonly filter: Filter;
   readonly reportPath: string | undefined;
+  readonly reportCsvPath: string | undefined;
   readonly indexPath: string | undefined;
   readonly useIndex: boolean;
   readonly includeOrphans: boolean;
@@ -228,6 +232,15 @@ const resolveMarkComplete = (input: ImportInput, target: TargetSpec | undefined)
   return name;
 };
 
+// The CSV and the JSON report in one file would overwrite each other at the end of the run.
+const reportCsvPath = (input: ImportInput): string | undefined => {
+  const path = input.reportCsvPath;
+  if (path !== undefined && input.reportPath !== undefined && resolve(path) === resolve(input.reportPath)) {
+    throw new ImporterError('E_USAGE', `--report and --report-csv both name ${path}: give each its own file`);
+  }
+  return path;
+};
+
 // Resolves defaults and validates once, so the pipeline never checks for undefined.
 export const resolveOptions = (input: ImportInput): ImportOptions => {
   if (input.source === '') throw new ImporterError('E_USAGE', 'Expected a source folder, file or Orthanc URL, got an empty string');
@@ -261,6 +274,7 @@ export const resolveOptions = (input: ImportInput): ImportOptions => {
       studyDate: input.studyDate === undefined ? undefined : parseDateRange(input.studyDate),
     },
     reportPath: input.reportPath,
+    reportCsvPath: reportCsvPath(input),
     indexPath: input.indexPath,
     useIndex: input.useIndex ?? true,
     includeOrphans: input.includeOrphans ?? false,

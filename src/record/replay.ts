@@ -1,7 +1,7 @@
 import type { Confirmation } from '../run/confirm-complete.js';
 import type { CompleteRun, Journal } from './journal.js';
 import { noDeliveries, type Summary } from './report.js';
-import { ReportFile } from './report-file.js';
+import { RunReports, type ReportPaths } from './run-reports.js';
 import type { StudyCompleteness } from './studies.js';
 
 // What this run saw of the delivered instances on the target; a recovery folder's files were each
@@ -25,8 +25,7 @@ const withoutEarlierClaims = (summary: Summary): Summary => {
 };
 
 /** What a replay needs to know of the run that asks for it. */
-export interface ReplayContext {
-  readonly reportPath: string | undefined;
+export interface ReplayContext extends ReportPaths {
   readonly startedAt: Date;
   readonly warnings: readonly string[];
   /** How this run saw the delivered instances on the target; undefined for a folder target. */
@@ -37,7 +36,7 @@ export interface ReplayContext {
 // the journal holds the rest of the answer; this writes it as this run's summary and report (every
 // file counted as resumed: none was read or sent; verified as this run saw it on the target).
 export const replayCompleteRun = async (run: CompleteRun, journal: Journal, context: ReplayContext): Promise<Summary> => {
-  const report = context.reportPath === undefined ? undefined : await ReportFile.open(context.reportPath);
+  const report = await RunReports.open(context);
   await report?.addAll(journal.reportLines());
   const previous = withoutEarlierClaims(run.summary);
   const files = Object.values(previous.classes).reduce((sum, count) => sum + count.files, 0);

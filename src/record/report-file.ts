@@ -1,12 +1,10 @@
-import { once } from 'node:events';
-import { accessSync, constants, createReadStream, createWriteStream, statSync, type WriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { ImporterError, isImporterError } from '../core/errors.js';
+import { ImporterError } from '../core/errors.js';
 import type { Summary } from './report.js';
 import type { FileOutcome } from '../core/types.js';
 import { errnoCode, errnoOrMessage } from '../core/errno.js';
+import { ReportWriter } from './report-stream.js';
 
 /** One line of the JSON report's `notUploaded` list. */
 export interface ReportEntry {
@@ -17,6 +15,9 @@ export interface ReportEntry {
   readonly encoding?: FileOutcome['encoding'];
   readonly sopInstanceUid?: string;
   readonly instanceId?: string;
+  /** Where the instance belongs, when known (its header, or the source's index): for the reconciliation list (--report-csv). */
+  readonly patientId?: string;
+  readonly studyInstanceUid?: string;
   readonly httpStatus?: number;
   readonly targetMessage?: string;
   readonly targetDetails?: string;
@@ -45,22 +46,14 @@ const toEntry = (outcome: FileOutcome): ReportEntry => ({
   encoding: outcome.encoding,
   sopInstanceUid: outcome.sopInstanceUid,
   instanceId: outcome.instanceId,
+  patientId: outcome.patientId,
+  studyInstanceUid: outcome.studyInstanceUid,
   httpStatus: outcome.httpStatus,
   targetMessage: outcome.targetMessage,
   targetDetails: outcome.targetDetails,
   extrasNotCarried: outcome.extrasNotCarried,
   extrasFailed: outcome.extrasFailed,
 });
-
-const openStream = async (path: string): Promise<WriteStream> => {
-  const stream = createWriteStream(path, { flags: 'w' });
-  try {
-    await once(stream, 'open');
-  } catch (error) {
-    throw new ImporterError('E_REPORT', `Cannot write the report ${path} (${errnoOrMessage(error)})`, { cause: error });
-  }
-  return stream;
-};
 
 // Why the report cannot be written, or undefined when it can (the path, or else its folder, is writable).
 const reportPathProblem = (path: string): string | undefined => {
@@ -83,10 +76,11 @@ const reportPathProblem = (path: string): string | undefined => {
 };
 
 // Why: a report that cannot be written must stop the run before any source is read or target
-// asked, not after hours of work; probed without creating anything.
-export const probeReportPath = (path: string): void => {
+// asked, not after hours of work; probed without creating anything. `what` names it in the
+// message: 'report', 'CSV report', 'log file'.
+export const probeReportPath = (path: string, what = 'report'): void => {
   const problem = reportPathProblem(path);
-  if (problem !== undefined) throw new ImporterError('E_REPORT', `Cannot write the report ${path} (${problem})`);
+  if (problem !== undefined) throw new ImporterError('E_REPORT', `Cannot write the ${what} ${path} (${problem})`);
 };
 
 /** Lines of a replayed report gathered into one write. */
@@ -98,33 +92,21 @@ const LINES_PER_WRITE = 512;
  * [...]}) is assembled from it at the end by a byte copy.
  */
 export class ReportFile {
-  readonly #path: string;
-  readonly #entries: WriteStream;
+  readonly #entries: ReportWriter;
   #separator = '\n';
-  /** The first write error of the side file (a full disk), met by the next write or finish. */
-  #failure: unknown;
 
-  private constructor(path: string, entries: WriteStream) {
-    this.#path = path;
+  private constructor(entries: ReportWriter) {
     this.#entries = entries;
-    entries.on('error', (error) => {
-      this.#failure ??= error;
-    });
-  }
-
-  // A write of the report that failed, as the one run-stopping error that names the report.
-  #cannotWrite(error: unknown): ImporterError {
-    return new ImporterError('E_REPORT', `Cannot write the report ${this.#path} (${errnoOrMessage(error)})`, { cause: error });
   }
 
   // Opens the side file next to the report, so an unwritable report path fails before any work.
   static async open(path: string): Promise<ReportFile> {
-    return new ReportFile(path, await openStream(`${path}.entries.tmp`));
+    return new ReportFile(await ReportWriter.open(`${path}.entries.tmp`, { what: 'report', path }));
   }
 
   // Records one file that was not uploaded (a line from reportLine); waits when the disk is slower than the run.
   async add(line: string): Promise<void> {
-    await this.#write(`${this.#separator}${line}`);
+    await this.#entries.write(`${this.#separator}${line}`);
     this.#separator = ',\n';
   }
 
@@ -134,39 +116,20 @@ export class ReportFile {
     for (const line of lines) {
       chunk.push(line);
       if (chunk.length < LINES_PER_WRITE) continue;
-      await this.#write(`${this.#separator}${chunk.join(',\n')}`);
-      this.#separator = ',\n';
+      await this.add(chunk.join(',\n'));
       chunk = [];
     }
     if (chunk.length > 0) await this.add(chunk.join(',\n'));
   }
 
-  async #write(text: string): Promise<void> {
-    if (this.#failure !== undefined) throw this.#cannotWrite(this.#failure);
-    try {
-      if (!this.#entries.write(text)) await once(this.#entries, 'drain');
-    } catch (error) {
-      throw this.#cannotWrite(error);
-    }
-  }
-
   // Writes the final report and removes the side file; a report that cannot be written is one
   // E_REPORT error naming it (the side file is removed all the same).
   async finish(summary: Summary): Promise<void> {
-    try {
-      if (this.#failure !== undefined) throw this.#cannotWrite(this.#failure);
-      this.#entries.end();
-      await once(this.#entries, 'finish');
-      const out = await openStream(this.#path);
-      out.write(`{\n"summary": ${JSON.stringify(summary, null, 2)},\n"notUploaded": [`);
-      await pipeline(createReadStream(`${this.#path}.entries.tmp`), out, { end: false });
-      out.end('\n]\n}\n');
-      await once(out, 'finish');
-    } catch (error) {
-      this.#entries.destroy();
-      throw isImporterError(error) ? error : this.#cannotWrite(error);
-    } finally {
-      await rm(`${this.#path}.entries.tmp`, { force: true });
-    }
+    await this.#entries.publish(`{\n"summary": ${JSON.stringify(summary, null, 2)},\n"notUploaded": [`, '\n]\n}\n');
+  }
+
+  // Leaves no side file behind: the run stopped before it began.
+  async discard(): Promise<void> {
+    await this.#entries.discard();
   }
 }

@@ -17,7 +17,7 @@
  *  merge ◄── index mode: outcomes of every other file of the storage, in batches, from the
  *      │     storage walker thread (source/storage-scan.ts), which needs no stage
  *      ▼
- *  Tally + StudyTally (+ StudyCompletion: onStudyComplete, --mark-complete) + journal + ReportFile + events.onOutcome
+ *  Tally + StudyTally (+ StudyCompletion: onStudyComplete, --mark-complete) + journal + RunReports + events.onOutcome
  *
  *  Each stage pulls from the one above only when it has a free slot and its last result was
  *  taken, so at most 4 × workers classified files (each held up to the inline limit) wait, those
@@ -39,7 +39,8 @@ import type { InstanceRef, Target, TargetAssessment } from '../targets/target.js
 import { defaultWorkers, type ImportOptions } from '../core/options.js';
 import type { ImportEvents } from '../core/events.js';
 import { Tally, type Summary } from '../record/report.js';
-import { ReportFile, reportLine } from '../record/report-file.js';
+import { reportLine } from '../record/report-file.js';
+import { RunReports } from '../record/run-reports.js';
 import type { LocatedSource, RemoteReader, Source, SourceFingerprint } from '../sources/source.js';
 import { merge } from './merge.js';
 import { StudyTally, type StudyMarks } from '../record/studies.js';
@@ -295,6 +296,18 @@ const missedBecause = (outcome: FileOutcome): string => {
   return outcome.status === 'dropped' ? 'dropped' : 'not verified';
 };
 
+/** What names the instance of a file the source describes (its index, its listing), beside its path. */
+const INSTANCE_NAMES = ['instanceId', 'patientId', 'studyInstanceUid'] as const;
+
+// A file the source describes that was not read as DICOM (corrupt in the source, missing, failed)
+// is still named by the instance the source says it holds, for the report and the CSV list.
+const namedBySource = (outcome: FileOutcome, known: Partial<FileOutcome> | undefined): FileOutcome => {
+  if (known === undefined || outcome.fileClass === 'dicom' || outcome.fileClass === 'excluded') return outcome;
+  const names: Partial<Record<(typeof INSTANCE_NAMES)[number], string>> = {};
+  for (const name of INSTANCE_NAMES) if (outcome[name] === undefined && known[name] !== undefined) names[name] = known[name];
+  return Object.keys(names).length === 0 ? outcome : { ...outcome, ...names };
+};
+
 // Stored on the target by this run (not found there, not an earlier run's outcome).
 const arrivedNow = (outcome: FileOutcome): boolean => outcome.status === 'stored' && outcome.onTarget !== true && outcome.resumed !== true;
 
@@ -392,7 +405,7 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
   const completion = studyCompletion(run);
   let marks: StudyMarks | undefined;
   let leftNothingToDo = true;
-  let report: ReportFile | undefined;
+  let report: RunReports | undefined;
   let listing: RunListing | undefined;
   // The uploads in flight, when they adapt to what the target takes.
   let limit: AdaptiveLimit | undefined;
@@ -425,7 +438,7 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
   const counting = new AbortController();
   try {
     countItems(source, events, counting.signal);
-    report = options.reportPath === undefined ? undefined : await ReportFile.open(options.reportPath);
+    report = await RunReports.open(options);
     const delivery = target === undefined ? undefined : { target, verify: options.verify, failures: new FailureStreak() };
     const keepBytes = target !== undefined && !options.check;
     const workers = options.workers ?? defaultWorkers(keepBytes);
@@ -469,8 +482,9 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
       // this thread has nothing better to do.
       const known = source.settled === undefined ? [] : [settledAtOnce(untilAborted(source.settled, options.signal))];
       // Counts, journals and reports one file's outcome.
-      const account = ({ stage, outcome, aside }: Settled): string | undefined => {
+      const account = ({ stage, outcome: settled, aside }: Settled): string | undefined => {
         if (aside !== true) tally.items++;
+        const outcome = namedBySource(settled, stage.known);
         if (stage.key !== undefined && outcome.resumed !== true && outcome.fileClass !== 'excluded') journal?.record(stage.key, outcome, stage.known);
         if (!leavesNothingToDo(outcome, options.verify)) leftNothingToDo = false;
         tally.add(outcome);

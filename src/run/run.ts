@@ -55,6 +55,7 @@ const assess = (target: Target | undefined, events: ImportEvents): Promise<Targe
 export const runImport = async (options: ImportOptions, events: ImportEvents = {}): Promise<Summary> => {
   const startedAt = new Date();
   if (options.reportPath !== undefined) probeReportPath(options.reportPath);
+  if (options.reportCsvPath !== undefined) probeReportPath(options.reportCsvPath, 'CSV report');
   const located = await locateSource(options, options);
   const journal = openJournal(options, located.root);
   try {
@@ -74,7 +75,7 @@ export const runImport = async (options: ImportOptions, events: ImportEvents = {
         const confirmation = await confirmOnTarget(journal, options, target, events);
         if (confirmation !== undefined) {
           events.onInfo?.(`the source is unchanged since the complete run of ${complete.summary.startedAt}: its outcomes come from the journal ${journal.path}, each delivered instance was found on the target`);
-          return await replayCompleteRun(complete, journal, { reportPath: options.reportPath, startedAt, warnings, confirmation });
+          return await replayCompleteRun(complete, journal, { reportPath: options.reportPath, reportCsvPath: options.reportCsvPath, startedAt, warnings, confirmation });
         }
       }
       journal?.startRun();

@@ -10,6 +10,7 @@ import type { LocatedSource, RemoteSourceOptions, SourceBackend, SourceOptions, 
 import { isOrthancUrl, locateRest } from './orthanc-rest/rest-source.js';
 import { orthancStorage } from './orthanc-storage/locate-storage.js';
 import { locateWalk } from './walk/walk-source.js';
+import { parseEndpoint } from '../targets/http/endpoint.js';
 
 /** Asked in this order; a path none of them takes is walked (walk/). */
 const SOURCES: readonly SourceBackend[] = [orthancStorage];
@@ -31,6 +32,17 @@ const pathOf = (source: string): SourcePath => {
   } catch (error) {
     const hint = errnoCode(error) === 'ENOENT' ? urlHint(source) : '';
     throw new ImporterError('E_SOURCE', `Cannot read the source ${redactUrl(root)} (${errnoOrMessage(error)})${hint}`, { cause: error });
+  }
+};
+
+// Why: the source as the run names it before it is opened (the log's first line), as its summary
+// will: a running Orthanc's URL without credentials, a path made absolute.
+export const sourceDisplay = (source: string): string => {
+  if (!isOrthancUrl(source)) return resolve(source);
+  try {
+    return parseEndpoint(source, {}, 'source').display;
+  } catch {
+    return redactUrl(source);
   }
 };
 

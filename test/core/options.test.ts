@@ -98,6 +98,11 @@ describe('resolveOptions', () => {
     expect(codeOf({ source: 's', maxDecodedSize: 0 })).toBe('E_USAGE');
   });
 
+  it('refuses --report and --report-csv naming one file (each would overwrite the other), takes two', () => {
+    expect(codeOf({ source: 's', reportPath: 'out/r.json', reportCsvPath: './out/../out/r.json' })).toBe('E_USAGE');
+    expect(resolveOptions({ source: 's', reportPath: 'r.json', reportCsvPath: 'r.csv' })).toMatchObject({ reportPath: 'r.json', reportCsvPath: 'r.csv' });
+  });
+
   it('refuses an empty source', () => {
     expect(codeOf({ source: '' })).toBe('E_USAGE');
   });

@@ -47,7 +47,7 @@ const OUTCOMES: readonly FileOutcome[] = [
   { path: '/src/d', size: 13, fileClass: 'not-dicom', encoding: 'raw', reason: 'empty file' },
   { path: '/src/e', size: 14, fileClass: 'corrupt', encoding: 'zlib', reason: 'the zlib stream does not inflate' },
   { path: '/src/f', size: 15, fileClass: 'json-summary', reason: 'summary' },
-  { path: '/src/"quoted"\nname', size: 16, fileClass: 'rejected', httpStatus: 400, targetMessage: 'Bad file format', reason: 'rejected' },
+  { path: '/src/"quoted"\nname', size: 16, fileClass: 'rejected', httpStatus: 400, targetMessage: 'Bad file format', reason: 'rejected', patientId: 'P1', studyInstanceUid: '1.2', seriesInstanceUid: '1.2.9' },
   { path: '/src/h', size: 17, fileClass: 'dicom', status: 'stored' },
 ];
 
@@ -76,6 +76,9 @@ describe('ReportFile', () => {
     const rejected = document.notUploaded[4];
     expect(rejected?.httpStatus).toBe(400);
     expect(rejected?.targetMessage).toBe('Bad file format');
+    // Whose instance it is, for the reconciliation list (the series is not said: the study is what is looked up).
+    expect(rejected).toMatchObject({ patientId: 'P1', studyInstanceUid: '1.2' });
+    expect(rejected).not.toHaveProperty('seriesInstanceUid');
 
     expect(await exists(`${path}.entries.tmp`)).toBe(false);
   });
