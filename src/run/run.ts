@@ -57,6 +57,7 @@ export const runImport = async (options: ImportOptions, events: ImportEvents = {
   if (options.reportPath !== undefined) probeReportPath(options.reportPath);
   const located = await locateSource(options, options);
   const journal = openJournal(options, located.root);
+  if (journal !== undefined) events.onJournal?.(journal.path);
   try {
     const wanted = fingerprintWanted(options, located, journal);
     const complete = journal?.completeRun();
