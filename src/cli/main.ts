@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // The command line: flags in, exit code out. All the work happens in the library (index.ts).
-import { HELP, readArguments, UsageError, type CliArgs } from './args.js';
-import { exitCodeOf, formatSummary, isImporterError, resolveOptions, runImport, type ImportInput } from '../index.js';
+import { helpText, readArguments, requestedColor, UsageError, type CliArgs } from './args.js';
+import { exitCodeOf, formatSummary, isImporterError, resolveOptions, runImport, type ImportInput, type Summary } from '../index.js';
+import { colorEnabled, createPalette, type Palette } from './color.js';
+import { helpWidth, wrapHelp } from './help-layout.js';
 import { createProgress } from './progress.js';
 import { VERSION } from '../core/version.js';
 
@@ -23,17 +25,28 @@ const listenForInterruption = (quiet: boolean): AbortController => {
   return controller;
 };
 
+// Colour as --color asks, decided for each stream: stderr (warnings, errors), stdout (the summary).
+const asked = requestedColor(process.argv.slice(2));
+const stderrStyle = createPalette(colorEnabled(asked, process.stderr));
+const stdoutStyle = createPalette(colorEnabled(asked, process.stdout));
+
+// The summary, its first line a title.
+const summaryText = (summary: Summary, style: Palette): string => {
+  const [title = '', ...rest] = formatSummary(summary).split('\n');
+  return [style.bold(title), ...rest].join('\n');
+};
+
 const main = async (): Promise<number> => {
   let args: CliArgs;
   try {
     args = readArguments(process.argv.slice(2));
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`orthanc-import: ${error.message}\nRun orthanc-import --help for the options.\n`);
+    process.stderr.write(`${stderrStyle.error(`orthanc-import: ${error.message}`)}\nRun orthanc-import --help for the options.\n`);
     return 2;
   }
   if (args.kind === 'help') {
-    process.stdout.write(HELP);
+    process.stdout.write(wrapHelp(helpText(args.topic), helpWidth(process.stdout)));
     return 0;
   }
   if (args.kind === 'version') {
@@ -87,14 +100,17 @@ const main = async (): Promise<number> => {
     bwlimit: values.bwlimit,
     schedule: values.schedule,
   });
-  const progress = createProgress({ quiet, stream: process.stderr, uploading: options.target !== undefined });
+  const progress = createProgress({ quiet, stream: process.stderr, uploading: options.target !== undefined, color: stderrStyle.enabled });
   try {
     const summary = await runImport(options, {
+      onJournal: (path) => {
+        if (!quiet) process.stderr.write(`journal: ${path} (the same command resumes)\n`);
+      },
       onTarget: (about) => {
         if (!quiet) process.stderr.write(`target: ${about} at ${options.target?.display ?? ''}\n`);
       },
       onWarning: (message) => {
-        process.stderr.write(`warning: ${message}\n`);
+        process.stderr.write(`${stderrStyle.warning(`warning: ${message}`)}\n`);
       },
       onInfo: (message) => {
         if (!quiet) process.stderr.write(`${message}\n`);
@@ -110,7 +126,7 @@ const main = async (): Promise<number> => {
       },
     });
     progress.stop();
-    process.stdout.write(`${formatSummary(summary)}\n`);
+    process.stdout.write(`${summaryText(summary, stdoutStyle)}\n`);
     // The library decides the exit code, so the JSON report (summary.exitCode) says the same.
     return summary.exitCode;
   } finally {
@@ -128,8 +144,8 @@ const exit = (code: number): void => {
 
 main().then(exit, (error: unknown) => {
   // A run stopped half-way still says what it had done (the report, if any, says the same).
-  if (isImporterError(error) && error.summary !== undefined) process.stdout.write(`${formatSummary(error.summary)}\n`);
-  if (isImporterError(error)) process.stderr.write(`orthanc-import: ${error.message}\n`);
-  else process.stderr.write(`orthanc-import: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+  if (isImporterError(error) && error.summary !== undefined) process.stdout.write(`${summaryText(error.summary, stdoutStyle)}\n`);
+  const message = isImporterError(error) ? error.message : `unexpected error: ${error instanceof Error ? error.message : String(error)}`;
+  process.stderr.write(`${stderrStyle.error(`orthanc-import: ${message}`)}\n`);
   exit(exitCodeOf(error));
 });

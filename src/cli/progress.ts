@@ -40,7 +40,8 @@ const followPart = ({ behindChanges, lagSeconds, followedInstances, deletions, v
 const canAnimate = (stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): boolean => stream.isTTY && stream.columns > 0 && env['TERM'] !== 'dumb';
 
 // Picks the display: an ora spinner on a terminal, a plain line every 10 s otherwise, or nothing.
-export const createProgress = (options: { quiet: boolean; stream: NodeJS.WriteStream; uploading: boolean; intervalMs?: number; env?: NodeJS.ProcessEnv }): Progress => {
+// `color`: the spinner may be coloured (color.ts decides; off when left out).
+export const createProgress = (options: { quiet: boolean; stream: NodeJS.WriteStream; uploading: boolean; color?: boolean; intervalMs?: number; env?: NodeJS.ProcessEnv }): Progress => {
   const startedAt = Date.now();
   if (options.quiet) return { update: () => undefined, follow: () => undefined, schedule: () => undefined, stop: () => undefined };
   let last = 0;
@@ -79,8 +80,10 @@ export const createProgress = (options: { quiet: boolean; stream: NodeJS.WriteSt
     let stopped = false;
     void import('ora').then(({ default: ora }) => {
       // discardStdin off: ora would put stdin in raw mode, where a typed Ctrl-C never becomes SIGINT.
-      // What was said before it was loaded (a pause from the first file on) shows at once.
-      if (!stopped) spinner = ora({ stream: options.stream, text: text() || 'walking the source…', discardStdin: false }).start();
+      // What was said before it was loaded (a pause from the first file on) shows at once. ora
+      // colours its spinner unless told not to (its chalk reads --color in argv as "always").
+      const color = options.color === true ? 'cyan' : false;
+      if (!stopped) spinner = ora({ stream: options.stream, text: text() || 'walking the source…', discardStdin: false, color }).start();
     });
     const redraw = (): void => {
       if (spinner === undefined || Date.now() - last < SPINNER_INTERVAL_MS) return;
