@@ -1,9 +1,12 @@
 // The command line's grammar, with node:util's parseArgs (yargs took 60 ms to load, a quarter of
 // a run that has nothing to do: see the README's "Packages").
+import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { errnoCode } from '../core/errno.js';
 import { parseInterval } from './interval.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_SOURCE_CONCURRENCY, DEFAULT_STUDIES_IN_FLIGHT } from '../core/options.js';
+import { COLOR_MODES, type ColorMode } from './color.js';
+import { commandOf, optionOf, selectHelp } from './help-layout.js';
+import { didYouMean, nearest } from './suggest.js';
 
 /** A command line that cannot run: the message says why, the CLI exits 2. */
 export class UsageError extends Error {}
@@ -51,16 +54,24 @@ const OPTIONS = {
   schedule: { type: 'string' },
   stats: { type: 'string' },
   verbose: { type: 'boolean', short: 'v' },
+  color: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean' },
+  version: { type: 'boolean', short: 'V' },
 } as const satisfies ParseArgsConfig['options'];
 
-/** Every long option the command line knows (the tests check that --help documents each). */
-export const OPTION_NAMES: readonly string[] = [...Object.keys(OPTIONS), 'no-index'];
+/** String options that also have a --no- form: --no-index (walk), --no-color (--color never). */
+const NEGATED_STRINGS = ['no-index', 'no-color'];
 
-export const HELP = `orthanc-import <source> [target]
-orthanc-import check <source> <target>
-orthanc-import <source> <directory>
+/** Every long option the command line knows (the tests check that --help documents each). */
+export const OPTION_NAMES: readonly string[] = [...Object.keys(OPTIONS), ...NEGATED_STRINGS];
+
+/** The options `check` does not take, as its help names them: `check --help` leaves them out. */
+const NOT_FOR_CHECK = new Set(['dry-run', 'wire-compression', 'journal', 'restart', 'no-skip-existing', 'studies-in-flight', 'mark-complete', 'no-verify', 'overwrite', 'follow', 'until-idle', 'bwlimit', 'schedule']);
+
+export const HELP = `orthanc-import <source> [target] [options]
+orthanc-import check <source> <target> [options]
+orthanc-import <source> <directory> [options]
+orthanc-import help [check]
 
 Import every DICOM instance of a stopped Orthanc storage folder (compressed or not) or of any folder of
 DICOM files into an Orthanc, and explain every file that was not sent. Without a target, take an
@@ -134,8 +145,11 @@ Options:
       --stats DURATION    A timestamped progress line this often: 500ms, 1s, 30s, 2m, 1h (default 10s
                           off a terminal; on a terminal, lines above the spinner only when given; 0: none)
   -v, --verbose           A line per file (what became of it, and why); every error, not the first 5
-  -h, --help              Show this help
-      --version           Show the version
+      --color WHEN        Colour warnings and errors: auto (default: on a terminal, unless NO_COLOR is set
+                          or TERM=dumb; FORCE_COLOR forces it, FORCE_COLOR=0 forbids it), always, never
+      --no-color          The same as --color never
+  -h, --help              Show this help; check --help (or help check): the options of check
+  -V, --version           Show the version
 
 Recovery to a folder (refused with an Orthanc URL or without a target):
       --layout L          hierarchy: <PatientID>/<Study>/<Series>/<SOP>.dcm (default), flat: <SOP>.dcm,
@@ -165,7 +179,8 @@ Filters (partial migrations; repeat an option to keep several values):
       --study-uid UID     Only this StudyInstanceUID
       --accession NUMBER  Only this AccessionNumber
       --modality M        Only series of this Modality, e.g. CT
-      --study-date RANGE  Only studies dated FROM..TO (YYYYMMDD; FROM.. and ..TO are open)
+      --study-date RANGE  Only studies dated FROM..TO, both days included, YYYYMMDD or YYYY-MM-DD;
+                          FROM.. and ..TO are open, one date is that day
 
 Examples:
   orthanc-import /var/lib/orthanc/db-v6
@@ -176,7 +191,7 @@ Examples:
       Prove the target holds every source instance, same MD5
   orthanc-import /var/lib/orthanc/db-v6 /mnt/recovered --layout flat
       Recover a (compressed) storage into plain DICOM files, no server
-  orthanc-import /var/lib/orthanc/db-v6 http://new:8042 --modality CT --study-date 20190101..20201231
+  orthanc-import /var/lib/orthanc/db-v6 http://new:8042 --modality CT --study-date 2019-01-01..2020-12-31
       Move one modality, one period first
   orthanc-import ./dicoms https://pacs.example/orthanc -u admin -H 'X-Api-Key: 123'
       Import a raw folder behind a prefix
@@ -201,9 +216,32 @@ Credentials come from the URL, else --username/--password, else ORTHANC_USERNAME
 ORTHANC_SOURCE_PASSWORD). They are never printed, whatever the URL's shape.
 `;
 
+// `check --help` and `help check`: the general help's sections with check's own head, without
+// the options check does not take (NOT_FOR_CHECK) and with its examples only.
+const CHECK_HEAD = `orthanc-import check <source> <target> [options]
+
+Upload nothing: prove that the target (an Orthanc, a DICOMweb server, a recovery folder) holds every
+source instance with the MD5 it has in the source, before the old server goes. Exit 0 only when every
+source instance is there, the same; --report lists each one absent or different. In index mode the
+MD5s come from the index, so the files are not even read.
+`;
+
+/** What help is asked for: the whole, or check's. */
+export type HelpTopic = 'all' | 'check';
+
+// Why: the help to show for a topic (as written; main.ts wraps it to the terminal).
+export const helpText = (topic: HelpTopic): string =>
+  topic === 'all'
+    ? HELP
+    : selectHelp(HELP, CHECK_HEAD, 'Arguments:', (entry) => {
+        const option = optionOf(entry);
+        if (option !== undefined) return !NOT_FOR_CHECK.has(option);
+        return commandOf(entry)?.startsWith('orthanc-import check ') ?? true;
+      });
+
 /** The command line, read. */
 export type CliArgs =
-  | { readonly kind: 'help' }
+  | { readonly kind: 'help'; readonly topic: HelpTopic }
   | { readonly kind: 'version' }
   | {
       readonly kind: 'run';
@@ -250,45 +288,100 @@ const interval = (name: string, text: string | undefined): number | undefined =>
   return value;
 };
 
-// parseArgs explains an unknown option at length; the first sentence is what a user needs.
-const usageMessage = (error: unknown): string => {
-  const message = error instanceof Error ? error.message : String(error);
-  return errnoCode(error) === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? (message.split('. ')[0] ?? message) : message;
+const COMMANDS = ['check', 'help'];
+const FLAGS = Object.entries(OPTIONS).flatMap(([name, option]) => (option.type === 'boolean' ? [`no-${name}`] : []));
+/** The long options as they may be written (a flag's --no- form too), for suggestions. */
+const LONG_NAMES: readonly string[] = [...OPTION_NAMES, ...FLAGS];
+const SHORT_NAMES: readonly string[] = Object.values(OPTIONS).flatMap((option) => ('short' in option ? [option.short] : []));
+
+// A mistyped option is refused naming the nearest known one; so is a long option written with
+// one dash (-quiet), which parseArgs would read as -q -u iet.
+const refuseUnknownOptions = (args: string[]): void => {
+  const { tokens } = parseArgs({ args, options: OPTIONS, allowPositionals: true, allowNegative: true, strict: false, tokens: true });
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    const written = args[token.index] ?? '';
+    if (/^-[^-]/.test(written) && LONG_NAMES.includes(written.slice(1))) throw new UsageError(`unknown option '${written}': did you mean -${written}?`);
+    const long = token.rawName.startsWith('--');
+    const typed = token.rawName.slice(long ? 2 : 1);
+    if (long ? LONG_NAMES.includes(typed) : SHORT_NAMES.includes(typed)) continue;
+    const suggestions = long ? nearest(typed, LONG_NAMES).map((name) => `--${name}`) : nearest(typed, SHORT_NAMES).map((name) => `-${name}`);
+    throw new UsageError(`unknown option '${token.rawName}'${didYouMean(suggestions)}`);
+  }
+};
+
+// `chek /var/lib/orthanc/db-v6 …`: a first word near a command, and no file or folder of that name.
+const refuseMistypedCommand = (word: string, exists: (path: string) => boolean): void => {
+  const suggestions = nearest(word, COMMANDS);
+  if (suggestions.length > 0 && !exists(word)) throw new UsageError(`'${word}' is neither a command nor a file or folder${didYouMean(suggestions)}`);
+};
+
+// `help` and `help check`.
+const helpTopic = (words: readonly string[]): HelpTopic => {
+  const [topic, ...rest] = words;
+  if (topic === undefined) return 'all';
+  if (topic === 'check' && rest.length === 0) return 'check';
+  throw new UsageError(`Expected help or help check, got 'help ${words.join(' ')}'${didYouMean(nearest(topic, ['check']))}`);
+};
+
+// --color WHEN or --no-color; what they ask for is read by requestedColor.
+const refuseWrongColor = (text: string | undefined, never: boolean): void => {
+  if (never && text !== undefined) throw new UsageError('Expected either --color WHEN or --no-color, not both');
+  if (text !== undefined && !COLOR_MODES.some((known) => known === text)) {
+    throw new UsageError(`Expected --color to be auto, always or never, got '${text}'${didYouMean(nearest(text, COLOR_MODES))}`);
+  }
+};
+
+// Why: the colour asked for, read from any command line, also one refused (readArguments refuses a
+// wrong --color), so that the refusal itself is written as asked.
+export const requestedColor = (argv: readonly string[]): ColorMode => {
+  const end = argv.indexOf('--');
+  const head = end === -1 ? argv : argv.slice(0, end);
+  let mode: ColorMode = 'auto';
+  head.forEach((arg, at) => {
+    const value = arg === '--no-color' ? 'never' : arg === '--color' ? head[at + 1] : arg.startsWith('--color=') ? arg.slice('--color='.length) : undefined;
+    mode = COLOR_MODES.find((known) => known === value) ?? mode;
+  });
+  return mode;
 };
 
 // Why: the CLI is a thin adapter; this turns argv into what it needs, or a UsageError naming the
-// problem, never a stack trace.
-export const readArguments = (argv: readonly string[]): CliArgs => {
-  // --no-index negates a string option, which parseArgs only does for booleans.
+// problem, never a stack trace. `exists` tells a mistyped command from a source of that name.
+export const readArguments = (argv: readonly string[], exists: (path: string) => boolean = existsSync): CliArgs => {
+  // --no-index and --no-color negate string options, which parseArgs only does for booleans.
   const end = argv.indexOf('--');
   const head = end === -1 ? [...argv] : argv.slice(0, end);
-  const noIndex = head.includes('--no-index');
+  const negated = (name: string): boolean => head.includes(`--${name}`);
   // `--verify full` (or --verify=full): a boolean flag with a value, which parseArgs does not take.
   const full = head.findIndex((arg, at) => arg === '--verify=full' || (arg === 'full' && head[at - 1] === '--verify'));
   if (full !== -1) head.splice(full, 1, ...(head[full] === 'full' ? [] : ['--verify']));
-  const args = [...head.filter((arg) => arg !== '--no-index'), ...(end === -1 ? [] : argv.slice(end))];
+  const args = [...head.filter((arg) => !NEGATED_STRINGS.some((name) => arg === `--${name}`)), ...(end === -1 ? [] : argv.slice(end))];
+  refuseUnknownOptions(args);
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(args);
   } catch (error) {
-    throw new UsageError(usageMessage(error));
+    throw new UsageError(error instanceof Error ? error.message : String(error));
   }
   const { values } = parsed;
-  if (values.help === true) return { kind: 'help' };
-  if (values.version === true) return { kind: 'version' };
   const positionals = [...parsed.positionals];
+  if (positionals[0] === 'help') return { kind: 'help', topic: helpTopic(positionals.slice(1)) };
   const check = positionals[0] === 'check';
+  if (values.help === true) return { kind: 'help', topic: check ? 'check' : 'all' };
+  if (values.version === true) return { kind: 'version' };
   if (check) positionals.shift();
+  else if (positionals[0] !== undefined) refuseMistypedCommand(positionals[0], exists);
   const [source, target, ...extra] = positionals;
   if (source === undefined) throw new UsageError('Expected a source folder, file or Orthanc URL');
   if (extra.length > 0) throw new UsageError(`Expected <source> [target], got ${positionals.length} arguments`);
-  if (noIndex && values.index !== undefined) throw new UsageError('Expected either --index FILE or --no-index, not both');
+  if (negated('no-index') && values.index !== undefined) throw new UsageError('Expected either --index FILE or --no-index, not both');
+  refuseWrongColor(values.color, negated('no-color'));
   return {
     kind: 'run',
     check,
     source,
     target,
-    index: noIndex ? false : values.index,
+    index: negated('no-index') ? false : values.index,
     verifyFull: full !== -1,
     values,
     numbers: {

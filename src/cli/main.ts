@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // The command line: flags in, exit code out. All the work happens in the library (index.ts).
-import { HELP, readArguments, UsageError, type CliArgs } from './args.js';
+import { helpText, readArguments, requestedColor, UsageError, type CliArgs } from './args.js';
 import { EventLog, exitCodeOf, formatSummary, isImporterError, resolveOptions, runImport, type ImportEvents, type ImportInput, type Summary } from '../index.js';
+import { colorEnabled, createPalette, type Palette } from './color.js';
+import { helpWidth, wrapHelp } from './help-layout.js';
 import { createProgress } from './progress.js';
 import { VERSION } from '../core/version.js';
 import type { SourceCount } from '../core/events.js';
@@ -24,17 +26,28 @@ const listenForInterruption = (quiet: boolean): AbortController => {
   return controller;
 };
 
+// Colour as --color asks, decided for each stream: stderr (warnings, errors), stdout (the summary).
+const asked = requestedColor(process.argv.slice(2));
+const stderrStyle = createPalette(colorEnabled(asked, process.stderr));
+const stdoutStyle = createPalette(colorEnabled(asked, process.stdout));
+
+// The summary, its first line a title.
+const summaryText = (summary: Summary, style: Palette): string => {
+  const [title = '', ...rest] = formatSummary(summary).split('\n');
+  return [style.bold(title), ...rest].join('\n');
+};
+
 const main = async (): Promise<number> => {
   let args: CliArgs;
   try {
     args = readArguments(process.argv.slice(2));
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`orthanc-import: ${error.message}\nRun orthanc-import --help for the options.\n`);
+    process.stderr.write(`${stderrStyle.error(`orthanc-import: ${error.message}`)}\nRun orthanc-import --help for the options.\n`);
     return 2;
   }
   if (args.kind === 'help') {
-    process.stdout.write(HELP);
+    process.stdout.write(wrapHelp(helpText(args.topic), helpWidth(process.stdout)));
     return 0;
   }
   if (args.kind === 'version') {
@@ -91,19 +104,22 @@ const main = async (): Promise<number> => {
   });
   // --json: the summary is the one JSON document on stdout.
   const printSummary = (summary: Summary): void => {
-    process.stdout.write(`${values.json === true ? JSON.stringify(summary, null, 2) : formatSummary(summary)}\n`);
+    process.stdout.write(`${values.json === true ? JSON.stringify(summary, null, 2) : summaryText(summary, stdoutStyle)}\n`);
   };
   const log = values['log-file'] === undefined ? undefined : EventLog.open(values['log-file'], options);
   const delivered = options.target === undefined ? 'found' : options.check ? 'on the target' : 'delivered';
-  const progress = createProgress({ quiet, stream: process.stderr, delivered, statsMs: numbers.statsMs, verbose: values.verbose === true, reportPath: options.reportPath });
+  const progress = createProgress({ quiet, stream: process.stderr, delivered, statsMs: numbers.statsMs, verbose: values.verbose === true, reportPath: options.reportPath, color: stderrStyle.enabled });
   let summary: Summary;
   try {
     const events: ImportEvents = {
+      onJournal: (path) => {
+        if (!quiet) progress.note(`journal: ${path} (the same command resumes)`);
+      },
       onTarget: (about) => {
         if (!quiet) progress.note(`target: ${about} at ${options.target?.display ?? ''}`);
       },
       onWarning: (message) => {
-        progress.note(`warning: ${message}`);
+        progress.note(stderrStyle.warning(`warning: ${message}`));
       },
       onInfo: (message) => {
         if (!quiet) progress.note(message);
@@ -151,7 +167,7 @@ const exit = (code: number): void => {
 };
 
 main().then(exit, (error: unknown) => {
-  if (isImporterError(error)) process.stderr.write(`orthanc-import: ${error.message}\n`);
-  else process.stderr.write(`orthanc-import: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+  const message = isImporterError(error) ? error.message : `unexpected error: ${error instanceof Error ? error.message : String(error)}`;
+  process.stderr.write(`${stderrStyle.error(`orthanc-import: ${message}`)}\n`);
   exit(exitCodeOf(error));
 });

@@ -40,6 +40,8 @@ export interface ProgressOptions {
   readonly errorsShown?: number;
   /** Where the report goes (--report), to point the errors not shown at it. */
   readonly reportPath?: string | undefined;
+  /** The spinner may be coloured (color.ts decides; off when left out). */
+  readonly color?: boolean;
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -103,7 +105,9 @@ export const createProgress = (options: ProgressOptions): Progress => {
     // ora (and what it draws with) is loaded only for a terminal: a scripted run does not pay for it.
     void import('ora').then(({ default: ora }) => {
       // discardStdin off: ora would put stdin in raw mode, where a typed Ctrl-C never becomes SIGINT.
-      if (!stopped) spinner = ora({ stream: options.stream, text: tally === undefined && total === undefined ? 'walking the source…' : text(), discardStdin: false }).start();
+      // ora colours its spinner unless told not to (its chalk reads --color in argv as "always").
+      const color = options.color === true ? 'cyan' : false;
+      if (!stopped) spinner = ora({ stream: options.stream, text: tally === undefined && total === undefined ? 'walking the source…' : text(), discardStdin: false, color }).start();
     });
   }
   // Plain lines: off a terminal every --stats (default 10 s); on a terminal only when --stats was given.

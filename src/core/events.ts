@@ -44,6 +44,8 @@ export interface ImportEvents {
   /** The target said who it is, in its backend's words (e.g. 'Orthanc 1.10.1 (NAME)'). */
   readonly onTarget?: (about: string) => void;
   readonly onWarning?: (message: string) => void;
+  /** The journal this run records into (an import or a recovery; once, as the run begins): where a resumed run reads. */
+  readonly onJournal?: (path: string) => void;
   readonly onInfo?: (message: string) => void;
   readonly onOutcome?: (outcome: FileOutcome, tally: Tally) => void;
   /** --follow, after each read of the source's change log (once the bulk copy is done). */

@@ -19,13 +19,35 @@ export interface FilterTags {
   readonly studyDate: string;
 }
 
-const DICOM_DATE = /^\d{8}$/;
+const DICOM_DATE = /^(\d{4})(\d{2})(\d{2})$/;
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const RANGE_FORMS = 'FROM..TO, FROM.., ..TO or one day, each YYYYMMDD or YYYY-MM-DD';
 
-// Parses --study-date: 'FROM..TO', 'FROM..', '..TO' or one date, as DICOM dates (YYYYMMDD).
+// Days in a month of the Gregorian calendar; 0 for a month that is not one.
+const daysIn = (year: number, month: number): number => {
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] ?? 0;
+};
+
+// One end of a range, as a DICOM date (YYYYMMDD); '' stays open. A day the calendar does not have
+// (2021-02-30, 20211301) is refused: compared as text, it would quietly stand for another bound.
+const dicomDate = (end: string, text: string): string => {
+  if (end === '') return '';
+  const [, year = '', month = '', day = ''] = DICOM_DATE.exec(end) ?? ISO_DATE.exec(end) ?? [];
+  if (year === '') throw new ImporterError('E_USAGE', `Expected --study-date to be ${RANGE_FORMS}, got '${text}'`);
+  if (Number(day) < 1 || Number(day) > daysIn(Number(year), Number(month))) {
+    throw new ImporterError('E_USAGE', `Expected --study-date to name days of the calendar, got '${end}'${end === text ? '' : ` in '${text}'`}`);
+  }
+  return `${year}${month}${day}`;
+};
+
+// Parses --study-date: 'FROM..TO', 'FROM..', '..TO' or one day, each end a DICOM date (YYYYMMDD)
+// or an ISO one (YYYY-MM-DD); the bounds are DICOM dates, both included.
 export const parseDateRange = (text: string): { from?: string; to?: string } => {
-  const [from = '', to = from, ...rest] = text.includes('..') ? text.split('..') : [text, text];
-  const bad = rest.length > 0 || (from !== '' && !DICOM_DATE.test(from)) || (to !== '' && !DICOM_DATE.test(to)) || (from === '' && to === '');
-  if (bad) throw new ImporterError('E_USAGE', `Expected --study-date to be YYYYMMDD, FROM..TO, FROM.. or ..TO (DICOM dates), got '${text}'`);
+  const [first = '', last = first, ...rest] = text.includes('..') ? text.split('..') : [text, text];
+  if (rest.length > 0 || (first === '' && last === '')) throw new ImporterError('E_USAGE', `Expected --study-date to be ${RANGE_FORMS}, got '${text}'`);
+  const from = dicomDate(first, text);
+  const to = dicomDate(last, text);
   if (from !== '' && to !== '' && from > to) throw new ImporterError('E_USAGE', `Expected --study-date FROM..TO with FROM <= TO, got '${text}'`);
   return { ...(from === '' ? {} : { from }), ...(to === '' ? {} : { to }) };
 };

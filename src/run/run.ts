@@ -58,6 +58,7 @@ export const runImport = async (options: ImportOptions, events: ImportEvents = {
   if (options.reportCsvPath !== undefined) probeReportPath(options.reportCsvPath, 'CSV report');
   const located = await locateSource(options, options);
   const journal = openJournal(options, located.root);
+  if (journal !== undefined) events.onJournal?.(journal.path);
   try {
     const wanted = fingerprintWanted(options, located, journal);
     const complete = journal?.completeRun();

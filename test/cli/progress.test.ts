@@ -10,7 +10,7 @@ import { createProgress, type Progress } from '../../src/cli/progress.js';
 import type { FileOutcome } from '../../src/core/types.js';
 import { Tally } from '../../src/record/report.js';
 import { heldTarget } from '../helpers/scripted-server.js';
-import { runOnTerminal } from '../helpers/terminal.js';
+import { hasColour, runOnTerminal, withoutColours } from '../helpers/terminal.js';
 import { orthancsOfThisFile } from '../helpers/orthanc.js';
 import { runCli } from '../helpers/run-cli.js';
 import { SAMPLE_STORAGE } from '../helpers/storages.js';
@@ -177,6 +177,27 @@ describe('on a real terminal', () => {
     }
   });
 
+  it.each<[string, string[], Record<string, string>, boolean]>([
+    ['by default', [], {}, true],
+    ['not with NO_COLOR=1', [], { NO_COLOR: '1' }, false],
+    ['not with --color never', ['--color', 'never'], {}, false],
+  ])('colours the spinner %s (ora would, whatever NO_COLOR, unless told)', async (_name, args, env, coloured) => {
+    const { server, release, firstUpload } = await heldTarget();
+    try {
+      const run = runOnTerminal([SAMPLE_DICOM, server.url, '--concurrency', '1', '--no-verify', '--journal', await journalIn(), ...args], { columns: 100, env });
+      await run.waitFor(/walking the source| done · | found so far| left · /); // the spinner is up (fails at once if the run ended)
+      await firstUpload;
+      release();
+      const { code, output } = await run.exited;
+      expect(code).toBe(0);
+      expect(output.includes('\u001B[?25l')).toBe(true); // a spinner, which hides the cursor
+      if (coloured) expect(output).toContain('\u001B[36m'); // ora's cyan frame
+      else expect(hasColour(output)).toBe(false);
+    } finally {
+      await server.close();
+    }
+  });
+
   it.each([
     ['a terminal of 0 columns', 0, {}],
     ['TERM=dumb', 100, { TERM: 'dumb' }],
@@ -188,8 +209,8 @@ describe('on a real terminal', () => {
       release();
       const { code, output } = await run.exited;
       expect(code).toBe(0);
-      // No cursor movement, no erased lines, no hidden cursor: what a spinner draws with.
-      expect(output.includes('\u001b[')).toBe(false);
+      // No cursor movement, no erased lines, no hidden cursor: what a spinner draws with (colours may be).
+      expect(withoutColours(output).includes('\u001b[')).toBe(false);
       expect(output).not.toMatch(/walking the source/);
       expect(output.length).toBeLessThan(10_000);
       expect(output).toMatch(/9 DICOM instances? delivered|delivered and verified|Imported/);

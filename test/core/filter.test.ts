@@ -14,8 +14,26 @@ describe('parseDateRange', () => {
     expect(parseDateRange('20200615')).toEqual({ from: '20200615', to: '20200615' });
   });
 
-  it.each(['2020', '2020-01-01..', '..', '20201231..20200101', '1..2..3'])('refuses %j with E_USAGE', (text) => {
+  it.each(['2020', '..', '20201231..20200101', '1..2..3', '2020/01/01', '2020-1-1', '2020-01-01T00:00'])('refuses %j with E_USAGE', (text) => {
     expect(() => parseDateRange(text)).toThrow(ImporterError);
+  });
+
+  it('reads ISO dates (YYYY-MM-DD) as DICOM dates, either end, open or not, mixed or not', () => {
+    expect(parseDateRange('2020-01-01..2021-12-31')).toEqual({ from: '20200101', to: '20211231' });
+    expect(parseDateRange('2020-01-01..')).toEqual({ from: '20200101' });
+    expect(parseDateRange('..2021-12-31')).toEqual({ to: '20211231' });
+    expect(parseDateRange('2021-03-04')).toEqual({ from: '20210304', to: '20210304' });
+    expect(parseDateRange('2020-01-01..20211231')).toEqual({ from: '20200101', to: '20211231' });
+    expect(() => parseDateRange('2021-12-31..2020-01-01')).toThrow('Expected --study-date FROM..TO with FROM <= TO');
+  });
+
+  it('refuses, in one line naming it, a day the calendar does not have, in either form', () => {
+    expect(() => parseDateRange('2021-02-30..2021-03-01')).toThrow("Expected --study-date to name days of the calendar, got '2021-02-30' in '2021-02-30..2021-03-01'");
+    expect(() => parseDateRange('20211301')).toThrow("Expected --study-date to name days of the calendar, got '20211301'");
+    expect(() => parseDateRange('..2021-04-31')).toThrow(/got '2021-04-31'/);
+    expect(() => parseDateRange('2021-01-00')).toThrow(/got '2021-01-00'/);
+    expect(() => parseDateRange('1900-02-29')).toThrow(/got '1900-02-29'/);
+    expect(parseDateRange('2000-02-29..2024-02-29')).toEqual({ from: '20000229', to: '20240229' });
   });
 });
 

@@ -49,7 +49,7 @@ describe('usage', () => {
 
   it.each([
     [[], /source/],
-    [[SAMPLE_DICOM, '--bogus'], /Unknown option '--bogus'/],
+    [[SAMPLE_DICOM, '--bogus'], /unknown option '--bogus'/],
     [[SAMPLE_DICOM, '--concurrency', 'many'], /Expected --concurrency to be a number, got 'many'/],
     [[SAMPLE_DICOM, '--index', 'x', '--no-index'], /either --index FILE or --no-index/],
     [[join(FIXTURES, 'does-not-exist')], /does-not-exist \(ENOENT\)/],
@@ -58,6 +58,7 @@ describe('usage', () => {
     [[SAMPLE_DICOM, 'http://127.0.0.1:1', '--header', 'no colon'], /Name: value/],
     [[SAMPLE_DICOM, 'http://127.0.0.1:1', '--layout', 'flat'], /--layout only applies to a recovery into a folder, not to an Orthanc URL/],
     [[SAMPLE_DICOM, '--overwrite'], /--overwrite only applies to a recovery into a folder, and no target folder was given/],
+    [[SAMPLE_DICOM, '--study-date', '2021-02-30..2021-03-31'], /^orthanc-import: Expected --study-date to name days of the calendar, got '2021-02-30' in '2021-02-30\.\.2021-03-31'\n/],
   ])('exits 2 with a clear message for %j', async (args, message) => {
     const { code, stderr } = await runCli(args);
     expect(code).toBe(2);
@@ -75,6 +76,23 @@ describe('mistakes refused before the run', () => {
     expect(stderr).toContain('a recovery folder is written ./');
     expect(stdout).toBe('');
     expect(await readdir(cwd)).toEqual([]);
+  });
+
+  it('names the journal once as the run begins, on stderr (not with --quiet; no journal, no line)', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'oi-cwd-'));
+    const state = join(cwd, 'state');
+    const run = await runCli([SAMPLE_DICOM, './recovered'], { XDG_STATE_HOME: state }, { cwd });
+    expect(run.code).toBe(0);
+    const named = run.stderr.split('\n').filter((line) => line.startsWith('journal: '));
+    expect(named).toHaveLength(1);
+    const [, path = ''] = /^journal: (\S+) \(the same command resumes\)$/.exec(named[0] ?? '') ?? [];
+    expect(path.startsWith(join(state, 'orthanc-import', 'journal-'))).toBe(true);
+    expect(existsSync(path)).toBe(true);
+    expect(run.stdout).not.toContain('journal:');
+    const quiet = await runCli([SAMPLE_DICOM, './recovered', '--quiet'], { XDG_STATE_HOME: state }, { cwd });
+    expect(quiet.stderr).not.toContain('journal:');
+    const inventory = await runCli([SAMPLE_DICOM], { XDG_STATE_HOME: state }, { cwd });
+    expect(inventory.stderr).not.toContain('journal:');
   });
 
   it('recovers into a folder written as a path', async () => {
@@ -151,6 +169,16 @@ describe('inventory (no target)', () => {
     expect(report.summary).toMatchObject({ dryRun: true, target: null });
     expect(await snapshotTree(SAMPLE_STORAGE)).toEqual(before);
     expect(existsSync(join(SAMPLE_STORAGE, 'index-wal'))).toBe(false);
+  });
+
+  it('takes --study-date in ISO dates as in DICOM dates, open ends too', async () => {
+    const dicom = await runCli([SAMPLE_DICOM, '--study-date', '..20191231', '--quiet']);
+    const iso = await runCli([SAMPLE_DICOM, '--study-date', '..2019-12-31', '--quiet']);
+    expect(iso.code).toBe(0);
+    expect(iso.stdout).toContain('filters: StudyDate ..20191231');
+    expect(iso.stdout).toMatch(/^ {2}excluded +8 files/m);
+    const counts = (stdout: string): string[] => stdout.split('\n').filter((line) => /files|patients/.test(line));
+    expect(counts(iso.stdout)).toEqual(counts(dicom.stdout));
   });
 
   it('a report that cannot be written at the end (a full disk: /dev/full) is named in one line, and the summary is still printed', async (context) => {

@@ -1,8 +1,10 @@
 // A second run over a storage nobody touched since a complete run is answered from the journal
 // (src/run.ts, src/unchanged.ts, src/replay.ts), against real Orthancs; any change reads it again.
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isImporterError, resolveOptions, runImport, type ImportInput, type Summary } from '../../src/index.js';
 import type { ReportEntry } from '../../src/record/report-file.js';
@@ -153,5 +155,41 @@ describe('a run over a storage unchanged since a complete run', () => {
     expect(second.code).toBe(0);
     expect(second.stderr).toMatch(/the source is unchanged since the complete run of .*: its outcomes come from the journal/);
     expect(second.stdout).toMatch(/the source is unchanged since the complete run of/);
+  });
+});
+
+describe('the journal of a run', () => {
+  const SAMPLE_DICOM = fileURLToPath(new URL('../../fixtures/dicom', import.meta.url));
+
+  it('is named once, as the run begins, by the event onJournal: the default one, or the one given', async () => {
+    const state = await mkdtemp(join(tmpdir(), 'oi-run-state-'));
+    const target = await mkdtemp(join(tmpdir(), 'oi-run-folder-'));
+    const named: string[] = [];
+    const namedAtOutcome: number[] = [];
+    const previous = process.env['XDG_STATE_HOME'];
+    process.env['XDG_STATE_HOME'] = state;
+    try {
+      await runImport(resolveOptions({ source: SAMPLE_DICOM, target, workers: 0 }), { onJournal: (path) => named.push(path), onOutcome: () => namedAtOutcome.push(named.length) });
+    } finally {
+      if (previous === undefined) delete process.env['XDG_STATE_HOME'];
+      else process.env['XDG_STATE_HOME'] = previous;
+    }
+    expect(named).toHaveLength(1);
+    expect(named[0]).toMatch(new RegExp(`^${join(state, 'orthanc-import')}/journal-[0-9a-f]{16}\\.sqlite$`));
+    expect(existsSync(named[0] ?? '')).toBe(true);
+    expect(namedAtOutcome.length).toBeGreaterThan(0);
+    expect(namedAtOutcome.every((count) => count === 1)).toBe(true); // named before the first file
+    const given = join(state, 'given.sqlite');
+    const again: string[] = [];
+    await runImport(resolveOptions({ source: SAMPLE_DICOM, target, journalPath: given, workers: 0 }), { onJournal: (path) => again.push(path) });
+    expect(again).toEqual([given]);
+  });
+
+  it('is not named by a run that keeps none: an inventory, a check', async () => {
+    const target = await mkdtemp(join(tmpdir(), 'oi-run-folder-'));
+    const named: string[] = [];
+    await runImport(resolveOptions({ source: SAMPLE_DICOM, workers: 0 }), { onJournal: (path) => named.push(path) });
+    await runImport(resolveOptions({ source: SAMPLE_DICOM, target, check: true, workers: 0 }), { onJournal: (path) => named.push(path) });
+    expect(named).toEqual([]);
   });
 });
