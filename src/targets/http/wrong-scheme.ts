@@ -9,8 +9,10 @@ import { DEFAULT_TLS } from './tls.js';
 /** The probe is quick or not at all: it only runs on the way to a run-stopping message. */
 const PROBE_MS = 3000;
 
-// What a TLS client gets from a plain HTTP server (it reads "HTTP/1.1 400" as a record header).
-const PLAIN_ANSWER = /^(EPROTO|ECONNRESET|ERR_SSL_WRONG_VERSION_NUMBER|ERR_SSL_PACKET_LENGTH_TOO_LONG|ERR_SSL_HTTP_REQUEST|UND_ERR_SOCKET)$/;
+// What a TLS client gets from a plain HTTP server: it reads "HTTP/1.1 400" as a record header
+// (node:https says EPROTO, with OpenSSL's words), or the connection is closed.
+const PLAIN_ANSWER = /^(ECONNRESET|ERR_SSL_WRONG_VERSION_NUMBER|ERR_SSL_PACKET_LENGTH_TOO_LONG|UND_ERR_SOCKET)$/;
+const PLAIN_WORDS = /wrong version number|packet length too long/i;
 // What an HTTP client gets from a TLS server: a closed connection, or a TLS alert it cannot parse.
 const TLS_ANSWER = /^(ECONNRESET|UND_ERR_SOCKET|HPE_.*)$/;
 
@@ -35,12 +37,15 @@ const speaksHttp = (origin: string): Promise<boolean> =>
 // (`display`: the URL as the user wrote it, without credentials); undefined when that is not it.
 export const explainWrongScheme = async (origin: string, display: string, error: unknown): Promise<string | undefined> => {
   const code = errnoCode(error) ?? '';
+  const plainAnswer = PLAIN_ANSWER.test(code) || (code === 'EPROTO' && PLAIN_WORDS.test((error as Error).message));
   const url = new URL(origin);
   const port = Number(url.port !== '' ? url.port : url.protocol === 'https:' ? 443 : 80);
-  if (url.protocol === 'https:' && PLAIN_ANSWER.test(code) && (await speaksHttp(`http://${url.hostname}:${port}`))) {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  // A server that completes a handshake speaks TLS, whatever it answers in plain HTTP (nginx's 400).
+  if (url.protocol === 'https:' && plainAnswer && (await speaksHttp(`http://${url.hostname}:${port}`)) && !(await speaksTls(host, port))) {
     return `the server speaks plain HTTP, not HTTPS (${code}): use ${display.replace('https://', 'http://')}`;
   }
-  if (url.protocol === 'http:' && TLS_ANSWER.test(code) && (await speaksTls(url.hostname.replace(/^\[|\]$/g, ''), port))) {
+  if (url.protocol === 'http:' && TLS_ANSWER.test(code) && (await speaksTls(host, port))) {
     return `the server expects HTTPS (${code}): use ${display.replace('http://', 'https://')}`;
   }
   return undefined;
