@@ -18,6 +18,8 @@ const OPTIONS = {
   header: { type: 'string', short: 'H', multiple: true },
   concurrency: { type: 'string', short: 'c' },
   'wire-compression': { type: 'string' },
+  ca: { type: 'string' },
+  insecure: { type: 'boolean' },
   'source-username': { type: 'string' },
   'source-password': { type: 'string' },
   'source-header': { type: 'string', multiple: true },
@@ -99,6 +101,10 @@ Options:
                           to it takes 10 ms or more (a wide-area link: the link, not the server, is the
                           bottleneck), gzip always, none never. Stored zlib is re-wrapped, not
                           recompressed; raw files are compressed at level 1 when that saves 5%
+      --ca FILE           PEM file of CA certificates trusted, beside Node's (and NODE_EXTRA_CA_CERTS),
+                          for every https:// connection: the target, a running Orthanc source
+      --insecure          No certificate check on https:// connections (a self-signed test server):
+                          said as a warning, at the start and in the summary; not with --ca
       --source-username U  HTTP Basic user of an Orthanc source (env ORTHANC_SOURCE_USERNAME)
       --source-password P  Its password (env ORTHANC_SOURCE_PASSWORD)
       --source-header 'N: v'  Extra request header to the Orthanc source, repeatable
@@ -195,6 +201,8 @@ Examples:
       Move one modality, one period first
   orthanc-import ./dicoms https://pacs.example/orthanc -u admin -H 'X-Api-Key: 123'
       Import a raw folder behind a prefix
+  orthanc-import ./dicoms https://pacs.example:8043 --ca /etc/ssl/hospital-ca.pem
+      Trust the hospital's own CA for an https:// target (or source)
   orthanc-import http://old:8042 http://new:8042 --source-username admin
       Copy a running Orthanc (any index or storage backend) to another, verified
 

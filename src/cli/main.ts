@@ -75,6 +75,8 @@ const main = async (): Promise<number> => {
     sourceConcurrency: numbers.sourceConcurrency,
     concurrency: numbers.concurrency,
     wireCompression: values['wire-compression'] as ImportInput['wireCompression'],
+    caPath: values.ca,
+    insecure: values.insecure,
     workers: numbers.workers,
     retries: numbers.retries,
     retryTimeout: numbers.retryTimeout,

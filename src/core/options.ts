@@ -7,6 +7,7 @@ import { recoveryOptionsGiven } from '../targets/http/endpoint.js';
 import { parseTargetSpec } from '../targets/registry.js';
 import { parseSchedule, type Schedule } from './schedule.js';
 import { parseRate, Throttle } from '../targets/http/throttle.js';
+import { INSECURE_WARNING, resolveTls, type TlsSettings } from '../targets/http/tls.js';
 import type { TargetSpec } from '../targets/target.js';
 
 /** What a caller may give runImport; every field but `source` has a default. */
@@ -96,6 +97,10 @@ export interface ImportInput {
   readonly bwlimit?: string | number | undefined;
   /** Works only inside these windows, in local time, e.g. 'Mon-Fri 19:00-07:00, Sat-Sun'; pauses outside them. */
   readonly schedule?: string | undefined;
+  /** A PEM file of CA certificates trusted, beside Node's, for the https:// target and source. */
+  readonly caPath?: string | undefined;
+  /** No certificate check on https:// connections (said as a warning). @default false */
+  readonly insecure?: boolean | undefined;
 }
 
 /** --wire-compression: how uploads to an Orthanc travel. */
@@ -160,6 +165,10 @@ export interface ImportOptions {
   readonly throttle: Throttle | undefined;
   /** --schedule: undefined when the run may work at any time. */
   readonly schedule: Schedule | undefined;
+  /** --ca, --insecure: how the https:// target's and source's certificates are checked. */
+  readonly tls: TlsSettings;
+  /** What the options themselves warn of (--insecure): said as the run begins, and in its summary. */
+  readonly warnings: readonly string[];
 }
 
 const MiB = 1024 * 1024;
@@ -248,7 +257,9 @@ export const resolveOptions = (input: ImportInput): ImportOptions => {
   refuseFolderOptionsWithoutTarget(input);
   // A dry run classifies only: its target is left aside.
   const wantsTarget = input.target !== undefined && (input.dryRun !== true || input.check === true);
-  const target = wantsTarget ? parseTargetSpec(input.target ?? '', input) : undefined;
+  const https = /^https:\/\//i.test(input.source) || (wantsTarget && /^(dicomweb\+)?https:\/\//i.test(input.target ?? ''));
+  const tls = resolveTls(input, https);
+  const target = wantsTarget ? parseTargetSpec(input.target ?? '', input, tls) : undefined;
   return Object.freeze({
     source: input.source,
     target,
@@ -291,5 +302,7 @@ export const resolveOptions = (input: ImportInput): ImportOptions => {
     follow: resolveFollow(input),
     throttle: resolveThrottle(input, target),
     schedule: input.schedule === undefined ? undefined : parseSchedule(input.schedule),
+    tls,
+    warnings: tls.insecure ? [INSECURE_WARNING] : [],
   });
 };

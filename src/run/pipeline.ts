@@ -525,14 +525,14 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
     // A run-stopping failure still leaves a complete JSON report of what was done before it, with
     // the exit code the process ends with.
     const stopped = `the run stopped early: ${(error as Error).message}`;
-    const partial = summarize(true, [...(assessment?.warnings ?? []), stopped], exitCodeOf(error));
+    const partial = summarize(true, [...options.warnings, ...(assessment?.warnings ?? []), stopped], exitCodeOf(error));
     await report?.finish(partial).catch(() => undefined);
     if (isImporterError(error)) error.summary ??= partial;
     throw error;
   } finally {
     counting.abort();
   }
-  const warnings = assessment?.warnings ?? [];
+  const warnings = [...options.warnings, ...(assessment?.warnings ?? [])];
   const summary = summarize(options.signal?.aborted === true, warnings);
   // What the summary found to warn about (a source without DICOM) is said as a warning too.
   for (const warning of summary.warnings.slice(warnings.length)) events.onWarning?.(warning);

@@ -54,6 +54,7 @@ const assess = (target: Target | undefined, events: ImportEvents): Promise<Targe
 // Runs one import (or inventory, without a target) from start to summary.
 export const runImport = async (options: ImportOptions, events: ImportEvents = {}): Promise<Summary> => {
   const startedAt = new Date();
+  for (const warning of options.warnings) events.onWarning?.(warning);
   if (options.reportPath !== undefined) probeReportPath(options.reportPath);
   if (options.reportCsvPath !== undefined) probeReportPath(options.reportCsvPath, 'CSV report');
   const located = await locateSource(options, options);
@@ -72,7 +73,8 @@ export const runImport = async (options: ImportOptions, events: ImportEvents = {
     try {
       const known = compareNow ? await located.fingerprint?.now(options) : undefined;
       if (journal !== undefined && complete !== undefined && complete.fingerprint === known?.digest) {
-        const { warnings } = (await assessment) ?? { warnings: [] };
+        const { warnings: targetWarnings } = (await assessment) ?? { warnings: [] };
+        const warnings = [...options.warnings, ...targetWarnings];
         const confirmation = await confirmOnTarget(journal, options, target, events);
         if (confirmation !== undefined) {
           events.onInfo?.(`the source is unchanged since the complete run of ${complete.summary.startedAt}: its outcomes come from the journal ${journal.path}, each delivered instance was found on the target`);

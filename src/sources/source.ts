@@ -7,6 +7,7 @@ import type { Filter } from '../core/filter.js';
 import type { Classified, ExpectedFile, FileEntry, FileOutcome, RemoteItem, SkippedFile, SourceItem } from '../core/types.js';
 import type { FollowState, ImportEvents, SourceCount } from '../core/events.js';
 import type { TargetCredentials } from '../targets/http/endpoint.js';
+import type { TlsSettings } from '../targets/http/tls.js';
 import type { Classifier } from '../decode/classifier.js';
 import type { ListedInstance } from '../targets/target.js';
 
@@ -34,6 +35,8 @@ export interface RemoteSourceOptions {
   readonly retries: number;
   readonly retryDelayMs: number;
   readonly retryTimeoutMs: number;
+  /** How the source's certificate is checked, when its URL is https:// (--ca, --insecure). @default Node's CAs */
+  readonly tls?: TlsSettings | undefined;
 }
 
 /** What a source looked like, as far as the outcomes of a run over it can depend on it. */

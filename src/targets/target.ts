@@ -7,6 +7,7 @@ import type { ImportEvents } from '../core/events.js';
 import type { ImportInput, ImportOptions } from '../core/options.js';
 import type { DeliveryStatus, FileOutcome } from '../core/types.js';
 import type { CarryResult, ResourceExtras } from '../core/extras.js';
+import type { TlsSettings } from './http/tls.js';
 
 /** An instance as a target is asked about it: its identifiers, and the bytes the source holds. */
 export interface InstanceRef {
@@ -166,6 +167,6 @@ export interface TargetBackend {
   readonly written?: string;
   /** Whether this text names one of this backend's targets (a URL scheme, a folder path). */
   claims(text: string): boolean;
-  /** Checks the text and the options that concern this backend (E_USAGE otherwise). */
-  parse(text: string, input: ImportInput): TargetSpec;
+  /** Checks the text and the options that concern this backend (E_USAGE otherwise); `tls`: how an https:// server's certificate is checked. */
+  parse(text: string, input: ImportInput, tls: TlsSettings): TargetSpec;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isImporterError } from '../../src/core/errors.js';
 import { DEFAULT_CONCURRENCY, defaultWorkers, resolveOptions, type ImportInput } from '../../src/core/options.js';
+import { DEFAULT_TLS } from '../../src/targets/http/tls.js';
 
 const codeOf = (input: ImportInput): string | undefined => {
   try {
@@ -47,6 +48,8 @@ describe('resolveOptions', () => {
       allowRecycling: false,
       maxDecodedSize: 32 * 1024 ** 3,
       inlineLimit: 4 * 1024 ** 2,
+      tls: DEFAULT_TLS,
+      warnings: [],
     });
     expect(DEFAULT_CONCURRENCY).toBe(4);
     expect(Object.isFrozen(options)).toBe(true);
@@ -175,5 +178,15 @@ describe('resolveOptions', () => {
   it('parses --schedule before the run, refusing a malformed one', () => {
     expect(resolveOptions({ source: 's', schedule: 'Sat-Sun' }).schedule?.windows).toHaveLength(1);
     expect(codeOf({ source: 's', schedule: 'Mon-Fry' })).toBe('E_USAGE');
+  });
+
+  it('takes --ca and --insecure for an https:// target or source (the check applies to both ends), with its warning', () => {
+    const insecure = resolveOptions({ source: 'https://old:8042', target: 'http://new:8042', insecure: true });
+    expect(insecure.tls.insecure).toBe(true);
+    expect(insecure.warnings).toEqual(['certificate checks are off (--insecure): anyone on the path could read or alter what is sent']);
+    expect(resolveOptions({ source: 's', target: 'DICOMweb+HTTPS://pacs/dicom-web', insecure: true }).tls.insecure).toBe(true);
+    // A dry run leaves its target aside: nothing connects to it.
+    expect(codeOf({ source: 's', target: 'https://new:8042', dryRun: true, insecure: true })).toBe('E_USAGE');
+    expect(codeOf({ source: 's', target: 'https://new:8042', caPath: '/nonexistent/ca.pem' })).toBe('E_USAGE');
   });
 });

@@ -2,12 +2,13 @@
 // backoff, the shared pause while the server is away), its own credentials and its own limit of
 // requests in flight, so that a production server keeps answering its users.
 import { ImporterError } from '../../core/errors.js';
-import { errnoCode, errnoOrMessage } from '../../core/errno.js';
+import { errnoCode } from '../../core/errno.js';
 import type { ImportEvents } from '../../core/events.js';
 import { HttpClient, type Consumer, type Exchange, type Streamed } from '../../targets/http/client.js';
 import { parseEndpoint, type Endpoint } from '../../targets/http/endpoint.js';
 import { ANSWER_TOO_LARGE, httpGet } from '../../targets/http/http-get.js';
 import type { AnswerPolicy } from '../../targets/http/policy.js';
+import { unreachableMessage } from '../../targets/http/unreachable.js';
 import type { RemoteSourceOptions } from '../source.js';
 
 const CREDENTIALS_HINT = 'Give them in the URL, with --source-username/--source-password, or in ORTHANC_SOURCE_USERNAME/ORTHANC_SOURCE_PASSWORD.';
@@ -37,10 +38,10 @@ export interface SourceSystem {
 const contact = async (endpoint: Endpoint): Promise<SourceSystem> => {
   let answer: { statusCode: number; text: string };
   try {
-    answer = await httpGet(`${endpoint.origin}${endpoint.prefix}/system`, endpoint.headers, SYSTEM_LIMITS);
+    answer = await httpGet(`${endpoint.origin}${endpoint.prefix}/system`, endpoint.headers, SYSTEM_LIMITS, endpoint.tls);
   } catch (error) {
     if (errnoCode(error) === ANSWER_TOO_LARGE) throw new ImporterError('E_SOURCE', `The source ${endpoint.display} answered GET /system with over a megabyte: is it an Orthanc, and is the URL prefix right?`);
-    throw new ImporterError('E_SOURCE', `Cannot reach the source ${endpoint.display} (${errnoOrMessage(error)}). Is Orthanc running there, and is the URL right?`, { cause: error });
+    throw new ImporterError('E_SOURCE', await unreachableMessage('the source', endpoint, error, 'Is Orthanc running there, and is the URL right?'), { cause: error });
   }
   if (answer.statusCode === 401 || answer.statusCode === 403) {
     throw new ImporterError('E_SOURCE', `The source ${endpoint.display} refused the credentials (HTTP ${answer.statusCode}). ${CREDENTIALS_HINT}`);
@@ -80,7 +81,7 @@ export class SourceClient {
 
   // Why: opens the source: its URL and credentials parsed, then GET /system (see contact).
   static async open(url: string, options: RemoteSourceOptions, events: ImportEvents | undefined): Promise<SourceClient> {
-    const endpoint = parseEndpoint(url, options.sourceCredentials, 'source');
+    const endpoint = parseEndpoint(url, { ...options.sourceCredentials, tls: options.tls }, 'source');
     const system = await contact(endpoint);
     const warn = events?.onWarning;
     const http = new HttpClient(

@@ -12,9 +12,9 @@ import { isDicomwebUrl, parseDicomwebUrl } from './url.js';
 export const dicomweb: TargetBackend = {
   written: 'dicomweb+http:// or dicomweb+https:// (a DICOMweb server)',
   claims: isDicomwebUrl,
-  parse: (text, input) => {
+  parse: (text, input, tls) => {
     refuseRecoveryOptions(input, 'a DICOMweb URL');
-    const endpoint = parseDicomwebUrl(text, input);
+    const endpoint = parseDicomwebUrl(text, { ...input, tls });
     const verifyFull = input.verifyFull === true;
     return {
       display: endpoint.display,

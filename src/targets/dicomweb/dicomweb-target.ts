@@ -1,11 +1,12 @@
 // A DICOMweb server as a target: instances go in batched STOW-RS requests, and what it holds is
 // asked per study through QIDO-RS (and, with --verify full, each instance's bytes through WADO-RS).
 import { ImporterError } from '../../core/errors.js';
-import { errnoCode, errnoOrMessage } from '../../core/errno.js';
+import { errnoCode } from '../../core/errno.js';
 import type { ImportEvents } from '../../core/events.js';
 import type { AnswerHeaders, HttpClient } from '../http/client.js';
 import type { Endpoint } from '../http/endpoint.js';
 import { ANSWER_TOO_LARGE, httpGet } from '../http/http-get.js';
+import { unreachableMessage } from '../http/unreachable.js';
 import type { Held, HoldsHints, InstanceBody, InstanceRef, PutResult, Target, TargetAssessment, TargetFeatures } from '../target.js';
 import { Batcher, type BatchBounds, type Waiting } from './batcher.js';
 import { multipartBody } from './multipart.js';
@@ -98,10 +99,10 @@ export class DicomwebTarget implements Target {
     const { origin, prefix, headers } = this.#endpoint;
     let answer: { statusCode: number; text: string };
     try {
-      answer = await httpGet(`${origin}${prefix}/studies?limit=1`, { ...headers, accept: DICOM_JSON }, ASSESS_LIMITS);
+      answer = await httpGet(`${origin}${prefix}/studies?limit=1`, { ...headers, accept: DICOM_JSON }, ASSESS_LIMITS, this.#endpoint.tls);
     } catch (error) {
       if (errnoCode(error) === ANSWER_TOO_LARGE) throw this.#notDicomweb('an answer of over 4 MiB');
-      throw new ImporterError('E_TARGET_UNREACHABLE', `Cannot reach the DICOMweb server ${this.display} (${errnoOrMessage(error)}). Is it running, and is the URL right?`, { cause: error });
+      throw new ImporterError('E_TARGET_UNREACHABLE', await unreachableMessage('the DICOMweb server', this.#endpoint, error, 'Is it running, and is the URL right?'), { cause: error });
     }
     if (answer.statusCode === 401 || answer.statusCode === 403) {
       throw new ImporterError('E_TARGET_AUTH', `The DICOMweb server ${this.display} refused the credentials (HTTP ${answer.statusCode}). ${CREDENTIALS_HINT}`);

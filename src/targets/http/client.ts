@@ -8,6 +8,7 @@ import { httpGet, type GetLimits } from './http-get.js';
 import { Outage, type OutageEvents } from './outage.js';
 import type { AnswerPolicy } from './policy.js';
 import type { Throttle } from './throttle.js';
+import { connectOptions } from './tls.js';
 
 /** How hard the client tries, and how many requests it has in flight. */
 export interface RetryOptions {
@@ -126,7 +127,7 @@ export class HttpClient {
     this.#options = options;
     this.#policy = backend.policy;
     const probeUrl = `${endpoint.origin}${endpoint.prefix}${backend.probePath}`;
-    const answers = (): Promise<boolean> => httpGet(probeUrl, endpoint.headers, PROBE_LIMITS).then(() => true, () => false);
+    const answers = (): Promise<boolean> => httpGet(probeUrl, endpoint.headers, PROBE_LIMITS, endpoint.tls).then(() => true, () => false);
     const shared = backend.sharesOutageWith;
     this.#outage = shared !== undefined ? shared.#outage : new Outage(answers, { timeoutMs: options.retryTimeoutMs, pollMs: options.outagePollMs ?? 1000, target: endpoint.display, role: backend.role }, backend.events);
   }
@@ -142,6 +143,7 @@ export class HttpClient {
           // Orthanc announces "Keep-Alive: timeout=1"; undici subtracts 2 s from such hints by default,
           // which would close every connection after one request.
           keepAliveTimeoutThreshold: 200,
+          connect: connectOptions(this.#endpoint.tls),
         }),
     );
     return this.#pool;
@@ -167,7 +169,7 @@ export class HttpClient {
   async #answer(request: HttpRequest): Promise<Answer> {
     if (request.plain !== undefined) {
       const url = `${this.#endpoint.origin}${this.#endpoint.prefix}${request.path}`;
-      return { kind: 'answer', ...(await httpGet(url, { ...this.#endpoint.headers, ...request.headers }, request.plain)) };
+      return { kind: 'answer', ...(await httpGet(url, { ...this.#endpoint.headers, ...request.headers }, request.plain, this.#endpoint.tls)) };
     }
     const response = await this.#request(request);
     return { kind: 'answer', statusCode: response.statusCode, headers: response.headers, text: await response.body.text() };

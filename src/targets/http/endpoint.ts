@@ -1,5 +1,6 @@
 import { ImporterError } from '../../core/errors.js';
 import { redactUrl } from '../../core/redact.js';
+import { DEFAULT_TLS, type TlsSettings } from './tls.js';
 
 /** A parsed HTTP target (an Orthanc, a DICOMweb server): where to send, and the headers every request carries. */
 export interface Endpoint {
@@ -11,6 +12,8 @@ export interface Endpoint {
   readonly headers: Readonly<Record<string, string>>;
   /** The URL without credentials, for messages and reports. */
   readonly display: string;
+  /** How an https:// server's certificate is checked (--ca, --insecure), on every connection to it. */
+  readonly tls: TlsSettings;
 }
 
 /** Credentials and extra headers from flags or the environment. */
@@ -18,6 +21,8 @@ export interface TargetCredentials {
   readonly username?: string | undefined;
   readonly password?: string | undefined;
   readonly headers?: readonly string[] | undefined;
+  /** Not a credential, but it goes where they go: how the server's certificate is checked. @default Node's CAs */
+  readonly tls?: TlsSettings | undefined;
 }
 
 const HEADER_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):\s*(.*)$/;
@@ -74,7 +79,7 @@ export const parseEndpoint = (raw: string, credentials: TargetCredentials, role:
     headers['authorization'] = `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}`;
   }
   const prefix = url.pathname.replace(/\/+$/, '');
-  return { origin: url.origin, prefix, headers, display: `${url.origin}${prefix}` };
+  return { origin: url.origin, prefix, headers, display: `${url.origin}${prefix}`, tls: credentials.tls ?? DEFAULT_TLS };
 };
 
 // Why: --layout and --overwrite shape files written into a folder; anywhere else they would be

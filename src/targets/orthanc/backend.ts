@@ -9,9 +9,9 @@ const SCHEME = /^https?:\/\//i;
 export const orthanc: TargetBackend = {
   written: 'http:// or https:// (an Orthanc)',
   claims: (text) => SCHEME.test(text),
-  parse: (text, input) => {
+  parse: (text, input, tls) => {
     refuseRecoveryOptions(input, 'an Orthanc URL');
-    const endpoint = parseEndpoint(text, input);
+    const endpoint = parseEndpoint(text, { ...input, tls });
     return {
       display: endpoint.display,
       identity: endpoint.display,

@@ -1,7 +1,8 @@
 import { ImporterError } from '../../core/errors.js';
 import type { Endpoint } from '../http/endpoint.js';
-import { errnoCode, errnoOrMessage } from '../../core/errno.js';
+import { errnoCode } from '../../core/errno.js';
 import { ANSWER_TOO_LARGE, httpGet } from '../http/http-get.js';
+import { unreachableMessage } from '../http/unreachable.js';
 
 /** What the target says about itself in GET /system (fields vary by version; absent = not reported). */
 export interface TargetSystem {
@@ -40,13 +41,12 @@ export const checkTarget = async (target: Endpoint): Promise<TargetSystem> => {
   let statusCode: number;
   let text: string;
   try {
-    ({ statusCode, text } = await httpGet(`${target.origin}${target.prefix}/system`, target.headers, { timeoutMs: SYSTEM_TIMEOUT_MS, maxBytes: SYSTEM_MAX_BYTES }));
+    ({ statusCode, text } = await httpGet(`${target.origin}${target.prefix}/system`, target.headers, { timeoutMs: SYSTEM_TIMEOUT_MS, maxBytes: SYSTEM_MAX_BYTES }, target.tls));
   } catch (error) {
     if (errnoCode(error) === ANSWER_TOO_LARGE) {
       throw new ImporterError('E_TARGET_NOT_ORTHANC', `The target ${target.display} answered GET /system with over ${SYSTEM_MAX_BYTES} bytes: is it an Orthanc, and is the URL prefix right?`);
     }
-    const code = errnoOrMessage(error);
-    throw new ImporterError('E_TARGET_UNREACHABLE', `Cannot reach the target ${target.display} (${code}). Is Orthanc running, and is the URL right?`, { cause: error });
+    throw new ImporterError('E_TARGET_UNREACHABLE', await unreachableMessage('the target', target, error, 'Is Orthanc running, and is the URL right?'), { cause: error });
   }
   if (statusCode === 401 || statusCode === 403) {
     throw new ImporterError('E_TARGET_AUTH', `The target ${target.display} refused the credentials (HTTP ${statusCode}). ${CREDENTIALS_HINT}`);

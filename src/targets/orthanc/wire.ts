@@ -36,7 +36,7 @@ export const quickestRequestMs = async (target: Endpoint, firstMs: number): Prom
   for (let done = 1; done < TIMED_REQUESTS; done++) {
     const began = performance.now();
     try {
-      await httpGet(`${target.origin}${target.prefix}/system`, target.headers, PROBE_LIMITS);
+      await httpGet(`${target.origin}${target.prefix}/system`, target.headers, PROBE_LIMITS, target.tls);
     } catch {
       return quickest;
     }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isDicomwebUrl, parseDicomwebUrl } from '../../../src/targets/dicomweb/url.js';
+import { DEFAULT_TLS } from '../../../src/targets/http/tls.js';
 
 describe('the DICOMweb URL', () => {
   it('is told by its scheme', () => {
@@ -16,6 +17,7 @@ describe('the DICOMweb URL', () => {
       prefix: '/dicom-web',
       display: 'dicomweb+https://pacs.example:8443/dicom-web',
       headers: { 'x-api-key': 'k', authorization: `Basic ${Buffer.from('alice:s@cret').toString('base64')}` },
+      tls: DEFAULT_TLS,
     });
   });
 });

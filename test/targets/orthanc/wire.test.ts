@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isImporterError } from '../../../src/core/errors.js';
+import { DEFAULT_TLS } from '../../../src/targets/http/tls.js';
 import { chooseWire, quickestRequestMs, takesGzip, WAN_REQUEST_MS } from '../../../src/targets/orthanc/wire.js';
 import { orthancSystem, startScriptedServer } from '../../helpers/scripted-server.js';
 
@@ -48,7 +49,7 @@ describe('quickestRequestMs', () => {
   it('takes the quickest of three GET /system, the run\'s first included, each on a new connection', async () => {
     const server = await startScriptedServer((_index, _request, response) => { orthancSystem(response); });
     try {
-      const endpoint = { origin: server.url, prefix: '', headers: {}, display: server.url };
+      const endpoint = { origin: server.url, prefix: '', headers: {}, display: server.url, tls: DEFAULT_TLS };
       const ms = await quickestRequestMs(endpoint, 1e6);
       expect(ms).toBeLessThan(1e6);
       expect(server.requests.map((request) => `${request.method} ${request.url}`)).toEqual(['GET /system', 'GET /system']);
