@@ -3,9 +3,10 @@
 // left out by the filters), what is not DICOM, and the errors: never one "not uploaded" heap in
 // which caches and the index's own files read like failures.
 import type { FileClass, FileOutcome } from '../core/types.js';
+import { BAD_CLASSES } from '../record/report.js';
 
-/** Classes that are errors: a file or instance that should have arrived and did not. */
-const ERROR_CLASSES: ReadonlySet<FileClass> = new Set(['rejected', 'failed', 'corrupt', 'too-deep', 'corrupt-source', 'missing', 'conflict', 'absent']);
+/** Classes that are errors: those that make a run end with exit code 1. */
+const ERROR_CLASSES: ReadonlySet<FileClass> = new Set(BAD_CLASSES);
 
 /** Classes skipped on purpose. */
 const SKIPPED_CLASSES: ReadonlySet<FileClass> = new Set(['pixel-data-cache', 'json-summary', 'excluded', 'orphan']);

@@ -2,7 +2,7 @@
 // source knows it), how long still, how fast now and on average, and what became of the files.
 import type { FollowState, SourceCount } from '../core/events.js';
 import { describeMoment } from '../core/schedule.js';
-import { countOf, formatBytes, formatCount, formatDuration, formatRate } from '../core/units.js';
+import { countOf, formatBytes, formatCount, formatDuration, formatRate, twoDigits } from '../core/units.js';
 import type { Tally } from '../record/report.js';
 import type { ProgressCounts } from './progress-counts.js';
 
@@ -71,8 +71,6 @@ export const progressLine = (state: LineState): string => {
   return parts.join(' · ');
 };
 
-const two = (value: number): string => String(value).padStart(2, '0');
-
 // Why: plain lines go to logs: each starts with the local time, as a person reads it.
 export const timestamp = (at: Date): string =>
-  `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())} ${two(at.getHours())}:${two(at.getMinutes())}:${two(at.getSeconds())}`;
+  `${at.getFullYear()}-${twoDigits(at.getMonth() + 1)}-${twoDigits(at.getDate())} ${twoDigits(at.getHours())}:${twoDigits(at.getMinutes())}:${twoDigits(at.getSeconds())}`;

@@ -25,7 +25,8 @@ export const formatBytes = (bytes: number): string => {
 // Why: a rate of bytes per second, in the same units.
 export const formatRate = (bytesPerSecond: number): string => `${formatBytes(bytesPerSecond)}/s`;
 
-const twoDigits = (value: number): string => String(value).padStart(2, '0');
+// Why: 7 -> '07', for clock times and durations.
+export const twoDigits = (value: number): string => String(value).padStart(2, '0');
 
 // Why: a duration as people read it: 0.4s, 42s, 2m 05s, 1h 02m 05s, 3d 04h 12m (seconds are left
 // out past a day).

@@ -144,8 +144,8 @@ const noDicomWarning = (source: string, filter: string | undefined): string => {
   return filter === undefined ? `no DICOM instance in ${source}: is it the right server?` : `no DICOM instance of ${source} matches the filters (${filter})`;
 };
 
-/** Classes that make a run end with exit code 1. */
-const BAD_CLASSES = ['rejected', 'failed', 'corrupt', 'too-deep', 'corrupt-source', 'missing', 'conflict', 'absent'] as const;
+/** Classes that make a run end with exit code 1: a file or instance that should have arrived and did not. */
+export const BAD_CLASSES = ['rejected', 'failed', 'corrupt', 'too-deep', 'corrupt-source', 'missing', 'conflict', 'absent'] as const;
 
 const badFiles = (classes: Readonly<Record<FileClass, ClassCount>>): number => BAD_CLASSES.reduce((sum, name) => sum + classes[name].files, 0);
 

@@ -49,8 +49,8 @@ interface Counts {
   studyInstanceUid?: string;
 }
 
-// The middle value of sorted numbers (the mean of the two middle ones for an even count).
-const middle = (sorted: readonly number[]): number => {
+// Why: the median of sorted numbers (the mean of the two middle ones for an even count).
+export const middle = (sorted: readonly number[]): number => {
   const half = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? (sorted[half] ?? 0) : ((sorted[half - 1] ?? 0) + (sorted[half] ?? 0)) / 2;
 };

@@ -2,6 +2,7 @@
 // walked: a file's study is known only once it is parsed). Each study, by its patient and
 // StudyInstanceUID, keeps when this run stored its first and last instance on the target; the
 // summary gives the median and largest span, in seconds and as a share of the run.
+import { middle } from './studies.js';
 
 /** The spread of the studies this run stored instances of. */
 export interface StudySpread {
@@ -14,12 +15,6 @@ export interface StudySpread {
   readonly medianShare: number;
   readonly largestShare: number;
 }
-
-// The middle value of sorted numbers (the mean of the two middle ones for an even count).
-const middle = (sorted: readonly number[]): number => {
-  const half = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[half] ?? 0) : ((sorted[half - 1] ?? 0) + (sorted[half] ?? 0)) / 2;
-};
 
 /** First and last arrival per study (memory grows with studies, not files). */
 export class StudySpreadTally {

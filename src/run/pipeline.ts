@@ -414,8 +414,9 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
   const gate = new ScheduleGate(options.schedule, events);
   // `stoppedWith`: the exit code of the failure that stopped the run. An interrupted or stopped run
   // claims no study complete: it only saw part of each.
-  const summarize = (interrupted: boolean, warnings: readonly string[], stoppedWith?: number): Summary =>
-    tally.summarize({
+  const summarize = (interrupted: boolean, warnings: readonly string[], stoppedWith?: number): Summary => {
+    const elapsedSeconds = (Date.now() - run.startedAt.getTime()) / 1000;
+    return tally.summarize({
       source: source.root,
       target: options.target?.display ?? null,
       recovery: options.target?.recovery ?? false,
@@ -423,17 +424,18 @@ const readSource = async (run: RunContext): Promise<Omit<SourceRun, 'fingerprint
       interrupted,
       ...(stoppedWith === undefined ? {} : { stoppedWith }),
       startedAt: run.startedAt,
-      elapsedSeconds: (Date.now() - run.startedAt.getTime()) / 1000,
+      elapsedSeconds,
       warnings,
       index: source.summary,
       follow: source.follow?.state(),
       studies: source.features.wholeStudies ? { ...studies.summary(interrupted), ...(marks === undefined ? {} : { marks }) } : undefined,
-      studySpread: spread?.summary((Date.now() - run.startedAt.getTime()) / 1000),
+      studySpread: spread?.summary(elapsedSeconds),
       filter: isEmptyFilter(options.filter) ? undefined : describeFilter(options.filter),
       extras: carrier?.summary(),
       uploadsInFlight: limit?.moves,
       pausedSeconds: gate.pausedSeconds(),
     });
+  };
   // Ends the source's count in the background with the run.
   const counting = new AbortController();
   try {
